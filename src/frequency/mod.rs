@@ -1,0 +1,6 @@
+//! Equivalence classes: the frequency table of generalized quasi-identifier
+//! tuples with counts and sensitive histograms.
+
+pub(crate) mod histogram;
+pub(crate) mod node;
+pub(crate) mod table;

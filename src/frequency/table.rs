@@ -1,0 +1,527 @@
+//! The frequency table: distinct generalized quasi-identifier tuples with
+//! their counts and sensitive histograms.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::data::dataset::Dataset;
+use crate::error::{Error, ErrorKind, Result};
+use crate::frequency::histogram::Histogram;
+use crate::frequency::node::Node;
+use crate::hierarchy::compiled::CompiledHierarchy;
+use crate::hierarchy::set::Hierarchies;
+
+/// Rows per partition when counting in parallel.
+const CHUNK_ROWS: usize = 1 << 16;
+
+/// The input of counting: quasi-identifier code columns with their
+/// hierarchies, and sensitive code columns, all borrowed from a [`Dataset`].
+#[derive(Clone, Debug)]
+pub struct CountingInput<'a> {
+    quasi_identifiers: Vec<(&'a [u32], &'a CompiledHierarchy)>,
+    sensitive: Vec<(&'a [u32], u32)>,
+    rows: usize,
+}
+
+impl<'a> CountingInput<'a> {
+    /// Collects the quasi-identifiers (column order) and sensitive attributes
+    /// of `dataset` with their hierarchies.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when a quasi-identifier has no
+    /// compiled hierarchy (use [`Hierarchies::compile`], which supplies one).
+    pub fn new(dataset: &'a Dataset, hierarchies: &'a Hierarchies) -> Result<CountingInput<'a>> {
+        let quasi_identifiers = dataset
+            .quasi_identifiers()
+            .into_iter()
+            .map(|c| Ok((c.codes(), hierarchies.require(c.name())?)))
+            .collect::<Result<_>>()?;
+        let sensitive = dataset
+            .sensitive()
+            .into_iter()
+            .map(|c| (c.codes(), c.cardinality() as u32))
+            .collect();
+        Ok(CountingInput {
+            quasi_identifiers,
+            sensitive,
+            rows: dataset.rows(),
+        })
+    }
+
+    /// Number of quasi-identifiers.
+    pub fn width(&self) -> usize {
+        self.quasi_identifiers.len()
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The level maps of `node`, one per quasi-identifier.
+    fn level_maps(&self, node: &Node) -> Result<Vec<&'a [u32]>> {
+        if node.levels().len() != self.width() {
+            return Err(Error::parameter(
+                "node",
+                format!(
+                    "{} has {} levels but there are {} quasi-identifiers",
+                    node,
+                    node.levels().len(),
+                    self.width()
+                ),
+            ));
+        }
+        self.quasi_identifiers
+            .iter()
+            .zip(node.levels())
+            .map(|((_, h), &l)| h.level(l as usize).map(|level| level.map()))
+            .collect()
+    }
+}
+
+/// How class keys are looked up: packed into one `u64` when the bit widths
+/// of the quasi-identifiers' label codes fit, else as a boxed slice.
+#[derive(Clone, Debug)]
+enum KeyIndex {
+    Packed {
+        shifts: Vec<u32>,
+        map: FxHashMap<u64, u32>,
+    },
+    Wide(FxHashMap<Box<[u32]>, u32>),
+}
+
+impl KeyIndex {
+    fn new(cardinalities: &[u32]) -> KeyIndex {
+        let mut shifts = Vec::with_capacity(cardinalities.len());
+        let mut bits = 0u32;
+        for &c in cardinalities {
+            shifts.push(bits);
+            bits += u32::BITS - c.saturating_sub(1).leading_zeros();
+        }
+        if bits <= 64 {
+            KeyIndex::Packed {
+                shifts,
+                map: FxHashMap::default(),
+            }
+        } else {
+            KeyIndex::Wide(FxHashMap::default())
+        }
+    }
+
+    /// The class of `key`, inserting `next` when the key is new.
+    fn get_or_insert(&mut self, key: &[u32], next: u32) -> (u32, bool) {
+        match self {
+            KeyIndex::Packed { shifts, map } => {
+                let packed = key
+                    .iter()
+                    .zip(shifts.iter())
+                    .fold(0u64, |acc, (&k, &s)| acc | (u64::from(k) << s));
+                let slot = map.entry(packed).or_insert(next);
+                (*slot, *slot == next)
+            }
+            KeyIndex::Wide(map) => {
+                if let Some(&c) = map.get(key) {
+                    (c, false)
+                } else {
+                    map.insert(key.into(), next);
+                    (next, true)
+                }
+            }
+        }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        match self {
+            KeyIndex::Packed { map, .. } => map.reserve(additional),
+            KeyIndex::Wide(map) => map.reserve(additional),
+        }
+    }
+}
+
+/// The distinct generalized quasi-identifier tuples of a table at one
+/// [`Node`], each with its count and, per sensitive attribute, the
+/// histogram of sensitive codes: the equivalence classes (METHODS.md §0).
+///
+/// Classes are numbered in order of first appearance in the rows. Tables
+/// are *mergeable*: counting two partitions of the rows separately and
+/// [merging](FrequencyTable::merge) them gives the table of the whole
+/// (classes in the same order when the partitions are merged in row order).
+/// This is how counting runs in parallel here, and the boundary at which an
+/// external engine can do the counting; codes must come from the same
+/// dictionaries (one encoded [`Dataset`]).
+#[derive(Clone, Debug)]
+pub struct FrequencyTable {
+    node: Node,
+    cardinalities: Vec<u32>,
+    sensitive_cardinalities: Vec<u32>,
+    keys: Vec<u32>,
+    counts: Vec<u64>,
+    histograms: Vec<Vec<Histogram>>,
+    index: KeyIndex,
+}
+
+impl FrequencyTable {
+    /// Counts `dataset` generalized to `node`, in parallel over row chunks.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when `node` has the wrong number of
+    /// levels, [`ErrorKind::LevelOutOfRange`] when a level exceeds its
+    /// hierarchy's height.
+    pub fn from_dataset(dataset: &Dataset, hierarchies: &Hierarchies, node: &Node) -> Result<FrequencyTable> {
+        FrequencyTable::count(&CountingInput::new(dataset, hierarchies)?, node)
+    }
+
+    /// Counts the input generalized to `node`; see [`FrequencyTable::from_dataset`].
+    ///
+    /// # Errors
+    ///
+    /// As [`FrequencyTable::from_dataset`].
+    pub fn count(input: &CountingInput<'_>, node: &Node) -> Result<FrequencyTable> {
+        FrequencyTable::count_rows(input, node, 0..input.rows())
+    }
+
+    /// Counts only the rows in `rows` (a partition) generalized to `node`.
+    ///
+    /// # Errors
+    ///
+    /// As [`FrequencyTable::from_dataset`]; also [`ErrorKind::InvalidParameter`]
+    /// when the range exceeds the rows.
+    pub fn count_rows(
+        input: &CountingInput<'_>,
+        node: &Node,
+        rows: std::ops::Range<usize>,
+    ) -> Result<FrequencyTable> {
+        if rows.end > input.rows() || rows.start > rows.end {
+            return Err(Error::parameter("rows", format!("{rows:?} is outside 0..{}", input.rows())));
+        }
+        let maps = input.level_maps(node)?;
+        let empty = FrequencyTable::empty(input, node, &maps);
+        let chunks: Vec<std::ops::Range<usize>> = (rows.start..rows.end)
+            .step_by(CHUNK_ROWS)
+            .map(|s| s..(s + CHUNK_ROWS).min(rows.end))
+            .collect();
+        let parts: Vec<FrequencyTable> = chunks
+            .into_par_iter()
+            .map(|chunk| {
+                let mut part = empty.clone();
+                part.add_rows(input, &maps, chunk);
+                part
+            })
+            .collect();
+        let mut table = empty;
+        for part in &parts {
+            table.merge(part)?;
+        }
+        Ok(table)
+    }
+
+    fn empty(input: &CountingInput<'_>, node: &Node, maps: &[&[u32]]) -> FrequencyTable {
+        let cardinalities: Vec<u32> = maps
+            .iter()
+            .map(|m| m.iter().copied().max().map_or(0, |x| x + 1))
+            .collect();
+        FrequencyTable {
+            node: node.clone(),
+            index: KeyIndex::new(&cardinalities),
+            cardinalities,
+            sensitive_cardinalities: input.sensitive.iter().map(|s| s.1).collect(),
+            keys: Vec::new(),
+            counts: Vec::new(),
+            histograms: vec![Vec::new(); input.sensitive.len()],
+        }
+    }
+
+    /// Counts the rows of `range` into this (empty) table.
+    fn add_rows(&mut self, input: &CountingInput<'_>, maps: &[&[u32]], range: std::ops::Range<usize>) {
+        let width = maps.len();
+        let mut key = vec![0u32; width];
+        let mut row_class = Vec::with_capacity(range.len());
+        for row in range.clone() {
+            for (j, ((codes, _), map)) in input.quasi_identifiers.iter().zip(maps).enumerate() {
+                key[j] = map[codes[row] as usize];
+            }
+            let next = self.counts.len() as u32;
+            let (class, new) = self.index.get_or_insert(&key, next);
+            if new {
+                self.keys.extend_from_slice(&key);
+                self.counts.push(0);
+            }
+            self.counts[class as usize] += 1;
+            row_class.push(class);
+        }
+        let classes = self.counts.len();
+        for (s, (codes, _)) in input.sensitive.iter().enumerate() {
+            let mut pairs: Vec<u64> = row_class
+                .iter()
+                .zip(&codes[range.clone()])
+                .map(|(&c, &v)| (u64::from(c) << 32) | u64::from(v))
+                .collect();
+            pairs.sort_unstable();
+            let mut histograms = Vec::with_capacity(classes);
+            let mut entries = Vec::new();
+            let mut current = 0u32;
+            let mut i = 0;
+            while i < pairs.len() {
+                let (class, value) = ((pairs[i] >> 32) as u32, pairs[i] as u32);
+                let mut j = i;
+                while j < pairs.len() && pairs[j] == pairs[i] {
+                    j += 1;
+                }
+                if class != current {
+                    histograms.push(Histogram::from_sorted(std::mem::take(&mut entries)));
+                    current = class;
+                }
+                entries.push((value, (j - i) as u64));
+                i = j;
+            }
+            histograms.push(Histogram::from_sorted(entries));
+            histograms.truncate(classes);
+            self.histograms[s] = histograms;
+        }
+    }
+
+    /// Adds the classes of `other` (a table of other rows at the same node)
+    /// into `self`: counts and histograms of equal tuples are summed, new
+    /// tuples are appended in `other`'s order.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::IncompatibleTables`] when the tables were counted at
+    /// different nodes or over different attributes.
+    pub fn merge(&mut self, other: &FrequencyTable) -> Result<()> {
+        if self.node != other.node
+            || self.cardinalities.len() != other.cardinalities.len()
+            || self.sensitive_cardinalities != other.sensitive_cardinalities
+        {
+            return Err(ErrorKind::IncompatibleTables {
+                reason: format!(
+                    "counted at {} with {} sensitive attributes vs {} with {}",
+                    self.node,
+                    self.histograms.len(),
+                    other.node,
+                    other.histograms.len()
+                ),
+            }
+            .into());
+        }
+        if self.cardinalities != other.cardinalities {
+            // Partitions may use fewer labels; re-key over the larger domain.
+            let cardinalities: Vec<u32> = self
+                .cardinalities
+                .iter()
+                .zip(&other.cardinalities)
+                .map(|(a, b)| *a.max(b))
+                .collect();
+            if cardinalities != self.cardinalities {
+                self.rebuild_index(cardinalities);
+            }
+        }
+        self.index.reserve(other.classes());
+        for c in 0..other.classes() {
+            self.insert(other.key(c), other.counts[c], other.histograms.iter().map(|h| &h[c]));
+        }
+        Ok(())
+    }
+
+    /// Adds one class (key, count, histograms) into the table.
+    fn insert<'h>(&mut self, key: &[u32], count: u64, histograms: impl Iterator<Item = &'h Histogram>) {
+        let next = self.counts.len() as u32;
+        let (class, new) = self.index.get_or_insert(key, next);
+        if new {
+            self.keys.extend_from_slice(key);
+            self.counts.push(count);
+            for (mine, theirs) in self.histograms.iter_mut().zip(histograms) {
+                mine.push(theirs.clone());
+            }
+        } else {
+            self.counts[class as usize] += count;
+            for (mine, theirs) in self.histograms.iter_mut().zip(histograms) {
+                mine[class as usize].add(theirs);
+            }
+        }
+    }
+
+    fn rebuild_index(&mut self, cardinalities: Vec<u32>) {
+        let mut index = KeyIndex::new(&cardinalities);
+        index.reserve(self.classes());
+        for c in 0..self.classes() {
+            index.get_or_insert(self.key(c), c as u32);
+        }
+        self.index = index;
+        self.cardinalities = cardinalities;
+    }
+
+    /// The table at a more general node, computed from this one without
+    /// touching the rows (roll-up): each class key is mapped to its ancestors
+    /// and classes that meet are merged. Gives the same table as counting the
+    /// rows at `target` directly.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when `target` is not above this
+    /// table's node, and level errors as for counting.
+    pub fn roll_up(&self, hierarchies: &[&CompiledHierarchy], target: &Node) -> Result<FrequencyTable> {
+        if !self.node.is_below(target) || hierarchies.len() != self.node.levels().len() {
+            return Err(Error::parameter(
+                "node",
+                format!("cannot roll {} up to {}", self.node, target),
+            ));
+        }
+        let lifts: Vec<Vec<u32>> = hierarchies
+            .iter()
+            .zip(self.node.levels().iter().zip(target.levels()))
+            .map(|(h, (&from, &to))| {
+                h.level(to as usize)?;
+                let mut lift: Vec<u32> = (0..h.levels()[from as usize].cardinality() as u32).collect();
+                for level in from as usize..to as usize {
+                    let parents = h.parents(level);
+                    for l in &mut lift {
+                        *l = parents[*l as usize];
+                    }
+                }
+                Ok(lift)
+            })
+            .collect::<Result<_>>()?;
+        let cardinalities: Vec<u32> = hierarchies
+            .iter()
+            .zip(target.levels())
+            .map(|(h, &l)| h.levels()[l as usize].cardinality() as u32)
+            .collect();
+        let mut table = FrequencyTable {
+            node: target.clone(),
+            index: KeyIndex::new(&cardinalities),
+            cardinalities,
+            sensitive_cardinalities: self.sensitive_cardinalities.clone(),
+            keys: Vec::new(),
+            counts: Vec::new(),
+            histograms: vec![Vec::new(); self.histograms.len()],
+        };
+        let mut key = vec![0u32; lifts.len()];
+        for c in 0..self.classes() {
+            for (j, (&k, lift)) in self.key(c).iter().zip(&lifts).enumerate() {
+                key[j] = lift[k as usize];
+            }
+            table.insert(&key, self.counts[c], self.histograms.iter().map(|h| &h[c]));
+        }
+        Ok(table)
+    }
+
+    /// The node this table was counted at.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Number of equivalence classes.
+    pub fn classes(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Number of rows counted.
+    pub fn rows(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Number of sensitive attributes.
+    pub fn sensitive_attributes(&self) -> usize {
+        self.histograms.len()
+    }
+
+    /// The generalized tuple (label codes at this node) of class `class`.
+    pub fn key(&self, class: usize) -> &[u32] {
+        let w = self.cardinalities.len();
+        &self.keys[class * w..(class + 1) * w]
+    }
+
+    /// The size of every class.
+    pub fn counts(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// The histograms of sensitive attribute `sensitive` (index in column
+    /// order among the sensitive attributes), one per class.
+    pub fn histograms(&self, sensitive: usize) -> &[Histogram] {
+        &self.histograms[sensitive]
+    }
+
+    /// The distribution of sensitive attribute `sensitive` over all rows
+    /// (the reference distribution P of t-closeness and β-likeness).
+    pub fn overall(&self, sensitive: usize) -> Histogram {
+        let mut counts = vec![0u64; self.sensitive_cardinalities[sensitive] as usize];
+        for h in &self.histograms[sensitive] {
+            for &(c, n) in h.entries() {
+                counts[c as usize] += n;
+            }
+        }
+        Histogram::from_sorted(
+            counts
+                .into_iter()
+                .enumerate()
+                .filter(|e| e.1 > 0)
+                .map(|(c, n)| (c as u32, n))
+                .collect(),
+        )
+    }
+
+    /// The classes as views.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EquivalenceClass<'_>> {
+        (0..self.classes()).map(move |index| EquivalenceClass { table: self, index })
+    }
+
+    /// The number of classes of each size: `(size, classes)` sorted by size.
+    pub fn size_distribution(&self) -> Vec<(u64, u64)> {
+        let mut sizes: FxHashMap<u64, u64> = FxHashMap::default();
+        for &c in &self.counts {
+            *sizes.entry(c).or_default() += 1;
+        }
+        let mut sizes: Vec<(u64, u64)> = sizes.into_iter().collect();
+        sizes.sort_unstable();
+        sizes
+    }
+
+    /// The classes as `(key, count, histograms)` sorted by key: a canonical
+    /// form for comparing tables regardless of class order.
+    pub fn canonical(&self) -> Vec<(Vec<u32>, u64, Vec<Histogram>)> {
+        let mut rows: Vec<_> = (0..self.classes())
+            .map(|c| {
+                (
+                    self.key(c).to_vec(),
+                    self.counts[c],
+                    self.histograms.iter().map(|h| h[c].clone()).collect(),
+                )
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        rows
+    }
+}
+
+/// A view of one equivalence class of a [`FrequencyTable`].
+#[derive(Clone, Copy, Debug)]
+pub struct EquivalenceClass<'a> {
+    table: &'a FrequencyTable,
+    index: usize,
+}
+
+impl<'a> EquivalenceClass<'a> {
+    /// The class number in its table.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The number of records in the class, |E|.
+    pub fn size(&self) -> u64 {
+        self.table.counts[self.index]
+    }
+
+    /// The generalized quasi-identifier tuple (label codes).
+    pub fn key(&self) -> &'a [u32] {
+        self.table.key(self.index)
+    }
+
+    /// The histogram of sensitive attribute `sensitive` in this class.
+    pub fn histogram(&self, sensitive: usize) -> &'a Histogram {
+        &self.table.histograms[sensitive][self.index]
+    }
+}

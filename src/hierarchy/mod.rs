@@ -1,0 +1,7 @@
+//! Generalization hierarchies: ARX-format tables, builders, and their
+//! compiled form (lookup tables over a column's dictionary).
+
+pub(crate) mod builder;
+pub(crate) mod compiled;
+pub(crate) mod table;
+pub(crate) mod set;

@@ -1,0 +1,182 @@
+//! Generalization hierarchies as validated tables (ARX's format).
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A value generalization hierarchy: one row per original value, column `i`
+/// holding the value's label at generalization level `i` (column 0 is the
+/// value itself).
+///
+/// This is ARX's hierarchy format (METHODS.md §11.1): `;`-separated, no
+/// header. A hierarchy is validated once, on construction:
+///
+/// - it has at least one row and every row has the same number of columns;
+/// - no original value appears twice;
+/// - it is consistent: two values that share an ancestor at level `i` share
+///   it at every level above `i` (each label at level `i` has exactly one
+///   parent at level `i + 1`), so generalization forms a tree.
+///
+/// Rows may list values that do not occur in the data (ARX's age hierarchy
+/// covers 1–100); they count towards the domain size of the Loss metric.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hierarchy {
+    column: String,
+    rows: Vec<Vec<String>>,
+}
+
+impl Hierarchy {
+    /// Validates and wraps hierarchy rows for the column `column`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidHierarchy`] for an empty hierarchy or a duplicate
+    /// value, [`ErrorKind::HierarchyHeight`] for a row of the wrong length
+    /// (naming the row and its value) and [`ErrorKind::InconsistentHierarchy`]
+    /// when a label has two parents (naming the label, the level and both parents).
+    pub fn from_rows(column: impl Into<String>, rows: Vec<Vec<String>>) -> Result<Hierarchy> {
+        let column = column.into();
+        let Some(first) = rows.first() else {
+            return Err(Error::hierarchy(&column, "the hierarchy has no rows"));
+        };
+        let width = first.len();
+        if width == 0 {
+            return Err(Error::hierarchy(&column, "row 1 is empty"));
+        }
+        let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+        for (i, row) in rows.iter().enumerate() {
+            if row.len() != width {
+                return Err(ErrorKind::HierarchyHeight {
+                    column,
+                    row: i + 1,
+                    value: row.first().cloned().unwrap_or_default(),
+                    expected: width,
+                    found: row.len(),
+                }
+                .into());
+            }
+            if let Some(previous) = seen.insert(&row[0], i) {
+                return Err(Error::hierarchy(
+                    &column,
+                    format!("value '{}' appears in rows {} and {}", row[0], previous + 1, i + 1),
+                ));
+            }
+        }
+        for level in 1..width.saturating_sub(1) {
+            let mut parent: FxHashMap<&str, &str> = FxHashMap::default();
+            for row in &rows {
+                let (label, up) = (row[level].as_str(), row[level + 1].as_str());
+                match parent.insert(label, up) {
+                    Some(previous) if previous != up => {
+                        return Err(ErrorKind::InconsistentHierarchy {
+                            column,
+                            level,
+                            label: label.to_owned(),
+                            first: previous.to_owned(),
+                            second: up.to_owned(),
+                        }
+                        .into());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(Hierarchy { column, rows })
+    }
+
+    /// Reads an ARX hierarchy file: no header, fields separated by `delimiter`,
+    /// no quoting; LF or CRLF line ends; blank lines are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`] when the file cannot be read, and the errors of
+    /// [`Hierarchy::from_rows`].
+    pub fn from_csv(column: impl Into<String>, path: &Path, delimiter: u8) -> Result<Hierarchy> {
+        let text = std::fs::read_to_string(path).map_err(|source| ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Hierarchy::from_csv_str(column, &text, delimiter)
+    }
+
+    /// Parses hierarchy text in ARX's format; see [`Hierarchy::from_csv`].
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Hierarchy::from_rows`].
+    pub fn from_csv_str(column: impl Into<String>, text: &str, delimiter: u8) -> Result<Hierarchy> {
+        let delimiter = char::from(delimiter);
+        let rows = text
+            .lines()
+            .map(|line| line.strip_suffix('\r').unwrap_or(line))
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| line.split(delimiter).map(str::to_owned).collect())
+            .collect();
+        Hierarchy::from_rows(column, rows)
+    }
+
+    /// The column this hierarchy generalizes.
+    pub fn column(&self) -> &str {
+        &self.column
+    }
+
+    /// The highest generalization level (number of columns minus one).
+    pub fn height(&self) -> usize {
+        self.rows[0].len() - 1
+    }
+
+    /// The rows: `rows()[r][level]`.
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
+    /// The label of `value` at `level`, if the value is in the hierarchy.
+    pub fn generalize(&self, value: &str, level: usize) -> Option<&str> {
+        self.rows
+            .iter()
+            .find(|r| r[0] == value)
+            .and_then(|r| r.get(level))
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_arx_format_with_crlf() {
+        let h = Hierarchy::from_csv_str("sex", "Male;*\r\nFemale;*\r\n", b';').unwrap();
+        assert_eq!(h.height(), 1);
+        assert_eq!(h.generalize("Female", 1), Some("*"));
+        assert_eq!(h.generalize("Female", 0), Some("Female"));
+        assert_eq!(h.generalize("Other", 1), None);
+    }
+
+    #[test]
+    fn ragged_row_is_named() {
+        let err = Hierarchy::from_csv_str("age", "1;0-4;*\n2;0-4\n", b';').unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "hierarchy of 'age', row 2 (value '2'): 2 columns, expected 3"
+        );
+    }
+
+    #[test]
+    fn inconsistent_hierarchy_is_named() {
+        let text = "1;0-4;0-9;*\n2;0-4;0-19;*\n";
+        let err = Hierarchy::from_csv_str("age", text, b';').unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::InconsistentHierarchy { level: 1, label, .. } if label == "0-4"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_and_empty_are_rejected() {
+        assert!(Hierarchy::from_csv_str("a", "x;*\nx;*\n", b';').is_err());
+        assert!(Hierarchy::from_csv_str("a", "\n\n", b';').is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! # deidentify
+//!
+//! Statistical anonymization of health data under HIPAA.
+//!
+//! The data flows one way: a ruleset (TOML) and a table are **encoded**
+//! (dictionary-coded columns, hierarchies compiled to level tables), counted
+//! into a **frequency table** (distinct generalized quasi-identifier tuples
+//! with counts and sensitive histograms) and **measured** with privacy
+//! models at a generalization node. Later stages (lattice search, apply,
+//! risk, report) build on the same frequency table.
+//!
+//! ```no_run
+//! use deidentify::{Node, PrivacyProfile, Ruleset};
+//!
+//! let ruleset = Ruleset::from_file("datasets/adult/adult.toml".as_ref())?;
+//! let loaded = ruleset.load()?;
+//! let node = Node::bottom(loaded.dataset.quasi_identifiers().len());
+//! let profile = PrivacyProfile::measure(&loaded.dataset, &loaded.hierarchies, &node, &Default::default())?;
+//! println!("k = {}", profile.k);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What this crate does not guarantee
+//!
+//! k-anonymity, l-diversity, t-closeness and the other syntactic models
+//! bound what an attacker learns *under their assumptions* (the attacker
+//! knows only the quasi-identifiers; the records are independent). They are
+//! not differential privacy, and an attacker with more background knowledge
+//! than modelled may learn more. The formulas follow
+//! `../shared/spec/METHODS.md`, cited by section in each item.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod data;
+mod error;
+mod frequency;
+mod hierarchy;
+mod measure;
+mod model;
+mod ruleset;
+
+pub use data::attribute::{Attribute, AttributeRole, AttributeType, MissingPolicy};
+pub use data::column::EncodedColumn;
+pub use data::dataset::{Dataset, EncodeOptions};
+pub use data::date::Date;
+pub use data::input::{CsvOptions, read_csv, read_parquet};
+pub use error::{Error, ErrorKind, Result};
+pub use frequency::histogram::Histogram;
+pub use frequency::node::Node;
+pub use frequency::table::{CountingInput, EquivalenceClass, FrequencyTable};
+pub use hierarchy::builder::{
+    DateGranularity, DateHierarchy, GroupingHierarchy, HierarchyBuilder, IntervalHierarchy, IntervalLevel,
+    RedactionHierarchy, TOP_LABEL,
+};
+pub use hierarchy::compiled::{CompiledHierarchy, Level};
+pub use hierarchy::set::Hierarchies;
+pub use hierarchy::table::Hierarchy;
