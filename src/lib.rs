@@ -56,3 +56,10 @@ pub use hierarchy::builder::{
 pub use hierarchy::compiled::{CompiledHierarchy, Level};
 pub use hierarchy::set::Hierarchies;
 pub use hierarchy::table::Hierarchy;
+pub use ruleset::{AttributeRule, DataRule, HierarchyRule, LoadedRuleset, Ruleset};
+pub use measure::profile::{PrivacyProfile, ProfileOptions, SensitiveProfile};
+pub use model::{
+    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy, DistinctLDiversity,
+    EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity, ModelSpec, Monotonicity, PrivacyModel,
+    RecursiveClDiversity, SensitiveAttribute, TCloseness,
+};

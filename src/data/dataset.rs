@@ -310,7 +310,6 @@ fn encode_column(column: &Column, attribute: &Attribute, options: &EncodeOptions
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars::prelude::NamedFrom;
 
     fn frame() -> DataFrame {
         DataFrame::new(

@@ -49,6 +49,7 @@ pub struct CompiledHierarchy {
     column: String,
     levels: Vec<Level>,
     domain_size: u64,
+    file_order: Vec<usize>,
 }
 
 impl CompiledHierarchy {
@@ -102,6 +103,7 @@ impl CompiledHierarchy {
             column: column.name().to_owned(),
             levels,
             domain_size: hierarchy.rows().len() as u64,
+            file_order: rows,
         })
     }
 
@@ -116,7 +118,14 @@ impl CompiledHierarchy {
                 leaves: vec![1; n],
             }],
             domain_size: n as u64,
+            file_order: (0..n).collect(),
         }
+    }
+
+    /// For each code of the column's dictionary, its row in the hierarchy
+    /// (the order of values an ordered-string attribute inherits).
+    pub fn file_order(&self) -> &[usize] {
+        &self.file_order
     }
 
     /// The column name.

@@ -1,0 +1,3 @@
+//! Measurements: the privacy profile of a table at a generalization node.
+
+pub(crate) mod profile;

@@ -1,0 +1,68 @@
+//! Privacy models evaluated on equivalence classes (METHODS.md §3).
+//!
+//! # Suppressed records
+//!
+//! A model judges one equivalence class at a time. When the search (record
+//! suppression) removes the classes that fail, the suppressed records are,
+//! as in ARX (METHODS.md §3.0, §11.2), not re-checked as a group; they stay
+//! in the reference distribution P of t-closeness and β-likeness (P is
+//! always the distribution over the whole input table). Measurements at a
+//! node without suppression ([`crate::PrivacyProfile`]) cover every class.
+
+pub(crate) mod alpha_k;
+pub(crate) mod beta_likeness;
+pub(crate) mod delta_disclosure;
+mod k_anonymity;
+pub(crate) mod l_diversity;
+mod sensitive;
+mod spec;
+mod t_closeness;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use alpha_k::AlphaKAnonymity;
+pub use beta_likeness::{BasicBetaLikeness, EnhancedBetaLikeness};
+pub use delta_disclosure::{AbsentValuePolicy, DeltaDisclosurePrivacy};
+pub use k_anonymity::KAnonymity;
+pub use l_diversity::{DistinctLDiversity, EntropyLDiversity, RecursiveClDiversity};
+pub use sensitive::SensitiveAttribute;
+pub use spec::ModelSpec;
+pub use t_closeness::{GroundDistance, TCloseness};
+
+use crate::frequency::table::EquivalenceClass;
+
+/// Whether a model stays satisfied when data is generalized further, and
+/// when a fixed suppression limit is in force (METHODS.md §3.10; ARX's
+/// `(monotonicWithSuppression, monotonicWithGeneralization)` flags).
+///
+/// The search prunes the lattice only with flags that are `true`; a `false`
+/// flag keeps it correct, only slower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Monotonicity {
+    /// If a node satisfies the model without suppression, so does every more general node.
+    pub generalization: bool,
+    /// The same with record suppression under a fixed limit: the number of
+    /// records that must be suppressed never grows under generalization.
+    pub suppression: bool,
+}
+
+/// A privacy model that every released equivalence class must satisfy.
+pub trait PrivacyModel: fmt::Debug + Send + Sync {
+    /// A short description with parameters, e.g. `5-anonymity`.
+    fn name(&self) -> String;
+
+    /// The monotonicity flags; claimed only where the model's
+    /// `# Monotonicity` section argues for them.
+    fn monotonicity(&self) -> Monotonicity;
+
+    /// The size below which no class can satisfy the model (k for
+    /// k-anonymity, ⌈l⌉ for l-diversity; 1 otherwise).
+    fn minimal_class_size(&self) -> u64 {
+        1
+    }
+
+    /// Whether the class satisfies the model.
+    fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool;
+}

@@ -1,0 +1,6 @@
+//! The ruleset: a TOML file describing a dataset, its columns' roles and
+//! types, their hierarchies, and (in later stages) what to do with them.
+
+mod file;
+
+pub use file::{AttributeRule, DataRule, HierarchyRule, LoadedRuleset, Ruleset};

@@ -38,6 +38,8 @@ NODES = {
     "A": [0, 0, 0, 0, 0, 0, 0, 0],
     "B": [0, 2, 0, 1, 1, 1, 1, 0],
     "C": [1, 0, 1, 1, 2, 2, 2, 1],
+    "D": [1, 3, 1, 1, 3, 2, 2, 1],
+    "E": [0, 3, 1, 1, 3, 2, 1, 1],
 }
 RECURSIVE_C = 2
 
@@ -334,6 +336,45 @@ def run_pycanon(df, qis, sas):
     return out
 
 
+def recursive_handcheck(g, sa):
+    """pycanon's recursive_c_l_diversity on (i) a synthetic 2-class table and (ii) the 3 largest
+    real classes of a node, versus the METHODS.md §3.2 definition (counts sorted DESCENDING)."""
+    from pycanon import anonymity as an
+    out = {}
+    syn = pd.DataFrame({"q": ["a"] * 7 + ["b"] * 4, "s": list("xxxxxyz") + list("uvww")})
+    c, l = an.recursive_c_l_diversity(syn, ["q"], ["s"])
+    out["synthetic"] = {
+        "class_counts_desc": [[5, 1, 1], [2, 1, 1]],
+        "pycanon_(c,l)": [int(c), int(l)],
+        "correct_min_integer_c_for_l3": max(min_c_for_l([5, 1, 1], 3), min_c_for_l([2, 1, 1], 3)),
+        "correct_largest_l_for_c2": min(recursive_l_of_class([5, 1, 1], 2),
+                                        recursive_l_of_class([2, 1, 1], 2)),
+    }
+    df = g.copy(); df["SA"] = list(sa)
+    qis = list(g.columns)
+    sizes = df.groupby(qis).size().sort_values(ascending=False)
+    keys = list(sizes.index[:3])
+    mask = pd.Series(False, index=df.index)
+    classes = []
+    for key in keys:
+        m = (df[qis] == pd.Series(key, index=qis)).all(axis=1)
+        mask |= m
+        desc = sorted(Counter(df.loc[m, "SA"]).values(), reverse=True)
+        classes.append(desc)
+    sub = df[mask].reset_index(drop=True)
+    c, l = an.recursive_c_l_diversity(sub, qis, ["SA"])
+    asc = [sorted(d) for d in classes]
+    out["node_C_three_largest_classes"] = {
+        "class_counts_desc": classes,
+        "pycanon_(c,l)": [int(c), int(l)],
+        "pycanon_per_class_formula_floor(asc[0]/sum(asc[l-1:])+1)":
+            [math.floor(a[0] / sum(a[l - 1:]) + 1) for a in asc],
+        "correct_min_integer_c_per_class_for_that_l": [min_c_for_l(d, l) for d in classes],
+        "correct_largest_l_for_c2_per_class": [recursive_l_of_class(d, 2) for d in classes],
+    }
+    return out
+
+
 def compare(mine, pc, t_key):
     rows = {}
     def eq(a, b):
@@ -378,6 +419,8 @@ def main():
             pc = run_pycanon(gdf, ADULT_QI, [ADULT_SA])
             prof["pycanon"] = pc
             prof["pycanon_agrees"] = compare(prof, pc, "t_equal")
+        if do_pycanon and name == "C":
+            prof["pycanon_recursive_handcheck"] = recursive_handcheck(g, adult[ADULT_SA])
         result["nodes"][name] = prof
         print(name, {k: prof[k] for k in ("classes", "k", "l_distinct", "l_entropy",
                                           "recursive_c_l", "t_equal", "t_hierarchical",

@@ -1,0 +1,179 @@
+//! Privacy models as written in a ruleset.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::hierarchy::set::Hierarchies;
+use crate::model::{
+    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy, DistinctLDiversity,
+    EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity, PrivacyModel, RecursiveClDiversity,
+    SensitiveAttribute, TCloseness,
+};
+
+/// A privacy model with its parameters, as in a ruleset's
+/// `models = [{ type = "k-anonymity", k = 5 }, …]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ModelSpec {
+    /// [`KAnonymity`].
+    KAnonymity {
+        /// Minimal class size.
+        k: u64,
+    },
+    /// [`DistinctLDiversity`].
+    DistinctLDiversity {
+        /// The sensitive attribute.
+        attribute: String,
+        /// Minimal number of distinct values.
+        l: f64,
+    },
+    /// [`EntropyLDiversity`].
+    EntropyLDiversity {
+        /// The sensitive attribute.
+        attribute: String,
+        /// The l of ln l.
+        l: f64,
+    },
+    /// [`RecursiveClDiversity`].
+    RecursiveClDiversity {
+        /// The sensitive attribute.
+        attribute: String,
+        /// The c.
+        c: f64,
+        /// The l.
+        l: u64,
+    },
+    /// [`TCloseness`].
+    TCloseness {
+        /// The sensitive attribute.
+        attribute: String,
+        /// Maximal EMD.
+        t: f64,
+        /// The ground distance.
+        distance: GroundDistance,
+    },
+    /// [`DeltaDisclosurePrivacy`].
+    DeltaDisclosure {
+        /// The sensitive attribute.
+        attribute: String,
+        /// The δ.
+        delta: f64,
+        /// Treatment of values absent from a class.
+        #[serde(default)]
+        absent: AbsentValuePolicy,
+    },
+    /// [`BasicBetaLikeness`].
+    BasicBetaLikeness {
+        /// The sensitive attribute.
+        attribute: String,
+        /// The β.
+        beta: f64,
+    },
+    /// [`EnhancedBetaLikeness`].
+    EnhancedBetaLikeness {
+        /// The sensitive attribute.
+        attribute: String,
+        /// The β.
+        beta: f64,
+    },
+    /// [`AlphaKAnonymity`].
+    AlphaKAnonymity {
+        /// The sensitive attribute.
+        attribute: String,
+        /// Maximal relative frequency.
+        alpha: f64,
+        /// Minimal class size.
+        k: u64,
+        /// The protected value; every value when absent.
+        #[serde(default)]
+        value: Option<String>,
+    },
+}
+
+impl ModelSpec {
+    /// The sensitive attribute the model protects, if any.
+    pub fn attribute(&self) -> Option<&str> {
+        match self {
+            ModelSpec::KAnonymity { .. } => None,
+            ModelSpec::DistinctLDiversity { attribute, .. }
+            | ModelSpec::EntropyLDiversity { attribute, .. }
+            | ModelSpec::RecursiveClDiversity { attribute, .. }
+            | ModelSpec::TCloseness { attribute, .. }
+            | ModelSpec::DeltaDisclosure { attribute, .. }
+            | ModelSpec::BasicBetaLikeness { attribute, .. }
+            | ModelSpec::EnhancedBetaLikeness { attribute, .. }
+            | ModelSpec::AlphaKAnonymity { attribute, .. } => Some(attribute),
+        }
+    }
+
+    /// Builds the model for `dataset`; `orders` gives explicit value orders
+    /// of ordered-string attributes by name.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::UnknownColumn`] for an unknown attribute,
+    /// [`crate::ErrorKind::InvalidParameter`] for a parameter out of range,
+    /// for k larger than the number of rows, for an attribute that is not
+    /// sensitive, or for a protected value the attribute never takes.
+    pub fn build(
+        &self,
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+        orders: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Box<dyn PrivacyModel>> {
+        let check_k = |k: u64| {
+            if k > dataset.rows() as u64 {
+                Err(Error::parameter(
+                    "k",
+                    format!("k = {k} is larger than the table ({} rows)", dataset.rows()),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let sensitive = |name: &str| {
+            SensitiveAttribute::new(dataset, hierarchies, name, orders.get(name).map(Vec::as_slice))
+        };
+        Ok(match self {
+            ModelSpec::KAnonymity { k } => {
+                let model = KAnonymity::new(*k)?;
+                check_k(*k)?;
+                Box::new(model)
+            }
+            ModelSpec::DistinctLDiversity { attribute, l } => Box::new(DistinctLDiversity::new(&sensitive(attribute)?, *l)?),
+            ModelSpec::EntropyLDiversity { attribute, l } => Box::new(EntropyLDiversity::new(&sensitive(attribute)?, *l)?),
+            ModelSpec::RecursiveClDiversity { attribute, c, l } => {
+                Box::new(RecursiveClDiversity::new(&sensitive(attribute)?, *c, *l)?)
+            }
+            ModelSpec::TCloseness { attribute, t, distance } => {
+                Box::new(TCloseness::new(&sensitive(attribute)?, *t, *distance)?)
+            }
+            ModelSpec::DeltaDisclosure { attribute, delta, absent } => {
+                Box::new(DeltaDisclosurePrivacy::new(&sensitive(attribute)?, *delta, *absent)?)
+            }
+            ModelSpec::BasicBetaLikeness { attribute, beta } => Box::new(BasicBetaLikeness::new(&sensitive(attribute)?, *beta)?),
+            ModelSpec::EnhancedBetaLikeness { attribute, beta } => {
+                Box::new(EnhancedBetaLikeness::new(&sensitive(attribute)?, *beta)?)
+            }
+            ModelSpec::AlphaKAnonymity { attribute, alpha, k, value } => {
+                let sa = sensitive(attribute)?;
+                let protected = match value {
+                    None => None,
+                    Some(v) => {
+                        let dictionary = dataset.encoded(attribute)?.dictionary();
+                        let code = dictionary.iter().position(|d| d == v).ok_or_else(|| {
+                            Error::parameter("value", format!("'{attribute}' never takes the value '{v}'"))
+                        })?;
+                        Some(code as u32)
+                    }
+                };
+                let model = AlphaKAnonymity::new(&sa, *alpha, *k, protected)?;
+                check_k(*k)?;
+                Box::new(model)
+            }
+        })
+    }
+}

@@ -1,0 +1,236 @@
+//! Parsing and loading ruleset files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::attribute::{Attribute, AttributeRole, AttributeType, MissingPolicy};
+use crate::data::dataset::{Dataset, EncodeOptions};
+use crate::data::input::{CsvOptions, read_csv, read_parquet};
+use crate::error::{Error, ErrorKind, Result};
+use crate::hierarchy::builder::HierarchyBuilder;
+use crate::hierarchy::set::Hierarchies;
+use crate::hierarchy::table::Hierarchy;
+
+/// The `[data]` table: where the data is and how to read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataRule {
+    /// The data file, relative to the ruleset file. `.parquet` files are read
+    /// as Parquet, anything else as CSV.
+    pub path: PathBuf,
+    /// The CSV field separator (one character; default `,`).
+    #[serde(default = "default_delimiter")]
+    pub delimiter: char,
+    /// The separator of hierarchy files (default: `;`, ARX's format).
+    #[serde(default = "default_hierarchy_delimiter")]
+    pub hierarchy_delimiter: char,
+    /// Strings that mean "missing" besides empty fields (e.g. `["?", "NA"]`).
+    #[serde(default)]
+    pub missing_values: Vec<String>,
+    /// What to do with missing cells of quasi-identifiers and sensitive attributes.
+    #[serde(default)]
+    pub missing_policy: MissingPolicy,
+    /// The label of the missing category (policy `category`).
+    #[serde(default = "default_missing_label")]
+    pub missing_label: String,
+}
+
+fn default_delimiter() -> char {
+    ','
+}
+
+fn default_hierarchy_delimiter() -> char {
+    ';'
+}
+
+fn default_missing_label() -> String {
+    "NULL".into()
+}
+
+/// Where a column's hierarchy comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum HierarchyRule {
+    /// An ARX hierarchy file, relative to the ruleset file.
+    File(PathBuf),
+    /// A builder (`{ type = "interval", … }`).
+    Builder(HierarchyBuilder),
+}
+
+/// One `[[attribute]]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributeRule {
+    /// The column name, as in the data header.
+    pub name: String,
+    /// The role.
+    pub role: AttributeRole,
+    /// The type (default `string`).
+    #[serde(default, rename = "type")]
+    pub data_type: AttributeType,
+    /// The hierarchy (quasi-identifiers and sensitive attributes only).
+    #[serde(default)]
+    pub hierarchy: Option<HierarchyRule>,
+    /// The value order of an ordered-string attribute.
+    #[serde(default)]
+    pub order: Option<Vec<String>>,
+}
+
+/// A parsed ruleset. Later stages add their own tables (e.g.
+/// `[anonymization]`); tables this version does not know are kept unread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ruleset {
+    /// How to read the data.
+    pub data: DataRule,
+    /// The columns.
+    #[serde(rename = "attribute")]
+    pub attributes: Vec<AttributeRule>,
+    /// The folder relative paths are resolved against.
+    #[serde(skip)]
+    pub base: PathBuf,
+    /// The ruleset file, for error messages.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// A ruleset with its data loaded and encoded.
+#[derive(Clone, Debug)]
+pub struct LoadedRuleset {
+    /// The ruleset.
+    pub ruleset: Ruleset,
+    /// The encoded data.
+    pub dataset: Dataset,
+    /// The compiled hierarchies.
+    pub hierarchies: Hierarchies,
+}
+
+impl Ruleset {
+    /// Reads and checks a ruleset file.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`] when it cannot be read, [`ErrorKind::Ruleset`] when it
+    /// is not valid TOML of the expected shape (with the line), names an
+    /// attribute twice, or gives a hierarchy to an identifier or insensitive column.
+    pub fn from_file(path: &Path) -> Result<Ruleset> {
+        let text = std::fs::read_to_string(path).map_err(|source| ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ruleset::from_toml(&text, &base, path)
+    }
+
+    /// Parses ruleset text; relative paths resolve against `base`, and `path`
+    /// names the ruleset in errors.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ruleset::from_file`].
+    pub fn from_toml(text: &str, base: &Path, path: &Path) -> Result<Ruleset> {
+        let invalid = |reason: String| -> Error {
+            ErrorKind::Ruleset {
+                path: path.to_path_buf(),
+                reason,
+            }
+            .into()
+        };
+        let mut ruleset: Ruleset = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+        ruleset.base = base.to_path_buf();
+        ruleset.path = path.to_path_buf();
+        if !ruleset.data.delimiter.is_ascii() || !ruleset.data.hierarchy_delimiter.is_ascii() {
+            return Err(invalid("delimiters must be single ASCII characters".into()));
+        }
+        for (i, a) in ruleset.attributes.iter().enumerate() {
+            if ruleset.attributes[..i].iter().any(|b| b.name == a.name) {
+                return Err(invalid(format!("attribute '{}' is listed twice", a.name)));
+            }
+            if a.hierarchy.is_some() && !a.role.is_encoded() {
+                return Err(invalid(format!(
+                    "attribute '{}' has a hierarchy but is not a quasi-identifier or sensitive attribute",
+                    a.name
+                )));
+            }
+        }
+        Ok(ruleset)
+    }
+
+    /// The data file, resolved.
+    pub fn data_path(&self) -> PathBuf {
+        self.base.join(&self.data.path)
+    }
+
+    /// The attribute metadata.
+    pub fn attributes(&self) -> Vec<Attribute> {
+        self.attributes
+            .iter()
+            .map(|a| Attribute::new(a.name.clone(), a.role, a.data_type))
+            .collect()
+    }
+
+    /// Explicit value orders, by attribute.
+    pub fn orders(&self) -> BTreeMap<String, Vec<String>> {
+        self.attributes
+            .iter()
+            .filter_map(|a| a.order.clone().map(|o| (a.name.clone(), o)))
+            .collect()
+    }
+
+    /// Reads the data file, encodes it and compiles the hierarchies.
+    ///
+    /// # Errors
+    ///
+    /// Every error of reading ([`read_csv`], [`read_parquet`]), encoding
+    /// ([`Dataset::from_dataframe`]) and hierarchies ([`Hierarchy::from_csv`],
+    /// the builders, [`Hierarchies::compile`]).
+    pub fn load(&self) -> Result<LoadedRuleset> {
+        let path = self.data_path();
+        let frame = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+            read_parquet(&path)?
+        } else {
+            let options = CsvOptions {
+                delimiter: self.data.delimiter as u8,
+                ..CsvOptions::default()
+            };
+            read_csv(&path, &options)?
+        };
+        self.load_frame(&frame, &path.display().to_string())
+    }
+
+    /// Encodes an already loaded `DataFrame` with this ruleset's attributes
+    /// and hierarchies.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ruleset::load`], without the reading.
+    pub fn load_frame(&self, frame: &polars::prelude::DataFrame, source_name: &str) -> Result<LoadedRuleset> {
+        let options = EncodeOptions {
+            missing_values: self.data.missing_values.clone(),
+            missing_policy: self.data.missing_policy,
+            missing_label: self.data.missing_label.clone(),
+            source_name: source_name.to_owned(),
+        };
+        let dataset = Dataset::from_dataframe(frame, &self.attributes(), &options)?;
+        let mut hierarchies = Vec::new();
+        for a in &self.attributes {
+            let hierarchy = match &a.hierarchy {
+                None => continue,
+                Some(HierarchyRule::File(file)) => {
+                    Hierarchy::from_csv(&a.name, &self.base.join(file), self.data.hierarchy_delimiter as u8)?
+                }
+                Some(HierarchyRule::Builder(builder)) => {
+                    builder.build(&a.name, dataset.encoded(&a.name)?.dictionary())?
+                }
+            };
+            hierarchies.push(hierarchy);
+        }
+        let hierarchies = Hierarchies::compile(&dataset, &hierarchies)?;
+        Ok(LoadedRuleset {
+            ruleset: self.clone(),
+            dataset,
+            hierarchies,
+        })
+    }
+}

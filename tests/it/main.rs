@@ -1,0 +1,44 @@
+//! Integration tests: one binary, one module per area.
+
+mod adult;
+mod bad_input;
+mod examples;
+mod frequency;
+mod properties;
+mod textbook;
+
+use std::path::{Path, PathBuf};
+
+use deidentify::{LoadedRuleset, Ruleset};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Loads a ruleset relative to the repository root.
+pub fn load(ruleset: &str) -> LoadedRuleset {
+    Ruleset::from_file(&root().join(ruleset))
+        .and_then(|r| r.load())
+        .unwrap_or_else(|e| panic!("{ruleset}: {e}"))
+}
+
+/// Relative closeness of two floats.
+pub fn close(a: f64, b: f64, rel: f64) -> bool {
+    a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
+}
+
+/// Writes `files` (name, contents) into a fresh temporary folder.
+pub fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("deidentify-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, contents) in files {
+        let path: &Path = file.as_ref();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(dir.join(parent)).unwrap();
+        }
+        std::fs::write(dir.join(file), contents).unwrap();
+    }
+    dir
+}

@@ -1,0 +1,214 @@
+//! Property tests on random small tables: classes partition the rows,
+//! counting commutes with merging and roll-up, generalization never lowers
+//! k, and every model that claims monotonicity under generalization keeps it.
+
+use std::collections::BTreeMap;
+
+use deidentify::{
+    AttributeRole, AttributeType, CountingInput, Dataset, EncodedColumn, FrequencyTable, GroundDistance, Hierarchies,
+    Hierarchy, ModelSpec, Node,
+};
+use proptest::prelude::*;
+
+/// A random table: quasi-identifier values in `0..domain[j]` with a
+/// hierarchy that groups by powers of `branching[j]`, and one sensitive
+/// integer attribute with a hierarchy of the same kind.
+#[derive(Clone, Debug)]
+struct Table {
+    domains: Vec<u32>,
+    branching: Vec<u32>,
+    rows: Vec<(Vec<u32>, u32)>,
+    sensitive_domain: u32,
+}
+
+fn table() -> impl Strategy<Value = Table> {
+    (1usize..=3, 1u32..=6)
+        .prop_flat_map(|(width, sensitive_domain)| {
+            (
+                prop::collection::vec(1u32..=7, width),
+                prop::collection::vec(2u32..=3, width),
+                Just(sensitive_domain),
+            )
+        })
+        .prop_flat_map(|(domains, branching, sensitive_domain)| {
+            let row = (
+                domains.iter().map(|&d| 0..d).collect::<Vec<_>>(),
+                0..sensitive_domain,
+            );
+            (
+                Just(domains),
+                Just(branching),
+                prop::collection::vec(row, 1..80),
+                Just(sensitive_domain),
+            )
+        })
+        .prop_map(|(domains, branching, rows, sensitive_domain)| Table {
+            domains,
+            branching,
+            rows,
+            sensitive_domain,
+        })
+}
+
+/// Height-`h` hierarchy over `0..domain` grouping by powers of `b`, then `*`.
+fn hierarchy(name: &str, domain: u32, b: u32) -> Hierarchy {
+    let mut height = 0;
+    while b.pow(height) < domain {
+        height += 1;
+    }
+    let rows = (0..domain)
+        .map(|v| {
+            let mut row = vec![v.to_string()];
+            for level in 1..=height {
+                row.push(format!("L{level}:{}", v / b.pow(level)));
+            }
+            row.push("*".into());
+            row
+        })
+        .collect();
+    Hierarchy::from_rows(name, rows).unwrap()
+}
+
+fn build(t: &Table) -> (Dataset, Hierarchies) {
+    let mut columns = Vec::new();
+    let mut hierarchies = Vec::new();
+    for (j, (&d, &b)) in t.domains.iter().zip(&t.branching).enumerate() {
+        let name = format!("q{j}");
+        let values: Vec<String> = t.rows.iter().map(|r| r.0[j].to_string()).collect();
+        columns.push((
+            EncodedColumn::from_values(&name, values.iter().map(String::as_str)),
+            AttributeRole::QuasiIdentifier,
+            AttributeType::Integer,
+        ));
+        hierarchies.push(hierarchy(&name, d, b));
+    }
+    let values: Vec<String> = t.rows.iter().map(|r| r.1.to_string()).collect();
+    columns.push((
+        EncodedColumn::from_values("s", values.iter().map(String::as_str)),
+        AttributeRole::Sensitive,
+        AttributeType::Integer,
+    ));
+    hierarchies.push(hierarchy("s", t.sensitive_domain, 2));
+    let dataset = Dataset::from_encoded(columns).unwrap();
+    let compiled = Hierarchies::compile(&dataset, &hierarchies).unwrap();
+    (dataset, compiled)
+}
+
+fn heights(dataset: &Dataset, hierarchies: &Hierarchies) -> Vec<u32> {
+    hierarchies
+        .quasi_identifiers(dataset)
+        .iter()
+        .map(|h| h.height() as u32)
+        .collect()
+}
+
+/// Two nodes a ≤ b inside the lattice, chosen from seeds.
+fn nodes(heights: &[u32], seeds: &[(u32, u32)]) -> (Node, Node) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for (j, &h) in heights.iter().enumerate() {
+        let (x, y) = seeds[j % seeds.len()];
+        let lo = x % (h + 1);
+        let hi = lo + y % (h + 1 - lo);
+        a.push(lo);
+        b.push(hi);
+    }
+    (Node::new(a), Node::new(b))
+}
+
+fn specs() -> Vec<ModelSpec> {
+    let s = || "s".to_string();
+    vec![
+        ModelSpec::KAnonymity { k: 2 },
+        ModelSpec::KAnonymity { k: 3 },
+        ModelSpec::DistinctLDiversity { attribute: s(), l: 2.0 },
+        ModelSpec::EntropyLDiversity { attribute: s(), l: 1.5 },
+        ModelSpec::EntropyLDiversity { attribute: s(), l: 2.0 },
+        ModelSpec::RecursiveClDiversity { attribute: s(), c: 2.0, l: 2 },
+        ModelSpec::RecursiveClDiversity { attribute: s(), c: 1.0, l: 1 },
+        ModelSpec::TCloseness { attribute: s(), t: 0.3, distance: GroundDistance::Equal },
+        ModelSpec::TCloseness { attribute: s(), t: 0.2, distance: GroundDistance::Ordered },
+        ModelSpec::TCloseness { attribute: s(), t: 0.25, distance: GroundDistance::Hierarchical },
+        ModelSpec::BasicBetaLikeness { attribute: s(), beta: 1.0 },
+        ModelSpec::EnhancedBetaLikeness { attribute: s(), beta: 1.0 },
+        ModelSpec::AlphaKAnonymity { attribute: s(), alpha: 0.6, k: 2, value: None },
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn classes_partition_the_rows(t in table(), seeds in prop::collection::vec((0u32..9, 0u32..9), 3)) {
+        let (dataset, hierarchies) = build(&t);
+        let (node, _) = nodes(&heights(&dataset, &hierarchies), &seeds);
+        let table = FrequencyTable::from_dataset(&dataset, &hierarchies, &node).unwrap();
+        prop_assert_eq!(table.rows(), t.rows.len() as u64);
+        // Every row lands in the one class whose key is its generalized tuple.
+        let qis = hierarchies.quasi_identifiers(&dataset);
+        let columns = dataset.quasi_identifiers();
+        let mut seen = vec![0u64; table.classes()];
+        for row in 0..dataset.rows() {
+            let key: Vec<u32> = columns
+                .iter()
+                .zip(&qis)
+                .zip(node.levels())
+                .map(|((c, h), &l)| h.levels()[l as usize].map()[c.codes()[row] as usize])
+                .collect();
+            let matches: Vec<usize> = (0..table.classes()).filter(|&c| table.key(c) == key.as_slice()).collect();
+            prop_assert_eq!(matches.len(), 1);
+            seen[matches[0]] += 1;
+        }
+        prop_assert_eq!(seen.as_slice(), table.counts());
+        for (class, h) in table.histograms(0).iter().enumerate() {
+            prop_assert_eq!(h.total(), table.counts()[class]);
+        }
+    }
+
+    #[test]
+    fn union_equals_merge_of_parts(t in table(), cut in 0usize..80, seeds in prop::collection::vec((0u32..9, 0u32..9), 3)) {
+        let (dataset, hierarchies) = build(&t);
+        let (node, _) = nodes(&heights(&dataset, &hierarchies), &seeds);
+        let input = CountingInput::new(&dataset, &hierarchies).unwrap();
+        let cut = cut.min(dataset.rows());
+        let whole = FrequencyTable::count(&input, &node).unwrap();
+        let mut merged = FrequencyTable::count_rows(&input, &node, 0..cut).unwrap();
+        merged.merge(&FrequencyTable::count_rows(&input, &node, cut..dataset.rows()).unwrap()).unwrap();
+        prop_assert_eq!(merged.counts(), whole.counts());
+        prop_assert_eq!(merged.canonical(), whole.canonical());
+    }
+
+    #[test]
+    fn roll_up_equals_counting_and_k_never_decreases(t in table(), seeds in prop::collection::vec((0u32..9, 0u32..9), 3)) {
+        let (dataset, hierarchies) = build(&t);
+        let (a, b) = nodes(&heights(&dataset, &hierarchies), &seeds);
+        let at_a = FrequencyTable::from_dataset(&dataset, &hierarchies, &a).unwrap();
+        let at_b = FrequencyTable::from_dataset(&dataset, &hierarchies, &b).unwrap();
+        let rolled = at_a.roll_up(&hierarchies.quasi_identifiers(&dataset), &b).unwrap();
+        prop_assert_eq!(rolled.canonical(), at_b.canonical());
+        let k = |t: &FrequencyTable| t.counts().iter().copied().min().unwrap();
+        prop_assert!(k(&at_b) >= k(&at_a));
+        prop_assert!(at_b.classes() <= at_a.classes());
+    }
+
+    #[test]
+    fn models_monotone_under_generalization_stay_satisfied(t in table(), seeds in prop::collection::vec((0u32..9, 0u32..9), 3)) {
+        let (dataset, hierarchies) = build(&t);
+        let (a, b) = nodes(&heights(&dataset, &hierarchies), &seeds);
+        let at_a = FrequencyTable::from_dataset(&dataset, &hierarchies, &a).unwrap();
+        let at_b = FrequencyTable::from_dataset(&dataset, &hierarchies, &b).unwrap();
+        for spec in specs() {
+            let model = match spec.build(&dataset, &hierarchies, &BTreeMap::new()) {
+                Ok(m) => m,
+                Err(_) => continue, // e.g. k larger than the table
+            };
+            prop_assert!(model.monotonicity().generalization, "{}", model.name());
+            if at_a.iter().all(|c| model.is_satisfied_by(&c)) {
+                prop_assert!(at_b.iter().all(|c| model.is_satisfied_by(&c)), "{} holds at {} but not at {}", model.name(), a, b);
+            }
+            // No class smaller than the minimal size can satisfy the model.
+            for c in at_a.iter().filter(|c| c.size() < model.minimal_class_size()) {
+                prop_assert!(!model.is_satisfied_by(&c), "{}", model.name());
+            }
+        }
+    }
+}
