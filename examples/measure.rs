@@ -36,12 +36,19 @@ fn parse_levels(text: &str, names: &[String]) -> Result<Node, String> {
             .split_once('=')
             .ok_or_else(|| format!("'{part}' is not attribute=level"))?;
         let position = names.iter().position(|n| n == name.trim()).ok_or_else(|| {
-            format!("'{}' is not a quasi-identifier (they are: {})", name.trim(), names.join(", "))
+            format!(
+                "'{}' is not a quasi-identifier (they are: {})",
+                name.trim(),
+                names.join(", ")
+            )
         })?;
-        levels[position] = level
-            .trim()
-            .parse()
-            .map_err(|_| format!("level '{}' of '{}' is not a whole number", level.trim(), name.trim()))?;
+        levels[position] = level.trim().parse().map_err(|_| {
+            format!(
+                "level '{}' of '{}' is not a whole number",
+                level.trim(),
+                name.trim()
+            )
+        })?;
     }
     Ok(Node::new(levels))
 }
@@ -67,12 +74,18 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     println!("node {node} ({})", names.join(", "));
-    println!("rows {}, classes {}, k = {}, sample uniques {}", profile.rows, profile.classes, profile.k, profile.sample_uniques);
+    println!(
+        "rows {}, classes {}, k = {}, sample uniques {}",
+        profile.rows, profile.classes, profile.k, profile.sample_uniques
+    );
     for (name, s) in &profile.sensitive {
         println!("sensitive attribute {name}:");
         println!("  distinct l-diversity      l = {}", s.l_distinct);
         println!("  entropy l-diversity       l = {:.6}", s.l_entropy);
-        println!("  recursive (c,l)-diversity l = {} for c = {}", s.recursive_c_l, s.recursive_c);
+        println!(
+            "  recursive (c,l)-diversity l = {} for c = {}",
+            s.recursive_c_l, s.recursive_c
+        );
         println!("  t-closeness (equal)       t = {:.6}", s.t_equal);
         if let Some(t) = s.t_ordered {
             println!("  t-closeness (ordered)     t = {t:.6}");
@@ -80,7 +93,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         if let Some(t) = s.t_hierarchical {
             println!("  t-closeness (hierarchical) t = {t:.6}");
         }
-        println!("  δ-disclosure privacy      δ = {:.6} (values present in a class)", s.delta_disclosure);
+        println!(
+            "  δ-disclosure privacy      δ = {:.6} (values present in a class)",
+            s.delta_disclosure
+        );
         println!("  basic β-likeness          β = {:.6}", s.beta_basic);
         match s.beta_enhanced {
             Some(b) => println!("  enhanced β-likeness       β = {b:.6}"),

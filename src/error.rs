@@ -116,7 +116,9 @@ pub enum ErrorKind {
         source_name: String,
     },
     /// A cell is missing and the missing-value policy is `error`.
-    #[error("column '{column}', row {row}: missing value (the ruleset's missing-value policy is 'error')")]
+    #[error(
+        "column '{column}', row {row}: missing value (the ruleset's missing-value policy is 'error')"
+    )]
     MissingValue {
         /// The column.
         column: String,

@@ -50,16 +50,16 @@ pub use frequency::histogram::Histogram;
 pub use frequency::node::Node;
 pub use frequency::table::{CountingInput, EquivalenceClass, FrequencyTable};
 pub use hierarchy::builder::{
-    DateGranularity, DateHierarchy, GroupingHierarchy, HierarchyBuilder, IntervalHierarchy, IntervalLevel,
-    RedactionHierarchy, TOP_LABEL,
+    DateGranularity, DateHierarchy, GroupingHierarchy, HierarchyBuilder, IntervalHierarchy,
+    IntervalLevel, RedactionHierarchy, TOP_LABEL,
 };
 pub use hierarchy::compiled::{CompiledHierarchy, Level};
 pub use hierarchy::set::Hierarchies;
 pub use hierarchy::table::Hierarchy;
-pub use ruleset::{AttributeRule, DataRule, HierarchyRule, LoadedRuleset, Ruleset};
 pub use measure::profile::{PrivacyProfile, ProfileOptions, SensitiveProfile};
 pub use model::{
-    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy, DistinctLDiversity,
-    EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity, ModelSpec, Monotonicity, PrivacyModel,
-    RecursiveClDiversity, SensitiveAttribute, TCloseness,
+    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy,
+    DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
+    ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
+pub use ruleset::{AttributeRule, DataRule, HierarchyRule, LoadedRuleset, Ruleset};

@@ -24,7 +24,10 @@ pub enum AttributeRole {
 impl AttributeRole {
     /// Whether columns with this role are dictionary-encoded for computation.
     pub fn is_encoded(self) -> bool {
-        matches!(self, AttributeRole::QuasiIdentifier | AttributeRole::Sensitive)
+        matches!(
+            self,
+            AttributeRole::QuasiIdentifier | AttributeRole::Sensitive
+        )
     }
 }
 
@@ -70,12 +73,10 @@ impl AttributeType {
         match self {
             AttributeType::String | AttributeType::OrderedString => None,
             AttributeType::Integer => value.trim().parse::<i64>().ok().map(|v| v as f64),
-            AttributeType::Decimal => value
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite()),
-            AttributeType::Date => crate::data::date::Date::parse(value).map(|d| d.day_number() as f64),
+            AttributeType::Decimal => value.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
+            AttributeType::Date => {
+                crate::data::date::Date::parse(value).map(|d| d.day_number() as f64)
+            }
         }
     }
 
@@ -118,7 +119,11 @@ pub struct Attribute {
 
 impl Attribute {
     /// Creates attribute metadata.
-    pub fn new(name: impl Into<String>, role: AttributeRole, data_type: AttributeType) -> Attribute {
+    pub fn new(
+        name: impl Into<String>,
+        role: AttributeRole,
+        data_type: AttributeType,
+    ) -> Attribute {
         Attribute {
             name: name.into(),
             role,

@@ -105,7 +105,9 @@ impl Dataset {
             .par_iter()
             .map(|attribute| {
                 if attribute.role.is_encoded() {
-                    let column = frame.column(&attribute.name).map_err(|e| parse_error(options, e))?;
+                    let column = frame
+                        .column(&attribute.name)
+                        .map_err(|e| parse_error(options, e))?;
                     encode_column(column, attribute, options).map(Some)
                 } else {
                     Ok(None)
@@ -139,7 +141,9 @@ impl Dataset {
     ///
     /// [`ErrorKind::InvalidParameter`] when the lengths differ or a role is not
     /// encoded; [`ErrorKind::EmptyTable`] when there are no rows.
-    pub fn from_encoded(columns: Vec<(EncodedColumn, AttributeRole, AttributeType)>) -> Result<Dataset> {
+    pub fn from_encoded(
+        columns: Vec<(EncodedColumn, AttributeRole, AttributeType)>,
+    ) -> Result<Dataset> {
         let rows = columns.first().map_or(0, |c| c.0.len());
         if rows == 0 {
             return Err(ErrorKind::EmptyTable {
@@ -153,13 +157,20 @@ impl Dataset {
             if column.len() != rows {
                 return Err(Error::parameter(
                     "columns",
-                    format!("column '{}' has {} rows, expected {rows}", column.name(), column.len()),
+                    format!(
+                        "column '{}' has {} rows, expected {rows}",
+                        column.name(),
+                        column.len()
+                    ),
                 ));
             }
             if !role.is_encoded() {
                 return Err(Error::parameter(
                     "columns",
-                    format!("column '{}': only quasi-identifiers and sensitive attributes are encoded", column.name()),
+                    format!(
+                        "column '{}': only quasi-identifiers and sensitive attributes are encoded",
+                        column.name()
+                    ),
                 ));
             }
             attributes.push(Attribute::new(column.name(), role, data_type));
@@ -193,18 +204,21 @@ impl Dataset {
     }
 
     fn position(&self, name: &str) -> Result<usize> {
-        self.attributes.iter().position(|a| a.name == name).ok_or_else(|| {
-            ErrorKind::UnknownColumn {
-                column: name.to_owned(),
-                available: self
-                    .attributes
-                    .iter()
-                    .map(|a| a.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }
-            .into()
-        })
+        self.attributes
+            .iter()
+            .position(|a| a.name == name)
+            .ok_or_else(|| {
+                ErrorKind::UnknownColumn {
+                    column: name.to_owned(),
+                    available: self
+                        .attributes
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+                .into()
+            })
     }
 
     /// The encoded column named `name` (a quasi-identifier or sensitive attribute).
@@ -263,7 +277,11 @@ fn parse_error(options: &EncodeOptions, e: impl std::fmt::Display) -> Error {
 
 /// Dictionary-encodes one column, applying the missing-value policy and
 /// checking every distinct value against the declared type.
-fn encode_column(column: &Column, attribute: &Attribute, options: &EncodeOptions) -> Result<EncodedColumn> {
+fn encode_column(
+    column: &Column,
+    attribute: &Attribute,
+    options: &EncodeOptions,
+) -> Result<EncodedColumn> {
     let text = column
         .cast(&DataType::String)
         .map_err(|e| parse_error(options, e))?;
@@ -283,17 +301,19 @@ fn encode_column(column: &Column, attribute: &Attribute, options: &EncodeOptions
                     }
                     .into());
                 }
-                MissingPolicy::Category => *missing_code.get_or_insert_with(|| encoder.code(&options.missing_label)),
+                MissingPolicy::Category => {
+                    *missing_code.get_or_insert_with(|| encoder.code(&options.missing_label))
+                }
             },
         };
         codes.push(code);
     }
-    let column = EncodedColumn::from_parts(attribute.name.clone(), codes, encoder.into_dictionary());
-    let invalid = column
-        .dictionary()
-        .iter()
-        .enumerate()
-        .find(|(code, v)| Some(*code as u32) != missing_code && !attribute.data_type.is_valid(v));
+    let column =
+        EncodedColumn::from_parts(attribute.name.clone(), codes, encoder.into_dictionary());
+    let invalid =
+        column.dictionary().iter().enumerate().find(|(code, v)| {
+            Some(*code as u32) != missing_code && !attribute.data_type.is_valid(v)
+        });
     if let Some((code, value)) = invalid {
         let row = column.first_rows()[code];
         return Err(ErrorKind::InvalidValue {
@@ -325,7 +345,11 @@ mod tests {
 
     fn attributes() -> Vec<Attribute> {
         vec![
-            Attribute::new("age", AttributeRole::QuasiIdentifier, AttributeType::Integer),
+            Attribute::new(
+                "age",
+                AttributeRole::QuasiIdentifier,
+                AttributeType::Integer,
+            ),
             Attribute::new("name", AttributeRole::Identifier, AttributeType::String),
             Attribute::new("dx", AttributeRole::Sensitive, AttributeType::String),
         ]
@@ -333,8 +357,12 @@ mod tests {
 
     #[test]
     fn missing_value_is_an_error_naming_column_and_row() {
-        let err = Dataset::from_dataframe(&frame(), &attributes(), &EncodeOptions::default()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::MissingValue { column, row: 2 } if column == "dx"), "{err}");
+        let err = Dataset::from_dataframe(&frame(), &attributes(), &EncodeOptions::default())
+            .unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::MissingValue { column, row: 2 } if column == "dx"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -354,30 +382,46 @@ mod tests {
 
     #[test]
     fn invalid_integer_names_column_row_and_value() {
-        let frame = DataFrame::new(
-            3,
-            vec![Column::new("age".into(), &["30", "4x", "30"])],
-        )
-        .unwrap();
-        let attrs = [Attribute::new("age", AttributeRole::QuasiIdentifier, AttributeType::Integer)];
+        let frame =
+            DataFrame::new(3, vec![Column::new("age".into(), &["30", "4x", "30"])]).unwrap();
+        let attrs = [Attribute::new(
+            "age",
+            AttributeRole::QuasiIdentifier,
+            AttributeType::Integer,
+        )];
         let err = Dataset::from_dataframe(&frame, &attrs, &EncodeOptions::default()).unwrap_err();
-        assert_eq!(err.to_string(), "column 'age', row 2: value '4x' is not a valid integer");
+        assert_eq!(
+            err.to_string(),
+            "column 'age', row 2: value '4x' is not a valid integer"
+        );
     }
 
     #[test]
     fn nan_is_not_a_decimal() {
         let frame = DataFrame::new(2, vec![Column::new("w".into(), &["1.5", "NaN"])]).unwrap();
-        let attrs = [Attribute::new("w", AttributeRole::Sensitive, AttributeType::Decimal)];
+        let attrs = [Attribute::new(
+            "w",
+            AttributeRole::Sensitive,
+            AttributeType::Decimal,
+        )];
         let err = Dataset::from_dataframe(&frame, &attrs, &EncodeOptions::default()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InvalidValue { row: 2, .. }), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidValue { row: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn unlisted_and_unknown_columns_are_errors() {
-        let err = Dataset::from_dataframe(&frame(), &attributes()[..2], &EncodeOptions::default()).unwrap_err();
+        let err = Dataset::from_dataframe(&frame(), &attributes()[..2], &EncodeOptions::default())
+            .unwrap_err();
         assert!(err.to_string().contains("column 'dx' has no role"), "{err}");
         let mut attrs = attributes();
-        attrs.push(Attribute::new("zip", AttributeRole::QuasiIdentifier, AttributeType::String));
+        attrs.push(Attribute::new(
+            "zip",
+            AttributeRole::QuasiIdentifier,
+            AttributeType::String,
+        ));
         let err = Dataset::from_dataframe(&frame(), &attrs, &EncodeOptions::default()).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::UnknownColumn { column, .. } if column == "zip"));
     }
@@ -385,7 +429,11 @@ mod tests {
     #[test]
     fn empty_table_is_an_error() {
         let frame = DataFrame::new(0, vec![Column::new("age".into(), Vec::<&str>::new())]).unwrap();
-        let attrs = [Attribute::new("age", AttributeRole::QuasiIdentifier, AttributeType::Integer)];
+        let attrs = [Attribute::new(
+            "age",
+            AttributeRole::QuasiIdentifier,
+            AttributeType::Integer,
+        )];
         let err = Dataset::from_dataframe(&frame, &attrs, &EncodeOptions::default()).unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::EmptyTable { .. }));
     }

@@ -68,7 +68,11 @@ mod tests {
     fn parses_valid_and_rejects_invalid_dates() {
         assert_eq!(
             Date::parse("2024-02-29"),
-            Some(Date { year: 2024, month: 2, day: 29 })
+            Some(Date {
+                year: 2024,
+                month: 2,
+                day: 29
+            })
         );
         assert_eq!(Date::parse("2023-02-29"), None);
         assert_eq!(Date::parse("1900-02-29"), None);

@@ -69,7 +69,10 @@ impl Histogram {
             return;
         }
         let mut merged = Vec::with_capacity(self.entries.len() + other.entries.len());
-        let (mut a, mut b) = (self.entries.iter().peekable(), other.entries.iter().peekable());
+        let (mut a, mut b) = (
+            self.entries.iter().peekable(),
+            other.entries.iter().peekable(),
+        );
         loop {
             match (a.peek(), b.peek()) {
                 (Some(x), Some(y)) if x.0 == y.0 => {
@@ -120,6 +123,9 @@ mod tests {
         assert_eq!(a.count(3), 6);
         assert_eq!(a.count(4), 0);
         assert_eq!(a.sorted_counts(), vec![6, 2, 2, 1]);
-        assert_eq!(a.mapped(&[0, 0, 0, 1, 0, 0, 0, 1]).entries(), &[(0, 3), (1, 8)]);
+        assert_eq!(
+            a.mapped(&[0, 0, 0, 1, 0, 0, 0, 1]).entries(),
+            &[(0, 3), (1, 8)]
+        );
     }
 }

@@ -21,7 +21,9 @@ impl Node {
 
     /// The bottom node (no generalization) for `width` quasi-identifiers.
     pub fn bottom(width: usize) -> Node {
-        Node { levels: vec![0; width] }
+        Node {
+            levels: vec![0; width],
+        }
     }
 
     /// The levels, one per quasi-identifier.

@@ -169,7 +169,11 @@ impl FrequencyTable {
     /// [`ErrorKind::InvalidParameter`] when `node` has the wrong number of
     /// levels, [`ErrorKind::LevelOutOfRange`] when a level exceeds its
     /// hierarchy's height.
-    pub fn from_dataset(dataset: &Dataset, hierarchies: &Hierarchies, node: &Node) -> Result<FrequencyTable> {
+    pub fn from_dataset(
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+        node: &Node,
+    ) -> Result<FrequencyTable> {
         FrequencyTable::count(&CountingInput::new(dataset, hierarchies)?, node)
     }
 
@@ -194,7 +198,10 @@ impl FrequencyTable {
         rows: std::ops::Range<usize>,
     ) -> Result<FrequencyTable> {
         if rows.end > input.rows() || rows.start > rows.end {
-            return Err(Error::parameter("rows", format!("{rows:?} is outside 0..{}", input.rows())));
+            return Err(Error::parameter(
+                "rows",
+                format!("{rows:?} is outside 0..{}", input.rows()),
+            ));
         }
         let maps = input.level_maps(node)?;
         let empty = FrequencyTable::empty(input, node, &maps);
@@ -234,7 +241,12 @@ impl FrequencyTable {
     }
 
     /// Counts the rows of `range` into this (empty) table.
-    fn add_rows(&mut self, input: &CountingInput<'_>, maps: &[&[u32]], range: std::ops::Range<usize>) {
+    fn add_rows(
+        &mut self,
+        input: &CountingInput<'_>,
+        maps: &[&[u32]],
+        range: std::ops::Range<usize>,
+    ) {
         let width = maps.len();
         let mut key = vec![0u32; width];
         let mut row_class = Vec::with_capacity(range.len());
@@ -320,13 +332,22 @@ impl FrequencyTable {
         }
         self.index.reserve(other.classes());
         for c in 0..other.classes() {
-            self.insert(other.key(c), other.counts[c], other.histograms.iter().map(|h| &h[c]));
+            self.insert(
+                other.key(c),
+                other.counts[c],
+                other.histograms.iter().map(|h| &h[c]),
+            );
         }
         Ok(())
     }
 
     /// Adds one class (key, count, histograms) into the table.
-    fn insert<'h>(&mut self, key: &[u32], count: u64, histograms: impl Iterator<Item = &'h Histogram>) {
+    fn insert<'h>(
+        &mut self,
+        key: &[u32],
+        count: u64,
+        histograms: impl Iterator<Item = &'h Histogram>,
+    ) {
         let next = self.counts.len() as u32;
         let (class, new) = self.index.get_or_insert(key, next);
         if new {
@@ -362,7 +383,11 @@ impl FrequencyTable {
     ///
     /// [`ErrorKind::InvalidParameter`] when `target` is not above this
     /// table's node, and level errors as for counting.
-    pub fn roll_up(&self, hierarchies: &[&CompiledHierarchy], target: &Node) -> Result<FrequencyTable> {
+    pub fn roll_up(
+        &self,
+        hierarchies: &[&CompiledHierarchy],
+        target: &Node,
+    ) -> Result<FrequencyTable> {
         if !self.node.is_below(target) || hierarchies.len() != self.node.levels().len() {
             return Err(Error::parameter(
                 "node",
@@ -374,7 +399,8 @@ impl FrequencyTable {
             .zip(self.node.levels().iter().zip(target.levels()))
             .map(|(h, (&from, &to))| {
                 h.level(to as usize)?;
-                let mut lift: Vec<u32> = (0..h.levels()[from as usize].cardinality() as u32).collect();
+                let mut lift: Vec<u32> =
+                    (0..h.levels()[from as usize].cardinality() as u32).collect();
                 for level in from as usize..to as usize {
                     let parents = h.parents(level);
                     for l in &mut lift {

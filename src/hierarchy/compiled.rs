@@ -88,15 +88,22 @@ impl CompiledHierarchy {
                     .map(|&r| encoder.code(&hierarchy.rows()[r][level]))
                     .collect();
                 let labels = encoder.into_dictionary();
-                let position: FxHashMap<&str, usize> =
-                    labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+                let position: FxHashMap<&str, usize> = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.as_str(), i))
+                    .collect();
                 let mut leaves = vec![0u64; labels.len()];
                 for row in hierarchy.rows() {
                     if let Some(&i) = position.get(row[level].as_str()) {
                         leaves[i] += 1;
                     }
                 }
-                Level { map, labels, leaves }
+                Level {
+                    map,
+                    labels,
+                    leaves,
+                }
             })
             .collect();
         Ok(CompiledHierarchy {

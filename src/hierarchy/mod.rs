@@ -3,5 +3,5 @@
 
 pub(crate) mod builder;
 pub(crate) mod compiled;
-pub(crate) mod table;
 pub(crate) mod set;
+pub(crate) mod table;

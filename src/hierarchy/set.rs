@@ -31,7 +31,9 @@ impl Hierarchies {
         }
         for attribute in dataset.with_role(AttributeRole::QuasiIdentifier) {
             if !compiled.iter().any(|c| c.column() == attribute.name) {
-                compiled.push(CompiledHierarchy::identity(dataset.encoded(&attribute.name)?));
+                compiled.push(CompiledHierarchy::identity(
+                    dataset.encoded(&attribute.name)?,
+                ));
             }
         }
         Ok(Hierarchies { compiled })

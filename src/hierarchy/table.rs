@@ -60,7 +60,12 @@ impl Hierarchy {
             if let Some(previous) = seen.insert(&row[0], i) {
                 return Err(Error::hierarchy(
                     &column,
-                    format!("value '{}' appears in rows {} and {}", row[0], previous + 1, i + 1),
+                    format!(
+                        "value '{}' appears in rows {} and {}",
+                        row[0],
+                        previous + 1,
+                        i + 1
+                    ),
                 ));
             }
         }

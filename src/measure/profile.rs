@@ -101,17 +101,34 @@ impl PrivacyProfile {
         options: &ProfileOptions,
     ) -> Result<PrivacyProfile> {
         if !(options.recursive_c.is_finite() && options.recursive_c > 0.0) {
-            return Err(Error::parameter("recursive_c", "c must be a positive number"));
+            return Err(Error::parameter(
+                "recursive_c",
+                "c must be a positive number",
+            ));
         }
         let table = FrequencyTable::from_dataset(dataset, hierarchies, node)?;
         let sensitive = dataset
             .sensitive()
             .iter()
-            .map(|c| SensitiveAttribute::new(dataset, hierarchies, c.name(), options.orders.get(c.name()).map(Vec::as_slice)))
+            .map(|c| {
+                SensitiveAttribute::new(
+                    dataset,
+                    hierarchies,
+                    c.name(),
+                    options.orders.get(c.name()).map(Vec::as_slice),
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
-        let names = dataset.quasi_identifiers().iter().map(|c| c.name().to_owned()).collect::<Vec<_>>();
+        let names = dataset
+            .quasi_identifiers()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect::<Vec<_>>();
         let mut profile = PrivacyProfile::of_table(&table, &sensitive, options)?;
-        profile.levels = names.into_iter().zip(node.levels().iter().copied()).collect();
+        profile.levels = names
+            .into_iter()
+            .zip(node.levels().iter().copied())
+            .collect();
         Ok(profile)
     }
 
@@ -151,7 +168,9 @@ impl PrivacyProfile {
             for h in histograms {
                 p.l_distinct = p.l_distinct.min(h.distinct());
                 min_entropy = min_entropy.min(entropy(h));
-                p.recursive_c_l = p.recursive_c_l.min(largest_recursive_l(h, options.recursive_c));
+                p.recursive_c_l = p
+                    .recursive_c_l
+                    .min(largest_recursive_l(h, options.recursive_c));
                 p.t_equal = p.t_equal.max(equal.distance(h));
                 if let (Some(t), Some(model)) = (p.t_ordered.as_mut(), ordered.as_ref()) {
                     *t = t.max(model.distance(h));
@@ -159,7 +178,9 @@ impl PrivacyProfile {
                 if let (Some(t), Some(model)) = (p.t_hierarchical.as_mut(), hierarchical.as_ref()) {
                     *t = t.max(model.distance(h));
                 }
-                p.delta_disclosure = p.delta_disclosure.max(disclosure(attribute, h, options.absent));
+                p.delta_disclosure =
+                    p.delta_disclosure
+                        .max(disclosure(attribute, h, options.absent));
                 p.beta_basic = p.beta_basic.max(largest_gain(attribute, h));
                 p.beta_enhanced = match (p.beta_enhanced, enhanced_beta(attribute, h)) {
                     (Some(a), Some(b)) => Some(a.max(b)),

@@ -41,9 +41,17 @@ impl AlphaKAnonymity {
     /// # Errors
     ///
     /// [`crate::ErrorKind::InvalidParameter`] when α is outside (0, 1] or k < 1.
-    pub fn new(attribute: &SensitiveAttribute, alpha: f64, k: u64, protected: Option<u32>) -> Result<Self> {
+    pub fn new(
+        attribute: &SensitiveAttribute,
+        alpha: f64,
+        k: u64,
+        protected: Option<u32>,
+    ) -> Result<Self> {
         if !(alpha > 0.0 && alpha <= 1.0) {
-            return Err(Error::parameter("alpha", format!("α must be in (0, 1], got {alpha}")));
+            return Err(Error::parameter(
+                "alpha",
+                format!("α must be in (0, 1], got {alpha}"),
+            ));
         }
         if k < 1 {
             return Err(Error::parameter("k", "k must be at least 1"));
@@ -71,7 +79,10 @@ pub(crate) fn largest_frequency(histogram: &Histogram, protected: Option<u32>) -
 
 impl PrivacyModel for AlphaKAnonymity {
     fn name(&self) -> String {
-        format!("({},{})-anonymity on {}", self.alpha, self.k, self.attribute)
+        format!(
+            "({},{})-anonymity on {}",
+            self.alpha, self.k, self.attribute
+        )
     }
 
     fn monotonicity(&self) -> Monotonicity {
@@ -86,6 +97,7 @@ impl PrivacyModel for AlphaKAnonymity {
     }
 
     fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool {
-        class.size() >= self.k && largest_frequency(class.histogram(self.index), self.protected) <= self.alpha
+        class.size() >= self.k
+            && largest_frequency(class.histogram(self.index), self.protected) <= self.alpha
     }
 }

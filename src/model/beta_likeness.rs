@@ -10,13 +10,19 @@ fn check_beta(beta: f64) -> Result<()> {
     if beta > 0.0 && beta.is_finite() {
         Ok(())
     } else {
-        Err(Error::parameter("beta", format!("β must be a positive number, got {beta}")))
+        Err(Error::parameter(
+            "beta",
+            format!("β must be a positive number, got {beta}"),
+        ))
     }
 }
 
 /// The relative gains (q_v − p_v)/p_v of the values whose frequency in the
 /// class exceeds their frequency in the table, with p_v.
-fn gains<'a>(attribute: &'a SensitiveAttribute, histogram: &'a Histogram) -> impl Iterator<Item = (f64, f64)> + 'a {
+fn gains<'a>(
+    attribute: &'a SensitiveAttribute,
+    histogram: &'a Histogram,
+) -> impl Iterator<Item = (f64, f64)> + 'a {
     let size = histogram.total() as f64;
     histogram.entries().iter().filter_map(move |&(code, c)| {
         let (p, q) = (attribute.p(code), c as f64 / size);
@@ -137,7 +143,11 @@ impl EnhancedBetaLikeness {
 
 impl PrivacyModel for EnhancedBetaLikeness {
     fn name(&self) -> String {
-        format!("enhanced {}-likeness on {}", self.beta, self.attribute.name())
+        format!(
+            "enhanced {}-likeness on {}",
+            self.beta,
+            self.attribute.name()
+        )
     }
 
     fn monotonicity(&self) -> Monotonicity {
@@ -148,6 +158,7 @@ impl PrivacyModel for EnhancedBetaLikeness {
     }
 
     fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool {
-        gains(&self.attribute, class.histogram(self.attribute.index())).all(|(g, p)| g <= self.beta.min(-p.ln()))
+        gains(&self.attribute, class.histogram(self.attribute.index()))
+            .all(|(g, p)| g <= self.beta.min(-p.ln()))
     }
 }

@@ -52,9 +52,16 @@ impl DeltaDisclosurePrivacy {
     /// # Errors
     ///
     /// [`crate::ErrorKind::InvalidParameter`] when δ ≤ 0 or not a number.
-    pub fn new(attribute: &SensitiveAttribute, delta: f64, absent: AbsentValuePolicy) -> Result<Self> {
-        if !(delta > 0.0) {
-            return Err(Error::parameter("delta", format!("δ must be positive, got {delta}")));
+    pub fn new(
+        attribute: &SensitiveAttribute,
+        delta: f64,
+        absent: AbsentValuePolicy,
+    ) -> Result<Self> {
+        if delta.is_nan() || delta <= 0.0 {
+            return Err(Error::parameter(
+                "delta",
+                format!("δ must be positive, got {delta}"),
+            ));
         }
         Ok(DeltaDisclosurePrivacy {
             attribute: attribute.clone(),
@@ -66,7 +73,11 @@ impl DeltaDisclosurePrivacy {
 
 /// The largest |ln(q_s/p_s)| over the values present in the class; with
 /// `AbsentValuePolicy::Violate`, ∞ when the class lacks a value of the table.
-pub(crate) fn disclosure(attribute: &SensitiveAttribute, histogram: &Histogram, absent: AbsentValuePolicy) -> f64 {
+pub(crate) fn disclosure(
+    attribute: &SensitiveAttribute,
+    histogram: &Histogram,
+    absent: AbsentValuePolicy,
+) -> f64 {
     if absent == AbsentValuePolicy::Violate {
         let present_in_table = attribute.counts().iter().filter(|&&c| c > 0).count();
         if histogram.distinct() < present_in_table {
@@ -83,7 +94,11 @@ pub(crate) fn disclosure(attribute: &SensitiveAttribute, histogram: &Histogram, 
 
 impl PrivacyModel for DeltaDisclosurePrivacy {
     fn name(&self) -> String {
-        format!("{}-disclosure privacy on {}", self.delta, self.attribute.name())
+        format!(
+            "{}-disclosure privacy on {}",
+            self.delta,
+            self.attribute.name()
+        )
     }
 
     fn monotonicity(&self) -> Monotonicity {
@@ -94,6 +109,10 @@ impl PrivacyModel for DeltaDisclosurePrivacy {
     }
 
     fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool {
-        disclosure(&self.attribute, class.histogram(self.attribute.index()), self.absent) < self.delta
+        disclosure(
+            &self.attribute,
+            class.histogram(self.attribute.index()),
+            self.absent,
+        ) < self.delta
     }
 }

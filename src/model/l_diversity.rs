@@ -10,7 +10,10 @@ fn check_l(l: f64) -> Result<()> {
     if l.is_finite() && l >= 1.0 {
         Ok(())
     } else {
-        Err(Error::parameter("l", format!("l must be a number ≥ 1, got {l}")))
+        Err(Error::parameter(
+            "l",
+            format!("l must be a number ≥ 1, got {l}"),
+        ))
     }
 }
 
@@ -186,7 +189,10 @@ impl RecursiveClDiversity {
     /// [`crate::ErrorKind::InvalidParameter`] when c ≤ 0 or l < 1.
     pub fn new(attribute: &SensitiveAttribute, c: f64, l: u64) -> Result<Self> {
         if !(c.is_finite() && c > 0.0) {
-            return Err(Error::parameter("c", format!("c must be a positive number, got {c}")));
+            return Err(Error::parameter(
+                "c",
+                format!("c must be a positive number, got {c}"),
+            ));
         }
         if l < 1 {
             return Err(Error::parameter("l", "l must be at least 1"));
@@ -202,7 +208,10 @@ impl RecursiveClDiversity {
 
 impl PrivacyModel for RecursiveClDiversity {
     fn name(&self) -> String {
-        format!("recursive-({},{})-diversity on {}", self.c, self.l, self.attribute)
+        format!(
+            "recursive-({},{})-diversity on {}",
+            self.c, self.l, self.attribute
+        )
     }
 
     fn monotonicity(&self) -> Monotonicity {
@@ -217,7 +226,11 @@ impl PrivacyModel for RecursiveClDiversity {
     }
 
     fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool {
-        recursive_holds(&class.histogram(self.index).sorted_counts(), self.c, self.l as usize)
+        recursive_holds(
+            &class.histogram(self.index).sorted_counts(),
+            self.c,
+            self.l as usize,
+        )
     }
 }
 
@@ -264,7 +277,10 @@ mod tests {
         // c = 1: l=1 → 5 < 10 holds; l=2 → 5 < 5 fails (strict).
         assert_eq!(largest_recursive_l(&h, 1.0), 1);
         // A single value: l=1 → n < 2n holds.
-        assert_eq!(largest_recursive_l(&Histogram::from_pairs([(4, 7)]), 2.0), 1);
+        assert_eq!(
+            largest_recursive_l(&Histogram::from_pairs([(4, 7)]), 2.0),
+            1
+        );
         assert!(!recursive_holds(&[3, 3], 2.0, 3));
         assert!(recursive_holds(&[3, 3], 2.0, 2));
     }

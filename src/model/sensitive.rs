@@ -55,8 +55,11 @@ impl SensitiveAttribute {
         let hierarchy = hierarchies.get(name);
         let positions: Option<Vec<f64>> = match (attribute.data_type, order) {
             (_, Some(order)) => {
-                let rank: FxHashMap<&str, usize> =
-                    order.iter().enumerate().map(|(i, v)| (v.as_str(), i)).collect();
+                let rank: FxHashMap<&str, usize> = order
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.as_str(), i))
+                    .collect();
                 let positions = dictionary
                     .iter()
                     .map(|v| {

@@ -8,9 +8,9 @@ use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hierarchy::set::Hierarchies;
 use crate::model::{
-    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy, DistinctLDiversity,
-    EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity, PrivacyModel, RecursiveClDiversity,
-    SensitiveAttribute, TCloseness,
+    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy,
+    DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
+    PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
 
 /// A privacy model with its parameters, as in a ruleset's
@@ -135,7 +135,12 @@ impl ModelSpec {
             }
         };
         let sensitive = |name: &str| {
-            SensitiveAttribute::new(dataset, hierarchies, name, orders.get(name).map(Vec::as_slice))
+            SensitiveAttribute::new(
+                dataset,
+                hierarchies,
+                name,
+                orders.get(name).map(Vec::as_slice),
+            )
         };
         Ok(match self {
             ModelSpec::KAnonymity { k } => {
@@ -143,29 +148,51 @@ impl ModelSpec {
                 check_k(*k)?;
                 Box::new(model)
             }
-            ModelSpec::DistinctLDiversity { attribute, l } => Box::new(DistinctLDiversity::new(&sensitive(attribute)?, *l)?),
-            ModelSpec::EntropyLDiversity { attribute, l } => Box::new(EntropyLDiversity::new(&sensitive(attribute)?, *l)?),
+            ModelSpec::DistinctLDiversity { attribute, l } => {
+                Box::new(DistinctLDiversity::new(&sensitive(attribute)?, *l)?)
+            }
+            ModelSpec::EntropyLDiversity { attribute, l } => {
+                Box::new(EntropyLDiversity::new(&sensitive(attribute)?, *l)?)
+            }
             ModelSpec::RecursiveClDiversity { attribute, c, l } => {
                 Box::new(RecursiveClDiversity::new(&sensitive(attribute)?, *c, *l)?)
             }
-            ModelSpec::TCloseness { attribute, t, distance } => {
-                Box::new(TCloseness::new(&sensitive(attribute)?, *t, *distance)?)
+            ModelSpec::TCloseness {
+                attribute,
+                t,
+                distance,
+            } => Box::new(TCloseness::new(&sensitive(attribute)?, *t, *distance)?),
+            ModelSpec::DeltaDisclosure {
+                attribute,
+                delta,
+                absent,
+            } => Box::new(DeltaDisclosurePrivacy::new(
+                &sensitive(attribute)?,
+                *delta,
+                *absent,
+            )?),
+            ModelSpec::BasicBetaLikeness { attribute, beta } => {
+                Box::new(BasicBetaLikeness::new(&sensitive(attribute)?, *beta)?)
             }
-            ModelSpec::DeltaDisclosure { attribute, delta, absent } => {
-                Box::new(DeltaDisclosurePrivacy::new(&sensitive(attribute)?, *delta, *absent)?)
-            }
-            ModelSpec::BasicBetaLikeness { attribute, beta } => Box::new(BasicBetaLikeness::new(&sensitive(attribute)?, *beta)?),
             ModelSpec::EnhancedBetaLikeness { attribute, beta } => {
                 Box::new(EnhancedBetaLikeness::new(&sensitive(attribute)?, *beta)?)
             }
-            ModelSpec::AlphaKAnonymity { attribute, alpha, k, value } => {
+            ModelSpec::AlphaKAnonymity {
+                attribute,
+                alpha,
+                k,
+                value,
+            } => {
                 let sa = sensitive(attribute)?;
                 let protected = match value {
                     None => None,
                     Some(v) => {
                         let dictionary = dataset.encoded(attribute)?.dictionary();
                         let code = dictionary.iter().position(|d| d == v).ok_or_else(|| {
-                            Error::parameter("value", format!("'{attribute}' never takes the value '{v}'"))
+                            Error::parameter(
+                                "value",
+                                format!("'{attribute}' never takes the value '{v}'"),
+                            )
                         })?;
                         Some(code as u32)
                     }

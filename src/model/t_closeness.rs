@@ -68,7 +68,10 @@ impl TCloseness {
     /// hierarchical distance of one without a single-rooted hierarchy.
     pub fn new(attribute: &SensitiveAttribute, t: f64, distance: GroundDistance) -> Result<Self> {
         if !(0.0..=1.0).contains(&t) {
-            return Err(Error::parameter("t", format!("t must be in [0, 1], got {t}")));
+            return Err(Error::parameter(
+                "t",
+                format!("t must be in [0, 1], got {t}"),
+            ));
         }
         let mut by_rank = Vec::new();
         match distance {
@@ -114,7 +117,8 @@ impl TCloseness {
         let n = i128::from(a.rows());
         let size = histogram.total() as i128;
         // Scaled difference for value v: (p_v − q_v)·n·|E| = N_v·|E| − c_v·n.
-        let scaled = |code: u32, c: u64| i128::from(a.counts()[code as usize]) * size - i128::from(c) * n;
+        let scaled =
+            |code: u32, c: u64| i128::from(a.counts()[code as usize]) * size - i128::from(c) * n;
         match self.distance {
             GroundDistance::Equal => {
                 // Σ_v |N_v|E| − c_v n| = n|E| + Σ_{v ∈ E} (|…| − N_v|E|).
@@ -179,7 +183,11 @@ impl PrivacyModel for TCloseness {
             GroundDistance::Ordered => "ordered",
             GroundDistance::Hierarchical => "hierarchical",
         };
-        format!("{}-closeness ({d} distance) on {}", self.t, self.attribute.name())
+        format!(
+            "{}-closeness ({d} distance) on {}",
+            self.t,
+            self.attribute.name()
+        )
     }
 
     fn monotonicity(&self) -> Monotonicity {

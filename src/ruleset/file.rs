@@ -137,7 +137,8 @@ impl Ruleset {
             }
             .into()
         };
-        let mut ruleset: Ruleset = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+        let mut ruleset: Ruleset =
+            toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
         ruleset.base = base.to_path_buf();
         ruleset.path = path.to_path_buf();
         if !ruleset.data.delimiter.is_ascii() || !ruleset.data.hierarchy_delimiter.is_ascii() {
@@ -187,7 +188,10 @@ impl Ruleset {
     /// the builders, [`Hierarchies::compile`]).
     pub fn load(&self) -> Result<LoadedRuleset> {
         let path = self.data_path();
-        let frame = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        let frame = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
             read_parquet(&path)?
         } else {
             let options = CsvOptions {
@@ -205,7 +209,11 @@ impl Ruleset {
     /// # Errors
     ///
     /// As [`Ruleset::load`], without the reading.
-    pub fn load_frame(&self, frame: &polars::prelude::DataFrame, source_name: &str) -> Result<LoadedRuleset> {
+    pub fn load_frame(
+        &self,
+        frame: &polars::prelude::DataFrame,
+        source_name: &str,
+    ) -> Result<LoadedRuleset> {
         let options = EncodeOptions {
             missing_values: self.data.missing_values.clone(),
             missing_policy: self.data.missing_policy,
@@ -217,9 +225,11 @@ impl Ruleset {
         for a in &self.attributes {
             let hierarchy = match &a.hierarchy {
                 None => continue,
-                Some(HierarchyRule::File(file)) => {
-                    Hierarchy::from_csv(&a.name, &self.base.join(file), self.data.hierarchy_delimiter as u8)?
-                }
+                Some(HierarchyRule::File(file)) => Hierarchy::from_csv(
+                    &a.name,
+                    &self.base.join(file),
+                    self.data.hierarchy_delimiter as u8,
+                )?,
                 Some(HierarchyRule::Builder(builder)) => {
                     builder.build(&a.name, dataset.encoded(&a.name)?.dictionary())?
                 }

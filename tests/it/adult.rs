@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::{close, load, root};
 
 fn reference() -> Value {
-    let text = std::fs::read_to_string(root().join("tests/data/adult_profile_reference.json")).unwrap();
+    let text =
+        std::fs::read_to_string(root().join("tests/data/adult_profile_reference.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -16,10 +17,24 @@ fn reference() -> Value {
 fn adult_loads_with_eight_quasi_identifiers() {
     let adult = load("datasets/adult/adult.toml");
     assert_eq!(adult.dataset.rows(), 30_162);
-    let names: Vec<&str> = adult.dataset.quasi_identifiers().iter().map(|c| c.name()).collect();
+    let names: Vec<&str> = adult
+        .dataset
+        .quasi_identifiers()
+        .iter()
+        .map(|c| c.name())
+        .collect();
     assert_eq!(
         names,
-        ["sex", "age", "race", "marital-status", "education", "native-country", "workclass", "salary-class"]
+        [
+            "sex",
+            "age",
+            "race",
+            "marital-status",
+            "education",
+            "native-country",
+            "workclass",
+            "salary-class"
+        ]
     );
     let heights: Vec<usize> = adult
         .hierarchies
@@ -52,36 +67,87 @@ fn adult_profiles_match_the_independent_reference() {
             .map(|l| l.as_u64().unwrap() as u32)
             .collect();
         let node = Node::new(levels);
-        let profile =
-            PrivacyProfile::measure(&adult.dataset, &adult.hierarchies, &node, &ProfileOptions::default()).unwrap();
+        let profile = PrivacyProfile::measure(
+            &adult.dataset,
+            &adult.hierarchies,
+            &node,
+            &ProfileOptions::default(),
+        )
+        .unwrap();
         let at = format!("node {name} {node}");
         assert_eq!(profile.rows, expected["rows"].as_u64().unwrap(), "{at}");
-        assert_eq!(profile.classes as u64, expected["classes"].as_u64().unwrap(), "{at}");
+        assert_eq!(
+            profile.classes as u64,
+            expected["classes"].as_u64().unwrap(),
+            "{at}"
+        );
         assert_eq!(profile.k, expected["k"].as_u64().unwrap(), "{at}");
-        assert_eq!(profile.sample_uniques, expected["classes_of_size_1"].as_u64().unwrap(), "{at}");
+        assert_eq!(
+            profile.sample_uniques,
+            expected["classes_of_size_1"].as_u64().unwrap(),
+            "{at}"
+        );
         let s = &profile.sensitive["occupation"];
-        assert_eq!(s.l_distinct as u64, expected["l_distinct"].as_u64().unwrap(), "{at}");
-        assert!(close(s.l_entropy, expected["l_entropy"].as_f64().unwrap(), 1e-12), "{at}: {}", s.l_entropy);
-        assert_eq!(s.recursive_c_l as u64, expected["recursive_c_l"].as_u64().unwrap(), "{at}");
+        assert_eq!(
+            s.l_distinct as u64,
+            expected["l_distinct"].as_u64().unwrap(),
+            "{at}"
+        );
+        assert!(
+            close(s.l_entropy, expected["l_entropy"].as_f64().unwrap(), 1e-12),
+            "{at}: {}",
+            s.l_entropy
+        );
+        assert_eq!(
+            s.recursive_c_l as u64,
+            expected["recursive_c_l"].as_u64().unwrap(),
+            "{at}"
+        );
         // Both sides round the exact rational once: equal to the last bit.
         assert_eq!(s.t_equal, expected["t_equal"].as_f64().unwrap(), "{at}");
-        assert_eq!(s.t_hierarchical, expected["t_hierarchical"].as_f64(), "{at}");
+        assert_eq!(
+            s.t_hierarchical,
+            expected["t_hierarchical"].as_f64(),
+            "{at}"
+        );
         assert_eq!(s.t_ordered, None, "{at}: occupation is unordered");
-        assert!(close(s.delta_disclosure, expected["delta_disclosure"].as_f64().unwrap(), 1e-12), "{at}");
-        assert!(close(s.beta_basic, expected["beta_basic"].as_f64().unwrap(), 1e-12), "{at}");
+        assert!(
+            close(
+                s.delta_disclosure,
+                expected["delta_disclosure"].as_f64().unwrap(),
+                1e-12
+            ),
+            "{at}"
+        );
+        assert!(
+            close(
+                s.beta_basic,
+                expected["beta_basic"].as_f64().unwrap(),
+                1e-12
+            ),
+            "{at}"
+        );
         match (s.beta_enhanced, expected["beta_enhanced"].as_f64()) {
             (None, None) => {}
             (Some(a), Some(b)) => assert!(close(a, b, 1e-12), "{at}: {a} vs {b}"),
             other => panic!("{at}: enhanced β {other:?}"),
         }
-        assert!(close(s.alpha, expected["alpha"].as_f64().unwrap(), 1e-12), "{at}");
+        assert!(
+            close(s.alpha, expected["alpha"].as_f64().unwrap(), 1e-12),
+            "{at}"
+        );
 
-        let table = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
+        let table =
+            FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
         let histogram = expected["size_histogram"].as_object().unwrap();
         let sizes = table.size_distribution();
         assert_eq!(sizes.len(), histogram.len(), "{at}");
         for (size, classes) in sizes {
-            assert_eq!(histogram[&size.to_string()].as_u64(), Some(classes), "{at}: classes of size {size}");
+            assert_eq!(
+                histogram[&size.to_string()].as_u64(),
+                Some(classes),
+                "{at}: classes of size {size}"
+            );
         }
     }
 }

@@ -33,7 +33,11 @@ fn load_files(name: &str, files: &[(&str, &str)]) -> deidentify::Result<deidenti
 fn valid_files_load() {
     let data = load_files(
         "valid",
-        &[("rules.toml", RULES), ("age.csv", AGE), ("data.csv", "age;dx\n30;flu\n40;cold\n")],
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\n40;cold\n"),
+        ],
     )
     .unwrap();
     assert_eq!(data.dataset.rows(), 2);
@@ -43,7 +47,11 @@ fn valid_files_load() {
 fn malformed_csv_row_is_reported() {
     let err = load_files(
         "ragged-csv",
-        &[("rules.toml", RULES), ("age.csv", AGE), ("data.csv", "age;dx\n30;flu\n40;cold;extra;fields\n31;flu\n")],
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\n40;cold;extra;fields\n31;flu\n"),
+        ],
     )
     .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Parse { .. }), "{err}");
@@ -60,11 +68,23 @@ fn missing_data_file_is_an_io_error() {
 fn ragged_hierarchy_names_the_row() {
     let err = load_files(
         "ragged-h",
-        &[("rules.toml", RULES), ("age.csv", "30;30-39;*\n31;30-39\n"), ("data.csv", "age;dx\n30;flu\n")],
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", "30;30-39;*\n31;30-39\n"),
+            ("data.csv", "age;dx\n30;flu\n"),
+        ],
     )
     .unwrap_err();
     assert!(
-        matches!(err.kind(), ErrorKind::HierarchyHeight { row: 2, expected: 3, found: 2, .. }),
+        matches!(
+            err.kind(),
+            ErrorKind::HierarchyHeight {
+                row: 2,
+                expected: 3,
+                found: 2,
+                ..
+            }
+        ),
         "{err}"
     );
 }
@@ -90,10 +110,17 @@ fn inconsistent_hierarchy_names_label_and_level() {
 fn value_missing_from_hierarchy_names_column_row_and_value() {
     let err = load_files(
         "not-in-h",
-        &[("rules.toml", RULES), ("age.csv", AGE), ("data.csv", "age;dx\n30;flu\n40;flu\n35;cold\n")],
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\n40;flu\n35;cold\n"),
+        ],
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "column 'age', row 3: value '35' is not in the column's hierarchy");
+    assert_eq!(
+        err.to_string(),
+        "column 'age', row 3: value '35' is not in the column's hierarchy"
+    );
 }
 
 #[test]
@@ -101,15 +128,30 @@ fn unknown_column_in_ruleset() {
     let rules = RULES.replace("name = \"dx\"", "name = \"diagnosis\"");
     let err = load_files(
         "unknown-col",
-        &[("rules.toml", &rules), ("age.csv", AGE), ("data.csv", "age;dx\n30;flu\n")],
+        &[
+            ("rules.toml", &rules),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\n"),
+        ],
     )
     .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::UnknownColumn { column, .. } if column == "diagnosis"), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::UnknownColumn { column, .. } if column == "diagnosis"),
+        "{err}"
+    );
 }
 
 #[test]
 fn empty_table() {
-    let err = load_files("empty", &[("rules.toml", RULES), ("age.csv", AGE), ("data.csv", "age;dx\n")]).unwrap_err();
+    let err = load_files(
+        "empty",
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n"),
+        ],
+    )
+    .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::EmptyTable { .. }), "{err}");
 }
 
@@ -117,7 +159,10 @@ fn empty_table() {
 fn malformed_toml_and_unknown_keys() {
     let err = load_files("bad-toml", &[("rules.toml", "[data]\npath = \n")]).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Ruleset { .. }), "{err}");
-    let rules = RULES.replace("role = \"sensitive\"", "role = \"sensitive\"\nhierarhcy = \"x.csv\"");
+    let rules = RULES.replace(
+        "role = \"sensitive\"",
+        "role = \"sensitive\"\nhierarhcy = \"x.csv\"",
+    );
     let err = load_files("typo", &[("rules.toml", &rules)]).unwrap_err();
     assert!(err.to_string().contains("hierarhcy"), "{err}");
     let rules = RULES.replace("role = \"sensitive\"", "role = \"secret\"");
@@ -129,7 +174,11 @@ fn malformed_toml_and_unknown_keys() {
 fn missing_value_and_invalid_type() {
     let err = load_files(
         "missing",
-        &[("rules.toml", RULES), ("age.csv", AGE), ("data.csv", "age;dx\n30;flu\n;cold\n")],
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\n;cold\n"),
+        ],
     )
     .unwrap_err();
     assert_eq!(
@@ -138,10 +187,17 @@ fn missing_value_and_invalid_type() {
     );
     let err = load_files(
         "not-int",
-        &[("rules.toml", RULES), ("age.csv", AGE), ("data.csv", "age;dx\n30;flu\nthirty;cold\n")],
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\nthirty;cold\n"),
+        ],
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "column 'age', row 2: value 'thirty' is not a valid integer");
+    assert_eq!(
+        err.to_string(),
+        "column 'age', row 2: value 'thirty' is not a valid integer"
+    );
 }
 
 #[test]
@@ -151,13 +207,39 @@ fn model_parameters_out_of_range() {
     let cases = [
         ModelSpec::KAnonymity { k: 0 },
         ModelSpec::KAnonymity { k: 30_163 },
-        ModelSpec::DistinctLDiversity { attribute: "occupation".into(), l: 0.5 },
-        ModelSpec::EntropyLDiversity { attribute: "occupation".into(), l: f64::NAN },
-        ModelSpec::TCloseness { attribute: "occupation".into(), t: 1.5, distance: deidentify::GroundDistance::Equal },
-        ModelSpec::TCloseness { attribute: "occupation".into(), t: 0.2, distance: deidentify::GroundDistance::Ordered },
-        ModelSpec::BasicBetaLikeness { attribute: "occupation".into(), beta: 0.0 },
-        ModelSpec::AlphaKAnonymity { attribute: "occupation".into(), alpha: 0.5, k: 2, value: Some("Astronaut".into()) },
-        ModelSpec::RecursiveClDiversity { attribute: "age".into(), c: 2.0, l: 2 },
+        ModelSpec::DistinctLDiversity {
+            attribute: "occupation".into(),
+            l: 0.5,
+        },
+        ModelSpec::EntropyLDiversity {
+            attribute: "occupation".into(),
+            l: f64::NAN,
+        },
+        ModelSpec::TCloseness {
+            attribute: "occupation".into(),
+            t: 1.5,
+            distance: deidentify::GroundDistance::Equal,
+        },
+        ModelSpec::TCloseness {
+            attribute: "occupation".into(),
+            t: 0.2,
+            distance: deidentify::GroundDistance::Ordered,
+        },
+        ModelSpec::BasicBetaLikeness {
+            attribute: "occupation".into(),
+            beta: 0.0,
+        },
+        ModelSpec::AlphaKAnonymity {
+            attribute: "occupation".into(),
+            alpha: 0.5,
+            k: 2,
+            value: Some("Astronaut".into()),
+        },
+        ModelSpec::RecursiveClDiversity {
+            attribute: "age".into(),
+            c: 2.0,
+            l: 2,
+        },
     ];
     for spec in cases {
         let err = build(spec.clone()).unwrap_err();
@@ -166,22 +248,39 @@ fn model_parameters_out_of_range() {
             "{spec:?}: {err}"
         );
     }
-    let err = build(ModelSpec::DistinctLDiversity { attribute: "diagnosis".into(), l: 2.0 }).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::UnknownColumn { .. }), "{err}");
+    let err = build(ModelSpec::DistinctLDiversity {
+        attribute: "diagnosis".into(),
+        l: 2.0,
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::UnknownColumn { .. }),
+        "{err}"
+    );
     assert!(build(ModelSpec::KAnonymity { k: 30_162 }).is_ok());
 }
 
 #[test]
 fn node_errors() {
     let adult = load("datasets/adult/adult.toml");
-    let err = deidentify::FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &deidentify::Node::new(vec![0; 3]))
-        .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::InvalidParameter { .. }), "{err}");
+    let err = deidentify::FrequencyTable::from_dataset(
+        &adult.dataset,
+        &adult.hierarchies,
+        &deidentify::Node::new(vec![0; 3]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidParameter { .. }),
+        "{err}"
+    );
     let err = deidentify::FrequencyTable::from_dataset(
         &adult.dataset,
         &adult.hierarchies,
         &deidentify::Node::new(vec![0, 5, 0, 0, 0, 0, 0, 0]),
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "level 5 for 'age' is out of range (maximum 4)");
+    assert_eq!(
+        err.to_string(),
+        "level 5 for 'age' is out of range (maximum 4)"
+    );
 }

@@ -19,13 +19,30 @@ fn cargo_example(name: &str, args: &[&str]) -> std::process::Output {
             c
         }
     };
-    command.current_dir(root()).args(args).output().expect("the example runs")
+    command
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("the example runs")
 }
 
 #[test]
 fn measure_prints_json_on_adult() {
-    let out = cargo_example("measure", &["--config", "datasets/adult/adult.toml", "--levels", "age=2,sex=1", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cargo_example(
+        "measure",
+        &[
+            "--config",
+            "datasets/adult/adult.toml",
+            "--levels",
+            "age=2,sex=1",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["rows"], 30_162);
     assert_eq!(json["levels"]["age"], 2);
@@ -50,7 +67,10 @@ fn measure_prints_json_on_adult() {
 
 #[test]
 fn measure_rejects_an_unknown_attribute() {
-    let out = cargo_example("measure", &["--config", "datasets/adult/adult.toml", "--levels", "zip=1"]);
+    let out = cargo_example(
+        "measure",
+        &["--config", "datasets/adult/adult.toml", "--levels", "zip=1"],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("'zip' is not a quasi-identifier"));
 }

@@ -21,7 +21,9 @@ fn partitions_merge_to_the_whole_table() {
     }
     // Merged out of order: the same table up to class order.
     let mut reversed = FrequencyTable::count_rows(&input, &node, 15_000..30_162).unwrap();
-    reversed.merge(&FrequencyTable::count_rows(&input, &node, 0..15_000).unwrap()).unwrap();
+    reversed
+        .merge(&FrequencyTable::count_rows(&input, &node, 0..15_000).unwrap())
+        .unwrap();
     assert_eq!(reversed.canonical(), whole.canonical());
 }
 
@@ -29,21 +31,38 @@ fn partitions_merge_to_the_whole_table() {
 fn roll_up_equals_counting() {
     let adult = load("datasets/adult/adult.toml");
     let hierarchies = adult.hierarchies.quasi_identifiers(&adult.dataset);
-    let bottom = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::bottom(8)).unwrap();
-    for levels in [vec![1, 2, 0, 1, 2, 1, 1, 0], vec![1, 4, 1, 2, 3, 2, 2, 1], vec![0, 1, 0, 0, 0, 0, 0, 0]] {
+    let bottom =
+        FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::bottom(8)).unwrap();
+    for levels in [
+        vec![1, 2, 0, 1, 2, 1, 1, 0],
+        vec![1, 4, 1, 2, 3, 2, 2, 1],
+        vec![0, 1, 0, 0, 0, 0, 0, 0],
+    ] {
         let node = Node::new(levels);
-        let direct = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
+        let direct =
+            FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
         let rolled = bottom.roll_up(&hierarchies, &node).unwrap();
         assert_eq!(rolled.canonical(), direct.canonical(), "{node}");
     }
-    let mid = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::new(vec![1, 1, 0, 1, 1, 1, 1, 0])).unwrap();
+    let mid = FrequencyTable::from_dataset(
+        &adult.dataset,
+        &adult.hierarchies,
+        &Node::new(vec![1, 1, 0, 1, 1, 1, 1, 0]),
+    )
+    .unwrap();
     assert!(mid.roll_up(&hierarchies, &Node::bottom(8)).is_err());
 }
 
 #[test]
 fn different_nodes_do_not_merge() {
     let adult = load("datasets/adult/adult.toml");
-    let mut a = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::bottom(8)).unwrap();
-    let b = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::new(vec![1, 0, 0, 0, 0, 0, 0, 0])).unwrap();
+    let mut a =
+        FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::bottom(8)).unwrap();
+    let b = FrequencyTable::from_dataset(
+        &adult.dataset,
+        &adult.hierarchies,
+        &Node::new(vec![1, 0, 0, 0, 0, 0, 0, 0]),
+    )
+    .unwrap();
     assert!(a.merge(&b).is_err());
 }

@@ -8,6 +8,7 @@ mod properties;
 mod textbook;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use deidentify::{LoadedRuleset, Ruleset};
 
@@ -28,9 +29,15 @@ pub fn close(a: f64, b: f64, rel: f64) -> bool {
     a == b || (a - b).abs() <= rel * a.abs().max(b.abs())
 }
 
-/// Writes `files` (name, contents) into a fresh temporary folder.
+/// Writes `files` (name, contents) into a fresh temporary folder (one per
+/// call, so tests running in parallel never share one).
 pub fn scratch(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("deidentify-it-{}-{name}", std::process::id()));
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "deidentify-it-{}-{call}-{name}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     for (file, contents) in files {

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use deidentify::{
-    AttributeRole, AttributeType, CountingInput, Dataset, EncodedColumn, FrequencyTable, GroundDistance, Hierarchies,
-    Hierarchy, ModelSpec, Node,
+    AttributeRole, AttributeType, CountingInput, Dataset, EncodedColumn, FrequencyTable,
+    GroundDistance, Hierarchies, Hierarchy, ModelSpec, Node,
 };
 use proptest::prelude::*;
 
@@ -120,17 +120,57 @@ fn specs() -> Vec<ModelSpec> {
     vec![
         ModelSpec::KAnonymity { k: 2 },
         ModelSpec::KAnonymity { k: 3 },
-        ModelSpec::DistinctLDiversity { attribute: s(), l: 2.0 },
-        ModelSpec::EntropyLDiversity { attribute: s(), l: 1.5 },
-        ModelSpec::EntropyLDiversity { attribute: s(), l: 2.0 },
-        ModelSpec::RecursiveClDiversity { attribute: s(), c: 2.0, l: 2 },
-        ModelSpec::RecursiveClDiversity { attribute: s(), c: 1.0, l: 1 },
-        ModelSpec::TCloseness { attribute: s(), t: 0.3, distance: GroundDistance::Equal },
-        ModelSpec::TCloseness { attribute: s(), t: 0.2, distance: GroundDistance::Ordered },
-        ModelSpec::TCloseness { attribute: s(), t: 0.25, distance: GroundDistance::Hierarchical },
-        ModelSpec::BasicBetaLikeness { attribute: s(), beta: 1.0 },
-        ModelSpec::EnhancedBetaLikeness { attribute: s(), beta: 1.0 },
-        ModelSpec::AlphaKAnonymity { attribute: s(), alpha: 0.6, k: 2, value: None },
+        ModelSpec::DistinctLDiversity {
+            attribute: s(),
+            l: 2.0,
+        },
+        ModelSpec::EntropyLDiversity {
+            attribute: s(),
+            l: 1.5,
+        },
+        ModelSpec::EntropyLDiversity {
+            attribute: s(),
+            l: 2.0,
+        },
+        ModelSpec::RecursiveClDiversity {
+            attribute: s(),
+            c: 2.0,
+            l: 2,
+        },
+        ModelSpec::RecursiveClDiversity {
+            attribute: s(),
+            c: 1.0,
+            l: 1,
+        },
+        ModelSpec::TCloseness {
+            attribute: s(),
+            t: 0.3,
+            distance: GroundDistance::Equal,
+        },
+        ModelSpec::TCloseness {
+            attribute: s(),
+            t: 0.2,
+            distance: GroundDistance::Ordered,
+        },
+        ModelSpec::TCloseness {
+            attribute: s(),
+            t: 0.25,
+            distance: GroundDistance::Hierarchical,
+        },
+        ModelSpec::BasicBetaLikeness {
+            attribute: s(),
+            beta: 1.0,
+        },
+        ModelSpec::EnhancedBetaLikeness {
+            attribute: s(),
+            beta: 1.0,
+        },
+        ModelSpec::AlphaKAnonymity {
+            attribute: s(),
+            alpha: 0.6,
+            k: 2,
+            value: None,
+        },
     ]
 }
 

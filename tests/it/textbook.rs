@@ -1,7 +1,10 @@
 //! The t-closeness example of Li, Li & Venkatasubramanian (ICDE 2007),
 //! Tables 3 and 4, with expected values derived by hand below.
 
-use deidentify::{FrequencyTable, GroundDistance, Node, PrivacyProfile, ProfileOptions, SensitiveAttribute, TCloseness};
+use deidentify::{
+    FrequencyTable, GroundDistance, Node, PrivacyProfile, ProfileOptions, SensitiveAttribute,
+    TCloseness,
+};
 
 use crate::{close, scratch};
 
@@ -18,7 +21,8 @@ const DATA: &str = "zip,age,salary,disease
 ";
 
 // The disease hierarchy of the example (as in ARX's test2 files): height 3.
-const DISEASE: &str = "gastric ulcer;stomach disease;digestive system disease;respiratory&digestive disease
+const DISEASE: &str =
+    "gastric ulcer;stomach disease;digestive system disease;respiratory&digestive disease
 gastritis;stomach disease;digestive system disease;respiratory&digestive disease
 stomach cancer;stomach disease;digestive system disease;respiratory&digestive disease
 flu;respiratory infection;vascular lung disease;respiratory&digestive disease
@@ -58,30 +62,47 @@ fn paper_node() -> Node {
 }
 
 fn load() -> deidentify::LoadedRuleset {
-    let dir = scratch("li2007", &[("data.csv", DATA), ("disease.csv", DISEASE), ("rules.toml", RULESET)]);
-    deidentify::Ruleset::from_file(&dir.join("rules.toml")).unwrap().load().unwrap()
+    let dir = scratch(
+        "li2007",
+        &[
+            ("data.csv", DATA),
+            ("disease.csv", DISEASE),
+            ("rules.toml", RULESET),
+        ],
+    );
+    deidentify::Ruleset::from_file(&dir.join("rules.toml"))
+        .unwrap()
+        .load()
+        .unwrap()
 }
 
 #[test]
 fn classes_are_the_papers() {
     let data = load();
-    let table = FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &paper_node()).unwrap();
+    let table =
+        FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &paper_node()).unwrap();
     assert_eq!(table.counts(), &[3, 3, 3]);
 }
 
 #[test]
 fn per_class_distances_match_hand_computation() {
     let data = load();
-    let table = FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &paper_node()).unwrap();
+    let table =
+        FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &paper_node()).unwrap();
     let salary = SensitiveAttribute::new(&data.dataset, &data.hierarchies, "salary", None).unwrap();
-    let disease = SensitiveAttribute::new(&data.dataset, &data.hierarchies, "disease", None).unwrap();
+    let disease =
+        SensitiveAttribute::new(&data.dataset, &data.hierarchies, "disease", None).unwrap();
     let ordered = TCloseness::new(&salary, 0.5, GroundDistance::Ordered).unwrap();
     let hierarchical = TCloseness::new(&disease, 0.5, GroundDistance::Hierarchical).unwrap();
     let equal = TCloseness::new(&disease, 0.5, GroundDistance::Equal).unwrap();
     // Ordered, class {3k,4k,5k}: r = (2,2,2,−1,−1,−1,−1,−1,−1)/9, cumulative
     // sums (2,4,6,5,4,3,2,1,0)/9 add to 3, divided by m − 1 = 8: 0.375 (the
     // paper's figure). {6k,8k,11k}: 1/6 (the paper's 0.167); {7k,9k,10k}: 17/72.
-    let salary_emd: Vec<f64> = table.histograms(salary.index()).iter().map(|h| ordered.distance(h)).collect();
+    let salary_emd: Vec<f64> = table
+        .histograms(salary.index())
+        .iter()
+        .map(|h| ordered.distance(h))
+        .collect();
     assert_eq!(salary_emd, vec![0.375, 1.0 / 6.0, 17.0 / 72.0]);
     // Hierarchical, class {gastric ulcer, gastritis, stomach cancer}: all of
     // the 4/9 surplus on stomach diseases must travel to respiratory
@@ -98,14 +119,23 @@ fn per_class_distances_match_hand_computation() {
     assert!(close(disease_emd[1], 8.0 / 27.0, 1e-15), "{disease_emd:?}");
     assert!(close(disease_emd[2], 8.0 / 27.0, 1e-15), "{disease_emd:?}");
     // Equal distance, class 1: ½(|1/9−1/3| + |2/9−1/3|·2 + 1/9 + 2/9 + 1/9) = 4/9.
-    assert!(close(equal.distance(&table.histograms(disease.index())[0]), 4.0 / 9.0, 1e-15));
+    assert!(close(
+        equal.distance(&table.histograms(disease.index())[0]),
+        4.0 / 9.0,
+        1e-15
+    ));
 }
 
 #[test]
 fn profile_of_the_papers_table() {
     let data = load();
-    let p = PrivacyProfile::measure(&data.dataset, &data.hierarchies, &paper_node(), &ProfileOptions::default())
-        .unwrap();
+    let p = PrivacyProfile::measure(
+        &data.dataset,
+        &data.hierarchies,
+        &paper_node(),
+        &ProfileOptions::default(),
+    )
+    .unwrap();
     assert_eq!((p.rows, p.classes, p.k, p.sample_uniques), (9, 3, 3, 0));
     let d = &p.sensitive["disease"];
     assert_eq!(d.l_distinct, 3);
@@ -131,9 +161,22 @@ fn the_second_table_of_the_paper() {
     // generalized): classes {1,3,8}, {2,7,9}, {4,5,6}; Salary max 1/6, Disease
     // hierarchical max 8/27 (class {4,5,6}) by the same bottom-up computation.
     let data = load();
-    let p = PrivacyProfile::measure(&data.dataset, &data.hierarchies, &Node::new(vec![1, 2]), &ProfileOptions::default())
-        .unwrap();
+    let p = PrivacyProfile::measure(
+        &data.dataset,
+        &data.hierarchies,
+        &Node::new(vec![1, 2]),
+        &ProfileOptions::default(),
+    )
+    .unwrap();
     assert_eq!(p.classes, 3);
-    assert!(close(p.sensitive["salary"].t_ordered.unwrap(), 1.0 / 6.0, 1e-15));
-    assert!(close(p.sensitive["disease"].t_hierarchical.unwrap(), 8.0 / 27.0, 1e-15));
+    assert!(close(
+        p.sensitive["salary"].t_ordered.unwrap(),
+        1.0 / 6.0,
+        1e-15
+    ));
+    assert!(close(
+        p.sensitive["disease"].t_hierarchical.unwrap(),
+        8.0 / 27.0,
+        1e-15
+    ));
 }

@@ -40,7 +40,11 @@ pub struct DateHierarchy {
 }
 
 fn all_granularities() -> Vec<DateGranularity> {
-    vec![DateGranularity::Month, DateGranularity::Year, DateGranularity::Decade]
+    vec![
+        DateGranularity::Month,
+        DateGranularity::Year,
+        DateGranularity::Decade,
+    ]
 }
 
 impl Default for DateHierarchy {
@@ -60,12 +64,19 @@ impl DateHierarchy {
     /// date, or granularities that are not strictly coarsening.
     pub fn build(&self, column: &str, values: &[String]) -> Result<Hierarchy> {
         if self.granularities.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::hierarchy(column, "date granularities must go from finer to coarser without repeats"));
+            return Err(Error::hierarchy(
+                column,
+                "date granularities must go from finer to coarser without repeats",
+            ));
         }
         let mut rows = Vec::with_capacity(values.len());
         for value in values {
-            let date = Date::parse(value)
-                .ok_or_else(|| Error::hierarchy(column, format!("value '{value}' is not a date (YYYY-MM-DD)")))?;
+            let date = Date::parse(value).ok_or_else(|| {
+                Error::hierarchy(
+                    column,
+                    format!("value '{value}' is not a date (YYYY-MM-DD)"),
+                )
+            })?;
             let mut row = vec![value.clone()];
             for g in &self.granularities {
                 row.push(match g {

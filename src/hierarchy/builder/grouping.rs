@@ -11,7 +11,7 @@ use crate::hierarchy::table::Hierarchy;
 
 /// A hierarchy given as groups, level by level: the groups of level 1
 /// list original values, the groups of level `i + 1` list labels of level `i`.
-/// A `*` level is added when the last level has more than one group.
+/// A `*` level is added unless the last level is a single `*` group.
 ///
 /// In a ruleset: `hierarchy = { type = "grouping", levels = [ { Technical = ["Tech-support", "Craft-repair"], Other = ["Other-service"] } ] }`.
 ///
@@ -51,7 +51,10 @@ impl GroupingHierarchy {
                     if let Some(other) = parent.insert(member, label) {
                         return Err(Error::hierarchy(
                             column,
-                            format!("'{member}' is in groups '{other}' and '{label}' at level {}", i + 1),
+                            format!(
+                                "'{member}' is in groups '{other}' and '{label}' at level {}",
+                                i + 1
+                            ),
                         ));
                     }
                 }
@@ -59,7 +62,10 @@ impl GroupingHierarchy {
             for row in &mut rows {
                 let below = row.last().expect("rows start with the value");
                 let label = parent.get(below.as_str()).ok_or_else(|| {
-                    Error::hierarchy(column, format!("'{below}' is in no group of level {}", i + 1))
+                    Error::hierarchy(
+                        column,
+                        format!("'{below}' is in no group of level {}", i + 1),
+                    )
                 })?;
                 row.push((*label).to_owned());
             }

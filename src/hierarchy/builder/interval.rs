@@ -83,7 +83,9 @@ impl IntervalHierarchy {
                 .parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| Error::hierarchy(column, format!("value '{value}' is not a number")))?;
+                .ok_or_else(|| {
+                    Error::hierarchy(column, format!("value '{value}' is not a number"))
+                })?;
             let mut row = vec![value.clone()];
             for level in &self.levels {
                 row.push(self.label(column, level, x)?);
@@ -98,20 +100,43 @@ impl IntervalHierarchy {
             match level {
                 IntervalLevel::Width { width, origin } => {
                     if !(width.is_finite() && *width > 0.0 && origin.is_finite()) {
-                        return Err(Error::hierarchy(column, format!("interval width {width} must be a positive number")));
+                        return Err(Error::hierarchy(
+                            column,
+                            format!("interval width {width} must be a positive number"),
+                        ));
                     }
                 }
                 IntervalLevel::Breaks { breaks } => {
-                    if breaks.len() < 2 || breaks.windows(2).any(|w| !(w[0] < w[1])) || breaks.iter().any(|b| !b.is_finite()) {
-                        return Err(Error::hierarchy(column, "breaks must be at least two strictly increasing numbers"));
+                    if breaks.len() < 2
+                        || breaks.windows(2).any(|w| w[0] >= w[1])
+                        || breaks.iter().any(|b| !b.is_finite())
+                    {
+                        return Err(Error::hierarchy(
+                            column,
+                            "breaks must be at least two strictly increasing numbers",
+                        ));
                     }
                 }
             }
         }
-        if let (Some(b), Some(t)) = (self.bottom, self.top) {
-            if !(b < t) {
-                return Err(Error::hierarchy(column, format!("bottom coding {b} must be below top coding {t}")));
-            }
+        if self
+            .bottom
+            .into_iter()
+            .chain(self.top)
+            .any(|x| !x.is_finite())
+        {
+            return Err(Error::hierarchy(
+                column,
+                "bottom and top coding thresholds must be numbers",
+            ));
+        }
+        if let (Some(b), Some(t)) = (self.bottom, self.top)
+            && b >= t
+        {
+            return Err(Error::hierarchy(
+                column,
+                format!("bottom coding {b} must be below top coding {t}"),
+            ));
         }
         Ok(())
     }
@@ -169,11 +194,15 @@ mod tests {
     #[test]
     fn breaks_and_bottom_coding() {
         let b = IntervalHierarchy {
-            levels: vec![IntervalLevel::Breaks { breaks: vec![18.0, 40.0, 65.0, 120.0] }],
+            levels: vec![IntervalLevel::Breaks {
+                breaks: vec![18.0, 40.0, 65.0, 120.0],
+            }],
             bottom: Some(18.0),
             top: None,
         };
-        let h = b.build("age", &values(&["12", "18", "64.5", "70"])).unwrap();
+        let h = b
+            .build("age", &values(&["12", "18", "64.5", "70"]))
+            .unwrap();
         assert_eq!(h.generalize("12", 1), Some("<18"));
         assert_eq!(h.generalize("18", 1), Some("[18, 40)"));
         assert_eq!(h.generalize("64.5", 1), Some("[40, 65)"));
@@ -184,23 +213,57 @@ mod tests {
     fn non_nesting_widths_are_inconsistent() {
         let b = IntervalHierarchy {
             levels: vec![
-                IntervalLevel::Width { width: 5.0, origin: 0.0 },
-                IntervalLevel::Width { width: 7.0, origin: 0.0 },
+                IntervalLevel::Width {
+                    width: 5.0,
+                    origin: 0.0,
+                },
+                IntervalLevel::Width {
+                    width: 7.0,
+                    origin: 0.0,
+                },
             ],
             bottom: None,
             top: None,
         };
         let err = b.build("age", &values(&["5", "9"])).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::InconsistentHierarchy { .. }), "{err}");
+        assert!(
+            matches!(err.kind(), ErrorKind::InconsistentHierarchy { .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_parameters_and_values() {
-        let b = IntervalHierarchy { levels: vec![IntervalLevel::Width { width: 0.0, origin: 0.0 }], bottom: None, top: None };
+        let b = IntervalHierarchy {
+            levels: vec![IntervalLevel::Width {
+                width: 0.0,
+                origin: 0.0,
+            }],
+            bottom: None,
+            top: None,
+        };
         assert!(b.build("x", &values(&["1"])).is_err());
-        let b = IntervalHierarchy { levels: vec![IntervalLevel::Width { width: 1.0, origin: 0.0 }], bottom: None, top: None };
+        let b = IntervalHierarchy {
+            levels: vec![IntervalLevel::Width {
+                width: 1.0,
+                origin: 0.0,
+            }],
+            bottom: None,
+            top: None,
+        };
         assert!(b.build("x", &values(&["abc"])).is_err());
-        let b = IntervalHierarchy { levels: vec![IntervalLevel::Breaks { breaks: vec![0.0, 10.0] }], bottom: None, top: None };
-        assert!(b.build("x", &values(&["10"])).unwrap_err().to_string().contains("outside the breaks"));
+        let b = IntervalHierarchy {
+            levels: vec![IntervalLevel::Breaks {
+                breaks: vec![0.0, 10.0],
+            }],
+            bottom: None,
+            top: None,
+        };
+        assert!(
+            b.build("x", &values(&["10"]))
+                .unwrap_err()
+                .to_string()
+                .contains("outside the breaks")
+        );
     }
 }

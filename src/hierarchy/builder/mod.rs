@@ -54,11 +54,11 @@ impl HierarchyBuilder {
     }
 }
 
-/// Appends the [`TOP_LABEL`] level unless the last level already has one label.
+/// Appends the [`TOP_LABEL`] level unless the last level already is it, so
+/// the height of a built hierarchy does not depend on which values occur.
 fn with_top(column: &str, mut rows: Vec<Vec<String>>) -> Result<Hierarchy> {
     let last = rows.first().map_or(0, |r| r.len() - 1);
-    let single = rows.windows(2).all(|w| w[0][last] == w[1][last]);
-    if !single || last == 0 {
+    if last == 0 || rows.iter().any(|r| r[last] != TOP_LABEL) {
         for row in &mut rows {
             row.push(TOP_LABEL.to_owned());
         }

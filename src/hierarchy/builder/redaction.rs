@@ -7,7 +7,8 @@ use crate::hierarchy::builder::with_top;
 use crate::hierarchy::table::Hierarchy;
 
 /// Masks characters right to left: level `i` replaces the last `i`
-/// characters by the mask character (`02139` → `0213*` → `021**` → …).
+/// characters by the mask character (`02139` → `0213*` → `021**` → `02***`
+/// → `0****` → `*`).
 ///
 /// With `pad`, shorter values are first left-padded with that character to
 /// the longest length, so all values have the same number of levels.
@@ -37,7 +38,10 @@ fn default_mask() -> char {
 
 impl Default for RedactionHierarchy {
     fn default() -> Self {
-        RedactionHierarchy { mask: '*', pad: None }
+        RedactionHierarchy {
+            mask: '*',
+            pad: None,
+        }
     }
 }
 
@@ -63,7 +67,8 @@ impl RedactionHierarchy {
                     chars = padded;
                 }
                 let mut row = vec![value.clone()];
-                for level in 1..=longest {
+                // Masking every character is the top level, `*`.
+                for level in 1..longest {
                     let keep = chars.len().saturating_sub(level);
                     let masked: String = chars[..keep]
                         .iter()
@@ -89,12 +94,17 @@ mod tests {
             .build("code", &["123".into(), "12".into()])
             .unwrap();
         assert_eq!(h.generalize("12", 1), Some("1*"));
-        assert_eq!(h.generalize("123", 3), Some("***"));
-        assert_eq!(h.generalize("12", 4), Some("*"));
-        let padded = RedactionHierarchy { mask: '*', pad: Some('0') }
-            .build("code", &["123".into(), "12".into()])
-            .unwrap();
+        assert_eq!(h.generalize("123", 2), Some("1**"));
+        assert_eq!(h.generalize("12", 2), Some("**"));
+        assert_eq!(h.generalize("12", 3), Some("*"));
+        let padded = RedactionHierarchy {
+            mask: '*',
+            pad: Some('0'),
+        }
+        .build("code", &["123".into(), "12".into()])
+        .unwrap();
         assert_eq!(padded.generalize("12", 1), Some("01*"));
+        assert_eq!(padded.generalize("12", 2), Some("0**"));
         assert_eq!(padded.height(), 3);
     }
 }
