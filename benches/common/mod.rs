@@ -30,7 +30,12 @@ pub fn adult_frame(rows: usize) -> DataFrame {
         .columns()
         .iter()
         .map(|c| {
-            let values: Vec<&str> = c.str().expect("text").iter().map(|v| v.unwrap_or("")).collect();
+            let values: Vec<&str> = c
+                .str()
+                .expect("text")
+                .iter()
+                .map(|v| v.unwrap_or(""))
+                .collect();
             let repeated: Vec<&str> = values.iter().copied().cycle().take(rows).collect();
             Column::new(c.name().clone(), repeated)
         })
