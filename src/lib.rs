@@ -32,14 +32,18 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod apply;
 mod data;
 mod error;
 mod frequency;
 mod hierarchy;
 mod measure;
+mod metric;
 mod model;
 mod ruleset;
+mod search;
 
+pub use apply::{Anonymized, apply, write_csv, write_parquet};
 pub use data::attribute::{Attribute, AttributeRole, AttributeType, MissingPolicy};
 pub use data::column::EncodedColumn;
 pub use data::dataset::{Dataset, EncodeOptions};
@@ -57,9 +61,17 @@ pub use hierarchy::compiled::{CompiledHierarchy, Level};
 pub use hierarchy::set::Hierarchies;
 pub use hierarchy::table::Hierarchy;
 pub use measure::profile::{PrivacyProfile, ProfileOptions, SensitiveProfile};
+pub use metric::{Aggregate, MetricKind, MetricSpec, NodeScore, UtilityModel};
 pub use model::{
     AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy,
     DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
-pub use ruleset::{AttributeRule, DataRule, HierarchyRule, LoadedRuleset, Ruleset};
+pub use ruleset::{
+    AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,
+    parse_strategy,
+};
+pub use search::{
+    AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
+    evaluate_node, outlier_classes, search,
+};

@@ -131,6 +131,19 @@ impl KeyIndex {
         }
     }
 
+    fn get(&self, key: &[u32]) -> Option<u32> {
+        match self {
+            KeyIndex::Packed { shifts, map } => {
+                let packed = key
+                    .iter()
+                    .zip(shifts.iter())
+                    .fold(0u64, |acc, (&k, &s)| acc | (u64::from(k) << s));
+                map.get(&packed).copied()
+            }
+            KeyIndex::Wide(map) => map.get(key).copied(),
+        }
+    }
+
     fn reserve(&mut self, additional: usize) {
         match self {
             KeyIndex::Packed { map, .. } => map.reserve(additional),
@@ -458,6 +471,16 @@ impl FrequencyTable {
     pub fn key(&self, class: usize) -> &[u32] {
         let w = self.cardinalities.len();
         &self.keys[class * w..(class + 1) * w]
+    }
+
+    /// The class whose generalized tuple is `key`, if any.
+    pub fn class_of(&self, key: &[u32]) -> Option<usize> {
+        if key.len() != self.cardinalities.len()
+            || key.iter().zip(&self.cardinalities).any(|(&k, &c)| k >= c)
+        {
+            return None;
+        }
+        self.index.get(key).map(|c| c as usize)
     }
 
     /// The size of every class.

@@ -12,6 +12,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::hierarchy::builder::HierarchyBuilder;
 use crate::hierarchy::set::Hierarchies;
 use crate::hierarchy::table::Hierarchy;
+use crate::metric::{MetricKind, MetricSpec};
+use crate::model::ModelSpec;
+use crate::search::{AnonymizationConfig, Strategy};
 
 /// The `[data]` table: where the data is and how to read it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,8 +81,87 @@ pub struct AttributeRule {
     pub order: Option<Vec<String>>,
 }
 
-/// A parsed ruleset. Later stages add their own tables (e.g.
-/// `[anonymization]`); tables this version does not know are kept unread.
+/// A metric in a ruleset: a name (`metric = "loss"`) or a table
+/// (`metric = { kind = "loss", aggregate = "geometric-mean" }`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MetricRule {
+    /// A metric with its defaults.
+    Name(MetricKind),
+    /// A configured metric.
+    Spec(MetricSpec),
+}
+
+/// The `[anonymization]` table: what the lattice search must achieve.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnonymizationRule {
+    /// The privacy models every released class must satisfy.
+    #[serde(default)]
+    pub models: Vec<ModelSpec>,
+    /// The largest fraction of records that may be suppressed (default 0).
+    #[serde(default)]
+    pub suppression_limit: f64,
+    /// The utility metric (default `loss`).
+    #[serde(default)]
+    pub metric: Option<MetricRule>,
+    /// `optimal` (default), `exhaustive` or `heuristic`.
+    #[serde(default)]
+    pub strategy: Option<String>,
+    /// The heuristic's evaluation budget (default 10,000 nodes).
+    #[serde(default)]
+    pub max_nodes: Option<u64>,
+}
+
+impl AnonymizationRule {
+    /// The search configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for an unknown strategy and the
+    /// errors of [`AnonymizationConfig::check`].
+    pub fn config(&self) -> Result<AnonymizationConfig> {
+        let metric = match &self.metric {
+            None => MetricSpec::new(MetricKind::Loss),
+            Some(MetricRule::Name(kind)) => MetricSpec::new(*kind),
+            Some(MetricRule::Spec(spec)) => spec.clone(),
+        };
+        let strategy = parse_strategy(
+            self.strategy.as_deref().unwrap_or("optimal"),
+            self.max_nodes,
+        )?;
+        let config = AnonymizationConfig {
+            models: self.models.clone(),
+            suppression_limit: self.suppression_limit,
+            metric,
+            strategy,
+        };
+        config.check()?;
+        Ok(config)
+    }
+}
+
+/// Parses a strategy name; `max_nodes` is the heuristic's budget (default 10,000).
+///
+/// # Errors
+///
+/// [`ErrorKind::InvalidParameter`] for an unknown name.
+pub fn parse_strategy(name: &str, max_nodes: Option<u64>) -> Result<Strategy> {
+    match name {
+        "optimal" => Ok(Strategy::Optimal),
+        "exhaustive" => Ok(Strategy::Exhaustive),
+        "heuristic" => Ok(Strategy::Heuristic {
+            max_nodes: max_nodes.unwrap_or(10_000),
+        }),
+        other => Err(Error::parameter(
+            "strategy",
+            format!("unknown strategy '{other}' (known: optimal, exhaustive, heuristic)"),
+        )),
+    }
+}
+
+/// A parsed ruleset. Later stages add their own tables; tables this
+/// version does not know are kept unread.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ruleset {
     /// How to read the data.
@@ -87,6 +169,9 @@ pub struct Ruleset {
     /// The columns.
     #[serde(rename = "attribute")]
     pub attributes: Vec<AttributeRule>,
+    /// What the lattice search must achieve, if configured.
+    #[serde(default)]
+    pub anonymization: Option<AnonymizationRule>,
     /// The folder relative paths are resolved against.
     #[serde(skip)]
     pub base: PathBuf,

@@ -3,4 +3,7 @@
 
 mod file;
 
-pub use file::{AttributeRule, DataRule, HierarchyRule, LoadedRuleset, Ruleset};
+pub use file::{
+    AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,
+    parse_strategy,
+};

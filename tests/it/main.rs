@@ -5,6 +5,7 @@ mod bad_input;
 mod examples;
 mod frequency;
 mod properties;
+mod search;
 mod textbook;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,191 @@
+//! Finds the optimal generalization of a dataset and writes the anonymized data.
+//!
+//! ```text
+//! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --suppression 0.02 --json
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use deidentify::{
+    MetricKind, MetricSpec, ModelSpec, Ruleset, apply, parse_strategy, search, write_csv,
+    write_parquet,
+};
+use serde_json::json;
+
+/// Search the generalization lattice for the transformation with the least
+/// information loss that satisfies the ruleset's privacy models (with record
+/// suppression within a limit), and write the anonymized data.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The ruleset (TOML); its [anonymization] table gives models, suppression limit and metric.
+    #[arg(long)]
+    config: PathBuf,
+    /// k-anonymity with this k (replaces the ruleset's k-anonymity model, or adds one).
+    #[arg(long)]
+    k: Option<u64>,
+    /// The largest fraction of records that may be suppressed, in [0, 1].
+    #[arg(long)]
+    suppression: Option<f64>,
+    /// The utility metric: loss, precision, discernibility, discernibility-nm, aecs, entropy, entropy-nm, height.
+    #[arg(long)]
+    metric: Option<MetricKind>,
+    /// The search strategy: optimal, exhaustive or heuristic.
+    #[arg(long)]
+    strategy: Option<String>,
+    /// The heuristic's budget of evaluated nodes.
+    #[arg(long)]
+    max_nodes: Option<u64>,
+    /// Write the anonymized data here (.parquet for Parquet, anything else CSV).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Print one JSON object instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let ruleset = Ruleset::from_file(&args.config)?;
+    let mut config =
+        ruleset
+            .anonymization
+            .clone()
+            .unwrap_or_else(|| deidentify::AnonymizationRule {
+                models: Vec::new(),
+                suppression_limit: 0.0,
+                metric: None,
+                strategy: None,
+                max_nodes: None,
+            });
+    if let Some(strategy) = &args.strategy {
+        config.strategy = Some(strategy.clone());
+    }
+    if args.max_nodes.is_some() {
+        config.max_nodes = args.max_nodes;
+    }
+    let mut config = config.config()?;
+    if let Some(k) = args.k {
+        config
+            .models
+            .retain(|m| !matches!(m, ModelSpec::KAnonymity { .. }));
+        config.models.insert(0, ModelSpec::KAnonymity { k });
+    }
+    if let Some(s) = args.suppression {
+        config.suppression_limit = s;
+    }
+    if let Some(metric) = args.metric {
+        config.metric = MetricSpec::new(metric);
+    }
+    if let Some(name) = &args.strategy {
+        config.strategy = parse_strategy(name, args.max_nodes)?;
+    }
+    config.check()?;
+    if config.models.is_empty() {
+        return Err(
+            "no privacy model: give --k or list models in the ruleset's [anonymization] table"
+                .into(),
+        );
+    }
+    let loaded = ruleset.load()?;
+    let orders = ruleset.orders();
+    let result = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
+    let Some(optimum) = &result.optimum else {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "found": false,
+                    "metric": config.metric.kind.name(),
+                    "nodes_checked": result.nodes_checked,
+                    "lattice_size": result.lattice_size,
+                    "elapsed_ms": result.elapsed_ms,
+                }))?
+            );
+        } else {
+            println!(
+                "no transformation satisfies the models within the suppression limit ({} records); {} of {} nodes checked",
+                result.max_suppressed, result.nodes_checked, result.lattice_size
+            );
+        }
+        return Ok(ExitCode::from(2));
+    };
+    if let Some(path) = &args.output {
+        let anonymized = apply(
+            &loaded.dataset,
+            &loaded.hierarchies,
+            &config,
+            &orders,
+            &optimum.node,
+        )?;
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            write_parquet(&anonymized.frame, path)?;
+        } else {
+            write_csv(&anonymized.frame, path, ruleset.data.delimiter as u8)?;
+        }
+    }
+    let score = optimum.score.as_ref().map(|s| s.score);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "found": true,
+                "levels": result.levels(),
+                "node": optimum.node,
+                "suppressed": optimum.suppressed,
+                "max_suppressed": result.max_suppressed,
+                "classes": optimum.classes,
+                "suppressed_classes": optimum.suppressed_classes,
+                "metric": config.metric.kind.name(),
+                "score": score,
+                "per_attribute": optimum.score.as_ref().map(|s| &s.per_attribute),
+                "models": config.models,
+                "strategy": config.strategy.name(),
+                "proven_optimal": result.proven_optimal,
+                "nodes_checked": result.nodes_checked,
+                "lattice_size": result.lattice_size,
+                "elapsed_ms": result.elapsed_ms,
+            }))?
+        );
+    } else {
+        println!(
+            "optimum {} ({})",
+            optimum.node,
+            result.quasi_identifiers.join(", ")
+        );
+        println!(
+            "suppressed {} records (limit {}), {} classes kept, {} = {}",
+            optimum.suppressed,
+            result.max_suppressed,
+            optimum.classes,
+            config.metric.kind,
+            score.unwrap_or(f64::NAN)
+        );
+        println!(
+            "{} strategy: {} of {} nodes checked in {:.1} ms",
+            config.strategy.name(),
+            result.nodes_checked,
+            result.lattice_size,
+            result.elapsed_ms
+        );
+        if let Some(path) = &args.output {
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The anonymized table and writing it.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
+
+use crate::data::attribute::AttributeRole;
+use crate::data::dataset::Dataset;
+use crate::error::{ErrorKind, Result};
+use crate::frequency::node::Node;
+use crate::frequency::table::FrequencyTable;
+use crate::hierarchy::set::Hierarchies;
+use crate::search::{AnonymizationConfig, NodeEvaluation};
+
+/// The label written for a suppressed quasi-identifier.
+pub const SUPPRESSED: &str = "*";
+
+/// An anonymized table.
+#[derive(Clone, Debug)]
+pub struct Anonymized {
+    /// The released data: identifiers removed, quasi-identifiers replaced by
+    /// their labels at the node (`*` for suppressed records), sensitive and
+    /// insensitive values unchanged; columns in input order.
+    pub frame: DataFrame,
+    /// The node's evaluation (suppressed records, classes, score).
+    pub evaluation: NodeEvaluation,
+    /// For every row, whether it was suppressed.
+    pub suppressed_rows: Vec<bool>,
+}
+
+/// Applies `node` to `dataset`: generalizes every quasi-identifier, and
+/// suppresses (replaces by `*`) the quasi-identifiers of every record in a
+/// class that fails a model of `config`.
+///
+/// # Errors
+///
+/// As [`crate::evaluate_node`]; and [`crate::ErrorKind::InvalidParameter`]
+/// when the node is not feasible (more records would be suppressed than the
+/// limit allows).
+pub fn apply(
+    dataset: &Dataset,
+    hierarchies: &Hierarchies,
+    config: &AnonymizationConfig,
+    orders: &BTreeMap<String, Vec<String>>,
+    node: &Node,
+) -> Result<Anonymized> {
+    let evaluation = crate::search::evaluate_node(dataset, hierarchies, config, orders, node)?;
+    if !evaluation.feasible {
+        return Err(crate::error::Error::parameter(
+            "node",
+            format!(
+                "{node} is not feasible: more records fail the models than the suppression limit allows"
+            ),
+        ));
+    }
+    let table = FrequencyTable::from_dataset(dataset, hierarchies, node)?;
+    let outlier = crate::search::outlier_classes(dataset, hierarchies, config, orders, &table)?;
+    let qis = dataset.quasi_identifiers();
+    let compiled = hierarchies.quasi_identifiers(dataset);
+    let maps: Vec<&[u32]> = compiled
+        .iter()
+        .zip(node.levels())
+        .map(|(h, &l)| h.levels()[l as usize].map())
+        .collect();
+    let mut key = vec![0u32; qis.len()];
+    let suppressed_rows: Vec<bool> = (0..dataset.rows())
+        .map(|row| {
+            for (j, column) in qis.iter().enumerate() {
+                key[j] = maps[j][column.codes()[row] as usize];
+            }
+            let class = table.class_of(&key).expect("every row's tuple is a class");
+            outlier[class]
+        })
+        .collect();
+    let mut columns = Vec::new();
+    let mut qi = 0;
+    for attribute in dataset.attributes() {
+        match attribute.role {
+            AttributeRole::Identifier => {}
+            AttributeRole::Insensitive => {
+                columns.push(
+                    dataset
+                        .passthrough()
+                        .column(&attribute.name)
+                        .expect("kept")
+                        .clone(),
+                );
+            }
+            AttributeRole::Sensitive => {
+                let column = dataset.encoded(&attribute.name)?;
+                let values: Vec<&str> = (0..dataset.rows()).map(|r| column.value(r)).collect();
+                columns.push(Column::new(attribute.name.as_str().into(), values));
+            }
+            AttributeRole::QuasiIdentifier => {
+                let level = &compiled[qi].levels()[node.levels()[qi] as usize];
+                let codes = qis[qi].codes();
+                let values: Vec<&str> = (0..dataset.rows())
+                    .map(|r| {
+                        if suppressed_rows[r] {
+                            SUPPRESSED
+                        } else {
+                            level.labels()[level.map()[codes[r] as usize] as usize].as_str()
+                        }
+                    })
+                    .collect();
+                columns.push(Column::new(attribute.name.as_str().into(), values));
+                qi += 1;
+            }
+        }
+    }
+    let frame = DataFrame::new(dataset.rows(), columns).map_err(|e| ErrorKind::Parse {
+        path: "<output>".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(Anonymized {
+        frame,
+        evaluation,
+        suppressed_rows,
+    })
+}
+
+/// Writes to `path` through a temporary file renamed on success, so a failed
+/// write never leaves a partial file under the final name.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(File) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let mut temporary = PathBuf::from(path);
+    let name = format!(
+        ".{}.partial",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    );
+    temporary.set_file_name(name);
+    let io = |source| ErrorKind::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::create(&temporary).map_err(io)?;
+    if let Err(reason) = write(file) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(ErrorKind::Parse {
+            path: path.to_path_buf(),
+            reason,
+        }
+        .into());
+    }
+    std::fs::rename(&temporary, path).map_err(|e| io(e).into())
+}
+
+/// Writes `frame` as CSV with a header and the given separator.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] or [`ErrorKind::Parse`] when the file cannot be written.
+pub fn write_csv(frame: &DataFrame, path: &Path, delimiter: u8) -> Result<()> {
+    let mut frame = frame.clone();
+    write_atomically(path, |mut file| {
+        CsvWriter::new(&mut file)
+            .include_header(true)
+            .with_separator(delimiter)
+            .finish(&mut frame)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Writes `frame` as Parquet.
+///
+/// # Errors
+///
+/// [`ErrorKind::Io`] or [`ErrorKind::Parse`] when the file cannot be written.
+pub fn write_parquet(frame: &DataFrame, path: &Path) -> Result<()> {
+    let mut frame = frame.clone();
+    write_atomically(path, |file| {
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}

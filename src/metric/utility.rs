@@ -1,0 +1,331 @@
+//! Scoring a node's frequency table with a metric.
+
+use std::f64::consts::LN_2;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::frequency::node::Node;
+use crate::frequency::table::FrequencyTable;
+use crate::hierarchy::set::Hierarchies;
+use crate::metric::{Aggregate, MetricKind, MetricSpec};
+
+/// A node's score: the aggregate and, for the multi-dimensional metrics,
+/// the value of each quasi-identifier (column order).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeScore {
+    /// The score (lower is better).
+    pub score: f64,
+    /// Per quasi-identifier values before aggregation (empty for DM, DM*, AECS).
+    pub per_attribute: Vec<f64>,
+}
+
+/// ARX's floor to 10 decimals, applied to each per-attribute value of Loss
+/// and non-uniform entropy (METHODS.md §11.4).
+fn fl10(x: f64) -> f64 {
+    (x * 1e10).floor() / 1e10
+}
+
+/// A metric prepared for one dataset: the per-attribute tables that depend
+/// only on the levels are computed once.
+#[derive(Clone, Debug)]
+pub struct UtilityModel {
+    spec: MetricSpec,
+    weights: Vec<f64>,
+    rows: u64,
+    heights: Vec<u32>,
+    /// raw_j(λ) = Σ_v a_v·(ln(a_v/b_{g(v)})/ln 2) (≤ 0), per QI and level.
+    entropy_raw: Vec<Vec<f64>>,
+    /// share_j(λ, label) = leaves below the label / hierarchy rows.
+    shares: Vec<Vec<Vec<f64>>>,
+    /// Σ_v a_v·share_j(λ, g(v)): the Loss numerator with every record kept.
+    loss_kept: Vec<Vec<f64>>,
+    domains: Vec<f64>,
+}
+
+impl UtilityModel {
+    /// Prepares `spec` for `dataset`'s quasi-identifiers.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] for a weight naming no
+    /// quasi-identifier, a negative or non-finite weight, or gs outside [0, 1];
+    /// [`crate::ErrorKind::UnknownColumn`] never (weights are checked by name).
+    pub fn new(
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+        spec: &MetricSpec,
+    ) -> Result<UtilityModel> {
+        if !(0.0..=1.0).contains(&spec.gs_factor) {
+            return Err(Error::parameter(
+                "gs_factor",
+                format!("must be in [0, 1], got {}", spec.gs_factor),
+            ));
+        }
+        let columns = dataset.quasi_identifiers();
+        let compiled = hierarchies.quasi_identifiers(dataset);
+        for (name, &w) in &spec.weights {
+            if !columns.iter().any(|c| c.name() == name) {
+                return Err(Error::parameter(
+                    "weights",
+                    format!("'{name}' is not a quasi-identifier"),
+                ));
+            }
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(Error::parameter(
+                    "weights",
+                    format!("weight of '{name}' must be ≥ 0, got {w}"),
+                ));
+            }
+        }
+        let raw: Vec<f64> = columns
+            .iter()
+            .map(|c| spec.weights.get(c.name()).copied().unwrap_or(0.5))
+            .collect();
+        let max = raw.iter().copied().fold(0.0, f64::max);
+        let weights = raw
+            .iter()
+            .map(|&w| if max > 0.0 { w / max } else { 0.0 })
+            .collect();
+        let mut entropy_raw = Vec::new();
+        let mut shares = Vec::new();
+        let mut loss_kept = Vec::new();
+        let mut domains = Vec::new();
+        for (column, h) in columns.iter().zip(&compiled) {
+            let counts = column.counts();
+            let domain = h.domain_size() as f64;
+            let mut raw_levels = Vec::new();
+            let mut share_levels = Vec::new();
+            let mut kept_levels = Vec::new();
+            for level in h.levels() {
+                let mut label_counts = vec![0u64; level.cardinality()];
+                for (code, &a) in counts.iter().enumerate() {
+                    label_counts[level.map()[code] as usize] += a;
+                }
+                let mut raw = 0.0;
+                let mut kept = 0.0;
+                let share: Vec<f64> = level.leaves().iter().map(|&l| l as f64 / domain).collect();
+                for (code, &a) in counts.iter().enumerate() {
+                    let label = level.map()[code] as usize;
+                    let (a, b) = (a as f64, label_counts[label] as f64);
+                    raw += a * ((a / b).ln() / LN_2);
+                    kept += a * share[label];
+                }
+                raw_levels.push(raw);
+                share_levels.push(share);
+                kept_levels.push(kept);
+            }
+            entropy_raw.push(raw_levels);
+            shares.push(share_levels);
+            loss_kept.push(kept_levels);
+            domains.push(domain);
+        }
+        Ok(UtilityModel {
+            spec: spec.clone(),
+            weights,
+            rows: dataset.rows() as u64,
+            heights: compiled.iter().map(|h| h.height() as u32).collect(),
+            entropy_raw,
+            shares,
+            loss_kept,
+            domains,
+        })
+    }
+
+    /// The metric.
+    pub fn spec(&self) -> &MetricSpec {
+        &self.spec
+    }
+
+    /// ARX's generalization and suppression factors (gF, sF) from gs.
+    fn factors(&self) -> (f64, f64) {
+        let gs = self.spec.gs_factor;
+        let g = if gs <= 0.5 {
+            1.0
+        } else {
+            1.0 - 2.0 * (gs - 0.5)
+        };
+        let s = if gs < 0.5 { 2.0 * gs } else { 1.0 };
+        (g, s)
+    }
+
+    fn aggregate(&self, values: &[f64]) -> f64 {
+        let d = values.len() as f64;
+        let terms = values.iter().zip(&self.weights);
+        match self.spec.aggregate() {
+            Aggregate::Sum => terms.fold(0.0, |acc, (v, w)| acc + w * v),
+            Aggregate::Max => terms.fold(0.0, |acc, (v, w)| acc.max(w * v)),
+            Aggregate::ArithmeticMean => terms.fold(0.0, |acc, (v, w)| acc + (v / d) * w),
+            Aggregate::GeometricMean => {
+                terms.fold(1.0, |acc, (v, w)| acc * (w * v + 1.0).powf(1.0 / d)) - 1.0
+            }
+        }
+    }
+
+    fn monotone_entropy(&self, node: &Node) -> Vec<f64> {
+        node.levels()
+            .iter()
+            .enumerate()
+            .map(|(j, &l)| -self.entropy_raw[j][l as usize])
+            .collect()
+    }
+
+    /// Scores the node's table; `outlier[c]` says whether class `c` is
+    /// suppressed and `suppressed` is the number of records in such classes.
+    pub fn score(&self, table: &FrequencyTable, outlier: &[bool], suppressed: u64) -> NodeScore {
+        let node = table.node();
+        let n = self.rows as f64;
+        let (g, s) = self.factors();
+        let kept = || (0..table.classes()).filter(|&c| !outlier[c]);
+        let squares = |classes: &mut dyn Iterator<Item = usize>| -> u128 {
+            classes.map(|c| u128::from(table.counts()[c]).pow(2)).sum()
+        };
+        let single = |score: f64| NodeScore {
+            score,
+            per_attribute: Vec::new(),
+        };
+        match self.spec.kind {
+            MetricKind::Discernibility => single(squares(&mut (0..table.classes())) as f64),
+            MetricKind::DiscernibilityNm => single(
+                (squares(&mut kept()) + u128::from(self.rows) * u128::from(suppressed)) as f64,
+            ),
+            MetricKind::Aecs => {
+                let classes = kept().count() + usize::from(suppressed > 0);
+                single(n / classes as f64)
+            }
+            MetricKind::Height => {
+                let values: Vec<f64> = node.levels().iter().map(|&l| f64::from(l)).collect();
+                NodeScore {
+                    score: self.aggregate(&values),
+                    per_attribute: values,
+                }
+            }
+            MetricKind::Entropy => {
+                let values: Vec<f64> = self.monotone_entropy(node).into_iter().map(fl10).collect();
+                NodeScore {
+                    score: self.aggregate(&values),
+                    per_attribute: values,
+                }
+            }
+            MetricKind::EntropyNm => {
+                let mut values = self.monotone_entropy(node);
+                if suppressed > 0 {
+                    let total = suppressed as f64;
+                    for (j, value) in values.iter_mut().enumerate() {
+                        let level = node.levels()[j] as usize;
+                        let mut counts = vec![0u64; self.shares[j][level].len()];
+                        for c in (0..table.classes()).filter(|&c| outlier[c]) {
+                            counts[table.key(c)[j] as usize] += table.counts()[c];
+                        }
+                        let part = counts.iter().filter(|&&c| c > 0).fold(0.0, |acc, &c| {
+                            acc + c as f64 * ((total / c as f64).ln() / LN_2)
+                        });
+                        *value += s * part;
+                    }
+                }
+                let values: Vec<f64> = values.into_iter().map(fl10).collect();
+                NodeScore {
+                    score: self.aggregate(&values),
+                    per_attribute: values,
+                }
+            }
+            MetricKind::Loss => {
+                let values: Vec<f64> = (0..node.levels().len())
+                    .map(|j| {
+                        let share = &self.shares[j][node.levels()[j] as usize];
+                        let mut sum = 0.0;
+                        for c in 0..table.classes() {
+                            let size = table.counts()[c] as f64;
+                            let sh = share[table.key(c)[j] as usize];
+                            sum += if !outlier[c] {
+                                size * sh * g
+                            } else if s == 1.0 {
+                                size
+                            } else {
+                                size * sh + s * (size - size * sh)
+                            };
+                        }
+                        let m = g * n / self.domains[j];
+                        fl10(((sum - m) / (n - m)).max(0.0))
+                    })
+                    .collect();
+                NodeScore {
+                    score: self.aggregate(&values),
+                    per_attribute: values,
+                }
+            }
+            MetricKind::Precision => {
+                let values: Vec<f64> = (0..node.levels().len())
+                    .map(|j| {
+                        let h = self.heights[j];
+                        let ratio = if h == 0 {
+                            0.0
+                        } else {
+                            f64::from(node.levels()[j]) / f64::from(h)
+                        };
+                        let kept: u64 = kept().map(|c| table.counts()[c]).sum();
+                        (kept as f64 * ratio + suppressed as f64) / n
+                    })
+                    .collect();
+                NodeScore {
+                    score: self.aggregate(&values),
+                    per_attribute: values,
+                }
+            }
+        }
+    }
+
+    /// A lower bound of the score at `node` and at every generalization of
+    /// it, computed from the levels alone, where the metric has one: the
+    /// score with suppression charged like generalization (Loss, precision,
+    /// entropy-nm), or the exact score (entropy, height). `None` for DM, DM*
+    /// and AECS, which need the classes.
+    pub fn lower_bound(&self, node: &Node) -> Option<f64> {
+        let n = self.rows as f64;
+        let (g, _) = self.factors();
+        let values: Vec<f64> = match self.spec.kind {
+            MetricKind::Entropy | MetricKind::EntropyNm => {
+                self.monotone_entropy(node).into_iter().map(fl10).collect()
+            }
+            MetricKind::Height => node.levels().iter().map(|&l| f64::from(l)).collect(),
+            MetricKind::Precision => node
+                .levels()
+                .iter()
+                .zip(&self.heights)
+                .map(|(&l, &h)| {
+                    if h == 0 {
+                        0.0
+                    } else {
+                        f64::from(l) / f64::from(h)
+                    }
+                })
+                .collect(),
+            MetricKind::Loss => node
+                .levels()
+                .iter()
+                .enumerate()
+                .map(|(j, &l)| {
+                    let m = g * n / self.domains[j];
+                    fl10(((self.loss_kept[j][l as usize] * g - m) / (n - m)).max(0.0))
+                })
+                .collect(),
+            MetricKind::Discernibility | MetricKind::DiscernibilityNm | MetricKind::Aecs => {
+                return None;
+            }
+        };
+        Some(self.aggregate(&values))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fl10_floors() {
+        assert_eq!(fl10(0.123456789012345), 0.1234567890);
+        assert_eq!(fl10(1.0), 1.0);
+        assert_eq!(fl10(-0.0), 0.0);
+    }
+}

@@ -1,0 +1,88 @@
+//! What the search looks for.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::metric::{MetricKind, MetricSpec};
+use crate::model::ModelSpec;
+
+/// How the lattice is searched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Provably optimal with pruning: predictive tagging with the models'
+    /// monotonicity (Flash-style binary search along paths), then utility
+    /// pruning with the metric's monotonicity or lower bounds. Returns the
+    /// same node as [`Strategy::Exhaustive`].
+    Optimal,
+    /// Evaluates every node (in parallel); the reference for tests.
+    Exhaustive,
+    /// Best-first search with greedy descents that stops after `max_nodes`
+    /// evaluations (ARX's Lightning, simplified), for lattices too large to
+    /// search; the result is the best node found, not necessarily optimal.
+    Heuristic {
+        /// The evaluation budget.
+        max_nodes: u64,
+    },
+}
+
+impl Strategy {
+    /// The name used on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Optimal => "optimal",
+            Strategy::Exhaustive => "exhaustive",
+            Strategy::Heuristic { .. } => "heuristic",
+        }
+    }
+}
+
+/// The search configuration: privacy models, the suppression limit, the metric, the strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnonymizationConfig {
+    /// Every released class must satisfy every model.
+    pub models: Vec<ModelSpec>,
+    /// The largest fraction of records that may be suppressed, in [0, 1];
+    /// the absolute limit is ⌊rate·n⌋ (METHODS.md §11.2).
+    pub suppression_limit: f64,
+    /// The utility metric.
+    pub metric: MetricSpec,
+    /// The search strategy.
+    pub strategy: Strategy,
+}
+
+impl AnonymizationConfig {
+    /// A configuration with the given models, a suppression limit, the Loss
+    /// metric and the optimal strategy.
+    pub fn new(models: Vec<ModelSpec>, suppression_limit: f64) -> AnonymizationConfig {
+        AnonymizationConfig {
+            models,
+            suppression_limit,
+            metric: MetricSpec::new(MetricKind::Loss),
+            strategy: Strategy::Optimal,
+        }
+    }
+
+    /// Checks the parameters that do not depend on the data.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] for a suppression limit outside
+    /// [0, 1] or a heuristic budget of 0.
+    pub fn check(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.suppression_limit) {
+            return Err(Error::parameter(
+                "suppression_limit",
+                format!("must be in [0, 1], got {}", self.suppression_limit),
+            ));
+        }
+        if let Strategy::Heuristic { max_nodes: 0 } = self.strategy {
+            return Err(Error::parameter(
+                "max_nodes",
+                "the heuristic needs a budget of at least 1 node",
+            ));
+        }
+        Ok(())
+    }
+}

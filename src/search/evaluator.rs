@@ -1,0 +1,130 @@
+//! Evaluating one node: classes, outliers, feasibility and score.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::dataset::Dataset;
+use crate::error::Result;
+use crate::frequency::node::Node;
+use crate::frequency::table::FrequencyTable;
+use crate::hierarchy::compiled::CompiledHierarchy;
+use crate::hierarchy::set::Hierarchies;
+use crate::metric::{NodeScore, UtilityModel};
+use crate::model::PrivacyModel;
+use crate::search::config::AnonymizationConfig;
+
+/// The outcome of evaluating one node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeEvaluation {
+    /// The node.
+    pub node: Node,
+    /// Whether the suppressed records stay within the limit.
+    pub feasible: bool,
+    /// Records in classes that fail a model (suppressed when feasible). When
+    /// the count stopped early at the limit, a lower bound.
+    pub suppressed: u64,
+    /// Classes kept (not suppressed).
+    pub classes: usize,
+    /// Classes suppressed.
+    pub suppressed_classes: usize,
+    /// The score, for feasible nodes.
+    pub score: Option<NodeScore>,
+}
+
+/// Everything needed to evaluate nodes: the bottom frequency table, the
+/// models, the limit and the metric.
+pub(crate) struct Evaluator<'a> {
+    pub(crate) bottom: FrequencyTable,
+    pub(crate) hierarchies: Vec<&'a CompiledHierarchy>,
+    pub(crate) models: Vec<Box<dyn PrivacyModel>>,
+    pub(crate) min_class_size: u64,
+    pub(crate) max_suppressed: u64,
+    pub(crate) utility: UtilityModel,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Prepares the evaluation of `config` on `dataset`.
+    pub(crate) fn new(
+        dataset: &'a Dataset,
+        hierarchies: &'a Hierarchies,
+        config: &AnonymizationConfig,
+        orders: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Evaluator<'a>> {
+        config.check()?;
+        let models = config
+            .models
+            .iter()
+            .map(|m| m.build(dataset, hierarchies, orders))
+            .collect::<Result<Vec<_>>>()?;
+        let width = dataset.quasi_identifiers().len();
+        let bottom = FrequencyTable::from_dataset(dataset, hierarchies, &Node::bottom(width))?;
+        let rows = dataset.rows() as u64;
+        Ok(Evaluator {
+            bottom,
+            hierarchies: hierarchies.quasi_identifiers(dataset),
+            min_class_size: models
+                .iter()
+                .map(|m| m.minimal_class_size())
+                .max()
+                .unwrap_or(1),
+            max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
+            models,
+            utility: UtilityModel::new(dataset, hierarchies, &config.metric)?,
+        })
+    }
+
+    /// The frequency table at `node`, rolled up from the bottom table.
+    pub(crate) fn table(&self, node: &Node) -> FrequencyTable {
+        self.bottom
+            .roll_up(&self.hierarchies, node)
+            .expect("nodes of the lattice are above the bottom")
+    }
+
+    /// Which classes fail; `full` checks every model, otherwise only the
+    /// minimal class size. Stops early (returning `None`) once the failing
+    /// records exceed the limit.
+    pub(crate) fn outliers(&self, table: &FrequencyTable, full: bool) -> Option<(Vec<bool>, u64)> {
+        let mut outlier = vec![false; table.classes()];
+        let mut suppressed = 0u64;
+        for class in table.iter() {
+            let fails = class.size() < self.min_class_size
+                || (full && self.models.iter().any(|m| !m.is_satisfied_by(&class)));
+            if fails {
+                outlier[class.index()] = true;
+                suppressed += class.size();
+                if suppressed > self.max_suppressed {
+                    return None;
+                }
+            }
+        }
+        Some((outlier, suppressed))
+    }
+
+    /// Evaluates `node`: feasibility against all models (or only the minimal
+    /// class size when `full` is false) and, when feasible and `full`, the score.
+    pub(crate) fn evaluate(&self, node: &Node, full: bool) -> NodeEvaluation {
+        let table = self.table(node);
+        match self.outliers(&table, full) {
+            None => NodeEvaluation {
+                node: node.clone(),
+                feasible: false,
+                suppressed: self.max_suppressed + 1,
+                classes: 0,
+                suppressed_classes: 0,
+                score: None,
+            },
+            Some((outlier, suppressed)) => {
+                let suppressed_classes = outlier.iter().filter(|&&o| o).count();
+                NodeEvaluation {
+                    node: node.clone(),
+                    feasible: true,
+                    suppressed,
+                    classes: table.classes() - suppressed_classes,
+                    suppressed_classes,
+                    score: full.then(|| self.utility.score(&table, &outlier, suppressed)),
+                }
+            }
+        }
+    }
+}

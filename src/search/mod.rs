@@ -1,0 +1,170 @@
+//! The search for the least-loss transformation that satisfies the models
+//! (METHODS.md §6).
+
+mod config;
+mod evaluator;
+mod lattice;
+mod strategies;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+pub use config::{AnonymizationConfig, Strategy};
+pub use evaluator::NodeEvaluation;
+pub use lattice::{Lattice, MAX_LATTICE_NODES};
+
+use crate::data::dataset::Dataset;
+use crate::error::{Error, Result};
+use crate::frequency::node::Node;
+use crate::hierarchy::set::Hierarchies;
+use crate::search::evaluator::Evaluator;
+
+/// What a search found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchResult {
+    /// The best node, or `None` when no node satisfies the models within the
+    /// suppression limit (not an error: the configuration cannot be met).
+    pub optimum: Option<NodeEvaluation>,
+    /// The quasi-identifiers, in the order of the node's levels.
+    pub quasi_identifiers: Vec<String>,
+    /// Number of nodes whose classes were computed.
+    pub nodes_checked: u64,
+    /// Number of nodes in the lattice.
+    pub lattice_size: u64,
+    /// The absolute suppression limit ⌊rate·n⌋.
+    pub max_suppressed: u64,
+    /// The strategy used.
+    pub strategy: Strategy,
+    /// Whether the result is proven optimal (optimal and exhaustive strategies).
+    pub proven_optimal: bool,
+    /// Wall time of the search, in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+impl SearchResult {
+    /// The optimum's levels by attribute name.
+    pub fn levels(&self) -> Option<BTreeMap<String, u32>> {
+        self.optimum.as_ref().map(|o| {
+            self.quasi_identifiers
+                .iter()
+                .cloned()
+                .zip(o.node.levels().iter().copied())
+                .collect()
+        })
+    }
+}
+
+/// Searches the generalization lattice of `dataset` for the node that
+/// satisfies every model of `config` (with record suppression within the
+/// limit) at the least information loss.
+///
+/// Ties are broken by the rule of [`Strategy`]-independent ranking: lower
+/// score, then lower level sum, then the lexicographically smaller level
+/// vector; so every strategy that evaluates the optimum returns the same node.
+///
+/// # Errors
+///
+/// Errors of the configuration ([`AnonymizationConfig::check`]), of the
+/// models ([`crate::ModelSpec::build`]: unknown attributes, parameters out of
+/// range, k larger than the table) and of the metric, and
+/// [`crate::ErrorKind::InvalidParameter`] when the optimal or exhaustive
+/// strategy is asked to search more than [`MAX_LATTICE_NODES`] nodes.
+pub fn search(
+    dataset: &Dataset,
+    hierarchies: &Hierarchies,
+    config: &AnonymizationConfig,
+    orders: &BTreeMap<String, Vec<String>>,
+) -> Result<SearchResult> {
+    let started = Instant::now();
+    let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
+    let heights = evaluator
+        .hierarchies
+        .iter()
+        .map(|h| h.height() as u32)
+        .collect();
+    let lattice = Lattice::new(heights)?;
+    if !matches!(config.strategy, Strategy::Heuristic { .. }) && lattice.size() > MAX_LATTICE_NODES
+    {
+        return Err(Error::parameter(
+            "strategy",
+            format!(
+                "the lattice has {} nodes, more than the {} an optimal search handles; use the heuristic",
+                lattice.size(),
+                MAX_LATTICE_NODES
+            ),
+        ));
+    }
+    let outcome = match config.strategy {
+        Strategy::Optimal => strategies::optimal(&evaluator, &lattice),
+        Strategy::Exhaustive => strategies::exhaustive(&evaluator, &lattice),
+        Strategy::Heuristic { max_nodes } => strategies::heuristic(&evaluator, &lattice, max_nodes),
+    };
+    debug_assert!(
+        outcome
+            .best
+            .as_ref()
+            .is_none_or(|b| b.suppressed <= evaluator.max_suppressed)
+    );
+    Ok(SearchResult {
+        optimum: outcome.best,
+        quasi_identifiers: dataset
+            .quasi_identifiers()
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect(),
+        nodes_checked: outcome.nodes_checked,
+        lattice_size: lattice.size(),
+        max_suppressed: evaluator.max_suppressed,
+        strategy: config.strategy,
+        proven_optimal: !matches!(config.strategy, Strategy::Heuristic { .. }),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+    })
+}
+
+/// Evaluates one node with `config` (feasibility, suppressed records,
+/// classes and score), as the search does.
+///
+/// # Errors
+///
+/// As [`search`], and node errors (wrong length, level out of range).
+pub fn evaluate_node(
+    dataset: &Dataset,
+    hierarchies: &Hierarchies,
+    config: &AnonymizationConfig,
+    orders: &BTreeMap<String, Vec<String>>,
+    node: &Node,
+) -> Result<NodeEvaluation> {
+    let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
+    // Validate the node against the hierarchies before rolling up.
+    crate::frequency::table::FrequencyTable::count_rows(
+        &crate::frequency::table::CountingInput::new(dataset, hierarchies)?,
+        node,
+        0..0,
+    )?;
+    Ok(evaluator.evaluate(node, true))
+}
+
+/// For each class of `table` (counted at some node), whether it fails a
+/// model of `config`, i.e. is suppressed when the node is applied.
+///
+/// # Errors
+///
+/// As [`search`].
+pub fn outlier_classes(
+    dataset: &Dataset,
+    hierarchies: &Hierarchies,
+    config: &AnonymizationConfig,
+    orders: &BTreeMap<String, Vec<String>>,
+    table: &crate::frequency::table::FrequencyTable,
+) -> Result<Vec<bool>> {
+    let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
+    Ok(table
+        .iter()
+        .map(|class| {
+            class.size() < evaluator.min_class_size
+                || evaluator.models.iter().any(|m| !m.is_satisfied_by(&class))
+        })
+        .collect())
+}

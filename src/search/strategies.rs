@@ -1,0 +1,378 @@
+//! The search strategies: optimal (pruned), exhaustive, heuristic.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::search::evaluator::{Evaluator, NodeEvaluation};
+use crate::search::lattice::Lattice;
+
+/// The documented tie-breaking rule: lower score, then lower level sum, then
+/// the lexicographically smaller level vector. Infeasible or unscored nodes
+/// rank last.
+pub(crate) fn ranking(a: &NodeEvaluation, b: &NodeEvaluation) -> Ordering {
+    let score = |e: &NodeEvaluation| e.score.as_ref().filter(|_| e.feasible).map(|s| s.score);
+    match (score(a), score(b)) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => x
+            .total_cmp(&y)
+            .then(a.node.height().cmp(&b.node.height()))
+            .then_with(|| a.node.levels().cmp(b.node.levels())),
+    }
+}
+
+fn keep_best(best: &mut Option<NodeEvaluation>, candidate: NodeEvaluation) {
+    let better = match best {
+        None => candidate.feasible && candidate.score.is_some(),
+        Some(b) => ranking(&candidate, b) == Ordering::Less,
+    };
+    if better {
+        *best = Some(candidate);
+    }
+}
+
+/// What a search returns: the best node, and how many nodes it evaluated.
+pub(crate) struct Outcome {
+    pub(crate) best: Option<NodeEvaluation>,
+    pub(crate) nodes_checked: u64,
+}
+
+/// Evaluates every node.
+pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
+    let best = (0..lattice.size())
+        .into_par_iter()
+        .map(|i| evaluator.evaluate(&lattice.node(i), true))
+        .filter(|e| e.feasible)
+        .min_by(ranking);
+    Outcome {
+        best,
+        nodes_checked: lattice.size(),
+    }
+}
+
+const UNKNOWN: u8 = 0;
+const YES: u8 = 1;
+const NO: u8 = 2;
+
+/// Tags `start` and, transitively, every node reachable through `next`
+/// that is still untagged.
+fn tag_closure<I: Iterator<Item = u64>>(
+    tags: &mut [u8],
+    start: u64,
+    value: u8,
+    next: impl Fn(u64) -> I,
+) {
+    let mut stack = vec![start];
+    tags[start as usize] = value;
+    while let Some(i) = stack.pop() {
+        for j in next(i) {
+            if tags[j as usize] == UNKNOWN {
+                tags[j as usize] = value;
+                stack.push(j);
+            }
+        }
+    }
+}
+
+/// Optimal search with pruning.
+///
+/// Phase 1 tags every node feasible or not with a predicate that is
+/// monotone under generalization, checking few nodes: bottom-up over the
+/// levels, from each untagged node a greedy path to the top through
+/// untagged successors is binary-searched; a satisfying node tags all its
+/// generalizations, a failing one all its specializations (Flash; METHODS.md
+/// §6). The predicate is full feasibility when every model is monotone for
+/// the configured suppression (§3.10), otherwise "the records in classes
+/// smaller than the minimal class size fit in the suppression budget",
+/// which every feasible node meets.
+///
+/// Phase 2 scores the candidates: with a metric whose score does not depend
+/// on suppression and never decreases under generalization (entropy, DM*,
+/// height; or any metric without suppression), level by level, skipping
+/// every generalization of a node found feasible; otherwise in order of the
+/// metric's lower bound, stopping once the bound exceeds the best score; or,
+/// for metrics without a bound, all of them.
+pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
+    let no_suppression = evaluator.max_suppressed == 0;
+    let monotone_privacy = evaluator.models.iter().all(|m| {
+        let flags = m.monotonicity();
+        if no_suppression {
+            flags.generalization
+        } else {
+            flags.suppression
+        }
+    });
+    let metric = evaluator.utility.spec().kind;
+    let monotone_metric = no_suppression || metric.is_monotone_with_suppression();
+
+    // Phase 1: predictive tagging.
+    let levels = lattice.by_height();
+    let mut tags = vec![UNKNOWN; lattice.size() as usize];
+    let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
+    let mut checked = 0u64;
+    for group in &levels {
+        for &start in group {
+            if tags[start as usize] != UNKNOWN {
+                continue;
+            }
+            let mut path = vec![start];
+            let mut current = start;
+            while let Some(next) = lattice
+                .successors(current)
+                .find(|&s| tags[s as usize] == UNKNOWN)
+            {
+                path.push(next);
+                current = next;
+            }
+            let (mut lo, mut hi) = (0usize, path.len());
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                let index = path[mid];
+                let satisfied = match tags[index as usize] {
+                    YES => true,
+                    NO => false,
+                    _ => {
+                        let e = evaluator.evaluate(&lattice.node(index), monotone_privacy);
+                        checked += 1;
+                        let feasible = e.feasible;
+                        if feasible {
+                            tag_closure(&mut tags, index, YES, |i| lattice.successors(i));
+                            if monotone_privacy {
+                                evaluated.insert(index, e);
+                            }
+                        } else {
+                            tag_closure(&mut tags, index, NO, |i| lattice.predecessors(i));
+                        }
+                        feasible
+                    }
+                };
+                if satisfied {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+        }
+    }
+    let mut candidates: Vec<u64> = (0..lattice.size())
+        .filter(|&i| tags[i as usize] == YES)
+        .collect();
+    if std::env::var_os("DEIDENTIFY_TRACE").is_some() {
+        eprintln!(
+            "phase 1: {checked} checked, {} candidates, {} cached",
+            candidates.len(),
+            evaluated.len()
+        );
+    }
+
+    // Phase 2: utility.
+    let mut best: Option<NodeEvaluation> = None;
+    let evaluate =
+        |indices: &[u64], evaluated: &FxHashMap<u64, NodeEvaluation>, checked: &mut u64| {
+            let results: Vec<(u64, NodeEvaluation, bool)> = indices
+                .par_iter()
+                .map(|&i| match evaluated.get(&i) {
+                    Some(e) => (i, e.clone(), false),
+                    None => (i, evaluator.evaluate(&lattice.node(i), true), true),
+                })
+                .collect();
+            *checked += results.iter().filter(|r| r.2).count() as u64;
+            results
+        };
+    if monotone_metric {
+        let mut dominated = vec![false; lattice.size() as usize];
+        let mut by_level: Vec<Vec<u64>> = vec![Vec::new(); levels.len()];
+        for &i in &candidates {
+            by_level[lattice.height_of(i) as usize].push(i);
+        }
+        for group in by_level {
+            let open: Vec<u64> = group
+                .into_iter()
+                .filter(|&i| !dominated[i as usize])
+                .collect();
+            for (index, e, _) in evaluate(&open, &evaluated, &mut checked) {
+                if e.feasible {
+                    let mut stack = vec![index];
+                    while let Some(i) = stack.pop() {
+                        for s in lattice.successors(i) {
+                            if !dominated[s as usize] {
+                                dominated[s as usize] = true;
+                                stack.push(s);
+                            }
+                        }
+                    }
+                    keep_best(&mut best, e);
+                }
+            }
+        }
+    } else {
+        let bounds: Vec<Option<f64>> = candidates
+            .iter()
+            .map(|&i| evaluator.utility.lower_bound(&lattice.node(i)))
+            .collect();
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (
+                bounds[a].unwrap_or(f64::NEG_INFINITY),
+                bounds[b].unwrap_or(f64::NEG_INFINITY),
+            );
+            x.total_cmp(&y).then(candidates[a].cmp(&candidates[b]))
+        });
+        candidates = order.iter().map(|&k| candidates[k]).collect();
+        let batch = rayon::current_num_threads().max(1) * 8;
+        let sorted_bounds: Vec<Option<f64>> = order.iter().map(|&k| bounds[k]).collect();
+        let mut start = 0;
+        while start < candidates.len() {
+            let end = (start + batch).min(candidates.len());
+            // Lower bounds are ARX-floored per attribute and summed in another
+            // order than the score; allow for that before pruning.
+            let limit = best
+                .as_ref()
+                .and_then(|b| b.score.as_ref())
+                .map(|s| s.score + 1e-9 * (1.0 + s.score.abs()));
+            let open: Vec<u64> = (start..end)
+                .take_while(|&k| match (sorted_bounds[k], limit) {
+                    (Some(lb), Some(limit)) => lb <= limit,
+                    _ => true,
+                })
+                .map(|k| candidates[k])
+                .collect();
+            let stop = open.len() < end - start;
+            for (_, e, _) in evaluate(&open, &evaluated, &mut checked) {
+                if e.feasible {
+                    keep_best(&mut best, e);
+                }
+            }
+            if stop {
+                break;
+            }
+            start = end;
+        }
+    }
+    Outcome {
+        best,
+        nodes_checked: checked,
+    }
+}
+
+/// An infeasible node waiting in the heuristic's queue, best score first.
+struct Queued {
+    score: f64,
+    index: u64,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // BinaryHeap is a max-heap: invert so the lowest score pops first.
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(other.index.cmp(&self.index))
+    }
+}
+
+/// Best-first search bounded by `max_nodes` evaluations (after ARX's
+/// Lightning): first a greedy descent from the bottom, each step to the
+/// successor with the lowest score, until a feasible node is found; then
+/// best-first expansion of the infeasible nodes with the lowest scores.
+/// Deterministic; not guaranteed optimal.
+pub(crate) fn heuristic(evaluator: &Evaluator<'_>, lattice: &Lattice, max_nodes: u64) -> Outcome {
+    let mut seen: FxHashMap<u64, ()> = FxHashMap::default();
+    let mut checked = 0u64;
+    let mut best: Option<NodeEvaluation> = None;
+    let score_of =
+        |index: u64, checked: &mut u64, best: &mut Option<NodeEvaluation>| -> (bool, f64) {
+            let node = lattice.node(index);
+            let e = evaluator.evaluate(&node, true);
+            *checked += 1;
+            let feasible = e.feasible;
+            // Infeasible nodes are ranked by their generalization-only bound (or height).
+            let score = match &e.score {
+                Some(s) => s.score,
+                None => evaluator
+                    .utility
+                    .lower_bound(&node)
+                    .unwrap_or(node.height() as f64),
+            };
+            if feasible {
+                keep_best(best, e);
+            }
+            (feasible, score)
+        };
+    // Greedy descent.
+    let mut current = 0u64;
+    seen.insert(current, ());
+    let (mut feasible, _) = score_of(current, &mut checked, &mut best);
+    while !feasible && checked < max_nodes {
+        let successors: Vec<u64> = lattice.successors(current).collect();
+        if successors.is_empty() {
+            break;
+        }
+        let mut step: Option<(f64, u64, bool)> = None;
+        for s in successors {
+            if checked >= max_nodes {
+                break;
+            }
+            if seen.insert(s, ()).is_some() {
+                continue;
+            }
+            let (f, score) = score_of(s, &mut checked, &mut best);
+            if step.is_none_or(|(b, _, _)| score < b) {
+                step = Some((score, s, f));
+            }
+        }
+        match step {
+            Some((_, s, f)) => {
+                current = s;
+                feasible = f;
+            }
+            None => break,
+        }
+    }
+    // Best-first expansion.
+    let mut queue = BinaryHeap::new();
+    queue.push(Queued {
+        score: 0.0,
+        index: 0,
+    });
+    while let Some(Queued { index, .. }) = queue.pop() {
+        if checked >= max_nodes {
+            break;
+        }
+        for s in lattice.successors(index).collect::<Vec<_>>() {
+            if checked >= max_nodes {
+                break;
+            }
+            if seen.insert(s, ()).is_some() {
+                continue;
+            }
+            let (f, score) = score_of(s, &mut checked, &mut best);
+            let promising = best
+                .as_ref()
+                .and_then(|b| b.score.as_ref())
+                .is_none_or(|b| score < b.score);
+            if !f && promising {
+                queue.push(Queued { score, index: s });
+            }
+        }
+    }
+    Outcome {
+        best,
+        nodes_checked: checked,
+    }
+}
