@@ -101,19 +101,25 @@ impl<'a> Evaluator<'a> {
         Some((outlier, suppressed))
     }
 
-    /// Evaluates `node`: feasibility against all models (or only the minimal
-    /// class size when `full` is false) and, when feasible and `full`, the score.
-    pub(crate) fn evaluate(&self, node: &Node, full: bool) -> NodeEvaluation {
+    /// Evaluates `node` against every model. The first value says whether
+    /// the records in classes smaller than the minimal class size fit in the
+    /// budget: a weaker condition than feasibility, but monotone under
+    /// generalization for every model (it is k-anonymity with suppression).
+    pub(crate) fn evaluate(&self, node: &Node) -> (bool, NodeEvaluation) {
         let table = self.table(node);
-        match self.outliers(&table, full) {
-            None => NodeEvaluation {
-                node: node.clone(),
-                feasible: false,
-                suppressed: self.max_suppressed + 1,
-                classes: 0,
-                suppressed_classes: 0,
-                score: None,
-            },
+        let infeasible = || NodeEvaluation {
+            node: node.clone(),
+            feasible: false,
+            suppressed: self.max_suppressed + 1,
+            classes: 0,
+            suppressed_classes: 0,
+            score: None,
+        };
+        if self.outliers(&table, false).is_none() {
+            return (false, infeasible());
+        }
+        let evaluation = match self.outliers(&table, true) {
+            None => infeasible(),
             Some((outlier, suppressed)) => {
                 let suppressed_classes = outlier.iter().filter(|&&o| o).count();
                 NodeEvaluation {
@@ -122,9 +128,10 @@ impl<'a> Evaluator<'a> {
                     suppressed,
                     classes: table.classes() - suppressed_classes,
                     suppressed_classes,
-                    score: full.then(|| self.utility.score(&table, &outlier, suppressed)),
+                    score: Some(self.utility.score(&table, &outlier, suppressed)),
                 }
             }
-        }
+        };
+        (true, evaluation)
     }
 }

@@ -143,7 +143,7 @@ pub fn evaluate_node(
         node,
         0..0,
     )?;
-    Ok(evaluator.evaluate(node, true))
+    Ok(evaluator.evaluate(node).1)
 }
 
 /// For each class of `table` (counted at some node), whether it fails a

@@ -45,7 +45,7 @@ pub(crate) struct Outcome {
 pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
     let best = (0..lattice.size())
         .into_par_iter()
-        .map(|i| evaluator.evaluate(&lattice.node(i), true))
+        .map(|i| evaluator.evaluate(&lattice.node(i)).1)
         .filter(|e| e.feasible)
         .min_by(ranking);
     Outcome {
@@ -136,14 +136,14 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
                     YES => true,
                     NO => false,
                     _ => {
-                        let e = evaluator.evaluate(&lattice.node(index), monotone_privacy);
+                        let (minimal, e) = evaluator.evaluate(&lattice.node(index));
                         checked += 1;
-                        let feasible = e.feasible;
+                        let feasible = if monotone_privacy { e.feasible } else { minimal };
+                        if minimal {
+                            evaluated.insert(index, e);
+                        }
                         if feasible {
                             tag_closure(&mut tags, index, YES, |i| lattice.successors(i));
-                            if monotone_privacy {
-                                evaluated.insert(index, e);
-                            }
                         } else {
                             tag_closure(&mut tags, index, NO, |i| lattice.predecessors(i));
                         }
@@ -177,7 +177,7 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
                 .par_iter()
                 .map(|&i| match evaluated.get(&i) {
                     Some(e) => (i, e.clone(), false),
-                    None => (i, evaluator.evaluate(&lattice.node(i), true), true),
+                    None => (i, evaluator.evaluate(&lattice.node(i)).1, true),
                 })
                 .collect();
             *checked += results.iter().filter(|r| r.2).count() as u64;
@@ -298,7 +298,7 @@ pub(crate) fn heuristic(evaluator: &Evaluator<'_>, lattice: &Lattice, max_nodes:
     let score_of =
         |index: u64, checked: &mut u64, best: &mut Option<NodeEvaluation>| -> (bool, f64) {
             let node = lattice.node(index);
-            let e = evaluator.evaluate(&node, true);
+            let e = evaluator.evaluate(&node).1;
             *checked += 1;
             let feasible = e.feasible;
             // Infeasible nodes are ranked by their generalization-only bound (or height).

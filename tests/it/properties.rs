@@ -1,12 +1,16 @@
 //! Property tests on random small tables: classes partition the rows,
 //! counting commutes with merging and roll-up, generalization never lowers
-//! k, and every model that claims monotonicity under generalization keeps it.
+//! k, every model that claims monotonicity under generalization keeps it;
+//! the optimal search returns the exhaustive scan's optimum, and its output
+//! is valid (released classes meet the models, suppression within the limit,
+//! every output value an ancestor of its input).
 
 use std::collections::BTreeMap;
 
 use deidentify::{
-    AttributeRole, AttributeType, CountingInput, Dataset, EncodedColumn, FrequencyTable,
-    GroundDistance, Hierarchies, Hierarchy, ModelSpec, Node,
+    AnonymizationConfig, AttributeRole, AttributeType, CountingInput, Dataset, EncodedColumn,
+    FrequencyTable, GroundDistance, Hierarchies, Hierarchy, MetricKind, MetricSpec, ModelSpec,
+    Node, Strategy as SearchStrategy, apply, search,
 };
 use proptest::prelude::*;
 
@@ -250,5 +254,165 @@ proptest! {
                 prop_assert!(!model.is_satisfied_by(&c), "{}", model.name());
             }
         }
+    }
+}
+
+fn model_pool() -> Vec<ModelSpec> {
+    let s = || "s".to_string();
+    vec![
+        ModelSpec::KAnonymity { k: 2 },
+        ModelSpec::KAnonymity { k: 4 },
+        ModelSpec::DistinctLDiversity {
+            attribute: s(),
+            l: 2.0,
+        },
+        ModelSpec::EntropyLDiversity {
+            attribute: s(),
+            l: 1.5,
+        },
+        ModelSpec::RecursiveClDiversity {
+            attribute: s(),
+            c: 3.0,
+            l: 2,
+        },
+        ModelSpec::TCloseness {
+            attribute: s(),
+            t: 0.35,
+            distance: GroundDistance::Equal,
+        },
+        ModelSpec::TCloseness {
+            attribute: s(),
+            t: 0.3,
+            distance: GroundDistance::Ordered,
+        },
+        ModelSpec::TCloseness {
+            attribute: s(),
+            t: 0.3,
+            distance: GroundDistance::Hierarchical,
+        },
+        ModelSpec::BasicBetaLikeness {
+            attribute: s(),
+            beta: 1.5,
+        },
+        ModelSpec::DeltaDisclosure {
+            attribute: s(),
+            delta: 1.2,
+            absent: deidentify::AbsentValuePolicy::Ignore,
+        },
+        ModelSpec::AlphaKAnonymity {
+            attribute: s(),
+            alpha: 0.7,
+            k: 2,
+            value: None,
+        },
+    ]
+}
+
+fn search_config(
+    picks: &[usize],
+    limit: f64,
+    metric: usize,
+    strategy: SearchStrategy,
+) -> AnonymizationConfig {
+    let pool = model_pool();
+    let mut models: Vec<ModelSpec> = picks
+        .iter()
+        .map(|&p| pool[p % pool.len()].clone())
+        .collect();
+    models.dedup();
+    AnonymizationConfig {
+        models,
+        suppression_limit: limit,
+        metric: MetricSpec::new(MetricKind::ALL[metric % MetricKind::ALL.len()]),
+        strategy,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn optimal_equals_exhaustive_and_output_is_valid(
+        t in table(),
+        picks in prop::collection::vec(0usize..11, 1..3),
+        limit in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]),
+        metric in 0usize..8,
+    ) {
+        let (dataset, hierarchies) = build(&t);
+        let orders = BTreeMap::new();
+        let optimal = search_config(&picks, limit, metric, SearchStrategy::Optimal);
+        let Ok(found) = search(&dataset, &hierarchies, &optimal, &orders) else {
+            // k larger than the table: rejected up front.
+            return Ok(());
+        };
+        let exhaustive = search_config(&picks, limit, metric, SearchStrategy::Exhaustive);
+        let reference = search(&dataset, &hierarchies, &exhaustive, &orders).unwrap();
+        prop_assert_eq!(
+            found.optimum.as_ref().map(|o| (o.node.clone(), o.score.clone())),
+            reference.optimum.as_ref().map(|o| (o.node.clone(), o.score.clone())),
+            "models {:?} limit {} metric {}", optimal.models, limit, optimal.metric.kind
+        );
+        prop_assert!(found.nodes_checked <= reference.nodes_checked);
+
+        let heuristic = search_config(&picks, limit, metric, SearchStrategy::Heuristic { max_nodes: 5 });
+        let h = search(&dataset, &hierarchies, &heuristic, &orders).unwrap();
+        prop_assert!(h.nodes_checked <= 5);
+        if let (Some(h), Some(o)) = (&h.optimum, &found.optimum) {
+            prop_assert!(h.feasible && h.score.as_ref().unwrap().score >= o.score.as_ref().unwrap().score);
+        }
+
+        let Some(optimum) = found.optimum else { return Ok(()) };
+        let out = apply(&dataset, &hierarchies, &optimal, &orders, &optimum.node).unwrap();
+        let n = dataset.rows();
+        let suppressed = out.suppressed_rows.iter().filter(|&&s| s).count() as u64;
+        prop_assert_eq!(suppressed, optimum.suppressed);
+        prop_assert!(suppressed <= (limit * n as f64).floor() as u64);
+        // Every output value is its input's label at the node, or `*`.
+        let qis = dataset.quasi_identifiers();
+        let compiled = hierarchies.quasi_identifiers(&dataset);
+        let mut groups: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+        for row in 0..n {
+            let mut key = Vec::new();
+            for (j, column) in qis.iter().enumerate() {
+                let released = out.frame.column(column.name()).unwrap().str().unwrap().get(row).unwrap().to_string();
+                let level = &compiled[j].levels()[optimum.node.levels()[j] as usize];
+                let label = &level.labels()[level.map()[column.codes()[row] as usize] as usize];
+                if out.suppressed_rows[row] {
+                    prop_assert_eq!(released.as_str(), "*");
+                } else {
+                    prop_assert_eq!(&released, label);
+                }
+                key.push(released);
+            }
+            let sensitive = out.frame.column("s").unwrap().str().unwrap().get(row).unwrap().to_string();
+            prop_assert_eq!(sensitive.as_str(), dataset.encoded("s").unwrap().value(row));
+            if !out.suppressed_rows[row] {
+                groups.entry(key).or_default().push(sensitive);
+            }
+        }
+        // Released classes, recounted from the output, meet k-anonymity and
+        // distinct l-diversity when configured.
+        for model in &optimal.models {
+            for values in groups.values() {
+                match model {
+                    ModelSpec::KAnonymity { k } => prop_assert!(values.len() as u64 >= *k),
+                    ModelSpec::DistinctLDiversity { l, .. } => {
+                        let distinct: std::collections::BTreeSet<&String> = values.iter().collect();
+                        prop_assert!(distinct.len() as f64 >= l.ceil());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..11, 1..3), metric in 0usize..8) {
+        let (dataset, hierarchies) = build(&t);
+        let config = search_config(&picks, 0.1, metric, SearchStrategy::Optimal);
+        let Ok(first) = search(&dataset, &hierarchies, &config, &BTreeMap::new()) else { return Ok(()) };
+        let second = search(&dataset, &hierarchies, &config, &BTreeMap::new()).unwrap();
+        prop_assert_eq!(first.optimum, second.optimum);
+        prop_assert_eq!(first.nodes_checked, second.nodes_checked);
     }
 }
