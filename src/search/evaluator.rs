@@ -1,6 +1,10 @@
 //! Evaluating one node: classes, outliers, feasibility and score.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +45,13 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) min_class_size: u64,
     pub(crate) max_suppressed: u64,
     pub(crate) utility: UtilityModel,
+    /// Tables of evaluated nodes, reused as roll-up sources.
+    cache: RwLock<FxHashMap<Node, Arc<FrequencyTable>>>,
+    cached_classes: AtomicUsize,
 }
+
+/// The most classes kept in the roll-up cache (over all cached tables).
+const CACHE_CLASSES: usize = 8_000_000;
 
 impl<'a> Evaluator<'a> {
     /// Prepares the evaluation of `config` on `dataset`.
@@ -71,14 +81,48 @@ impl<'a> Evaluator<'a> {
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
             utility: UtilityModel::new(dataset, hierarchies, &config.metric)?,
+            cache: RwLock::new(FxHashMap::default()),
+            cached_classes: AtomicUsize::new(0),
         })
     }
 
-    /// The frequency table at `node`, rolled up from the bottom table.
-    pub(crate) fn table(&self, node: &Node) -> FrequencyTable {
-        self.bottom
-            .roll_up(&self.hierarchies, node)
-            .expect("nodes of the lattice are above the bottom")
+    /// The frequency table at `node`, rolled up from the smallest cached
+    /// table of a node at most two steps below it, or from the bottom table.
+    pub(crate) fn table(&self, node: &Node) -> Arc<FrequencyTable> {
+        let source = {
+            let cache = self.cache.read().expect("cache lock");
+            let mut best: Option<Arc<FrequencyTable>> = None;
+            let mut consider = |n: &Node| {
+                if let Some(t) = cache.get(n)
+                    && best.as_ref().is_none_or(|b| t.classes() < b.classes())
+                {
+                    best = Some(Arc::clone(t));
+                }
+            };
+            for below in predecessors(node) {
+                consider(&below);
+                for further in predecessors(&below) {
+                    consider(&further);
+                }
+            }
+            best
+        };
+        let table = Arc::new(
+            source
+                .as_deref()
+                .unwrap_or(&self.bottom)
+                .roll_up(&self.hierarchies, node)
+                .expect("nodes of the lattice are above the bottom"),
+        );
+        let size = table.classes();
+        if self.cached_classes.load(Ordering::Relaxed) + size <= CACHE_CLASSES {
+            self.cached_classes.fetch_add(size, Ordering::Relaxed);
+            self.cache
+                .write()
+                .expect("cache lock")
+                .insert(node.clone(), Arc::clone(&table));
+        }
+        table
     }
 
     /// Which classes fail; `full` checks every model, otherwise only the
@@ -134,4 +178,16 @@ impl<'a> Evaluator<'a> {
         };
         (true, evaluation)
     }
+}
+
+/// The nodes one level below `node` in one attribute.
+fn predecessors(node: &Node) -> impl Iterator<Item = Node> + '_ {
+    let levels = node.levels();
+    (0..levels.len())
+        .filter(move |&j| levels[j] > 0)
+        .map(move |j| {
+            let mut below = levels.to_vec();
+            below[j] -= 1;
+            Node::new(below)
+        })
 }

@@ -54,6 +54,10 @@ pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcom
     }
 }
 
+/// How many paths phase 1 bisects at once (fixed, so the number of nodes
+/// checked does not depend on the number of threads).
+const PATHS: usize = 16;
+
 const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
 const NO: u8 = 2;
@@ -83,9 +87,9 @@ fn tag_closure<I: Iterator<Item = u64>>(
 /// Phase 1 tags every node feasible or not with a predicate that is
 /// monotone under generalization, checking few nodes: bottom-up over the
 /// levels, from each untagged node a greedy path to the top through
-/// untagged successors is binary-searched; a satisfying node tags all its
+/// untagged successors is bisected; a satisfying node tags all its
 /// generalizations, a failing one all its specializations (Flash; METHODS.md
-/// §6). The predicate is full feasibility when every model is monotone for
+/// §6). The midpoints of up to 16 such paths are evaluated in parallel. The predicate is full feasibility when every model is monotone for
 /// the configured suppression (§3.10), otherwise "the records in classes
 /// smaller than the minimal class size fit in the suppression budget",
 /// which every feasible node meets.
@@ -109,15 +113,26 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
     let metric = evaluator.utility.spec().kind;
     let monotone_metric = no_suppression || metric.is_monotone_with_suppression();
 
-    // Phase 1: predictive tagging.
+    // Phase 1: predictive tagging, PATHS bisections at a time in parallel.
     let levels = lattice.by_height();
+    let order: Vec<u64> = levels.iter().flatten().copied().collect();
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
     let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
     let mut checked = 0u64;
-    for group in &levels {
-        for &start in group {
-            if tags[start as usize] != UNKNOWN {
-                continue;
+    let mut cursor = 0;
+    loop {
+        while cursor < order.len() && tags[order[cursor] as usize] != UNKNOWN {
+            cursor += 1;
+        }
+        // The midpoints of the greedy paths (through untagged successors)
+        // from the first untagged nodes in (level sum, lexicographic) order.
+        let mut midpoints: Vec<u64> = Vec::with_capacity(PATHS);
+        for &start in order[cursor..]
+            .iter()
+            .filter(|&&i| tags[i as usize] == UNKNOWN)
+        {
+            if midpoints.len() == PATHS {
+                break;
             }
             let mut path = vec![start];
             let mut current = start;
@@ -128,33 +143,36 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
                 path.push(next);
                 current = next;
             }
-            let (mut lo, mut hi) = (0usize, path.len());
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                let index = path[mid];
-                let satisfied = match tags[index as usize] {
-                    YES => true,
-                    NO => false,
-                    _ => {
-                        let (minimal, e) = evaluator.evaluate(&lattice.node(index));
-                        checked += 1;
-                        let feasible = if monotone_privacy { e.feasible } else { minimal };
-                        if minimal {
-                            evaluated.insert(index, e);
-                        }
-                        if feasible {
-                            tag_closure(&mut tags, index, YES, |i| lattice.successors(i));
-                        } else {
-                            tag_closure(&mut tags, index, NO, |i| lattice.predecessors(i));
-                        }
-                        feasible
-                    }
-                };
-                if satisfied {
-                    hi = mid;
-                } else {
-                    lo = mid + 1;
-                }
+            let mid = path[(path.len() - 1) / 2];
+            if !midpoints.contains(&mid) {
+                midpoints.push(mid);
+            }
+        }
+        if midpoints.is_empty() {
+            break;
+        }
+        let results: Vec<(u64, bool, NodeEvaluation)> = midpoints
+            .par_iter()
+            .map(|&index| {
+                let (minimal, e) = evaluator.evaluate(&lattice.node(index));
+                (index, minimal, e)
+            })
+            .collect();
+        checked += results.len() as u64;
+        for (index, minimal, e) in results {
+            let feasible = if monotone_privacy {
+                e.feasible
+            } else {
+                minimal
+            };
+            if minimal {
+                evaluated.insert(index, e);
+            }
+            // Another midpoint's closure may have tagged it already (consistently).
+            if feasible {
+                tag_closure(&mut tags, index, YES, |i| lattice.successors(i));
+            } else {
+                tag_closure(&mut tags, index, NO, |i| lattice.predecessors(i));
             }
         }
     }
