@@ -116,3 +116,33 @@ impl PrivacyModel for DeltaDisclosurePrivacy {
         ) < self.delta
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::attribute::{AttributeRole, AttributeType};
+    use crate::data::column::EncodedColumn;
+    use crate::data::dataset::Dataset;
+    use crate::hierarchy::set::Hierarchies;
+
+    #[test]
+    fn absent_values_by_policy() {
+        // Table: s = a, a, b, c; class {a, b}: q_a = 1/2 vs p_a = 1/2, q_b = 1/2 vs p_b = 1/4.
+        let dataset = Dataset::from_encoded(vec![(
+            EncodedColumn::from_values("s", ["a", "a", "b", "c"]),
+            AttributeRole::Sensitive,
+            AttributeType::String,
+        )])
+        .unwrap();
+        let hierarchies = Hierarchies::compile(&dataset, &[]).unwrap();
+        let s = SensitiveAttribute::new(&dataset, &hierarchies, "s", None).unwrap();
+        let class = Histogram::from_pairs([(0, 1), (1, 1)]);
+        assert_eq!(disclosure(&s, &class, AbsentValuePolicy::Ignore), 2f64.ln());
+        assert_eq!(
+            disclosure(&s, &class, AbsentValuePolicy::Violate),
+            f64::INFINITY
+        );
+        assert!(DeltaDisclosurePrivacy::new(&s, 0.0, AbsentValuePolicy::Ignore).is_err());
+        assert!(DeltaDisclosurePrivacy::new(&s, f64::NAN, AbsentValuePolicy::Ignore).is_err());
+    }
+}

@@ -293,3 +293,61 @@ mod tests {
         assert_eq!(entropy(&Histogram::from_pairs([(3, 9)])), 0.0);
     }
 }
+
+#[cfg(test)]
+mod arx_ties {
+    use super::*;
+    use crate::data::attribute::{AttributeRole, AttributeType};
+    use crate::data::column::EncodedColumn;
+    use crate::data::dataset::Dataset;
+    use crate::frequency::node::Node;
+    use crate::frequency::table::FrequencyTable;
+    use crate::hierarchy::set::Hierarchies;
+
+    /// One class per count pattern; H(E) = ln 5 exactly for every pattern
+    /// listed in METHODS.md §11.3, and all of them must pass entropy-5-diversity.
+    #[test]
+    fn exact_ties_pass_as_in_arx() {
+        let patterns: [&[u64]; 7] = [
+            &[1, 1, 1, 1, 1],
+            &[4, 2, 1, 1, 1, 1],
+            &[2, 2, 2, 2, 2],
+            &[8, 4, 4, 1, 1, 1, 1],
+            &[8, 4, 2, 2, 2, 2],
+            &[3, 3, 3, 3, 3],
+            &[9, 8, 6, 3, 3, 1],
+        ];
+        let (mut q, mut s) = (Vec::new(), Vec::new());
+        for (class, counts) in patterns.iter().enumerate() {
+            for (value, &c) in counts.iter().enumerate() {
+                for _ in 0..c {
+                    q.push(class.to_string());
+                    s.push(value.to_string());
+                }
+            }
+        }
+        let dataset = Dataset::from_encoded(vec![
+            (
+                EncodedColumn::from_values("q", q.iter().map(String::as_str)),
+                AttributeRole::QuasiIdentifier,
+                AttributeType::String,
+            ),
+            (
+                EncodedColumn::from_values("s", s.iter().map(String::as_str)),
+                AttributeRole::Sensitive,
+                AttributeType::String,
+            ),
+        ])
+        .unwrap();
+        let hierarchies = Hierarchies::compile(&dataset, &[]).unwrap();
+        let table = FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(1)).unwrap();
+        let attribute = SensitiveAttribute::new(&dataset, &hierarchies, "s", None).unwrap();
+        let five = EntropyLDiversity::new(&attribute, 5.0).unwrap();
+        let more = EntropyLDiversity::new(&attribute, 5.000001).unwrap();
+        assert_eq!(table.classes(), 7);
+        for class in table.iter() {
+            assert!(five.is_satisfied_by(&class), "class {}", class.index());
+            assert!(!more.is_satisfied_by(&class), "class {}", class.index());
+        }
+    }
+}

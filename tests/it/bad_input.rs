@@ -284,3 +284,36 @@ fn node_errors() {
         "level 5 for 'age' is out of range (maximum 4)"
     );
 }
+
+#[test]
+fn parquet_round_trip_loads_like_csv() {
+    let adult = load("datasets/adult/adult.toml");
+    let dir = scratch("parquet", &[]);
+    let frame = deidentify::read_csv(
+        &crate::root().join("datasets/adult/adult.csv"),
+        &deidentify::CsvOptions {
+            delimiter: b';',
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    deidentify::write_parquet(&frame, &dir.join("adult.parquet")).unwrap();
+    let text = std::fs::read_to_string(crate::root().join("datasets/adult/adult.toml"))
+        .unwrap()
+        .replace("path = \"adult.csv\"", "path = \"adult.parquet\"")
+        .replace(
+            "hierarchies/",
+            &format!("{}/datasets/adult/hierarchies/", crate::root().display()),
+        );
+    let ruleset = Ruleset::from_toml(&text, &dir, &dir.join("adult.toml")).unwrap();
+    let from_parquet = ruleset.load().unwrap();
+    assert_eq!(from_parquet.dataset.rows(), adult.dataset.rows());
+    for (a, b) in from_parquet
+        .dataset
+        .quasi_identifiers()
+        .iter()
+        .zip(adult.dataset.quasi_identifiers())
+    {
+        assert_eq!(a, &b);
+    }
+}

@@ -74,3 +74,85 @@ fn measure_rejects_an_unknown_attribute() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("'zip' is not a quasi-identifier"));
 }
+
+#[test]
+fn anonymize_prints_arxs_optimum_and_writes_the_output() {
+    let output =
+        std::env::temp_dir().join(format!("deidentify-anonymize-{}.csv", std::process::id()));
+    let out = cargo_example(
+        "anonymize",
+        &[
+            "--config",
+            "datasets/adult/adult9.toml",
+            "--k",
+            "5",
+            "--suppression",
+            "0",
+            "--metric",
+            "loss",
+            "--json",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // METHODS.md §11.7, case 5a.
+    assert_eq!(json["node"], serde_json::json!([0, 4, 1, 1, 3, 2, 2, 1, 0]));
+    assert_eq!(json["score"].as_f64(), Some(0.6355438466888889));
+    assert_eq!(json["levels"]["age"], 4);
+    for key in [
+        "suppressed",
+        "classes",
+        "metric",
+        "nodes_checked",
+        "elapsed_ms",
+    ] {
+        assert!(json.get(key).is_some(), "{key} missing");
+    }
+    let written = std::fs::read_to_string(&output).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "sex;age;race;marital-status;education;native-country;workclass;occupation;salary-class"
+        )
+    );
+    assert_eq!(lines.count(), 30_162);
+    let _ = std::fs::remove_file(output);
+}
+
+#[test]
+fn anonymize_handles_large_k_and_rejects_k_above_rows() {
+    let out = cargo_example(
+        "anonymize",
+        &[
+            "--config",
+            "datasets/adult/adult9.toml",
+            "--k",
+            "30000",
+            "--suppression",
+            "0",
+            "--json",
+        ],
+    );
+    // k = 30,000 ≤ 30,162 rows: only the top node (one class) satisfies it.
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["node"], serde_json::json!([1, 4, 1, 2, 3, 2, 2, 2, 1]));
+    assert_eq!(json["classes"], 1);
+    let out = cargo_example(
+        "anonymize",
+        &["--config", "datasets/adult/adult9.toml", "--k", "40000"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than the table"));
+}

@@ -1,0 +1,109 @@
+//! The lattice search on adult (ARX's benchmark configurations, METHODS.md
+//! §11.7) and on FARS (100,937 rows, 8 quasi-identifiers; skipped when
+//! `../shared/datasets/arx/genetic-benchmark-b00fa9f/fars_int.csv` is absent).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use deidentify::{
+    AnonymizationConfig, GroundDistance, LoadedRuleset, MetricKind, MetricSpec, ModelSpec, Ruleset,
+    Strategy, search,
+};
+
+fn config(models: Vec<ModelSpec>, limit: f64) -> AnonymizationConfig {
+    AnonymizationConfig {
+        models,
+        suppression_limit: limit,
+        metric: MetricSpec::new(MetricKind::Loss),
+        strategy: Strategy::Optimal,
+    }
+}
+
+fn k5() -> ModelSpec {
+    ModelSpec::KAnonymity { k: 5 }
+}
+
+fn bench_config(c: &mut Criterion, name: &str, data: &LoadedRuleset, config: &AnonymizationConfig) {
+    let orders = BTreeMap::new();
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            search(&data.dataset, &data.hierarchies, black_box(config), &orders).expect("searches")
+        })
+    });
+}
+
+/// FARS as ARX benchmarks it: every attribute a quasi-identifier with its hierarchy.
+fn fars() -> Option<LoadedRuleset> {
+    let folder = common::root().join("../shared/datasets/arx/genetic-benchmark-b00fa9f");
+    let data = folder.join("fars_int.csv");
+    if !data.exists() {
+        eprintln!("skipping FARS: {} is absent", data.display());
+        return None;
+    }
+    let mut toml = format!(
+        "[data]\npath = {:?}\ndelimiter = \";\"\n",
+        data.display().to_string()
+    );
+    for column in [
+        "iage",
+        "irace",
+        "ideathmon",
+        "ideathday",
+        "isex",
+        "ihispanic",
+        "istatenum",
+        "iinjury",
+    ] {
+        let hierarchy = folder.join(format!("fars_int_hierarchy_{column}.csv"));
+        toml.push_str(&format!(
+            "[[attribute]]\nname = \"{column}\"\nrole = \"quasi-identifier\"\nhierarchy = {:?}\n",
+            hierarchy.display().to_string()
+        ));
+    }
+    let ruleset = Ruleset::from_toml(&toml, &folder, "fars.toml".as_ref()).expect("FARS ruleset");
+    Some(ruleset.load().expect("FARS loads"))
+}
+
+fn searches(c: &mut Criterion) {
+    let adult9 = Ruleset::from_file(&common::root().join("datasets/adult/adult9.toml"))
+        .and_then(|r| r.load())
+        .expect("adult9 loads");
+    let adult8 = common::adult();
+    bench_config(c, "adult9_k5_0pct_loss", &adult9, &config(vec![k5()], 0.0));
+    bench_config(c, "adult9_k5_2pct_loss", &adult9, &config(vec![k5()], 0.02));
+    let distinct = ModelSpec::DistinctLDiversity {
+        attribute: "occupation".into(),
+        l: 2.0,
+    };
+    bench_config(
+        c,
+        "adult8_k5_distinct2_2pct_loss",
+        &adult8,
+        &config(vec![k5(), distinct], 0.02),
+    );
+    let closeness = ModelSpec::TCloseness {
+        attribute: "occupation".into(),
+        t: 0.2,
+        distance: GroundDistance::Equal,
+    };
+    bench_config(
+        c,
+        "adult8_k5_t02_2pct_loss",
+        &adult8,
+        &config(vec![k5(), closeness], 0.02),
+    );
+    if let Some(fars) = fars() {
+        bench_config(c, "fars_k5_0pct_loss", &fars, &config(vec![k5()], 0.0));
+        bench_config(c, "fars_k5_2pct_loss", &fars, &config(vec![k5()], 0.02));
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10);
+    targets = searches
+}
+criterion_main!(benches);
