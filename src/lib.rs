@@ -73,5 +73,5 @@ pub use ruleset::{
 };
 pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
-    evaluate_node, outlier_classes, search,
+    evaluate_node, search,
 };

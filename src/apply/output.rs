@@ -10,7 +10,6 @@ use crate::data::attribute::AttributeRole;
 use crate::data::dataset::Dataset;
 use crate::error::{ErrorKind, Result};
 use crate::frequency::node::Node;
-use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
 
@@ -46,17 +45,16 @@ pub fn apply(
     orders: &BTreeMap<String, Vec<String>>,
     node: &Node,
 ) -> Result<Anonymized> {
-    let evaluation = crate::search::evaluate_node(dataset, hierarchies, config, orders, node)?;
-    if !evaluation.feasible {
+    let (evaluation, table, outlier) =
+        crate::search::judge_node(dataset, hierarchies, config, orders, node)?;
+    let Some(outlier) = outlier else {
         return Err(crate::error::Error::parameter(
             "node",
             format!(
                 "{node} is not feasible: more records fail the models than the suppression limit allows"
             ),
         ));
-    }
-    let table = FrequencyTable::from_dataset(dataset, hierarchies, node)?;
-    let outlier = crate::search::outlier_classes(dataset, hierarchies, config, orders, &table)?;
+    };
     let qis = dataset.quasi_identifiers();
     let compiled = hierarchies.quasi_identifiers(dataset);
     let maps: Vec<&[u32]> = compiled

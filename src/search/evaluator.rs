@@ -151,32 +151,42 @@ impl<'a> Evaluator<'a> {
     /// generalization for every model (it is k-anonymity with suppression).
     pub(crate) fn evaluate(&self, node: &Node) -> (bool, NodeEvaluation) {
         let table = self.table(node);
+        let (minimal, evaluation, _) = self.judge(&table);
+        (minimal, evaluation)
+    }
+
+    /// Judges a node's table: (minimal class size met within the budget,
+    /// the evaluation, the outlier flag of each class when feasible).
+    pub(crate) fn judge(
+        &self,
+        table: &FrequencyTable,
+    ) -> (bool, NodeEvaluation, Option<Vec<bool>>) {
         let infeasible = || NodeEvaluation {
-            node: node.clone(),
+            node: table.node().clone(),
             feasible: false,
             suppressed: self.max_suppressed + 1,
             classes: 0,
             suppressed_classes: 0,
             score: None,
         };
-        if self.outliers(&table, false).is_none() {
-            return (false, infeasible());
+        if self.outliers(table, false).is_none() {
+            return (false, infeasible(), None);
         }
-        let evaluation = match self.outliers(&table, true) {
-            None => infeasible(),
+        match self.outliers(table, true) {
+            None => (true, infeasible(), None),
             Some((outlier, suppressed)) => {
                 let suppressed_classes = outlier.iter().filter(|&&o| o).count();
-                NodeEvaluation {
-                    node: node.clone(),
+                let evaluation = NodeEvaluation {
+                    node: table.node().clone(),
                     feasible: true,
                     suppressed,
                     classes: table.classes() - suppressed_classes,
                     suppressed_classes,
-                    score: Some(self.utility.score(&table, &outlier, suppressed)),
-                }
+                    score: Some(self.utility.score(table, &outlier, suppressed)),
+                };
+                (true, evaluation, Some(outlier))
             }
-        };
-        (true, evaluation)
+        }
     }
 }
 

@@ -18,6 +18,7 @@ pub use lattice::{Lattice, MAX_LATTICE_NODES};
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::frequency::node::Node;
+use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
 use crate::search::evaluator::Evaluator;
 
@@ -136,35 +137,24 @@ pub fn evaluate_node(
     orders: &BTreeMap<String, Vec<String>>,
     node: &Node,
 ) -> Result<NodeEvaluation> {
-    let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
-    // Validate the node against the hierarchies before rolling up.
-    crate::frequency::table::FrequencyTable::count_rows(
-        &crate::frequency::table::CountingInput::new(dataset, hierarchies)?,
-        node,
-        0..0,
-    )?;
-    Ok(evaluator.evaluate(node).1)
+    Ok(judge_node(dataset, hierarchies, config, orders, node)?.0)
 }
 
-/// For each class of `table` (counted at some node), whether it fails a
-/// model of `config`, i.e. is suppressed when the node is applied.
+/// Evaluates one node and also returns its frequency table and, when the
+/// node is feasible, which of its classes are suppressed.
 ///
 /// # Errors
 ///
-/// As [`search`].
-pub fn outlier_classes(
+/// As [`evaluate_node`].
+pub(crate) fn judge_node(
     dataset: &Dataset,
     hierarchies: &Hierarchies,
     config: &AnonymizationConfig,
     orders: &BTreeMap<String, Vec<String>>,
-    table: &crate::frequency::table::FrequencyTable,
-) -> Result<Vec<bool>> {
+    node: &Node,
+) -> Result<(NodeEvaluation, FrequencyTable, Option<Vec<bool>>)> {
     let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
-    Ok(table
-        .iter()
-        .map(|class| {
-            class.size() < evaluator.min_class_size
-                || evaluator.models.iter().any(|m| !m.is_satisfied_by(&class))
-        })
-        .collect())
+    let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
+    let (_, evaluation, outliers) = evaluator.judge(&table);
+    Ok((evaluation, table, outliers))
 }
