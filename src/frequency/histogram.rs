@@ -68,6 +68,16 @@ impl Histogram {
             self.entries.clone_from(&other.entries);
             return;
         }
+        if other.entries.len() <= 4 {
+            // Few entries: insert in place, no new allocation in the common case.
+            for &(code, count) in &other.entries {
+                match self.entries.binary_search_by_key(&code, |e| e.0) {
+                    Ok(i) => self.entries[i].1 += count,
+                    Err(i) => self.entries.insert(i, (code, count)),
+                }
+            }
+            return;
+        }
         let mut merged = Vec::with_capacity(self.entries.len() + other.entries.len());
         let (mut a, mut b) = (
             self.entries.iter().peekable(),

@@ -80,10 +80,15 @@ impl<'a> CountingInput<'a> {
     }
 }
 
-/// How class keys are looked up: packed into one `u64` when the bit widths
-/// of the quasi-identifiers' label codes fit, else as a boxed slice.
+/// How class keys are looked up: a dense array over the mixed-radix key
+/// space when it is small (no hashing), else packed into one `u64` when the
+/// bit widths of the label codes fit, else as a boxed slice.
 #[derive(Clone, Debug)]
 enum KeyIndex {
+    Dense {
+        strides: Vec<u64>,
+        slots: Vec<u32>,
+    },
     Packed {
         shifts: Vec<u32>,
         map: FxHashMap<u64, u32>,
@@ -91,8 +96,32 @@ enum KeyIndex {
     Wide(FxHashMap<Box<[u32]>, u32>),
 }
 
+/// The largest dense key space.
+const DENSE_SLOTS: u64 = 1 << 22;
+
 impl KeyIndex {
-    fn new(cardinalities: &[u32]) -> KeyIndex {
+    /// An index for keys over the given cardinalities, expecting about
+    /// `expected` classes (a dense array is used when the key space is at
+    /// most a few times that, so clearing it costs no more than the work).
+    fn new(cardinalities: &[u32], expected: usize) -> KeyIndex {
+        let space = cardinalities
+            .iter()
+            .try_fold(1u64, |acc, &c| acc.checked_mul(u64::from(c.max(1))));
+        if let Some(space) = space
+            && space <= DENSE_SLOTS
+            && space <= (4 * expected as u64).max(4096)
+        {
+            let mut strides = vec![0u64; cardinalities.len()];
+            let mut stride = 1u64;
+            for j in (0..cardinalities.len()).rev() {
+                strides[j] = stride;
+                stride *= u64::from(cardinalities[j].max(1));
+            }
+            return KeyIndex::Dense {
+                strides,
+                slots: vec![u32::MAX; space as usize],
+            };
+        }
         let mut shifts = Vec::with_capacity(cardinalities.len());
         let mut bits = 0u32;
         for &c in cardinalities {
@@ -112,6 +141,15 @@ impl KeyIndex {
     /// The class of `key`, inserting `next` when the key is new.
     fn get_or_insert(&mut self, key: &[u32], next: u32) -> (u32, bool) {
         match self {
+            KeyIndex::Dense { strides, slots } => {
+                let slot = &mut slots[dense_slot(key, strides)];
+                if *slot == u32::MAX {
+                    *slot = next;
+                    (next, true)
+                } else {
+                    (*slot, false)
+                }
+            }
             KeyIndex::Packed { shifts, map } => {
                 let packed = key
                     .iter()
@@ -133,6 +171,9 @@ impl KeyIndex {
 
     fn get(&self, key: &[u32]) -> Option<u32> {
         match self {
+            KeyIndex::Dense { strides, slots } => {
+                Some(slots[dense_slot(key, strides)]).filter(|&c| c != u32::MAX)
+            }
             KeyIndex::Packed { shifts, map } => {
                 let packed = key
                     .iter()
@@ -146,10 +187,18 @@ impl KeyIndex {
 
     fn reserve(&mut self, additional: usize) {
         match self {
+            KeyIndex::Dense { .. } => {}
             KeyIndex::Packed { map, .. } => map.reserve(additional),
             KeyIndex::Wide(map) => map.reserve(additional),
         }
     }
+}
+
+fn dense_slot(key: &[u32], strides: &[u64]) -> usize {
+    key.iter()
+        .zip(strides)
+        .map(|(&k, &s)| u64::from(k) * s)
+        .sum::<u64>() as usize
 }
 
 /// The distinct generalized quasi-identifier tuples of a table at one
@@ -244,7 +293,7 @@ impl FrequencyTable {
             .collect();
         FrequencyTable {
             node: node.clone(),
-            index: KeyIndex::new(&cardinalities),
+            index: KeyIndex::new(&cardinalities, input.rows().min(CHUNK_ROWS)),
             cardinalities,
             sensitive_cardinalities: input.sensitive.iter().map(|s| s.1).collect(),
             keys: Vec::new(),
@@ -378,7 +427,7 @@ impl FrequencyTable {
     }
 
     fn rebuild_index(&mut self, cardinalities: Vec<u32>) {
-        let mut index = KeyIndex::new(&cardinalities);
+        let mut index = KeyIndex::new(&cardinalities, self.classes());
         index.reserve(self.classes());
         for c in 0..self.classes() {
             index.get_or_insert(self.key(c), c as u32);
@@ -430,7 +479,7 @@ impl FrequencyTable {
             .collect();
         let mut table = FrequencyTable {
             node: target.clone(),
-            index: KeyIndex::new(&cardinalities),
+            index: KeyIndex::new(&cardinalities, self.classes()),
             cardinalities,
             sensitive_cardinalities: self.sensitive_cardinalities.clone(),
             keys: Vec::new(),
