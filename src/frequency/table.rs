@@ -1,6 +1,9 @@
 //! The frequency table: distinct generalized quasi-identifier tuples with
 //! their counts and sensitive histograms.
 
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -98,6 +101,15 @@ enum KeyIndex {
 
 /// The largest dense key space.
 const DENSE_SLOTS: u64 = 1 << 22;
+
+/// The largest key space a roll-up addresses through the reused dense slot
+/// array (256 KiB: it stays in cache).
+const DENSE_FAST_SLOTS: u64 = 1 << 16;
+
+thread_local! {
+    /// Reused slot arrays of dense roll-ups (all entries `u32::MAX` between uses).
+    static DENSE_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
 
 impl KeyIndex {
     /// An index for keys over the given cardinalities, expecting about
@@ -220,7 +232,7 @@ pub struct FrequencyTable {
     keys: Vec<u32>,
     counts: Vec<u64>,
     histograms: Vec<Vec<Histogram>>,
-    index: KeyIndex,
+    index: OnceLock<KeyIndex>,
 }
 
 impl FrequencyTable {
@@ -293,7 +305,7 @@ impl FrequencyTable {
             .collect();
         FrequencyTable {
             node: node.clone(),
-            index: KeyIndex::new(&cardinalities, input.rows().min(CHUNK_ROWS)),
+            index: OnceLock::from(KeyIndex::new(&cardinalities, input.rows().min(CHUNK_ROWS))),
             cardinalities,
             sensitive_cardinalities: input.sensitive.iter().map(|s| s.1).collect(),
             keys: Vec::new(),
@@ -317,7 +329,11 @@ impl FrequencyTable {
                 key[j] = map[codes[row] as usize];
             }
             let next = self.counts.len() as u32;
-            let (class, new) = self.index.get_or_insert(&key, next);
+            let (class, new) = self
+                .index
+                .get_mut()
+                .expect("a counting table has its index")
+                .get_or_insert(&key, next);
             if new {
                 self.keys.extend_from_slice(&key);
                 self.counts.push(0);
@@ -392,7 +408,7 @@ impl FrequencyTable {
                 self.rebuild_index(cardinalities);
             }
         }
-        self.index.reserve(other.classes());
+        self.index_mut().reserve(other.classes());
         for c in 0..other.classes() {
             self.insert(
                 other.key(c),
@@ -411,7 +427,7 @@ impl FrequencyTable {
         histograms: impl Iterator<Item = &'h Histogram>,
     ) {
         let next = self.counts.len() as u32;
-        let (class, new) = self.index.get_or_insert(key, next);
+        let (class, new) = self.index_mut().get_or_insert(key, next);
         if new {
             self.keys.extend_from_slice(key);
             self.counts.push(count);
@@ -427,13 +443,27 @@ impl FrequencyTable {
     }
 
     fn rebuild_index(&mut self, cardinalities: Vec<u32>) {
-        let mut index = KeyIndex::new(&cardinalities, self.classes());
+        self.cardinalities = cardinalities;
+        self.index = OnceLock::from(self.build_index());
+    }
+
+    /// The index of the current keys.
+    fn build_index(&self) -> KeyIndex {
+        let mut index = KeyIndex::new(&self.cardinalities, self.classes());
         index.reserve(self.classes());
         for c in 0..self.classes() {
             index.get_or_insert(self.key(c), c as u32);
         }
-        self.index = index;
-        self.cardinalities = cardinalities;
+        index
+    }
+
+    /// The key index, built first if the table was made without one.
+    fn index_mut(&mut self) -> &mut KeyIndex {
+        if self.index.get().is_none() {
+            let index = self.build_index();
+            let _ = self.index.set(index);
+        }
+        self.index.get_mut().expect("just set")
     }
 
     /// The table at a more general node, computed from this one without
@@ -477,16 +507,103 @@ impl FrequencyTable {
             .zip(target.levels())
             .map(|(h, &l)| h.levels()[l as usize].cardinality() as u32)
             .collect();
+        let width = lifts.len();
+        let space = cardinalities
+            .iter()
+            .try_fold(1u64, |acc, &c| acc.checked_mul(u64::from(c.max(1))))
+            .filter(|&space| space <= DENSE_SLOTS);
         let mut table = FrequencyTable {
             node: target.clone(),
-            index: KeyIndex::new(&cardinalities, self.classes()),
+            index: OnceLock::new(),
             cardinalities,
             sensitive_cardinalities: self.sensitive_cardinalities.clone(),
             keys: Vec::new(),
             counts: Vec::new(),
             histograms: vec![Vec::new(); self.histograms.len()],
         };
-        let mut key = vec![0u32; lifts.len()];
+        let mut key = vec![0u32; width];
+        if self.histograms.is_empty() && width > 0 {
+            // The hot path of the search without sensitive attributes: no
+            // histograms, a tight loop, and the table's own index built only
+            // if it is ever needed. Small key spaces use a reused dense slot
+            // array (it stays in cache), larger ones a hash map of packed keys.
+            let mut strides = vec![0u64; width];
+            let mut stride = 1u64;
+            for j in (0..width).rev() {
+                strides[j] = stride;
+                stride = stride.saturating_mul(u64::from(table.cardinalities[j].max(1)));
+            }
+            let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
+            table.counts.reserve(expected);
+            table.keys.reserve(expected * width);
+            let roll = |keys: &mut Vec<u32>,
+                        counts: &mut Vec<u64>,
+                        slot_of: &mut dyn FnMut(u64, u32) -> u32| {
+                let mut key = vec![0u32; width];
+                for (source, &count) in self.keys.chunks_exact(width).zip(&self.counts) {
+                    let mut slot = 0u64;
+                    for ((k, &code), (lift, &stride)) in
+                        key.iter_mut().zip(source).zip(lifts.iter().zip(&strides))
+                    {
+                        *k = lift[code as usize];
+                        slot = slot.wrapping_add(u64::from(*k).wrapping_mul(stride));
+                    }
+                    let next = counts.len() as u32;
+                    let class = slot_of(slot, next);
+                    if class == next {
+                        keys.extend_from_slice(&key);
+                        counts.push(count);
+                    } else {
+                        counts[class as usize] += count;
+                    }
+                }
+            };
+            match space.filter(|&space| space <= DENSE_FAST_SLOTS) {
+                Some(space) => DENSE_SCRATCH.with_borrow_mut(|slots| {
+                    if slots.len() < space as usize {
+                        slots.resize(space as usize, u32::MAX);
+                    }
+                    roll(&mut table.keys, &mut table.counts, &mut |slot, next| {
+                        let class = &mut slots[slot as usize];
+                        if *class == u32::MAX {
+                            *class = next;
+                        }
+                        *class
+                    });
+                    for target in table.keys.chunks_exact(width) {
+                        slots[dense_slot(target, &strides)] = u32::MAX;
+                    }
+                }),
+                None if stride != u64::MAX => {
+                    // The mixed-radix slot is a unique u64 key.
+                    let mut map: FxHashMap<u64, u32> = FxHashMap::default();
+                    map.reserve(expected.min(1 << 16));
+                    roll(&mut table.keys, &mut table.counts, &mut |slot, next| {
+                        *map.entry(slot).or_insert(next)
+                    });
+                }
+                None => {
+                    let mut map: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+                    for (source, &count) in self.keys.chunks_exact(width).zip(&self.counts) {
+                        for ((k, &code), lift) in key.iter_mut().zip(source).zip(&lifts) {
+                            *k = lift[code as usize];
+                        }
+                        let next = table.counts.len() as u32;
+                        let class = *map.entry(key.clone().into_boxed_slice()).or_insert(next);
+                        if class == next {
+                            table.keys.extend_from_slice(&key);
+                            table.counts.push(count);
+                        } else {
+                            table.counts[class as usize] += count;
+                        }
+                    }
+                }
+            }
+            return Ok(table);
+        }
+        let mut index = KeyIndex::new(&table.cardinalities, self.classes());
+        index.reserve(self.classes());
+        table.index = OnceLock::from(index);
         for c in 0..self.classes() {
             for (j, (&k, lift)) in self.key(c).iter().zip(&lifts).enumerate() {
                 key[j] = lift[k as usize];
@@ -529,7 +646,10 @@ impl FrequencyTable {
         {
             return None;
         }
-        self.index.get(key).map(|c| c as usize)
+        self.index
+            .get_or_init(|| self.build_index())
+            .get(key)
+            .map(|c| c as usize)
     }
 
     /// The size of every class.

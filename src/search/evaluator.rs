@@ -4,8 +4,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-use rustc_hash::FxHashMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::data::dataset::Dataset;
@@ -45,8 +43,9 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) min_class_size: u64,
     pub(crate) max_suppressed: u64,
     pub(crate) utility: UtilityModel,
-    /// Tables of evaluated nodes, reused as roll-up sources.
-    cache: RwLock<FxHashMap<Node, Arc<FrequencyTable>>>,
+    /// Tables of evaluated nodes, reused as roll-up sources, sorted by
+    /// increasing number of classes.
+    cache: RwLock<Vec<(Node, Arc<FrequencyTable>)>>,
     cached_classes: AtomicUsize,
 }
 
@@ -81,32 +80,31 @@ impl<'a> Evaluator<'a> {
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
             utility: UtilityModel::new(dataset, hierarchies, &config.metric)?,
-            cache: RwLock::new(FxHashMap::default()),
+            cache: RwLock::new(Vec::new()),
             cached_classes: AtomicUsize::new(0),
         })
     }
 
     /// The frequency table at `node`, rolled up from the smallest cached
-    /// table of a node at most two steps below it, or from the bottom table.
+    /// table of a node below it, or from the bottom table.
     pub(crate) fn table(&self, node: &Node) -> Arc<FrequencyTable> {
         let source = {
             let cache = self.cache.read().expect("cache lock");
-            let mut best: Option<Arc<FrequencyTable>> = None;
-            let mut consider = |n: &Node| {
-                if let Some(t) = cache.get(n)
-                    && best.as_ref().is_none_or(|b| t.classes() < b.classes())
-                {
-                    best = Some(Arc::clone(t));
-                }
-            };
-            for below in predecessors(node) {
-                consider(&below);
-                for further in predecessors(&below) {
-                    consider(&further);
-                }
-            }
-            best
+            // Sorted by size: the first node below is the smallest source.
+            cache
+                .iter()
+                .find(|(below, _)| below.is_below(node))
+                .map(|(_, table)| Arc::clone(table))
         };
+        // Without a cached source, go through the node capped at level 1 in
+        // every attribute: far smaller than the bottom and below many nodes.
+        let source = source.or_else(|| {
+            let top = node.levels().iter().copied().max().unwrap_or(0);
+            (1..top.min(3)).rev().find_map(|cap| {
+                let capped = Node::new(node.levels().iter().map(|&l| l.min(cap)).collect());
+                (&capped != node).then(|| self.table(&capped))
+            })
+        });
         let table = Arc::new(
             source
                 .as_deref()
@@ -117,10 +115,9 @@ impl<'a> Evaluator<'a> {
         let size = table.classes();
         if self.cached_classes.load(Ordering::Relaxed) + size <= CACHE_CLASSES {
             self.cached_classes.fetch_add(size, Ordering::Relaxed);
-            self.cache
-                .write()
-                .expect("cache lock")
-                .insert(node.clone(), Arc::clone(&table));
+            let mut cache = self.cache.write().expect("cache lock");
+            let at = cache.partition_point(|(_, t)| t.classes() <= size);
+            cache.insert(at, (node.clone(), Arc::clone(&table)));
         }
         table
     }
@@ -188,16 +185,4 @@ impl<'a> Evaluator<'a> {
             }
         }
     }
-}
-
-/// The nodes one level below `node` in one attribute.
-fn predecessors(node: &Node) -> impl Iterator<Item = Node> + '_ {
-    let levels = node.levels();
-    (0..levels.len())
-        .filter(move |&j| levels[j] > 0)
-        .map(move |j| {
-            let mut below = levels.to_vec();
-            below[j] -= 1;
-            Node::new(below)
-        })
 }

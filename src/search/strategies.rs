@@ -56,7 +56,7 @@ pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcom
 
 /// How many paths phase 1 bisects at once (fixed, so the number of nodes
 /// checked does not depend on the number of threads).
-const PATHS: usize = 16;
+const PATHS: usize = 8;
 
 const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
@@ -113,27 +113,28 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
     let metric = evaluator.utility.spec().kind;
     let monotone_metric = no_suppression || metric.is_monotone_with_suppression();
 
-    // Phase 1: predictive tagging, PATHS bisections at a time in parallel.
+    // Phase 1: predictive tagging, bisecting up to PATHS paths at a time.
     let levels = lattice.by_height();
     let order: Vec<u64> = levels.iter().flatten().copied().collect();
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
     let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
     let mut checked = 0u64;
     let mut cursor = 0;
+    // Active bisections: (path, lo, hi), looking for the first satisfying node in path[lo..hi].
+    let mut active: Vec<(Vec<u64>, usize, usize)> = Vec::new();
     loop {
-        while cursor < order.len() && tags[order[cursor] as usize] != UNKNOWN {
-            cursor += 1;
-        }
-        // The midpoints of the greedy paths (through untagged successors)
-        // from the first untagged nodes in (level sum, lexicographic) order.
-        let mut midpoints: Vec<u64> = Vec::with_capacity(PATHS);
-        for &start in order[cursor..]
-            .iter()
-            .filter(|&&i| tags[i as usize] == UNKNOWN)
-        {
-            if midpoints.len() == PATHS {
-                break;
+        // Start new paths from the first untagged nodes in (level sum, lexicographic) order.
+        while active.len() < PATHS {
+            while cursor < order.len()
+                && (tags[order[cursor] as usize] != UNKNOWN
+                    || active.iter().any(|a| a.0[0] == order[cursor]))
+            {
+                cursor += 1;
             }
+            let Some(&start) = order.get(cursor) else {
+                break;
+            };
+            cursor += 1;
             let mut path = vec![start];
             let mut current = start;
             while let Some(next) = lattice
@@ -143,13 +144,32 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
                 path.push(next);
                 current = next;
             }
-            let mid = path[(path.len() - 1) / 2];
-            if !midpoints.contains(&mid) {
-                midpoints.push(mid);
+            let len = path.len();
+            active.push((path, 0, len));
+        }
+        // Advance each bisection past nodes tagged meanwhile; collect midpoints.
+        let mut midpoints: Vec<u64> = Vec::with_capacity(active.len());
+        for (path, lo, hi) in active.iter_mut() {
+            while *lo < *hi {
+                let mid = (*lo + *hi) / 2;
+                match tags[path[mid] as usize] {
+                    YES => *hi = mid,
+                    NO => *lo = mid + 1,
+                    _ => {
+                        if !midpoints.contains(&path[mid]) {
+                            midpoints.push(path[mid]);
+                        }
+                        break;
+                    }
+                }
             }
         }
+        active.retain(|a| a.1 < a.2);
         if midpoints.is_empty() {
-            break;
+            if active.is_empty() && cursor >= order.len() {
+                break;
+            }
+            continue;
         }
         let results: Vec<(u64, bool, NodeEvaluation)> = midpoints
             .par_iter()
@@ -168,7 +188,6 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
             if minimal {
                 evaluated.insert(index, e);
             }
-            // Another midpoint's closure may have tagged it already (consistently).
             if feasible {
                 tag_closure(&mut tags, index, YES, |i| lattice.successors(i));
             } else {
@@ -179,13 +198,6 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
     let mut candidates: Vec<u64> = (0..lattice.size())
         .filter(|&i| tags[i as usize] == YES)
         .collect();
-    if std::env::var_os("DEIDENTIFY_TRACE").is_some() {
-        eprintln!(
-            "phase 1: {checked} checked, {} candidates, {} cached",
-            candidates.len(),
-            evaluated.len()
-        );
-    }
 
     // Phase 2: utility.
     let mut best: Option<NodeEvaluation> = None;
