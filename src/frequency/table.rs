@@ -522,11 +522,12 @@ impl FrequencyTable {
             histograms: vec![Vec::new(); self.histograms.len()],
         };
         let mut key = vec![0u32; width];
-        if self.histograms.is_empty() && width > 0 {
-            // The hot path of the search without sensitive attributes: no
-            // histograms, a tight loop, and the table's own index built only
-            // if it is ever needed. Small key spaces use a reused dense slot
-            // array (it stays in cache), larger ones a hash map of packed keys.
+        if width > 0 {
+            // The hot path of the search: a tight loop assigning each source
+            // class its target class, the table's own index built only if it
+            // is ever needed, histograms gathered afterwards. Small key spaces
+            // use a reused dense slot array (it stays in cache), larger ones a
+            // hash map of packed keys.
             let mut strides = vec![0u64; width];
             let mut stride = 1u64;
             for j in (0..width).rev() {
@@ -536,8 +537,12 @@ impl FrequencyTable {
             let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
             table.counts.reserve(expected);
             table.keys.reserve(expected * width);
+            let track = !self.histograms.is_empty();
+            let mut assignment: Vec<u32> =
+                Vec::with_capacity(if track { self.classes() } else { 0 });
             let roll = |keys: &mut Vec<u32>,
                         counts: &mut Vec<u64>,
+                        assignment: &mut Vec<u32>,
                         slot_of: &mut dyn FnMut(u64, u32) -> u32| {
                 let mut key = vec![0u32; width];
                 for (source, &count) in self.keys.chunks_exact(width).zip(&self.counts) {
@@ -556,6 +561,9 @@ impl FrequencyTable {
                     } else {
                         counts[class as usize] += count;
                     }
+                    if track {
+                        assignment.push(class);
+                    }
                 }
             };
             match space.filter(|&space| space <= DENSE_FAST_SLOTS) {
@@ -563,13 +571,18 @@ impl FrequencyTable {
                     if slots.len() < space as usize {
                         slots.resize(space as usize, u32::MAX);
                     }
-                    roll(&mut table.keys, &mut table.counts, &mut |slot, next| {
-                        let class = &mut slots[slot as usize];
-                        if *class == u32::MAX {
-                            *class = next;
-                        }
-                        *class
-                    });
+                    roll(
+                        &mut table.keys,
+                        &mut table.counts,
+                        &mut assignment,
+                        &mut |slot, next| {
+                            let class = &mut slots[slot as usize];
+                            if *class == u32::MAX {
+                                *class = next;
+                            }
+                            *class
+                        },
+                    );
                     for target in table.keys.chunks_exact(width) {
                         slots[dense_slot(target, &strides)] = u32::MAX;
                     }
@@ -578,9 +591,12 @@ impl FrequencyTable {
                     // The mixed-radix slot is a unique u64 key.
                     let mut map: FxHashMap<u64, u32> = FxHashMap::default();
                     map.reserve(expected.min(1 << 16));
-                    roll(&mut table.keys, &mut table.counts, &mut |slot, next| {
-                        *map.entry(slot).or_insert(next)
-                    });
+                    roll(
+                        &mut table.keys,
+                        &mut table.counts,
+                        &mut assignment,
+                        &mut |slot, next| *map.entry(slot).or_insert(next),
+                    );
                 }
                 None => {
                     let mut map: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
@@ -596,7 +612,56 @@ impl FrequencyTable {
                         } else {
                             table.counts[class as usize] += count;
                         }
+                        if track {
+                            assignment.push(class);
+                        }
                     }
+                }
+            }
+            // Gather each target class's histograms from its sources: order
+            // the sources by target (counting sort), then add each group's
+            // entries into a dense scratch over the sensitive codes.
+            if track {
+                let targets = table.counts.len();
+                let mut start = vec![0usize; targets + 1];
+                for &class in &assignment {
+                    start[class as usize + 1] += 1;
+                }
+                for t in 0..targets {
+                    start[t + 1] += start[t];
+                }
+                let mut fill = start.clone();
+                let mut sources = vec![0usize; assignment.len()];
+                for (source, &class) in assignment.iter().enumerate() {
+                    sources[fill[class as usize]] = source;
+                    fill[class as usize] += 1;
+                }
+                for ((mine, theirs), &domain) in table
+                    .histograms
+                    .iter_mut()
+                    .zip(&self.histograms)
+                    .zip(&self.sensitive_cardinalities)
+                {
+                    let mut dense = vec![0u64; domain as usize];
+                    let mut touched: Vec<u32> = Vec::new();
+                    *mine = (0..targets)
+                        .map(|t| {
+                            for &source in &sources[start[t]..start[t + 1]] {
+                                for &(code, n) in theirs[source].entries() {
+                                    if dense[code as usize] == 0 {
+                                        touched.push(code);
+                                    }
+                                    dense[code as usize] += n;
+                                }
+                            }
+                            touched.sort_unstable();
+                            let entries = touched
+                                .drain(..)
+                                .map(|code| (code, std::mem::take(&mut dense[code as usize])))
+                                .collect();
+                            Histogram::from_sorted(entries)
+                        })
+                        .collect();
                 }
             }
             return Ok(table);

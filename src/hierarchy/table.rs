@@ -14,7 +14,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// header. A hierarchy is validated once, on construction:
 ///
 /// - it has at least one row and every row has the same number of columns;
-/// - no original value appears twice;
+/// - no original value appears twice with different generalizations (an
+///   identical repeated row is dropped);
 /// - it is consistent: two values that share an ancestor at level `i` share
 ///   it at every level above `i` (each label at level `i` has exactly one
 ///   parent at level `i + 1`), so generalization forms a tree.
@@ -46,6 +47,7 @@ impl Hierarchy {
             return Err(Error::hierarchy(&column, "row 1 is empty"));
         }
         let mut seen: FxHashMap<&str, usize> = FxHashMap::default();
+        let mut repeated: Vec<usize> = Vec::new();
         for (i, row) in rows.iter().enumerate() {
             if row.len() != width {
                 return Err(ErrorKind::HierarchyHeight {
@@ -57,17 +59,28 @@ impl Hierarchy {
                 }
                 .into());
             }
-            if let Some(previous) = seen.insert(&row[0], i) {
-                return Err(Error::hierarchy(
-                    &column,
-                    format!(
-                        "value '{}' appears in rows {} and {}",
-                        row[0],
-                        previous + 1,
-                        i + 1
-                    ),
-                ));
+            if let Some(&previous) = seen.get(row[0].as_str()) {
+                if rows[previous] != *row {
+                    return Err(Error::hierarchy(
+                        &column,
+                        format!(
+                            "value '{}' appears in rows {} and {} with different generalizations",
+                            row[0],
+                            previous + 1,
+                            i + 1
+                        ),
+                    ));
+                }
+                repeated.push(i);
+            } else {
+                seen.insert(&row[0], i);
             }
+        }
+        drop(seen);
+        let mut rows = rows;
+        for &i in repeated.iter().rev() {
+            // An identical repeated row (ARX's FARS age hierarchy lists 99 twice).
+            rows.remove(i);
         }
         for level in 1..width.saturating_sub(1) {
             let mut parent: FxHashMap<&str, &str> = FxHashMap::default();
@@ -181,7 +194,14 @@ mod tests {
 
     #[test]
     fn duplicate_and_empty_are_rejected() {
-        assert!(Hierarchy::from_csv_str("a", "x;*\nx;*\n", b';').is_err());
+        assert_eq!(
+            Hierarchy::from_csv_str("a", "x;*\nx;*\n", b';')
+                .unwrap()
+                .rows()
+                .len(),
+            1
+        );
+        assert!(Hierarchy::from_csv_str("a", "x;*\nx;y\n", b';').is_err());
         assert!(Hierarchy::from_csv_str("a", "\n\n", b';').is_err());
     }
 }
