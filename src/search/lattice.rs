@@ -3,9 +3,10 @@
 use crate::error::{Error, Result};
 use crate::frequency::node::Node;
 
-/// The largest lattice the optimal and exhaustive strategies accept
-/// (one tag byte per node).
-pub const MAX_LATTICE_NODES: u64 = 1 << 28;
+/// The largest lattice the optimal and exhaustive strategies accept: they
+/// keep a few bytes per node (tags and the traversal order), about 300 MB
+/// at this size. Larger lattices need the heuristic.
+pub const MAX_LATTICE_NODES: u64 = 1 << 24;
 
 /// The lattice of full-domain generalizations: level vectors with
 /// `0 ≤ levels[j] ≤ heights[j]`, ordered component-wise. Nodes are indexed
