@@ -140,13 +140,17 @@ impl KeyIndex {
             shifts.push(bits);
             bits += u32::BITS - c.saturating_sub(1).leading_zeros();
         }
+        let capacity = expected.min(1 << 16);
         if bits <= 64 {
             KeyIndex::Packed {
                 shifts,
-                map: FxHashMap::default(),
+                map: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
             }
         } else {
-            KeyIndex::Wide(FxHashMap::default())
+            KeyIndex::Wide(FxHashMap::with_capacity_and_hasher(
+                capacity,
+                Default::default(),
+            ))
         }
     }
 
@@ -291,9 +295,11 @@ impl FrequencyTable {
                 part
             })
             .collect();
-        let mut table = empty;
-        for part in &parts {
-            table.merge(part)?;
+        // The first partition is the base (rows in order); the others merge into it.
+        let mut parts = parts.into_iter();
+        let mut table = parts.next().unwrap_or(empty);
+        for part in parts {
+            table.merge(&part)?;
         }
         Ok(table)
     }
@@ -486,20 +492,12 @@ impl FrequencyTable {
                 format!("cannot roll {} up to {}", self.node, target),
             ));
         }
-        let lifts: Vec<Vec<u32>> = hierarchies
+        let lifts: Vec<&[u32]> = hierarchies
             .iter()
             .zip(self.node.levels().iter().zip(target.levels()))
             .map(|(h, (&from, &to))| {
                 h.level(to as usize)?;
-                let mut lift: Vec<u32> =
-                    (0..h.levels()[from as usize].cardinality() as u32).collect();
-                for level in from as usize..to as usize {
-                    let parents = h.parents(level);
-                    for l in &mut lift {
-                        *l = parents[*l as usize];
-                    }
-                }
-                Ok(lift)
+                Ok(h.lift(from as usize, to as usize))
             })
             .collect::<Result<_>>()?;
         let cardinalities: Vec<u32> = hierarchies

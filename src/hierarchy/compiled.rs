@@ -50,6 +50,8 @@ pub struct CompiledHierarchy {
     levels: Vec<Level>,
     domain_size: u64,
     file_order: Vec<usize>,
+    /// `lifts[from][to - from]`: label at `from` → its ancestor at `to`.
+    lifts: Vec<Vec<Vec<u32>>>,
 }
 
 impl CompiledHierarchy {
@@ -106,27 +108,69 @@ impl CompiledHierarchy {
                 }
             })
             .collect();
-        Ok(CompiledHierarchy {
-            column: column.name().to_owned(),
+        Ok(CompiledHierarchy::with_lifts(
+            column.name().to_owned(),
             levels,
-            domain_size: hierarchy.rows().len() as u64,
-            file_order: rows,
-        })
+            hierarchy.rows().len() as u64,
+            rows,
+        ))
     }
 
     /// The identity hierarchy of height 0 (a column that is never generalized).
     pub fn identity(column: &EncodedColumn) -> CompiledHierarchy {
         let n = column.cardinality();
-        CompiledHierarchy {
-            column: column.name().to_owned(),
-            levels: vec![Level {
+        CompiledHierarchy::with_lifts(
+            column.name().to_owned(),
+            vec![Level {
                 map: (0..n as u32).collect(),
                 labels: column.dictionary().to_vec(),
                 leaves: vec![1; n],
             }],
-            domain_size: n as u64,
-            file_order: (0..n).collect(),
+            n as u64,
+            (0..n).collect(),
+        )
+    }
+
+    /// Assembles a compiled hierarchy and precomputes its lifts.
+    fn with_lifts(
+        column: String,
+        levels: Vec<Level>,
+        domain_size: u64,
+        file_order: Vec<usize>,
+    ) -> Self {
+        let mut lifts = Vec::with_capacity(levels.len());
+        for from in 0..levels.len() {
+            let mut lift: Vec<u32> = (0..levels[from].cardinality() as u32).collect();
+            let mut chain = vec![lift.clone()];
+            for level in from..levels.len() - 1 {
+                let mut parent = vec![0u32; levels[level].cardinality()];
+                for (code, &label) in levels[level].map.iter().enumerate() {
+                    parent[label as usize] = levels[level + 1].map[code];
+                }
+                for l in &mut lift {
+                    *l = parent[*l as usize];
+                }
+                chain.push(lift.clone());
+            }
+            lifts.push(chain);
         }
+        CompiledHierarchy {
+            column,
+            levels,
+            domain_size,
+            file_order,
+            lifts,
+        }
+    }
+
+    /// For each label code at level `from`, the code of its ancestor at
+    /// level `to`.
+    ///
+    /// # Panics
+    ///
+    /// Panics unless `from ≤ to ≤ height()`.
+    pub fn lift(&self, from: usize, to: usize) -> &[u32] {
+        &self.lifts[from][to - from]
     }
 
     /// For each code of the column's dictionary, its row in the hierarchy
@@ -206,6 +250,9 @@ mod tests {
         assert_eq!(h.levels()[2].leaves(), &[4]);
         assert_eq!(h.domain_size(), 4);
         assert_eq!(h.parents(1), vec![0, 0]);
+        assert_eq!(h.lift(0, 1), &[0, 1, 1]);
+        assert_eq!(h.lift(0, 2), &[0, 0, 0]);
+        assert_eq!(h.lift(1, 1), &[0, 1]);
         assert!(h.level(3).is_err());
     }
 

@@ -99,11 +99,8 @@ impl<'a> Evaluator<'a> {
         // Without a cached source, go through the node capped at level 1 in
         // every attribute: far smaller than the bottom and below many nodes.
         let source = source.or_else(|| {
-            let top = node.levels().iter().copied().max().unwrap_or(0);
-            (1..top.min(3)).rev().find_map(|cap| {
-                let capped = Node::new(node.levels().iter().map(|&l| l.min(cap)).collect());
-                (&capped != node).then(|| self.table(&capped))
-            })
+            let capped = Node::new(node.levels().iter().map(|&l| l.min(1)).collect());
+            (&capped != node && capped.height() > 0).then(|| self.table(&capped))
         });
         let table = Arc::new(
             source
