@@ -35,13 +35,18 @@ impl Default for CsvOptions {
 /// # Errors
 ///
 /// [`ErrorKind::Io`] when the file cannot be opened, and
-/// [`ErrorKind::Parse`] when it is not valid CSV (for example a row with more
-/// fields than the header), with polars' description of the problem.
+/// [`ErrorKind::Parse`] when it is not valid CSV: a line with more or fewer
+/// fields than the header (naming the line), or what polars reports
+/// (an unterminated quote, invalid UTF-8).
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
-    if let Err(source) = File::open(path) {
-        return Err(ErrorKind::Io {
+    let bytes = std::fs::read(path).map_err(|source| ErrorKind::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some((line, expected, found)) = ragged_line(&bytes, options.delimiter, options.quote) {
+        return Err(ErrorKind::Parse {
             path: path.to_path_buf(),
-            source,
+            reason: format!("line {line} has {found} fields, the header has {expected}"),
         }
         .into());
     }
@@ -64,6 +69,51 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
         })
 }
 
+/// The first line (1-based, the header is line 1) whose number of fields
+/// differs from the first line's, as `(line, expected, found)`. Delimiters
+/// inside quotes do not count; a quoted field may span lines; a final empty
+/// line is ignored. Polars would pad a short row with nulls (silent data
+/// loss in a column that allows them) and does not name the line of a long one.
+fn ragged_line(bytes: &[u8], delimiter: u8, quote: Option<u8>) -> Option<(usize, usize, usize)> {
+    let mut expected = None;
+    let (mut line, mut start_line, mut fields, mut in_quotes, mut empty) =
+        (1usize, 1usize, 1usize, false, true);
+    let mut check =
+        |start_line: usize, fields: usize, empty: bool| -> Option<(usize, usize, usize)> {
+            if empty {
+                return None;
+            }
+            match expected {
+                None => {
+                    expected = Some(fields);
+                    None
+                }
+                Some(e) if e != fields => Some((start_line, e, fields)),
+                Some(_) => None,
+            }
+        };
+    for &b in bytes {
+        if Some(b) == quote {
+            in_quotes = !in_quotes;
+            empty = false;
+        } else if b == b'\n' {
+            line += 1;
+            if !in_quotes {
+                if let Some(found) = check(start_line, fields, empty) {
+                    return Some(found);
+                }
+                (start_line, fields, empty) = (line, 1, true);
+            }
+        } else if b == delimiter && !in_quotes {
+            fields += 1;
+            empty = false;
+        } else if b != b'\r' {
+            empty = false;
+        }
+    }
+    check(start_line, fields, empty)
+}
+
 /// Reads a Parquet file into a `DataFrame`.
 ///
 /// # Errors
@@ -82,4 +132,29 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         }
         .into()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ragged_lines_are_found() {
+        assert_eq!(ragged_line(b"a;b\n1;2\n3;4\n", b';', Some(b'"')), None);
+        assert_eq!(ragged_line(b"a;b\r\n1;2\r\n3;4", b';', Some(b'"')), None);
+        assert_eq!(
+            ragged_line(b"a;b\n1;2\n3;4;5\n", b';', Some(b'"')),
+            Some((3, 2, 3))
+        );
+        assert_eq!(ragged_line(b"a;b\n1\n", b';', Some(b'"')), Some((2, 2, 1)));
+        // A quoted delimiter and a quoted line break are part of one field.
+        assert_eq!(
+            ragged_line(b"a;b\n\"x;y\";2\n\"p\nq\";3\n4;5\n", b';', Some(b'"')),
+            None
+        );
+        assert_eq!(
+            ragged_line(b"a;b\n\"p\nq\";3\n4\n", b';', Some(b'"')),
+            Some((4, 2, 1))
+        );
+    }
 }

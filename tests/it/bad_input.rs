@@ -56,6 +56,26 @@ fn malformed_csv_row_is_reported() {
     .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Parse { .. }), "{err}");
     assert!(err.to_string().contains("data.csv"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("line 3 has 4 fields, the header has 2"),
+        "{err}"
+    );
+    // A short row is an error too, not a silent null.
+    let err = load_files(
+        "short-csv",
+        &[
+            ("rules.toml", RULES),
+            ("age.csv", AGE),
+            ("data.csv", "age;dx\n30;flu\n40\n"),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("line 3 has 1 fields, the header has 2"),
+        "{err}"
+    );
 }
 
 #[test]
