@@ -221,12 +221,7 @@ impl CompiledHierarchy {
     ///
     /// Panics if `level` is the top level.
     pub fn parents(&self, level: usize) -> Vec<u32> {
-        let (lower, upper) = (&self.levels[level], &self.levels[level + 1]);
-        let mut parent = vec![0u32; lower.cardinality()];
-        for (code, &label) in lower.map.iter().enumerate() {
-            parent[label as usize] = upper.map[code];
-        }
-        parent
+        self.lift(level, level + 1).to_vec()
     }
 }
 

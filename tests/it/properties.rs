@@ -26,7 +26,7 @@ struct Table {
 }
 
 fn table() -> impl Strategy<Value = Table> {
-    (1usize..=3, 1u32..=6)
+    (1usize..=4, 1u32..=6)
         .prop_flat_map(|(width, sensitive_domain)| {
             (
                 prop::collection::vec(1u32..=7, width),
@@ -42,7 +42,7 @@ fn table() -> impl Strategy<Value = Table> {
             (
                 Just(domains),
                 Just(branching),
-                prop::collection::vec(row, 1..80),
+                prop::collection::vec(row, 1..120),
                 Just(sensitive_domain),
             )
         })
@@ -119,65 +119,6 @@ fn nodes(heights: &[u32], seeds: &[(u32, u32)]) -> (Node, Node) {
     (Node::new(a), Node::new(b))
 }
 
-fn specs() -> Vec<ModelSpec> {
-    let s = || "s".to_string();
-    vec![
-        ModelSpec::KAnonymity { k: 2 },
-        ModelSpec::KAnonymity { k: 3 },
-        ModelSpec::DistinctLDiversity {
-            attribute: s(),
-            l: 2.0,
-        },
-        ModelSpec::EntropyLDiversity {
-            attribute: s(),
-            l: 1.5,
-        },
-        ModelSpec::EntropyLDiversity {
-            attribute: s(),
-            l: 2.0,
-        },
-        ModelSpec::RecursiveClDiversity {
-            attribute: s(),
-            c: 2.0,
-            l: 2,
-        },
-        ModelSpec::RecursiveClDiversity {
-            attribute: s(),
-            c: 1.0,
-            l: 1,
-        },
-        ModelSpec::TCloseness {
-            attribute: s(),
-            t: 0.3,
-            distance: GroundDistance::Equal,
-        },
-        ModelSpec::TCloseness {
-            attribute: s(),
-            t: 0.2,
-            distance: GroundDistance::Ordered,
-        },
-        ModelSpec::TCloseness {
-            attribute: s(),
-            t: 0.25,
-            distance: GroundDistance::Hierarchical,
-        },
-        ModelSpec::BasicBetaLikeness {
-            attribute: s(),
-            beta: 1.0,
-        },
-        ModelSpec::EnhancedBetaLikeness {
-            attribute: s(),
-            beta: 1.0,
-        },
-        ModelSpec::AlphaKAnonymity {
-            attribute: s(),
-            alpha: 0.6,
-            k: 2,
-            value: None,
-        },
-    ]
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -240,12 +181,14 @@ proptest! {
         let (a, b) = nodes(&heights(&dataset, &hierarchies), &seeds);
         let at_a = FrequencyTable::from_dataset(&dataset, &hierarchies, &a).unwrap();
         let at_b = FrequencyTable::from_dataset(&dataset, &hierarchies, &b).unwrap();
-        for spec in specs() {
+        for spec in model_pool() {
             let model = match spec.build(&dataset, &hierarchies, &BTreeMap::new()) {
                 Ok(m) => m,
                 Err(_) => continue, // e.g. k larger than the table
             };
-            prop_assert!(model.monotonicity().generalization, "{}", model.name());
+            if !model.monotonicity().generalization {
+                continue;
+            }
             if at_a.iter().all(|c| model.is_satisfied_by(&c)) {
                 prop_assert!(at_b.iter().all(|c| model.is_satisfied_by(&c)), "{} holds at {} but not at {}", model.name(), a, b);
             }
@@ -257,11 +200,25 @@ proptest! {
     }
 }
 
+/// Models of every kind with parameters that bite on small random tables.
 fn model_pool() -> Vec<ModelSpec> {
     let s = || "s".to_string();
     vec![
         ModelSpec::KAnonymity { k: 2 },
         ModelSpec::KAnonymity { k: 4 },
+        ModelSpec::EntropyLDiversity {
+            attribute: s(),
+            l: 2.0,
+        },
+        ModelSpec::RecursiveClDiversity {
+            attribute: s(),
+            c: 1.0,
+            l: 1,
+        },
+        ModelSpec::EnhancedBetaLikeness {
+            attribute: s(),
+            beta: 1.0,
+        },
         ModelSpec::DistinctLDiversity {
             attribute: s(),
             l: 2.0,
@@ -334,7 +291,7 @@ proptest! {
     #[test]
     fn optimal_equals_exhaustive_and_output_is_valid(
         t in table(),
-        picks in prop::collection::vec(0usize..11, 1..3),
+        picks in prop::collection::vec(0usize..14, 1..3),
         limit in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]),
         metric in 0usize..8,
     ) {
@@ -407,7 +364,7 @@ proptest! {
     }
 
     #[test]
-    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..11, 1..3), metric in 0usize..8) {
+    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..14, 1..3), metric in 0usize..8) {
         let (dataset, hierarchies) = build(&t);
         let config = search_config(&picks, 0.1, metric, SearchStrategy::Optimal);
         let Ok(first) = search(&dataset, &hierarchies, &config, &BTreeMap::new()) else { return Ok(()) };
