@@ -40,6 +40,7 @@ mod hierarchy;
 mod measure;
 mod metric;
 mod model;
+mod risk;
 mod ruleset;
 mod search;
 
@@ -66,6 +67,10 @@ pub use model::{
     AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy,
     DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
+};
+pub use risk::{
+    AttackerRisk, IndividualRisk, MarketerRisk, Population, PopulationUniques, RiskAnalysis,
+    RiskOptions, RiskThreshold, ThresholdReport, benedetti_franconi, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

@@ -156,3 +156,36 @@ fn anonymize_handles_large_k_and_rejects_k_above_rows() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("larger than the table"));
 }
+
+#[test]
+fn risk_prints_json_on_adult() {
+    let out = cargo_example(
+        "risk",
+        &[
+            "--config",
+            "datasets/adult/adult9.toml",
+            "--population",
+            "317200000",
+            "--threshold",
+            "0.2",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["classes"], 19_502);
+    for model in ["prosecutor", "journalist"] {
+        for key in ["records_at_risk", "highest_risk", "success_rate"] {
+            assert!(json[model][key].is_f64(), "{model}.{key}");
+        }
+    }
+    assert!(json["marketer"]["success_rate"].is_f64());
+    assert!(json["sample_uniques"].is_f64());
+    assert!(json["population_uniques"]["zayatz"].is_f64());
+    assert!(json["individual_risk"]["global_risk"].is_f64());
+    assert!(json["individual_risk"]["expected_reidentifications"].is_f64());
+}

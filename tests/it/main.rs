@@ -5,6 +5,7 @@ mod bad_input;
 mod examples;
 mod frequency;
 mod properties;
+mod risk;
 mod search;
 mod textbook;
 

@@ -1,0 +1,206 @@
+//! Re-identification risk (METHODS.md §4): attacker models, sample and
+//! population uniqueness, individual risk.
+//!
+//! Risk is measured over the released records: suppressed records are
+//! excluded, as in ARX (METHODS.md §3.0).
+
+mod attacker;
+mod individual;
+mod population;
+mod threshold;
+
+use serde::{Deserialize, Serialize};
+
+pub use attacker::{AttackerRisk, MarketerRisk};
+pub use individual::{IndividualRisk, benedetti_franconi};
+pub use population::{Population, zayatz};
+pub use threshold::RiskThreshold;
+
+use crate::error::{Error, Result};
+use crate::frequency::table::FrequencyTable;
+
+/// What a risk analysis assumes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskOptions {
+    /// The acceptable risk.
+    pub threshold: RiskThreshold,
+    /// The population, for population-uniqueness estimates.
+    pub population: Option<Population>,
+}
+
+/// The threshold in both forms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdReport {
+    /// As a probability.
+    pub probability: f64,
+    /// As a smallest class size (METHODS.md §2.3 translation).
+    pub k: u64,
+}
+
+/// Population uniqueness estimates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PopulationUniques {
+    /// The population size N used.
+    pub population: f64,
+    /// The sampling fraction n/N.
+    pub sampling_fraction: f64,
+    /// Zayatz's estimate, as a fraction of the population.
+    pub zayatz: f64,
+    /// Zayatz's estimate, as a number of population uniques.
+    pub zayatz_uniques: f64,
+}
+
+/// A re-identification risk analysis of released data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RiskAnalysis {
+    /// Released records (suppressed records excluded).
+    pub records: u64,
+    /// Suppressed records (excluded from every measure).
+    pub suppressed: u64,
+    /// Equivalence classes of the released records.
+    pub classes: usize,
+    /// The threshold.
+    pub threshold: ThresholdReport,
+    /// Fraction of released records that are unique in the sample.
+    pub sample_uniques: f64,
+    /// Number of sample-unique records.
+    pub sample_unique_records: u64,
+    /// The prosecutor model: the attacker knows the target is in the data.
+    pub prosecutor: AttackerRisk,
+    /// The journalist model: the attacker matches against a population.
+    pub journalist: AttackerRisk,
+    /// What the journalist figures are based on.
+    pub journalist_basis: String,
+    /// The marketer model: the attacker re-identifies as many records as possible.
+    pub marketer: MarketerRisk,
+    /// Population uniqueness, when a population is given.
+    pub population_uniques: Option<PopulationUniques>,
+    /// sdcMicro's individual risk.
+    pub individual_risk: IndividualRisk,
+    /// `(class size, number of classes)`, by size.
+    pub class_sizes: Vec<(u64, u64)>,
+}
+
+impl RiskAnalysis {
+    /// Analyzes the classes of `table`; `suppressed[c]` marks suppressed classes.
+    ///
+    /// # Errors
+    ///
+    /// As [`RiskAnalysis::from_class_sizes`]; [`crate::ErrorKind::InvalidParameter`]
+    /// when `suppressed` does not have one flag per class.
+    pub fn of_table(
+        table: &FrequencyTable,
+        suppressed: Option<&[bool]>,
+        options: &RiskOptions,
+    ) -> Result<Self> {
+        if let Some(flags) = suppressed
+            && flags.len() != table.classes()
+        {
+            return Err(Error::parameter(
+                "suppressed",
+                "one flag per class is needed",
+            ));
+        }
+        let is_suppressed = |c: usize| suppressed.is_some_and(|s| s[c]);
+        let sizes: Vec<u64> = (0..table.classes())
+            .filter(|&c| !is_suppressed(c))
+            .map(|c| table.counts()[c])
+            .collect();
+        let dropped: u64 = (0..table.classes())
+            .filter(|&c| is_suppressed(c))
+            .map(|c| table.counts()[c])
+            .sum();
+        let mut analysis = RiskAnalysis::from_class_sizes(&sizes, None, options)?;
+        analysis.suppressed = dropped;
+        Ok(analysis)
+    }
+
+    /// Analyzes released classes of the given sizes; `population_sizes`, when
+    /// known, are the sizes F_j of the same classes in the population.
+    ///
+    /// Without population sizes the journalist risk equals the prosecutor
+    /// risk (a conservative upper bound, as ARX reports it) and the marketer
+    /// risk is u/n.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] for population sizes that do
+    /// not match the classes or are smaller than them, and for an invalid
+    /// population.
+    pub fn from_class_sizes(
+        sizes: &[u64],
+        population_sizes: Option<&[u64]>,
+        options: &RiskOptions,
+    ) -> Result<Self> {
+        if let Some(population) = population_sizes
+            && (population.len() != sizes.len() || population.iter().zip(sizes).any(|(p, s)| p < s))
+        {
+            return Err(Error::parameter(
+                "population_sizes",
+                "one population size per class, each at least the class size, is needed",
+            ));
+        }
+        let t = options.threshold.as_probability();
+        let n: u64 = sizes.iter().sum();
+        let mut histogram: Vec<(u64, u64)> = Vec::new();
+        {
+            let mut sorted = sizes.to_vec();
+            sorted.sort_unstable();
+            for size in sorted {
+                match histogram.last_mut() {
+                    Some(last) if last.0 == size => last.1 += 1,
+                    _ => histogram.push((size, 1)),
+                }
+            }
+        }
+        let uniques = histogram.iter().find(|e| e.0 == 1).map_or(0, |e| e.1);
+        let prosecutor = AttackerRisk::new(sizes, sizes, t);
+        let (journalist, basis, marketer) = match population_sizes {
+            Some(population) => (
+                AttackerRisk::new(sizes, population, t),
+                "population class sizes supplied".to_owned(),
+                MarketerRisk::new(sizes, population, t),
+            ),
+            None => (
+                prosecutor.clone(),
+                "no population table: journalist risk equals prosecutor risk (conservative upper bound)".to_owned(),
+                MarketerRisk::new(sizes, sizes, t),
+            ),
+        };
+        let population_uniques = options
+            .population
+            .map(|p| -> Result<PopulationUniques> {
+                let size = p.size(n)?;
+                let estimate = zayatz(&histogram, n, size);
+                Ok(PopulationUniques {
+                    population: size,
+                    sampling_fraction: n as f64 / size,
+                    zayatz: estimate / size,
+                    zayatz_uniques: estimate,
+                })
+            })
+            .transpose()?;
+        Ok(RiskAnalysis {
+            records: n,
+            suppressed: 0,
+            classes: sizes.len(),
+            threshold: ThresholdReport {
+                probability: t,
+                k: options.threshold.as_class_size(),
+            },
+            sample_uniques: if n == 0 {
+                0.0
+            } else {
+                uniques as f64 / n as f64
+            },
+            sample_unique_records: uniques,
+            prosecutor,
+            journalist,
+            journalist_basis: basis,
+            marketer,
+            population_uniques,
+            individual_risk: IndividualRisk::new(sizes, None),
+            class_sizes: histogram,
+        })
+    }
+}

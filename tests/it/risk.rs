@@ -1,0 +1,60 @@
+//! Re-identification risk on adult against ARX 3.9's figures (issue 4: all
+//! nine attributes as quasi-identifiers, US population 317,200,000,
+//! threshold 0.2).
+
+use deidentify::{FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold};
+
+use crate::load;
+
+#[test]
+fn adult_matches_arx() {
+    let adult = load("datasets/adult/adult9.toml");
+    let table =
+        FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::bottom(9)).unwrap();
+    let options = RiskOptions {
+        threshold: RiskThreshold::probability(0.2).unwrap(),
+        population: Some(Population::Size(317_200_000)),
+    };
+    let risk = RiskAnalysis::of_table(&table, None, &options).unwrap();
+    assert_eq!(risk.classes, 19_502);
+    assert_eq!(risk.records, 30_162);
+    assert_eq!(risk.threshold.k, 5);
+    // ARX: records at risk 77.8 %, highest risk 1.0, success rate 0.6466, sample uniques 0.5143.
+    assert_eq!(
+        (risk.prosecutor.records_at_risk * 1000.0).round() / 1000.0,
+        0.778
+    );
+    assert_eq!(risk.prosecutor.highest_risk, 1.0);
+    assert_eq!((risk.prosecutor.success_rate * 1e4).round() / 1e4, 0.6466);
+    assert_eq!((risk.sample_uniques * 1e4).round() / 1e4, 0.5143);
+    // Exact values: u/n and the unique records.
+    assert_eq!(risk.prosecutor.success_rate, 19_502.0 / 30_162.0);
+    assert_eq!(risk.sample_unique_records, 15_512);
+    assert!(!risk.prosecutor.passes);
+    // Without population sizes the journalist equals the prosecutor; marketer = u/n.
+    assert_eq!(risk.journalist, risk.prosecutor);
+    assert_eq!(risk.marketer.success_rate, 19_502.0 / 30_162.0);
+    assert!((risk.individual_risk.expected_reidentifications - 19_502.0).abs() < 1e-6);
+    let population = risk.population_uniques.unwrap();
+    assert!(population.zayatz > 0.0 && population.zayatz < 1.0);
+    assert_eq!(population.population, 317_200_000.0);
+}
+
+#[test]
+fn suppressed_classes_are_excluded() {
+    let adult = load("datasets/adult/adult9.toml");
+    let node = Node::new(vec![1, 4, 1, 2, 3, 2, 2, 1, 1]);
+    let table = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
+    let suppressed: Vec<bool> = table.counts().iter().map(|&c| c < 5).collect();
+    let options = RiskOptions {
+        threshold: RiskThreshold::class_size(5).unwrap(),
+        population: None,
+    };
+    let risk = RiskAnalysis::of_table(&table, Some(&suppressed), &options).unwrap();
+    let kept: u64 = table.counts().iter().filter(|&&c| c >= 5).sum();
+    assert_eq!(risk.records, kept);
+    assert_eq!(risk.suppressed, 30_162 - kept);
+    assert!(risk.prosecutor.highest_risk <= 0.2);
+    assert!(risk.prosecutor.passes);
+    assert_eq!(risk.prosecutor.records_at_risk, 0.0);
+}
