@@ -9,11 +9,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, Ruleset,
+    FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, Ruleset, Suda,
 };
 
 /// Prosecutor, journalist and marketer risk, sample uniques, Zayatz population
-/// uniques and sdcMicro's individual risk of the ruleset's quasi-identifiers.
+/// uniques, sdcMicro's individual risk and SUDA special uniques of the
+/// ruleset's quasi-identifiers.
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
@@ -32,6 +33,12 @@ struct Args {
     /// The threshold as a smallest class size instead.
     #[arg(long)]
     k: Option<u64>,
+    /// The largest minimal-sample-unique size SUDA searches.
+    #[arg(long, default_value_t = 3)]
+    suda_max_size: usize,
+    /// The sampling fraction for SUDA's DIS (default: the population's, else 0.01).
+    #[arg(long)]
+    dis_fraction: Option<f64>,
     /// Generalization levels as `attribute=level,…` (default: the original data).
     #[arg(long, default_value = "")]
     levels: String,
@@ -68,8 +75,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .parse()
             .map_err(|_| format!("level '{}' is not a whole number", level.trim()))?;
     }
-    let table =
-        FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &Node::new(levels))?;
+    let node = Node::new(levels);
+    let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node)?;
     let threshold = match args.k {
         Some(k) => RiskThreshold::class_size(k)?,
         None => RiskThreshold::probability(args.threshold)?,
@@ -79,7 +86,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(f)) => Some(Population::SamplingFraction(f)),
         (None, None) => None,
     };
-    let risk = RiskAnalysis::of_table(
+    let mut risk = RiskAnalysis::of_table(
         &table,
         None,
         &RiskOptions {
@@ -87,6 +94,21 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             population,
         },
     )?;
+    let dis_fraction = args
+        .dis_fraction
+        .or(risk
+            .population_uniques
+            .as_ref()
+            .map(|p| p.sampling_fraction))
+        .unwrap_or(0.01);
+    risk.suda = Some(Suda::of_dataset(
+        &loaded.dataset,
+        &loaded.hierarchies,
+        &node,
+        None,
+        args.suda_max_size,
+        dis_fraction,
+    )?);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&risk)?);
         return Ok(());
@@ -123,6 +145,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "individual risk (sdcMicro): global {:.4}, expected re-identifications {:.1}",
         risk.individual_risk.global_risk, risk.individual_risk.expected_reidentifications
     );
+    if let Some(s) = &risk.suda {
+        println!(
+            "SUDA (MSUs up to {} of {} variables): {} special uniques, MSUs by size {:?}, DIS {:.6}, highest DIS-SUDA {:.6}",
+            s.max_size, s.variables, s.special_uniques, s.msus_by_size, s.dis, s.max_dis_score
+        );
+    }
     Ok(())
 }
 

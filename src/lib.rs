@@ -69,8 +69,9 @@ pub use model::{
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
 pub use risk::{
-    AttackerRisk, IndividualRisk, MarketerRisk, Population, PopulationUniques, RiskAnalysis,
-    RiskOptions, RiskThreshold, ThresholdReport, benedetti_franconi, zayatz,
+    AttackerRisk, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population, PopulationUniques,
+    RiskAnalysis, RiskOptions, RiskThreshold, Suda, ThresholdReport, benedetti_franconi,
+    minimal_sample_uniques, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

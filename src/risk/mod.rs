@@ -7,6 +7,7 @@
 mod attacker;
 mod individual;
 mod population;
+mod suda;
 mod threshold;
 
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use attacker::{AttackerRisk, MarketerRisk};
 pub use individual::{IndividualRisk, benedetti_franconi};
 pub use population::{Population, zayatz};
+pub use suda::{MAX_SUDA_VARIABLES, Suda, minimal_sample_uniques};
 pub use threshold::RiskThreshold;
 
 use crate::error::{Error, Result};
@@ -79,6 +81,8 @@ pub struct RiskAnalysis {
     pub individual_risk: IndividualRisk,
     /// `(class size, number of classes)`, by size.
     pub class_sizes: Vec<(u64, u64)>,
+    /// Special uniques (SUDA), when computed ([`Suda::of_dataset`]).
+    pub suda: Option<Suda>,
 }
 
 impl RiskAnalysis {
@@ -201,6 +205,7 @@ impl RiskAnalysis {
             population_uniques,
             individual_risk: IndividualRisk::new(sizes, None),
             class_sizes: histogram,
+            suda: None,
         })
     }
 }

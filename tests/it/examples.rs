@@ -188,4 +188,11 @@ fn risk_prints_json_on_adult() {
     assert!(json["population_uniques"]["zayatz"].is_f64());
     assert!(json["individual_risk"]["global_risk"].is_f64());
     assert!(json["individual_risk"]["expected_reidentifications"].is_f64());
+    // SUDA with the default maximum size 3 over 9 variables.
+    assert_eq!(json["suda"]["max_size"], 3);
+    assert!(json["suda"]["special_uniques"].as_u64().unwrap() > 0);
+    assert_eq!(
+        json["suda"]["dis_distribution"].as_array().unwrap().len(),
+        11
+    );
 }

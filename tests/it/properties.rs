@@ -373,3 +373,64 @@ proptest! {
         prop_assert_eq!(first.nodes_checked, second.nodes_checked);
     }
 }
+
+/// MSUs by brute force: for each record and each variable subset, scan all
+/// records; minimal = unique with no unique proper subset (all of them checked).
+fn brute_force_msus(columns: &[Vec<u32>], max_size: usize) -> Vec<Vec<usize>> {
+    let (m, n) = (columns.len(), columns[0].len());
+    let unique = |mask: u32, r: usize| {
+        (0..n)
+            .filter(|&o| {
+                (0..m)
+                    .filter(|&v| mask & (1 << v) != 0)
+                    .all(|v| columns[v][o] == columns[v][r])
+            })
+            .count()
+            == 1
+    };
+    (0..n)
+        .map(|r| {
+            let mut sizes = Vec::new();
+            for mask in 1u32..(1 << m) {
+                let k = mask.count_ones() as usize;
+                if k > max_size || !unique(mask, r) {
+                    continue;
+                }
+                // Every proper non-empty subset of `mask`.
+                let mut sub = (mask - 1) & mask;
+                let mut minimal = true;
+                while sub != 0 {
+                    if unique(sub, r) {
+                        minimal = false;
+                        break;
+                    }
+                    sub = (sub - 1) & mask;
+                }
+                if minimal {
+                    sizes.push(k);
+                }
+            }
+            sizes.sort_unstable();
+            sizes
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn suda_msus_equal_brute_force(
+        columns in (1usize..=5, 1usize..40).prop_flat_map(|(m, n)| {
+            prop::collection::vec(prop::collection::vec(0u32..3, n), m)
+        }),
+        max_size in 1usize..=5,
+    ) {
+        let views: Vec<&[u32]> = columns.iter().map(Vec::as_slice).collect();
+        let mut found = deidentify::minimal_sample_uniques(&views, max_size).unwrap();
+        for sizes in &mut found {
+            sizes.sort_unstable();
+        }
+        prop_assert_eq!(found, brute_force_msus(&columns, max_size));
+    }
+}
