@@ -12,8 +12,8 @@ use deidentify::{
     FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, Ruleset, Suda,
 };
 
-/// Prosecutor, journalist and marketer risk, sample uniques, Zayatz population
-/// uniques, sdcMicro's individual risk and SUDA special uniques of the
+/// Prosecutor, journalist and marketer risk, sample uniques, Zayatz and Pitman
+/// population uniques, sdcMicro's individual risk and SUDA special uniques of the
 /// ruleset's quasi-identifiers.
 #[derive(Parser, Debug)]
 #[command(version, about)]
@@ -137,8 +137,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     println!("marketer   success rate {:.4}", risk.marketer.success_rate);
     if let Some(p) = &risk.population_uniques {
         println!(
-            "population uniques (Zayatz, N = {:.0}, f = {:.6}): {:.6} of the population ({:.1} people)",
-            p.population, p.sampling_fraction, p.zayatz, p.zayatz_uniques
+            "population uniques (N = {:.0}, f = {:.6}): Zayatz {:.6} of the population ({:.1} people), Pitman {}",
+            p.population,
+            p.sampling_fraction,
+            p.zayatz,
+            p.zayatz_uniques,
+            match (p.pitman, p.pitman_uniques) {
+                (Some(f), Some(u)) => format!("{f:.6} ({u:.1} people)"),
+                _ => "not available (the fit did not converge)".to_owned(),
+            }
         );
     }
     println!(

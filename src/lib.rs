@@ -71,7 +71,7 @@ pub use model::{
 pub use risk::{
     AttackerRisk, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population, PopulationUniques,
     RiskAnalysis, RiskOptions, RiskThreshold, Suda, ThresholdReport, benedetti_franconi,
-    minimal_sample_uniques, zayatz,
+    minimal_sample_uniques, pitman, pitman_or_zero, pitman_parameters, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

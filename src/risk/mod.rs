@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attacker::{AttackerRisk, MarketerRisk};
 pub use individual::{IndividualRisk, benedetti_franconi};
-pub use population::{Population, zayatz};
+pub use population::{Population, pitman, pitman_or_zero, pitman_parameters, zayatz};
 pub use suda::{MAX_SUDA_VARIABLES, Suda, minimal_sample_uniques};
 pub use threshold::RiskThreshold;
 
@@ -50,6 +50,11 @@ pub struct PopulationUniques {
     pub zayatz: f64,
     /// Zayatz's estimate, as a number of population uniques.
     pub zayatz_uniques: f64,
+    /// The Pitman-model estimate, as a fraction of the population (`None`
+    /// when the fit does not converge or is rejected).
+    pub pitman: Option<f64>,
+    /// The Pitman-model estimate, as a number of population uniques.
+    pub pitman_uniques: Option<f64>,
 }
 
 /// A re-identification risk analysis of released data.
@@ -176,11 +181,14 @@ impl RiskAnalysis {
             .map(|p| -> Result<PopulationUniques> {
                 let size = p.size(n)?;
                 let estimate = zayatz(&histogram, n, size);
+                let pitman = pitman_or_zero(&histogram, n, size);
                 Ok(PopulationUniques {
                     population: size,
                     sampling_fraction: n as f64 / size,
                     zayatz: estimate / size,
                     zayatz_uniques: estimate,
+                    pitman: pitman.map(|p| p / size),
+                    pitman_uniques: pitman,
                 })
             })
             .transpose()?;
