@@ -147,6 +147,20 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 _ => "not available (the fit did not converge)".to_owned(),
             }
         );
+        println!(
+            "  SNB {}; Dankar et al. rule: {:?} → {:.6}",
+            match p.snb_fit {
+                Some(fit) => format!(
+                    "{:.6} ({:.1} people)",
+                    fit.uniques / p.population,
+                    fit.uniques
+                ),
+                None => "not available (needs sample uniques and pairs; fit did not converge)"
+                    .to_owned(),
+            },
+            p.dankar_model,
+            p.dankar
+        );
     }
     println!(
         "individual risk (sdcMicro): global {:.4}, expected re-identifications {:.1}",

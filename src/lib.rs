@@ -70,8 +70,9 @@ pub use model::{
 };
 pub use risk::{
     AttackerRisk, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population, PopulationUniques,
-    RiskAnalysis, RiskOptions, RiskThreshold, Suda, ThresholdReport, benedetti_franconi,
-    minimal_sample_uniques, pitman, pitman_or_zero, pitman_parameters, zayatz,
+    RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport, UniquenessModel,
+    benedetti_franconi, dankar, minimal_sample_uniques, pitman, pitman_or_zero, pitman_parameters,
+    snb, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

@@ -14,7 +14,10 @@ use serde::{Deserialize, Serialize};
 
 pub use attacker::{AttackerRisk, MarketerRisk};
 pub use individual::{IndividualRisk, benedetti_franconi};
-pub use population::{Population, pitman, pitman_or_zero, pitman_parameters, zayatz};
+pub use population::{
+    Population, SnbFit, UniquenessModel, dankar, pitman, pitman_or_zero, pitman_parameters, snb,
+    zayatz,
+};
 pub use suda::{MAX_SUDA_VARIABLES, Suda, minimal_sample_uniques};
 pub use threshold::RiskThreshold;
 
@@ -55,6 +58,15 @@ pub struct PopulationUniques {
     pub pitman: Option<f64>,
     /// The Pitman-model estimate, as a number of population uniques.
     pub pitman_uniques: Option<f64>,
+    /// The slide-negative-binomial estimate, as a fraction of the population
+    /// (`None` when the fit does not converge).
+    pub snb: Option<f64>,
+    /// The slide-negative-binomial fit.
+    pub snb_fit: Option<SnbFit>,
+    /// The Dankar et al. rule's estimate, as a fraction of the population.
+    pub dankar: f64,
+    /// The model the Dankar et al. rule chose.
+    pub dankar_model: UniquenessModel,
 }
 
 /// A re-identification risk analysis of released data.
@@ -182,6 +194,8 @@ impl RiskAnalysis {
                 let size = p.size(n)?;
                 let estimate = zayatz(&histogram, n, size);
                 let pitman = pitman_or_zero(&histogram, n, size);
+                let snb_fit = snb(&histogram, n, size);
+                let (dankar_uniques, dankar_model) = dankar(&histogram, n, size);
                 Ok(PopulationUniques {
                     population: size,
                     sampling_fraction: n as f64 / size,
@@ -189,6 +203,10 @@ impl RiskAnalysis {
                     zayatz_uniques: estimate,
                     pitman: pitman.map(|p| p / size),
                     pitman_uniques: pitman,
+                    snb: snb_fit.map(|s| s.uniques / size),
+                    snb_fit,
+                    dankar: dankar_uniques / size,
+                    dankar_model,
                 })
             })
             .transpose()?;
