@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use deidentify::{
     FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, Ruleset, Suda,
+    apply, search,
 };
 
 /// Prosecutor, journalist and marketer risk, sample uniques, Zayatz and Pitman
@@ -42,6 +43,10 @@ struct Args {
     /// Generalization levels as `attribute=level,…` (default: the original data).
     #[arg(long, default_value = "")]
     levels: String,
+    /// Also anonymize with the ruleset's [anonymization] table (optimal search)
+    /// and measure the released data: prints the risk before and after.
+    #[arg(long)]
+    anonymize: bool,
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     json: bool,
@@ -86,22 +91,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(f)) => Some(Population::SamplingFraction(f)),
         (None, None) => None,
     };
-    let mut risk = RiskAnalysis::of_table(
-        &table,
-        None,
-        &RiskOptions {
-            threshold,
-            population,
-        },
-    )?;
+    let options = RiskOptions {
+        threshold,
+        population,
+    };
+    let mut before = RiskAnalysis::of_table(&table, None, &options)?;
     let dis_fraction = args
         .dis_fraction
-        .or(risk
+        .or(before
             .population_uniques
             .as_ref()
             .map(|p| p.sampling_fraction))
         .unwrap_or(0.01);
-    risk.suda = Some(Suda::of_dataset(
+    before.suda = Some(Suda::of_dataset(
         &loaded.dataset,
         &loaded.hierarchies,
         &node,
@@ -109,10 +111,57 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         args.suda_max_size,
         dis_fraction,
     )?);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&risk)?);
+    if !args.anonymize {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&before)?);
+        } else {
+            print_summary(&before);
+        }
         return Ok(());
     }
+    let rule = ruleset
+        .anonymization
+        .as_ref()
+        .ok_or("--anonymize needs an [anonymization] table in the ruleset")?;
+    let config = rule.config()?;
+    let orders = ruleset.orders();
+    let result = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
+    let optimum = result
+        .optimum
+        .ok_or("no transformation satisfies the ruleset's models")?;
+    let anonymized = apply(
+        &loaded.dataset,
+        &loaded.hierarchies,
+        &config,
+        &orders,
+        &optimum.node,
+    )?;
+    let mut after =
+        RiskAnalysis::of_anonymized(&loaded.dataset, &loaded.hierarchies, &anonymized, &options)?;
+    after.suda = Some(Suda::of_dataset(
+        &loaded.dataset,
+        &loaded.hierarchies,
+        &optimum.node,
+        Some(&anonymized.suppressed_rows),
+        args.suda_max_size,
+        dis_fraction,
+    )?);
+    if args.json {
+        let both = serde_json::json!({ "node": optimum.node, "before": before, "after": after });
+        println!("{}", serde_json::to_string_pretty(&both)?);
+    } else {
+        println!("== before anonymization");
+        print_summary(&before);
+        println!(
+            "== after anonymization at {} ({} records suppressed)",
+            optimum.node, after.suppressed
+        );
+        print_summary(&after);
+    }
+    Ok(())
+}
+
+fn print_summary(risk: &RiskAnalysis) {
     println!(
         "{} records, {} classes; threshold {} (k = {})",
         risk.records, risk.classes, risk.threshold.probability, risk.threshold.k
@@ -172,7 +221,6 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             s.max_size, s.variables, s.special_uniques, s.msus_by_size, s.dis, s.max_dis_score
         );
     }
-    Ok(())
 }
 
 fn main() -> ExitCode {

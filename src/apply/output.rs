@@ -57,20 +57,10 @@ pub fn apply(
     };
     let qis = dataset.quasi_identifiers();
     let compiled = hierarchies.quasi_identifiers(dataset);
-    let maps: Vec<&[u32]> = compiled
-        .iter()
-        .zip(node.levels())
-        .map(|(h, &l)| h.levels()[l as usize].map())
-        .collect();
-    let mut key = vec![0u32; qis.len()];
-    let suppressed_rows: Vec<bool> = (0..dataset.rows())
-        .map(|row| {
-            for (j, column) in qis.iter().enumerate() {
-                key[j] = maps[j][column.codes()[row] as usize];
-            }
-            let class = table.class_of(&key).expect("every row's tuple is a class");
-            outlier[class]
-        })
+    let suppressed_rows: Vec<bool> = table
+        .row_classes(dataset, hierarchies)?
+        .into_iter()
+        .map(|class| outlier[class])
         .collect();
     let mut columns = Vec::new();
     let mut qi = 0;

@@ -715,6 +715,33 @@ impl FrequencyTable {
             .map(|c| c as usize)
     }
 
+    /// For every row of `dataset`, the class it falls in at this table's node.
+    ///
+    /// # Errors
+    ///
+    /// As [`FrequencyTable::from_dataset`]; and
+    /// [`ErrorKind::IncompatibleTables`] when a row's tuple is not a class of
+    /// this table (it was counted from other data).
+    pub fn row_classes(&self, dataset: &Dataset, hierarchies: &Hierarchies) -> Result<Vec<usize>> {
+        let input = CountingInput::new(dataset, hierarchies)?;
+        let maps = input.level_maps(&self.node)?;
+        let mut key = vec![0u32; maps.len()];
+        (0..input.rows())
+            .map(|row| {
+                for (j, ((codes, _), map)) in input.quasi_identifiers.iter().zip(&maps).enumerate()
+                {
+                    key[j] = map[codes[row] as usize];
+                }
+                self.class_of(&key).ok_or_else(|| {
+                    ErrorKind::IncompatibleTables {
+                        reason: format!("row {} is in no class of the table", row + 1),
+                    }
+                    .into()
+                })
+            })
+            .collect()
+    }
+
     /// The size of every class.
     pub fn counts(&self) -> &[u64] {
         &self.counts

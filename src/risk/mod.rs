@@ -21,8 +21,11 @@ pub use population::{
 pub use suda::{MAX_SUDA_VARIABLES, Suda, minimal_sample_uniques};
 pub use threshold::RiskThreshold;
 
+use crate::apply::Anonymized;
+use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::frequency::table::FrequencyTable;
+use crate::hierarchy::set::Hierarchies;
 
 /// What a risk analysis assumes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -136,6 +139,31 @@ impl RiskAnalysis {
         Ok(analysis)
     }
 
+    /// Analyzes an anonymized table: the classes at its node, without the
+    /// suppressed records.
+    ///
+    /// # Errors
+    ///
+    /// As [`RiskAnalysis::of_table`], and node errors.
+    pub fn of_anonymized(
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+        anonymized: &Anonymized,
+        options: &RiskOptions,
+    ) -> Result<Self> {
+        let table =
+            FrequencyTable::from_dataset(dataset, hierarchies, &anonymized.evaluation.node)?;
+        let mut suppressed = vec![false; table.classes()];
+        for (row, class) in table
+            .row_classes(dataset, hierarchies)?
+            .into_iter()
+            .enumerate()
+        {
+            suppressed[class] |= anonymized.suppressed_rows[row];
+        }
+        RiskAnalysis::of_table(&table, Some(&suppressed), options)
+    }
+
     /// Analyzes released classes of the given sizes; `population_sizes`, when
     /// known, are the sizes F_j of the same classes in the population.
     ///
@@ -203,7 +231,11 @@ impl RiskAnalysis {
                     zayatz_uniques: estimate,
                     pitman: pitman.map(|p| p / size),
                     pitman_uniques: pitman,
-                    snb: snb_fit.map(|s| s.uniques / size),
+                    snb: if uniques == 0 {
+                        Some(0.0)
+                    } else {
+                        snb_fit.map(|s| s.uniques / size)
+                    },
                     snb_fit,
                     dankar: dankar_uniques / size,
                     dankar_model,

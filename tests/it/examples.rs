@@ -186,11 +186,17 @@ fn risk_prints_json_on_adult() {
     assert!(json["marketer"]["success_rate"].is_f64());
     assert!(json["sample_uniques"].is_f64());
     for estimator in ["zayatz", "pitman", "snb", "dankar"] {
-        assert!(json["population_uniques"][estimator].is_f64(), "{estimator}");
+        assert!(
+            json["population_uniques"][estimator].is_f64(),
+            "{estimator}"
+        );
     }
     // f = 30,162 / 317,200,000 ≤ 0.1: the Dankar rule picks Pitman.
     assert_eq!(json["population_uniques"]["dankar_model"], "pitman");
-    assert_eq!(json["population_uniques"]["dankar"], json["population_uniques"]["pitman"]);
+    assert_eq!(
+        json["population_uniques"]["dankar"],
+        json["population_uniques"]["pitman"]
+    );
     assert!(json["individual_risk"]["global_risk"].is_f64());
     assert!(json["individual_risk"]["expected_reidentifications"].is_f64());
     // SUDA with the default maximum size 3 over 9 variables.

@@ -58,3 +58,50 @@ fn suppressed_classes_are_excluded() {
     assert!(risk.prosecutor.passes);
     assert_eq!(risk.prosecutor.records_at_risk, 0.0);
 }
+
+#[test]
+fn risk_after_anonymization() {
+    let adult = load("datasets/adult/adult9.toml");
+    let config = adult
+        .ruleset
+        .anonymization
+        .as_ref()
+        .unwrap()
+        .config()
+        .unwrap();
+    let orders = Default::default();
+    let result = deidentify::search(&adult.dataset, &adult.hierarchies, &config, &orders).unwrap();
+    let optimum = result.optimum.unwrap();
+    let anonymized = deidentify::apply(
+        &adult.dataset,
+        &adult.hierarchies,
+        &config,
+        &orders,
+        &optimum.node,
+    )
+    .unwrap();
+    let options = RiskOptions {
+        threshold: RiskThreshold::probability(0.2).unwrap(),
+        population: Some(Population::Size(317_200_000)),
+    };
+    let after =
+        RiskAnalysis::of_anonymized(&adult.dataset, &adult.hierarchies, &anonymized, &options)
+            .unwrap();
+    // k = 5 with 2 % suppression (METHODS.md §11.7 case 5b): 506 suppressed, 222 classes.
+    assert_eq!(after.suppressed, 506);
+    assert_eq!(after.records, 30_162 - 506);
+    assert_eq!(after.classes, 222);
+    assert_eq!(after.prosecutor.highest_risk, 0.2);
+    assert!(after.prosecutor.passes);
+    assert_eq!(after.sample_unique_records, 0);
+    let population = after.population_uniques.unwrap();
+    assert_eq!(
+        (
+            population.zayatz,
+            population.pitman,
+            population.snb,
+            population.dankar
+        ),
+        (0.0, Some(0.0), Some(0.0), 0.0)
+    );
+}
