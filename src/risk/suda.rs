@@ -34,7 +34,7 @@ pub struct Suda {
     pub dis_scores: Vec<f64>,
     /// The largest DIS-SUDA score.
     pub max_dis_score: f64,
-    /// Records per DIS-SUDA score band: [0], (0, 0.1), [0.1, 0.2), …, [0.9, 1].
+    /// Records per DIS-SUDA score band: `= 0`, `(0, 0.1)`, `[0.1, 0.2)`, …, `[0.9, 1]`.
     pub dis_distribution: Vec<u64>,
 }
 
