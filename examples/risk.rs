@@ -43,6 +43,9 @@ struct Args {
     /// Generalization levels as `attribute=level,…` (default: the original data).
     #[arg(long, default_value = "")]
     levels: String,
+    /// An insensitive column of sampling weights, for sdcMicro's weighted individual risk.
+    #[arg(long)]
+    weights: Option<String>,
     /// Also anonymize with the ruleset's [anonymization] table (optimal search)
     /// and measure the released data: prints the risk before and after.
     #[arg(long)]
@@ -111,6 +114,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         args.suda_max_size,
         dis_fraction,
     )?);
+    if let Some(column) = &args.weights {
+        before = before.with_sampling_weights(
+            &loaded.dataset,
+            &loaded.hierarchies,
+            &node,
+            None,
+            column,
+        )?;
+    }
     if !args.anonymize {
         if args.json {
             println!("{}", serde_json::to_string_pretty(&before)?);
@@ -138,6 +150,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let mut after =
         RiskAnalysis::of_anonymized(&loaded.dataset, &loaded.hierarchies, &anonymized, &options)?;
+    if let Some(column) = &args.weights {
+        after = after.with_sampling_weights(
+            &loaded.dataset,
+            &loaded.hierarchies,
+            &optimum.node,
+            Some(&anonymized.suppressed_rows),
+            column,
+        )?;
+    }
     after.suda = Some(Suda::of_dataset(
         &loaded.dataset,
         &loaded.hierarchies,
@@ -212,8 +233,14 @@ fn print_summary(risk: &RiskAnalysis) {
         );
     }
     println!(
-        "individual risk (sdcMicro): global {:.4}, expected re-identifications {:.1}",
-        risk.individual_risk.global_risk, risk.individual_risk.expected_reidentifications
+        "individual risk (sdcMicro{}): global {:.4}, expected re-identifications {:.1}",
+        if risk.individual_risk.weighted {
+            ", weighted"
+        } else {
+            ""
+        },
+        risk.individual_risk.global_risk,
+        risk.individual_risk.expected_reidentifications
     );
     if let Some(s) = &risk.suda {
         println!(

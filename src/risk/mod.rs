@@ -23,7 +23,8 @@ pub use threshold::RiskThreshold;
 
 use crate::apply::Anonymized;
 use crate::data::dataset::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
 
@@ -162,6 +163,72 @@ impl RiskAnalysis {
             suppressed[class] |= anonymized.suppressed_rows[row];
         }
         RiskAnalysis::of_table(&table, Some(&suppressed), options)
+    }
+
+    /// Replaces the individual risk with the weighted one (sdcMicro with
+    /// `survey = TRUE`): F̂ of each class is the sum of the sampling weights
+    /// in column `weights` (an insensitive column of positive numbers) over its
+    /// released records, at `node`; `suppressed_rows` marks records not
+    /// released.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::UnknownColumn`] for an unknown column,
+    /// [`crate::ErrorKind::InvalidValue`] for a weight that is not a positive
+    /// number (naming the row), and node errors.
+    pub fn with_sampling_weights(
+        mut self,
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+        node: &Node,
+        suppressed_rows: Option<&[bool]>,
+        weights: &str,
+    ) -> Result<Self> {
+        dataset.attribute(weights)?;
+        let column = dataset
+            .passthrough()
+            .column(weights)
+            .and_then(|c| c.str().cloned())
+            .map_err(|_| {
+                Error::parameter(
+                    "weights",
+                    format!(
+                        "'{weights}' must be an insensitive column holding the sampling weights"
+                    ),
+                )
+            })?;
+        let table = FrequencyTable::from_dataset(dataset, hierarchies, node)?;
+        let mut sums = vec![0.0f64; table.classes()];
+        let mut released = vec![false; table.classes()];
+        for (row, class) in table
+            .row_classes(dataset, hierarchies)?
+            .into_iter()
+            .enumerate()
+        {
+            if suppressed_rows.is_some_and(|s| s[row]) {
+                continue;
+            }
+            let text = column.get(row).unwrap_or("");
+            let weight = text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|w| w.is_finite() && *w > 0.0)
+                .ok_or_else(|| ErrorKind::InvalidValue {
+                    column: weights.to_owned(),
+                    row: row + 1,
+                    value: text.to_owned(),
+                    expected: "positive sampling weight".to_owned(),
+                })?;
+            sums[class] += weight;
+            released[class] = true;
+        }
+        let (sizes, sums): (Vec<u64>, Vec<f64>) = (0..table.classes())
+            .filter(|&c| released[c])
+            .map(|c| (table.counts()[c], sums[c]))
+            .unzip();
+        self.individual_risk = IndividualRisk::new(&sizes, Some(&sums));
+        Ok(self)
     }
 
     /// Analyzes released classes of the given sizes; `population_sizes`, when

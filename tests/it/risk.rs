@@ -105,3 +105,63 @@ fn risk_after_anonymization() {
         (0.0, Some(0.0), Some(0.0), 0.0)
     );
 }
+
+#[test]
+fn weighted_individual_risk_by_hand() {
+    let rules = "[data]\npath = \"data.csv\"\n[[attribute]]\nname = \"q\"\nrole = \"quasi-identifier\"\n[[attribute]]\nname = \"w\"\nrole = \"insensitive\"\ntype = \"decimal\"\n";
+    let data = "q,w\nA,2\nB,2\nB,2\nC,10\nC,10\nC,10\n";
+    let dir = crate::scratch("weights", &[("rules.toml", rules), ("data.csv", data)]);
+    let loaded = deidentify::Ruleset::from_file(&dir.join("rules.toml"))
+        .unwrap()
+        .load()
+        .unwrap();
+    let node = Node::bottom(1);
+    let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node).unwrap();
+    let options = RiskOptions {
+        threshold: RiskThreshold::probability(0.2).unwrap(),
+        population: None,
+    };
+    let risk = RiskAnalysis::of_table(&table, None, &options)
+        .unwrap()
+        .with_sampling_weights(&loaded.dataset, &loaded.hierarchies, &node, None, "w")
+        .unwrap();
+    // METHODS.md §4.3 test vectors: (f, F̂) = (1, 2) → ln 2; (2, 4) → 0.306853; (3, 30) → 1/21.
+    let expected = 2f64.ln() + 2.0 * deidentify::benedetti_franconi(2, 4.0) + 3.0 / 21.0;
+    assert!(risk.individual_risk.weighted);
+    assert!((risk.individual_risk.expected_reidentifications - expected).abs() < 1e-12);
+    assert!((risk.individual_risk.global_risk - expected / 6.0).abs() < 1e-12);
+    assert_eq!(risk.individual_risk.highest_risk, 2f64.ln());
+    // Suppressing class A drops its record from the weighted risk.
+    let suppressed = [true, false, false, false, false, false];
+    let partial = RiskAnalysis::of_table(&table, None, &options)
+        .unwrap()
+        .with_sampling_weights(
+            &loaded.dataset,
+            &loaded.hierarchies,
+            &node,
+            Some(&suppressed),
+            "w",
+        )
+        .unwrap();
+    assert!(
+        (partial.individual_risk.expected_reidentifications - (expected - 2f64.ln())).abs() < 1e-12
+    );
+
+    let bad = crate::scratch(
+        "bad-weights",
+        &[("rules.toml", rules), ("data.csv", "q,w\nA,2\nB,-1\n")],
+    );
+    let loaded = deidentify::Ruleset::from_file(&bad.join("rules.toml"))
+        .unwrap()
+        .load()
+        .unwrap();
+    let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node).unwrap();
+    let err = RiskAnalysis::of_table(&table, None, &options)
+        .unwrap()
+        .with_sampling_weights(&loaded.dataset, &loaded.hierarchies, &node, None, "w")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "column 'w', row 2: value '-1' is not a valid positive sampling weight"
+    );
+}
