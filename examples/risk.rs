@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, Ruleset, Suda,
-    apply, search,
+    AttributeRole, FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold,
+    Ruleset, Suda, apply, population_class_sizes, search,
 };
 
 /// Prosecutor, journalist and marketer risk, sample uniques, Zayatz and Pitman
@@ -43,6 +43,10 @@ struct Args {
     /// Generalization levels as `attribute=level,…` (default: the original data).
     #[arg(long, default_value = "")]
     levels: String,
+    /// A population table (CSV or Parquet with the quasi-identifier columns) for
+    /// the journalist and marketer models; it must contain the sample.
+    #[arg(long)]
+    population_table: Option<PathBuf>,
     /// An insensitive column of sampling weights, for sdcMicro's weighted individual risk.
     #[arg(long)]
     weights: Option<String>,
@@ -98,7 +102,36 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         threshold,
         population,
     };
-    let mut before = RiskAnalysis::of_table(&table, None, &options)?;
+    let population_table = match &args.population_table {
+        None => None,
+        Some(file) => {
+            // The same ruleset restricted to the quasi-identifiers, read from the population file.
+            let mut rules = ruleset.clone();
+            rules.data.path =
+                std::fs::canonicalize(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            rules
+                .attributes
+                .retain(|a| a.role == AttributeRole::QuasiIdentifier);
+            rules.anonymization = None;
+            Some(rules.load()?)
+        }
+    };
+    let against = |table: &FrequencyTable| -> Result<Option<Vec<u64>>, deidentify::Error> {
+        population_table
+            .as_ref()
+            .map(|p| {
+                population_class_sizes(
+                    (&loaded.dataset, &loaded.hierarchies),
+                    table,
+                    (&p.dataset, &p.hierarchies),
+                )
+            })
+            .transpose()
+    };
+    let mut before = match against(&table)? {
+        Some(sizes) => RiskAnalysis::of_table_against(&table, None, &sizes, &options)?,
+        None => RiskAnalysis::of_table(&table, None, &options)?,
+    };
     let dis_fraction = args
         .dis_fraction
         .or(before
@@ -148,8 +181,25 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         &orders,
         &optimum.node,
     )?;
-    let mut after =
-        RiskAnalysis::of_anonymized(&loaded.dataset, &loaded.hierarchies, &anonymized, &options)?;
+    let mut after = match &population_table {
+        None => RiskAnalysis::of_anonymized(
+            &loaded.dataset,
+            &loaded.hierarchies,
+            &anonymized,
+            &options,
+        )?,
+        Some(_) => {
+            let table =
+                FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &optimum.node)?;
+            let mut suppressed = vec![false; table.classes()];
+            let rows = table.row_classes(&loaded.dataset, &loaded.hierarchies)?;
+            for (row, class) in rows.into_iter().enumerate() {
+                suppressed[class] |= anonymized.suppressed_rows[row];
+            }
+            let sizes = against(&table)?.expect("a population table");
+            RiskAnalysis::of_table_against(&table, Some(&suppressed), &sizes, &options)?
+        }
+    };
     if let Some(column) = &args.weights {
         after = after.with_sampling_weights(
             &loaded.dataset,

@@ -72,7 +72,7 @@ pub use risk::{
     AttackerRisk, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population, PopulationUniques,
     RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport, UniquenessModel,
     benedetti_franconi, dankar, minimal_sample_uniques, pitman, pitman_or_zero, pitman_parameters,
-    snb, zayatz,
+    population_class_sizes, snb, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

@@ -28,6 +28,67 @@ use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
 
+/// For every class of `sample_table` (counted from `sample` at some node),
+/// its size in a population table: the population is counted at the same
+/// node with its own dictionaries and matched to the sample's classes by
+/// their generalized labels.
+///
+/// # Errors
+///
+/// [`crate::ErrorKind::InvalidParameter`] when a sample class does not occur
+/// in the population (the population must contain the sample) or is
+/// smaller there; node errors.
+pub fn population_class_sizes(
+    sample: (&Dataset, &Hierarchies),
+    sample_table: &FrequencyTable,
+    population: (&Dataset, &Hierarchies),
+) -> Result<Vec<u64>> {
+    let labels = |hierarchies: Vec<&crate::hierarchy::compiled::CompiledHierarchy>,
+                  key: &[u32]|
+     -> Vec<String> {
+        hierarchies
+            .iter()
+            .zip(sample_table.node().levels())
+            .zip(key)
+            .map(|((h, &level), &code)| h.levels()[level as usize].labels()[code as usize].clone())
+            .collect()
+    };
+    let counted = FrequencyTable::from_dataset(population.0, population.1, sample_table.node())?;
+    let population_hierarchies = population.1.quasi_identifiers(population.0);
+    if population_hierarchies.len() != sample_table.node().levels().len() {
+        return Err(Error::parameter(
+            "population",
+            "the population table must have the sample's quasi-identifiers",
+        ));
+    }
+    let index: rustc_hash::FxHashMap<Vec<String>, u64> = (0..counted.classes())
+        .map(|c| {
+            (
+                labels(population_hierarchies.clone(), counted.key(c)),
+                counted.counts()[c],
+            )
+        })
+        .collect();
+    let sample_hierarchies = sample.1.quasi_identifiers(sample.0);
+    (0..sample_table.classes())
+        .map(|c| {
+            let key = labels(sample_hierarchies.clone(), sample_table.key(c));
+            match index.get(&key) {
+                Some(&size) if size >= sample_table.counts()[c] => Ok(size),
+                _ => Err(Error::parameter(
+                    "population",
+                    format!(
+                        "the sample class ({}) has {} records but the population table has {}: the population must contain the sample",
+                        key.join(", "),
+                        sample_table.counts()[c],
+                        index.get(&key).copied().unwrap_or(0)
+                    ),
+                )),
+            }
+        })
+        .collect()
+}
+
 /// What a risk analysis assumes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RiskOptions {
@@ -137,6 +198,38 @@ impl RiskAnalysis {
             .sum();
         let mut analysis = RiskAnalysis::from_class_sizes(&sizes, None, options)?;
         analysis.suppressed = dropped;
+        Ok(analysis)
+    }
+
+    /// Analyzes the classes of `table` against a population: `population`
+    /// gives, for every class of `table` (suppressed ones included), its
+    /// size in the population (see [`population_class_sizes`]), so the
+    /// journalist and marketer models use the real F_j.
+    ///
+    /// # Errors
+    ///
+    /// As [`RiskAnalysis::from_class_sizes`].
+    pub fn of_table_against(
+        table: &FrequencyTable,
+        suppressed: Option<&[bool]>,
+        population: &[u64],
+        options: &RiskOptions,
+    ) -> Result<Self> {
+        if population.len() != table.classes()
+            || suppressed.is_some_and(|s| s.len() != table.classes())
+        {
+            return Err(Error::parameter(
+                "population",
+                "one population size and flag per class is needed",
+            ));
+        }
+        let kept: Vec<usize> = (0..table.classes())
+            .filter(|&c| !suppressed.is_some_and(|s| s[c]))
+            .collect();
+        let sizes: Vec<u64> = kept.iter().map(|&c| table.counts()[c]).collect();
+        let population: Vec<u64> = kept.iter().map(|&c| population[c]).collect();
+        let mut analysis = RiskAnalysis::from_class_sizes(&sizes, Some(&population), options)?;
+        analysis.suppressed = table.rows() - sizes.iter().sum::<u64>();
         Ok(analysis)
     }
 

@@ -165,3 +165,44 @@ fn weighted_individual_risk_by_hand() {
         "column 'w', row 2: value '-1' is not a valid positive sampling weight"
     );
 }
+
+#[test]
+fn journalist_against_a_population_table() {
+    // The population is adult twice over: every class is twice as large there.
+    let adult = load("datasets/adult/adult9.toml");
+    let text = std::fs::read_to_string(crate::root().join("datasets/adult/adult.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let doubled = format!("{header}\n{}\n{}\n", body.join("\n"), body.join("\n"));
+    let dir = crate::scratch("population", &[("population.csv", &doubled)]);
+    let mut rules = adult.ruleset.clone();
+    rules.data.path = dir.join("population.csv");
+    let population = rules.load().unwrap();
+    let node = Node::bottom(9);
+    let table = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
+    let sizes = deidentify::population_class_sizes(
+        (&adult.dataset, &adult.hierarchies),
+        &table,
+        (&population.dataset, &population.hierarchies),
+    )
+    .unwrap();
+    assert!(sizes.iter().zip(table.counts()).all(|(&p, &s)| p == 2 * s));
+    let options = RiskOptions {
+        threshold: RiskThreshold::probability(0.2).unwrap(),
+        population: None,
+    };
+    let risk = RiskAnalysis::of_table_against(&table, None, &sizes, &options).unwrap();
+    assert_eq!(risk.journalist.highest_risk, 0.5);
+    // Each class contributes f_j/F_j = 1/2: the marketer rate is u/(2n).
+    assert!((risk.marketer.success_rate - 19_502.0 / (2.0 * 30_162.0)).abs() < 1e-12);
+    assert_eq!(risk.prosecutor.highest_risk, 1.0);
+    // A population that does not contain the sample is rejected.
+    let err = deidentify::population_class_sizes(
+        (&population.dataset, &population.hierarchies),
+        &FrequencyTable::from_dataset(&population.dataset, &population.hierarchies, &node).unwrap(),
+        (&adult.dataset, &adult.hierarchies),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("must contain the sample"), "{err}");
+}
