@@ -292,6 +292,22 @@ fn print_summary(risk: &RiskAnalysis) {
         risk.individual_risk.global_risk,
         risk.individual_risk.expected_reidentifications
     );
+    let verdicts: Vec<String> = risk
+        .decisions
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d.measure,
+                if d.passes { "passes" } else { "fails" }
+            )
+        })
+        .collect();
+    println!(
+        "decisions at threshold {}: {}",
+        risk.threshold.probability,
+        verdicts.join(", ")
+    );
     if let Some(s) = &risk.suda {
         println!(
             "SUDA (MSUs up to {} of {} variables): {} special uniques, MSUs by size {:?}, DIS {:.6}, highest DIS-SUDA {:.6}",

@@ -69,10 +69,10 @@ pub use model::{
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
 pub use risk::{
-    AttackerRisk, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population, PopulationUniques,
-    RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport, UniquenessModel,
-    benedetti_franconi, dankar, minimal_sample_uniques, pitman, pitman_or_zero, pitman_parameters,
-    population_class_sizes, snb, zayatz,
+    AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,
+    PopulationUniques, RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport,
+    UniquenessModel, benedetti_franconi, dankar, minimal_sample_uniques, pitman, pitman_or_zero,
+    pitman_parameters, population_class_sizes, snb, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

@@ -98,6 +98,20 @@ pub struct RiskOptions {
     pub population: Option<Population>,
 }
 
+/// The acceptance decision for one measure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The measure: `prosecutor`, `journalist`, `marketer`, `sample_uniques`,
+    /// `population_uniques` (the Dankar rule's estimate) or `global_risk`.
+    pub measure: String,
+    /// Its value (a probability or a fraction of records / of the population).
+    pub value: f64,
+    /// The largest acceptable value.
+    pub threshold: f64,
+    /// Whether the value is at most the threshold.
+    pub passes: bool,
+}
+
 /// The threshold in both forms.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdReport {
@@ -165,6 +179,11 @@ pub struct RiskAnalysis {
     pub class_sizes: Vec<(u64, u64)>,
     /// Special uniques (SUDA), when computed ([`Suda::of_dataset`]).
     pub suda: Option<Suda>,
+    /// The acceptance decision per measure, against the threshold
+    /// (prosecutor and journalist: highest risk; marketer and global risk:
+    /// average risk; uniqueness: fraction). See [`RiskAnalysis::decisions_with`]
+    /// for per-measure thresholds.
+    pub decisions: Vec<Decision>,
 }
 
 impl RiskAnalysis {
@@ -321,7 +340,47 @@ impl RiskAnalysis {
             .map(|c| (table.counts()[c], sums[c]))
             .unzip();
         self.individual_risk = IndividualRisk::new(&sizes, Some(&sums));
-        Ok(self)
+        Ok(self.decide())
+    }
+
+    /// The acceptance decisions with a threshold per measure; measures not in
+    /// `thresholds` use the analysis's threshold.
+    pub fn decisions_with(
+        &self,
+        thresholds: &std::collections::BTreeMap<String, f64>,
+    ) -> Vec<Decision> {
+        let mut measures = vec![
+            ("prosecutor", self.prosecutor.highest_risk),
+            ("journalist", self.journalist.highest_risk),
+            ("marketer", self.marketer.success_rate),
+            ("sample_uniques", self.sample_uniques),
+            ("global_risk", self.individual_risk.global_risk),
+        ];
+        if let Some(p) = &self.population_uniques {
+            measures.push(("population_uniques", p.dankar));
+        }
+        measures
+            .into_iter()
+            .map(|(measure, value)| {
+                let threshold = thresholds
+                    .get(measure)
+                    .copied()
+                    .unwrap_or(self.threshold.probability);
+                Decision {
+                    measure: measure.to_owned(),
+                    value,
+                    threshold,
+                    passes: value <= threshold,
+                }
+            })
+            .collect()
+    }
+
+    /// Recomputes [`RiskAnalysis::decisions`] (after the individual risk or
+    /// population estimates changed).
+    fn decide(mut self) -> Self {
+        self.decisions = self.decisions_with(&Default::default());
+        self
     }
 
     /// Analyzes released classes of the given sizes; `population_sizes`, when
@@ -424,6 +483,8 @@ impl RiskAnalysis {
             individual_risk: IndividualRisk::new(sizes, None),
             class_sizes: histogram,
             suda: None,
-        })
+            decisions: Vec::new(),
+        }
+        .decide())
     }
 }

@@ -94,7 +94,7 @@ fn risk_after_anonymization() {
     assert_eq!(after.prosecutor.highest_risk, 0.2);
     assert!(after.prosecutor.passes);
     assert_eq!(after.sample_unique_records, 0);
-    let population = after.population_uniques.unwrap();
+    let population = after.population_uniques.clone().unwrap();
     assert_eq!(
         (
             population.zayatz,
@@ -104,6 +104,26 @@ fn risk_after_anonymization() {
         ),
         (0.0, Some(0.0), Some(0.0), 0.0)
     );
+    // Every measure passes at 0.2 after anonymization: highest risk 1/5,
+    // no uniques, average risk 222/29656.
+    let measures: Vec<(&str, bool)> = after
+        .decisions
+        .iter()
+        .map(|d| (d.measure.as_str(), d.passes))
+        .collect();
+    assert_eq!(
+        measures,
+        [
+            ("prosecutor", true),
+            ("journalist", true),
+            ("marketer", true),
+            ("sample_uniques", true),
+            ("global_risk", true),
+            ("population_uniques", true)
+        ]
+    );
+    let strict = after.decisions_with(&[("prosecutor".to_string(), 0.1)].into_iter().collect());
+    assert!(!strict[0].passes && strict[0].threshold == 0.1 && strict[1].passes);
 }
 
 #[test]
