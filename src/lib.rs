@@ -42,6 +42,7 @@ mod metric;
 mod model;
 mod risk;
 mod ruleset;
+mod safe_harbor;
 mod search;
 
 pub use apply::{Anonymized, apply, write_csv, write_parquet};
@@ -77,6 +78,10 @@ pub use risk::{
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,
     parse_strategy,
+};
+pub use safe_harbor::{
+    AGE_90_OR_OLDER, ColumnTokenizer, MIN_KEY_BYTES, RestrictedZipPrefixes, TokenKey,
+    birth_date_to_year, date_to_year, top_code_age,
 };
 pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,

@@ -434,3 +434,28 @@ proptest! {
         prop_assert_eq!(found, brute_force_msus(&columns, max_size));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Safe Harbor building blocks: no 5-digit ZIP, no restricted prefix, no
+    /// date finer than a year, no age over 89 in their output.
+    #[test]
+    fn safe_harbor_outputs(zip in 0u32..100_000, plus4 in prop::option::of(0u32..10_000),
+                           year in 1900i32..2100, month in 1u32..=12, day in 1u32..=28, age in 0u32..130) {
+        let list = deidentify::RestrictedZipPrefixes::hhs_2000();
+        let text = match plus4 {
+            Some(p) => format!("{zip:05}-{p:04}"),
+            None => format!("{zip:05}"),
+        };
+        let out = list.generalize(&text).unwrap();
+        prop_assert_eq!(out.len(), 3);
+        prop_assert!(out == "000" || !list.prefixes().contains(&out));
+        prop_assert!(out == "000" || text.starts_with(&out));
+        let date = format!("{year:04}-{month:02}-{day:02}");
+        prop_assert_eq!(deidentify::date_to_year(&date).unwrap(), format!("{year:04}"));
+        let coded = deidentify::top_code_age(&age.to_string()).unwrap();
+        prop_assert!(coded == "90+" || coded.parse::<u32>().unwrap() <= 89);
+        prop_assert_eq!(coded == "90+", age > 89);
+    }
+}
