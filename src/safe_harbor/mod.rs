@@ -1,11 +1,14 @@
 //! HIPAA Safe Harbor building blocks (45 CFR 164.514(b)(2); METHODS.md §1):
 //! stable keyed tokens, ZIP codes to three digits with the restricted
-//! prefixes, dates to years, ages over 89 aggregated.
+//! prefixes, dates to years, ages over 89 aggregated, and the
+//! residual-identifier scan.
 
 mod dates;
+mod scan;
 mod token;
 mod zip;
 
 pub use dates::{AGE_90_OR_OLDER, birth_date_to_year, date_to_year, top_code_age};
+pub use scan::{Detector, Finding, ScanReport, Scanner};
 pub use token::{ColumnTokenizer, MIN_KEY_BYTES, TokenKey};
 pub use zip::RestrictedZipPrefixes;

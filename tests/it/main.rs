@@ -6,6 +6,7 @@ mod examples;
 mod frequency;
 mod properties;
 mod risk;
+mod scan;
 mod search;
 mod textbook;
 
