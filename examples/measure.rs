@@ -29,30 +29,6 @@ struct Args {
     json: bool,
 }
 
-fn parse_levels(text: &str, names: &[String]) -> Result<Node, String> {
-    let mut levels = vec![0u32; names.len()];
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (name, level) = part
-            .split_once('=')
-            .ok_or_else(|| format!("'{part}' is not attribute=level"))?;
-        let position = names.iter().position(|n| n == name.trim()).ok_or_else(|| {
-            format!(
-                "'{}' is not a quasi-identifier (they are: {})",
-                name.trim(),
-                names.join(", ")
-            )
-        })?;
-        levels[position] = level.trim().parse().map_err(|_| {
-            format!(
-                "level '{}' of '{}' is not a whole number",
-                level.trim(),
-                name.trim()
-            )
-        })?;
-    }
-    Ok(Node::new(levels))
-}
-
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
     let loaded = ruleset.load()?;
@@ -62,7 +38,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|c| c.name().to_owned())
         .collect();
-    let node = parse_levels(&args.levels, &names)?;
+    let node = Node::parse(&args.levels, &names)?;
     let options = ProfileOptions {
         recursive_c: args.recursive_c,
         orders: ruleset.orders(),

@@ -68,26 +68,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .map(|c| c.name().to_owned())
         .collect();
-    let mut levels = vec![0u32; names.len()];
-    for part in args
-        .levels
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let (name, level) = part
-            .split_once('=')
-            .ok_or_else(|| format!("'{part}' is not attribute=level"))?;
-        let j = names
-            .iter()
-            .position(|n| n == name.trim())
-            .ok_or_else(|| format!("'{}' is not a quasi-identifier", name.trim()))?;
-        levels[j] = level
-            .trim()
-            .parse()
-            .map_err(|_| format!("level '{}' is not a whole number", level.trim()))?;
-    }
-    let node = Node::new(levels);
+    let node = Node::parse(&args.levels, &names)?;
     let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node)?;
     let threshold = match args.k {
         Some(k) => RiskThreshold::class_size(k)?,
