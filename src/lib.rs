@@ -80,8 +80,9 @@ pub use ruleset::{
     parse_strategy,
 };
 pub use safe_harbor::{
-    AGE_90_OR_OLDER, ColumnTokenizer, Detector, Finding, MIN_KEY_BYTES, RestrictedZipPrefixes,
-    ScanReport, Scanner, TokenKey, birth_date_to_year, date_to_year, top_code_age,
+    AGE_90_OR_OLDER, ColumnAction, ColumnTokenizer, Detector, Finding, IdentifierKind,
+    MIN_KEY_BYTES, RestrictedZipPrefixes, ScanReport, Scanner, TokenKey, apply_safe_harbor,
+    birth_date_to_year, date_to_year, top_code_age,
 };
 pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,

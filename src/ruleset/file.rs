@@ -79,6 +79,12 @@ pub struct AttributeRule {
     /// The value order of an ordered-string attribute.
     #[serde(default)]
     pub order: Option<Vec<String>>,
+    /// The Safe Harbor identifier kind of the column, if it holds one.
+    #[serde(default)]
+    pub identifier: Option<crate::safe_harbor::IdentifierKind>,
+    /// Replace the values by stable keyed tokens instead of removing the column.
+    #[serde(default)]
+    pub tokenize: bool,
 }
 
 /// A metric in a ruleset: a name (`metric = "loss"`) or a table

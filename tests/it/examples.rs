@@ -207,3 +207,130 @@ fn risk_prints_json_on_adult() {
         11
     );
 }
+
+fn phi_scratch(name: &str, toml: &str, key: &str) -> std::path::PathBuf {
+    let data = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.csv")).unwrap();
+    crate::scratch(
+        name,
+        &[("phi.csv", &data), ("phi.toml", toml), ("key.bin", key)],
+    )
+}
+
+const TEST_KEY: &str = "a test key that is long enough: 40 bytes";
+
+#[test]
+fn safe_harbor_releases_clean_data_and_never_prints_the_key() {
+    let toml = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.toml")).unwrap();
+    let dir = phi_scratch("sh-clean", &toml, TEST_KEY);
+    let output = dir.join("out.csv");
+    let out = cargo_example(
+        "safe_harbor",
+        &[
+            "--config",
+            dir.join("phi.toml").to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+            "--key-file",
+            dir.join("key.bin").to_str().unwrap(),
+            "--reference-date",
+            "2026-11-28",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(TEST_KEY) && !stdout.contains("long enough"));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["clean"], true);
+    assert_eq!(json["rows"], 2000);
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(
+        written.lines().next(),
+        Some("mrn,zip,birth_date,admission_date,age,sex,diagnosis")
+    );
+    assert!(!written.contains(TEST_KEY));
+    // No 5-digit ZIP, no restricted prefix, no date finer than a year, no age over 89.
+    let restricted = deidentify::RestrictedZipPrefixes::hhs_2000();
+    for line in written.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0].len(), 32);
+        assert!(
+            cells[1].len() == 3 && (cells[1] == "000" || !restricted.prefixes().contains(cells[1]))
+        );
+        assert!(
+            cells[2].len() == 4 || cells[2].starts_with("<="),
+            "{}",
+            cells[2]
+        );
+        assert_eq!(cells[3], "2026");
+        assert!(cells[4] == "90+" || cells[4].parse::<u32>().unwrap() <= 89);
+    }
+}
+
+#[test]
+fn safe_harbor_fails_the_release_when_identifiers_remain_and_on_bad_input() {
+    let toml = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.toml")).unwrap();
+    // E-mail declared insensitive: the scan finds every address and the run exits 2.
+    let leaky = toml.replace(
+        "name = \"email\"\nrole = \"identifier\"\nidentifier = \"email\"",
+        "name = \"email\"\nrole = \"insensitive\"",
+    );
+    assert_ne!(leaky, toml);
+    let dir = phi_scratch("sh-leaky", &leaky, TEST_KEY);
+    let args = |dir: &std::path::Path| {
+        vec![
+            "--config".to_string(),
+            dir.join("phi.toml").display().to_string(),
+            "--output".to_string(),
+            dir.join("out.csv").display().to_string(),
+            "--key-file".to_string(),
+            dir.join("key.bin").display().to_string(),
+            "--reference-date".to_string(),
+            "2026-11-28".to_string(),
+            "--json".to_string(),
+        ]
+    };
+    let run = |dir: &std::path::Path| {
+        let a = args(dir);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        cargo_example("safe_harbor", &refs)
+    };
+    let out = run(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["scan"]["counts"]["email"]["email"], 2000);
+    // A short key is refused, without echoing it.
+    let dir = phi_scratch("sh-short-key", &toml, "short key");
+    let out = run(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("at least 32") && !stderr.contains("short key"),
+        "{stderr}"
+    );
+    // A ZIP column holding something else: the error names column and row.
+    let data = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.csv")).unwrap();
+    let mut lines: Vec<String> = data.lines().map(str::to_owned).collect();
+    let mut cells: Vec<String> = lines[5].split(',').map(str::to_owned).collect();
+    cells[3] = "Boston".into();
+    lines[5] = cells.join(",");
+    let dir = crate::scratch(
+        "sh-bad-zip",
+        &[
+            ("phi.csv", &(lines.join("\n") + "\n")),
+            ("phi.toml", &toml),
+            ("key.bin", TEST_KEY),
+        ],
+    );
+    let out = run(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("column 'zip', row 5: value 'Boston'"),
+        "{stderr}"
+    );
+}
