@@ -40,6 +40,7 @@ mod hierarchy;
 mod measure;
 mod metric;
 mod model;
+mod noise;
 mod risk;
 mod ruleset;
 mod safe_harbor;
@@ -69,6 +70,7 @@ pub use model::{
     DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
+pub use noise::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace};
 pub use risk::{
     AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,
     PopulationUniques, RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport,

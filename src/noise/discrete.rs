@@ -1,0 +1,261 @@
+//! Exact samplers for the discrete Laplace and discrete Gaussian
+//! distributions (Canonne, Kamath & Steinke, NeurIPS 2020; METHODS.md §7).
+//!
+//! All arithmetic is on integers (rationals as numerator/denominator in
+//! `u128`), so the output distribution is exactly the stated one given a
+//! uniform random source: no floating-point value ever decides an outcome.
+
+use rand::{Rng, RngExt};
+
+use crate::error::{Error, Result};
+
+/// A non-negative rational number `num / den` (den > 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rational {
+    /// Numerator.
+    pub num: u128,
+    /// Denominator (> 0).
+    pub den: u128,
+}
+
+impl Rational {
+    /// `num / den`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] when `den` is 0.
+    pub fn new(num: u128, den: u128) -> Result<Rational> {
+        if den == 0 {
+            return Err(Error::parameter(
+                "rational",
+                "the denominator must be positive",
+            ));
+        }
+        Ok(Rational { num, den })
+    }
+}
+
+fn overflow() -> Error {
+    Error::parameter(
+        "noise",
+        "parameters too large for exact sampling in 128-bit integers",
+    )
+}
+
+/// Bernoulli(num/den), num ≤ den.
+fn bernoulli<R: Rng + ?Sized>(rng: &mut R, num: u128, den: u128) -> bool {
+    rng.random_range(0..den) < num
+}
+
+/// Bernoulli(exp(−γ)) for rational γ ≥ 0, exactly (CKS20 Algorithm 1).
+///
+/// # Errors
+///
+/// When intermediate products overflow 128 bits.
+pub fn bernoulli_exp<R: Rng + ?Sized>(rng: &mut R, gamma: Rational) -> Result<bool> {
+    let whole = gamma.num / gamma.den;
+    for _ in 0..whole {
+        if !bernoulli_exp_at_most_one(rng, 1, 1)? {
+            return Ok(false);
+        }
+    }
+    bernoulli_exp_at_most_one(rng, gamma.num % gamma.den, gamma.den)
+}
+
+/// Bernoulli(exp(−num/den)) for num/den ∈ [0, 1]: draw Bernoulli(γ/k) for
+/// k = 1, 2, … until one fails; the result is whether the stopping k is odd.
+fn bernoulli_exp_at_most_one<R: Rng + ?Sized>(rng: &mut R, num: u128, den: u128) -> Result<bool> {
+    let mut k: u128 = 1;
+    loop {
+        let scaled = den.checked_mul(k).ok_or_else(overflow)?;
+        if !bernoulli(rng, num, scaled) {
+            return Ok(k % 2 == 1);
+        }
+        k += 1;
+    }
+}
+
+/// A sample of the discrete Laplace distribution with scale `scale`
+/// (P(Y = y) ∝ exp(−|y|/scale) on the integers), exactly (CKS20 Algorithm 2).
+///
+/// # Errors
+///
+/// [`crate::ErrorKind::InvalidParameter`] for a zero scale, or on overflow.
+pub fn discrete_laplace<R: Rng + ?Sized>(rng: &mut R, scale: Rational) -> Result<i128> {
+    if scale.num == 0 {
+        return Err(Error::parameter("scale", "the scale must be positive"));
+    }
+    // scale = t/s with integers t = num, s = den.
+    let (t, s) = (scale.num, scale.den);
+    loop {
+        let u = rng.random_range(0..t);
+        if !bernoulli_exp(rng, Rational { num: u, den: t })? {
+            continue;
+        }
+        let mut v: u128 = 0;
+        while bernoulli_exp(rng, Rational { num: 1, den: 1 })? {
+            v += 1;
+        }
+        let x = u
+            .checked_add(t.checked_mul(v).ok_or_else(overflow)?)
+            .ok_or_else(overflow)?;
+        let y = x / s;
+        let negative = rng.random_range(0..2u8) == 1;
+        if negative && y == 0 {
+            continue;
+        }
+        let y = i128::try_from(y).map_err(|_| overflow())?;
+        return Ok(if negative { -y } else { y });
+    }
+}
+
+/// A sample of the discrete Gaussian with variance parameter σ² = `sigma2`
+/// (P(Y = y) ∝ exp(−y²/(2σ²)) on the integers), exactly (CKS20 Algorithm 3):
+/// t = ⌊σ⌋ + 1, Y ~ discrete Laplace(t), accepted with probability
+/// exp(−(|Y| − σ²/t)²/(2σ²)).
+///
+/// # Errors
+///
+/// [`crate::ErrorKind::InvalidParameter`] for σ² = 0, or on overflow.
+pub fn discrete_gaussian<R: Rng + ?Sized>(rng: &mut R, sigma2: Rational) -> Result<i128> {
+    if sigma2.num == 0 {
+        return Err(Error::parameter("sigma", "σ² must be positive"));
+    }
+    let (p, q) = (sigma2.num, sigma2.den);
+    // t = ⌊σ⌋ + 1 = ⌊√(p/q)⌋ + 1, by integer square root of ⌊p/q⌋ (exact for the floor).
+    let t = isqrt(p / q) + 1;
+    loop {
+        let y = discrete_laplace(rng, Rational { num: t, den: 1 })?;
+        let magnitude = y.unsigned_abs();
+        // γ = (|Y| − σ²/t)² / (2σ²) = (|Y|·t·q − p)² / (2·p·q·t²).
+        let a = magnitude
+            .checked_mul(t)
+            .and_then(|v| v.checked_mul(q))
+            .ok_or_else(overflow)?;
+        let diff = a.abs_diff(p);
+        let num = diff.checked_mul(diff).ok_or_else(overflow)?;
+        let den = 2u128
+            .checked_mul(p)
+            .and_then(|v| v.checked_mul(q))
+            .and_then(|v| v.checked_mul(t))
+            .and_then(|v| v.checked_mul(t))
+            .ok_or_else(overflow)?;
+        if bernoulli_exp(rng, Rational { num, den })? {
+            return Ok(y);
+        }
+    }
+}
+
+/// ⌊√n⌋.
+fn isqrt(n: u128) -> u128 {
+    if n < 2 {
+        return n;
+    }
+    let mut x = (n as f64).sqrt() as u128;
+    while x * x > n {
+        x -= 1;
+    }
+    while (x + 1) * (x + 1) <= n {
+        x += 1;
+    }
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// Empirical frequencies of `draws` samples against a probability mass
+    /// function: Pearson's χ² over the values with expected count ≥ 5.
+    fn chi_square(
+        counts: &std::collections::BTreeMap<i128, u64>,
+        pmf: impl Fn(i128) -> f64,
+        draws: u64,
+    ) -> (f64, usize) {
+        let (mut chi, mut cells) = (0.0, 0);
+        for y in -60..=60 {
+            let expected = pmf(y) * draws as f64;
+            if expected >= 5.0 {
+                let observed = counts.get(&y).copied().unwrap_or(0) as f64;
+                chi += (observed - expected).powi(2) / expected;
+                cells += 1;
+            }
+        }
+        (chi, cells)
+    }
+
+    #[test]
+    fn bernoulli_exp_matches_its_probability() {
+        let mut rng = StdRng::seed_from_u64(1);
+        for (num, den) in [(0u128, 1u128), (1, 2), (1, 1), (5, 2)] {
+            let n = 100_000;
+            let hits = (0..n)
+                .filter(|_| bernoulli_exp(&mut rng, Rational { num, den }).unwrap())
+                .count();
+            let p = (-(num as f64) / den as f64).exp();
+            let sd = (p * (1.0 - p) / n as f64).sqrt().max(1e-9);
+            assert!(
+                (hits as f64 / n as f64 - p).abs() < 5.0 * sd + 1e-12,
+                "γ = {num}/{den}"
+            );
+        }
+    }
+
+    #[test]
+    fn discrete_laplace_is_exact_on_small_scales() {
+        let mut rng = StdRng::seed_from_u64(2);
+        for (num, den) in [(1u128, 1u128), (3, 1), (5, 2)] {
+            let b = num as f64 / den as f64;
+            let draws = 100_000u64;
+            let mut counts = std::collections::BTreeMap::new();
+            for _ in 0..draws {
+                *counts
+                    .entry(discrete_laplace(&mut rng, Rational { num, den }).unwrap())
+                    .or_insert(0u64) += 1;
+            }
+            let norm = (1.0 - (-1.0 / b).exp()) / (1.0 + (-1.0 / b).exp());
+            let (chi, cells) = chi_square(&counts, |y| norm * (-(y.abs() as f64) / b).exp(), draws);
+            // χ² with `cells − 1` degrees of freedom: mean cells − 1, sd √(2(cells − 1)).
+            let dof = (cells - 1) as f64;
+            assert!(
+                chi < dof + 5.0 * (2.0 * dof).sqrt(),
+                "scale {b}: χ² = {chi} over {cells} cells"
+            );
+        }
+    }
+
+    #[test]
+    fn discrete_gaussian_is_exact_on_small_sigmas() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for (num, den) in [(1u128, 1u128), (4, 1), (9, 4)] {
+            let sigma2 = num as f64 / den as f64;
+            let draws = 100_000u64;
+            let mut counts = std::collections::BTreeMap::new();
+            for _ in 0..draws {
+                *counts
+                    .entry(discrete_gaussian(&mut rng, Rational { num, den }).unwrap())
+                    .or_insert(0u64) += 1;
+            }
+            let weight = |y: i128| (-((y * y) as f64) / (2.0 * sigma2)).exp();
+            let total: f64 = (-200..=200).map(weight).sum();
+            let (chi, cells) = chi_square(&counts, |y| weight(y) / total, draws);
+            let dof = (cells - 1) as f64;
+            assert!(
+                chi < dof + 5.0 * (2.0 * dof).sqrt(),
+                "σ² = {sigma2}: χ² = {chi} over {cells} cells"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_parameters() {
+        let mut rng = StdRng::seed_from_u64(4);
+        assert!(Rational::new(1, 0).is_err());
+        assert!(discrete_laplace(&mut rng, Rational { num: 0, den: 1 }).is_err());
+        assert!(discrete_gaussian(&mut rng, Rational { num: 0, den: 1 }).is_err());
+        assert_eq!(isqrt(99), 9);
+        assert_eq!(isqrt(100), 10);
+    }
+}
