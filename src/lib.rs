@@ -45,6 +45,7 @@ mod risk;
 mod ruleset;
 mod safe_harbor;
 mod search;
+mod transform;
 
 pub use apply::{Anonymized, apply, write_csv, write_parquet};
 pub use data::attribute::{Attribute, AttributeRole, AttributeType, MissingPolicy};
@@ -90,3 +91,4 @@ pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
     evaluate_node, search,
 };
+pub use transform::{Microaggregation, mdav};
