@@ -91,4 +91,4 @@ pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
     evaluate_node, search,
 };
-pub use transform::{Microaggregation, mdav};
+pub use transform::{Binned, Binning, BinningMethod, Microaggregation, mdav};

@@ -175,7 +175,7 @@ impl IntervalHierarchy {
 }
 
 /// Formats a number without a trailing `.0` when it is whole.
-fn number(x: f64) -> String {
+pub(crate) fn number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{}", x as i64)
     } else {

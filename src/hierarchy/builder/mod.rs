@@ -7,7 +7,7 @@
 
 mod date;
 mod grouping;
-mod interval;
+pub(crate) mod interval;
 mod redaction;
 
 use serde::{Deserialize, Serialize};
