@@ -91,4 +91,6 @@ pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
     evaluate_node, search,
 };
-pub use transform::{Binned, Binning, BinningMethod, Microaggregation, mdav};
+pub use transform::{
+    AdditiveNoise, Binned, Binning, BinningMethod, Microaggregation, NoiseCorrelation, mdav,
+};
