@@ -71,7 +71,10 @@ pub use model::{
     DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
-pub use noise::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace};
+pub use noise::{
+    PrivacyBudget, Rational, analytic_gaussian_sigma, bernoulli_exp, discrete_gaussian,
+    discrete_laplace, exact_rational, gaussian_count, laplace_count,
+};
 pub use risk::{
     AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,
     PopulationUniques, RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport,
