@@ -1,4 +1,5 @@
-//! Safe Harbor building blocks: tokenizing 1M values, scanning adult.
+//! Safe Harbor building blocks and noise: tokenizing 1M values, ZIP3,
+//! scanning adult, exact discrete Laplace noise on 10M values.
 
 mod common;
 
@@ -43,6 +44,17 @@ fn safe_harbor(c: &mut Criterion) {
     group.throughput(Throughput::Elements(adult.height() as u64));
     group.bench_function("scan_adult", |b| {
         b.iter(|| scanner.scan(black_box(&adult), &[]).expect("scans"))
+    });
+    group.throughput(Throughput::Elements(10_000_000));
+    group.bench_function("discrete_laplace_10m_values", |b| {
+        use rand::SeedableRng;
+        let scale = deidentify::Rational::new(1, 1).expect("scale");
+        b.iter(|| {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+            (0..10_000_000)
+                .map(|_| deidentify::discrete_laplace(&mut rng, scale).expect("sample"))
+                .sum::<i128>()
+        })
     });
     group.finish();
 }
