@@ -62,12 +62,7 @@ struct Args {
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
     let loaded = ruleset.load()?;
-    let names: Vec<String> = loaded
-        .dataset
-        .quasi_identifiers()
-        .iter()
-        .map(|c| c.name().to_owned())
-        .collect();
+    let names = loaded.dataset.quasi_identifier_names();
     let node = Node::parse(&args.levels, &names)?;
     let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node)?;
     let threshold = match args.k {

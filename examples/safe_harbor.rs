@@ -11,8 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use deidentify::{
-    CsvOptions, Date, RestrictedZipPrefixes, Ruleset, Scanner, TokenKey, apply_safe_harbor,
-    read_csv, read_parquet, write_csv,
+    Date, RestrictedZipPrefixes, Ruleset, Scanner, TokenKey, apply_safe_harbor, write_csv,
 };
 use serde_json::json;
 
@@ -57,19 +56,7 @@ fn today() -> Date {
 
 fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
-    let path = ruleset.data_path();
-    let frame = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        read_parquet(&path)?
-    } else {
-        let options = CsvOptions {
-            delimiter: ruleset.data.delimiter as u8,
-            ..CsvOptions::default()
-        };
-        read_csv(&path, &options)?
-    };
+    let frame = ruleset.read_data()?;
     let needs_key = ruleset.attributes.iter().any(|a| a.tokenize);
     let key = match (&args.key_file, needs_key) {
         (_, false) => None,

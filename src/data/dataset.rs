@@ -247,6 +247,14 @@ impl Dataset {
         self.encoded_with_role(AttributeRole::QuasiIdentifier)
     }
 
+    /// The names of the quasi-identifiers, in column order (the order of a
+    /// node's levels).
+    pub fn quasi_identifier_names(&self) -> Vec<String> {
+        self.with_role(AttributeRole::QuasiIdentifier)
+            .map(|a| a.name.clone())
+            .collect()
+    }
+
     /// The sensitive columns, in column order.
     pub fn sensitive(&self) -> Vec<&EncodedColumn> {
         self.encoded_with_role(AttributeRole::Sensitive)

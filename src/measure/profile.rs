@@ -119,11 +119,7 @@ impl PrivacyProfile {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let names = dataset
-            .quasi_identifiers()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect::<Vec<_>>();
+        let names = dataset.quasi_identifier_names();
         let mut profile = PrivacyProfile::of_table(&table, &sensitive, options)?;
         profile.levels = names
             .into_iter()

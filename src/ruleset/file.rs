@@ -278,20 +278,30 @@ impl Ruleset {
     /// ([`Dataset::from_dataframe`]) and hierarchies ([`Hierarchy::from_csv`],
     /// the builders, [`Hierarchies::compile`]).
     pub fn load(&self) -> Result<LoadedRuleset> {
+        let frame = self.read_data()?;
+        self.load_frame(&frame, &self.data_path().display().to_string())
+    }
+
+    /// Reads the data file as it is (text columns for CSV), without encoding:
+    /// Parquet for a `.parquet` file, CSV with the ruleset's delimiter otherwise.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`read_csv`] and [`read_parquet`].
+    pub fn read_data(&self) -> Result<polars::prelude::DataFrame> {
         let path = self.data_path();
-        let frame = if path
+        if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
         {
-            read_parquet(&path)?
+            read_parquet(&path)
         } else {
             let options = CsvOptions {
                 delimiter: self.data.delimiter as u8,
                 ..CsvOptions::default()
             };
-            read_csv(&path, &options)?
-        };
-        self.load_frame(&frame, &path.display().to_string())
+            read_csv(&path, &options)
+        }
     }
 
     /// Encodes an already loaded `DataFrame` with this ruleset's attributes

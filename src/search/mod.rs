@@ -110,11 +110,7 @@ pub fn search(
     );
     Ok(SearchResult {
         optimum: outcome.best,
-        quasi_identifiers: dataset
-            .quasi_identifiers()
-            .iter()
-            .map(|c| c.name().to_owned())
-            .collect(),
+        quasi_identifiers: dataset.quasi_identifier_names(),
         nodes_checked: outcome.nodes_checked,
         lattice_size: lattice.size(),
         max_suppressed: evaluator.max_suppressed,
