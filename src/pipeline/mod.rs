@@ -1,0 +1,10 @@
+//! The end-to-end run: ruleset in, de-identified data and a signable report
+//! out. It calls every stage in order (read, Safe Harbor, transformations,
+//! encode, risk, search, apply, risk, scan, write, report) and appends each
+//! to the audit trail.
+
+mod clock;
+mod run;
+
+pub(crate) use run::fmt_probability;
+pub use run::{RunOptions, RunOutcome, STEPS, run_expert_determination};
