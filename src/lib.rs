@@ -72,8 +72,9 @@ pub use model::{
     ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
 };
 pub use noise::{
-    PrivacyBudget, Rational, analytic_gaussian_sigma, bernoulli_exp, discrete_gaussian,
-    discrete_laplace, exact_rational, gaussian_count, laplace_count,
+    BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, PrivacyBudget, Rational, SumNoise,
+    analytic_gaussian_sigma, bernoulli_exp, bounded_mean, discrete_gaussian, discrete_laplace,
+    exact_rational, gaussian_count, laplace_count, round_to_multiple_of_2k,
 };
 pub use risk::{
     AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,
@@ -95,5 +96,7 @@ pub use search::{
     evaluate_node, search,
 };
 pub use transform::{
-    AdditiveNoise, Binned, Binning, BinningMethod, Microaggregation, NoiseCorrelation, mdav,
+    AdditiveNoise, BinMethod, Binned, Binning, BinningMethod, Microaggregation, NoiseCorrelation,
+    TransformRecord, TransformSpec, apply_transforms, apply_transforms_with_missing, mdav,
+    replay_transforms, replay_transforms_with_missing,
 };

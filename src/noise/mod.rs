@@ -1,10 +1,16 @@
-//! Calibrated noise (METHODS.md §7): exact discrete samplers and the DP
-//! mechanisms for counts built on them, with a budget accountant.
+//! Calibrated noise (METHODS.md §7): exact discrete samplers, the DP
+//! mechanisms for counts and for real-valued sums and means built on them,
+//! with a budget accountant.
 
 mod discrete;
 mod mechanism;
+mod sum;
 
 pub use discrete::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace};
 pub use mechanism::{
     PrivacyBudget, analytic_gaussian_sigma, exact_rational, gaussian_count, laplace_count,
+};
+pub use sum::{
+    BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, SumNoise, bounded_mean,
+    round_to_multiple_of_2k,
 };

@@ -178,6 +178,10 @@ pub struct Ruleset {
     /// What the lattice search must achieve, if configured.
     #[serde(default)]
     pub anonymization: Option<AnonymizationRule>,
+    /// The `[[transform]]` list: transformations applied to the data before
+    /// encoding, in order (METHODS.md §7); see [`Ruleset::read_transformed`].
+    #[serde(default, rename = "transform")]
+    pub transforms: Vec<crate::transform::TransformSpec>,
     /// The folder relative paths are resolved against.
     #[serde(skip)]
     pub base: PathBuf,
@@ -245,6 +249,11 @@ impl Ruleset {
                     a.name
                 )));
             }
+        }
+        for (i, t) in ruleset.transforms.iter().enumerate() {
+            crate::transform::check_rule(t, &ruleset.attributes).map_err(|reason| {
+                invalid(format!("transform {} ({}): {reason}", i + 1, t.kind()))
+            })?;
         }
         Ok(ruleset)
     }

@@ -43,6 +43,69 @@ impl AdditiveNoise {
         columns: &[Vec<f64>],
         rng: &mut R,
     ) -> Result<Vec<Vec<f64>>> {
+        self.check(columns)?;
+        let covariance = covariance(columns);
+        self.apply_with_covariance(columns, &covariance, rng)
+    }
+
+    /// Adds noise scaled by a given covariance matrix Σ of the columns
+    /// (noise e ~ N(0, p²·Σ), or with only Σ's diagonal when uncorrelated)
+    /// instead of the covariance of `columns`: replaying a recorded
+    /// transformation on new data uses the covariance it was fitted on. The
+    /// random draws are the same as [`AdditiveNoise::apply`]'s.
+    ///
+    /// # Errors
+    ///
+    /// As [`AdditiveNoise::apply`], and for a covariance matrix that is not
+    /// d × d for d columns or has a negative or non-finite entry on its diagonal.
+    pub fn apply_with_covariance<R: Rng + ?Sized>(
+        &self,
+        columns: &[Vec<f64>],
+        cov: &[Vec<f64>],
+        rng: &mut R,
+    ) -> Result<Vec<Vec<f64>>> {
+        self.check(columns)?;
+        let d = columns.len();
+        let n = columns[0].len();
+        if cov.len() != d || cov.iter().any(|row| row.len() != d) {
+            return Err(Error::parameter(
+                "covariance",
+                format!("a {d} × {d} matrix is needed for {d} columns"),
+            ));
+        }
+        if (0..d).any(|a| !(cov[a][a] >= 0.0 && cov[a][a].is_finite())) {
+            return Err(Error::parameter(
+                "covariance",
+                "the variances on the diagonal must be finite and non-negative",
+            ));
+        }
+        // The factor L with L·Lᵀ = the noise covariance.
+        let factor: Vec<Vec<f64>> = match self.correlation {
+            NoiseCorrelation::Uncorrelated => (0..d)
+                .map(|a| (0..d).map(|b| if a == b { cov[a][a].sqrt() } else { 0.0 }).collect())
+                .collect(),
+            NoiseCorrelation::Correlated => cholesky(cov).ok_or_else(|| {
+                Error::parameter("columns", "the covariance matrix is not positive definite (a constant or collinear column)")
+            })?,
+        };
+        let mut out: Vec<Vec<f64>> = columns.to_vec();
+        let mut z = vec![0.0; d];
+        for i in 0..n {
+            for zj in z.iter_mut() {
+                *zj = StandardNormal.sample(rng);
+            }
+            for (a, column) in out.iter_mut().enumerate() {
+                let e: f64 = (0..=a).map(|b| factor[a][b] * z[b]).sum();
+                column[i] += self.fraction * e;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl AdditiveNoise {
+    /// Checks p and the columns.
+    fn check(&self, columns: &[Vec<f64>]) -> Result<()> {
         if !(self.fraction > 0.0 && self.fraction.is_finite()) {
             return Err(Error::parameter(
                 "fraction",
@@ -62,44 +125,31 @@ impl AdditiveNoise {
                 "every value must be a finite number",
             ));
         }
-        let d = columns.len();
-        let means: Vec<f64> = columns
-            .iter()
-            .map(|c| c.iter().sum::<f64>() / n as f64)
-            .collect();
-        let mut cov = vec![vec![0.0; d]; d];
-        for a in 0..d {
-            for b in 0..=a {
-                let s: f64 = (0..n)
-                    .map(|i| (columns[a][i] - means[a]) * (columns[b][i] - means[b]))
-                    .sum::<f64>()
-                    / (n - 1) as f64;
-                cov[a][b] = s;
-                cov[b][a] = s;
-            }
-        }
-        // The factor L with L·Lᵀ = the noise covariance.
-        let factor: Vec<Vec<f64>> = match self.correlation {
-            NoiseCorrelation::Uncorrelated => (0..d)
-                .map(|a| (0..d).map(|b| if a == b { cov[a][a].sqrt() } else { 0.0 }).collect())
-                .collect(),
-            NoiseCorrelation::Correlated => cholesky(&cov).ok_or_else(|| {
-                Error::parameter("columns", "the covariance matrix is not positive definite (a constant or collinear column)")
-            })?,
-        };
-        let mut out: Vec<Vec<f64>> = columns.to_vec();
-        let mut z = vec![0.0; d];
-        for i in 0..n {
-            for zj in z.iter_mut() {
-                *zj = StandardNormal.sample(rng);
-            }
-            for (a, column) in out.iter_mut().enumerate() {
-                let e: f64 = (0..=a).map(|b| factor[a][b] * z[b]).sum();
-                column[i] += self.fraction * e;
-            }
-        }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// The sample covariance matrix (divisor n − 1) of equally long columns with
+/// at least 2 rows (the caller checks).
+pub(crate) fn covariance(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let d = columns.len();
+    let n = columns[0].len();
+    let means: Vec<f64> = columns
+        .iter()
+        .map(|c| c.iter().sum::<f64>() / n as f64)
+        .collect();
+    let mut cov = vec![vec![0.0; d]; d];
+    for a in 0..d {
+        for b in 0..=a {
+            let s: f64 = (0..n)
+                .map(|i| (columns[a][i] - means[a]) * (columns[b][i] - means[b]))
+                .sum::<f64>()
+                / (n - 1) as f64;
+            cov[a][b] = s;
+            cov[b][a] = s;
+        }
+    }
+    cov
 }
 
 /// The lower Cholesky factor of a symmetric positive definite matrix.

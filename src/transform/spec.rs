@@ -1,0 +1,506 @@
+//! Transformations as configured values (`[[transform]]` in a ruleset) and
+//! the records they leave for the audit trail (METHODS.md §5, §7, §8).
+//!
+//! A [`TransformSpec`] is what a user asks for; applying it fits whatever
+//! depends on the data or on chance (the breaks of an equal-frequency
+//! binning, the covariance an additive noise is scaled by, the noise seed)
+//! and returns a [`TransformRecord`] whose `parameters` hold the *fitted*
+//! spec. Replaying that spec gives the same output on the same data, and
+//! transforms new data the same way (same breaks, same noise scale, same seed).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::transform::additive_noise::NoiseCorrelation;
+use crate::transform::binning::{Binning, BinningMethod};
+
+/// How a [`TransformSpec::Binning`] chooses its breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BinMethod {
+    /// `bins` intervals of equal width over the observed range.
+    EqualWidth,
+    /// `bins` intervals holding about equally many values (type-7 quantiles).
+    EqualFrequency,
+    /// The explicit `breaks`.
+    Breaks,
+}
+
+/// One transformation of the data, applied before encoding: a
+/// `[[transform]]` table of a ruleset, tagged by `type`.
+///
+/// Numeric columns may hold text (CSV) or numbers (Parquet); missing cells
+/// (null, or one of the ruleset's `missing_values`) are left missing and
+/// counted; any other value must be a finite number.
+///
+/// # Examples
+///
+/// ```
+/// use deidentify::TransformSpec;
+///
+/// let spec: TransformSpec = serde_json::from_str(
+///     r#"{ "type": "binning", "column": "age", "method": "equal-width", "bins": 4, "top": 90 }"#,
+/// )?;
+/// assert_eq!(spec.kind(), "binning");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TransformSpec {
+    /// Binning of one numeric column into interval labels `[lo, hi)` (the
+    /// last bin closed), with optional bottom-coding (`<bottom`) and
+    /// top-coding (`>=top`) (METHODS.md §7; sdcMicro `globalRecode`). The
+    /// fitted spec has `method = "breaks"` with the breaks actually used.
+    Binning {
+        /// The column.
+        column: String,
+        /// How the breaks are chosen.
+        method: BinMethod,
+        /// Number of bins (`equal-width`, `equal-frequency`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bins: Option<usize>,
+        /// Strictly increasing breaks (`breaks`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        breaks: Option<Vec<f64>>,
+        /// Values below this are coded `<bottom`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bottom: Option<f64>,
+        /// Values at or above this are coded `>=top`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        top: Option<f64>,
+    },
+    /// Top- and bottom-coding of one numeric column, keeping it numeric
+    /// (sdcMicro `topBotCoding`): values above `top` become `top_value`
+    /// (default `top`), values below `bottom` become `bottom_value` (default
+    /// `bottom`). Binning's `top`/`bottom` code into labels instead.
+    TopBottomCoding {
+        /// The column.
+        column: String,
+        /// Values strictly above this are top-coded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        top: Option<f64>,
+        /// The replacement of top-coded values (default `top`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        top_value: Option<f64>,
+        /// Values strictly below this are bottom-coded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bottom: Option<f64>,
+        /// The replacement of bottom-coded values (default `bottom`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bottom_value: Option<f64>,
+    },
+    /// MDAV microaggregation of one or several numeric columns with group
+    /// size `k` (METHODS.md §5 for IL1s; [`crate::mdav`]): every value is
+    /// replaced by its group's mean. Rows with a missing cell in any of the
+    /// columns are left out of the grouping and left as they are.
+    Microaggregation {
+        /// The columns, aggregated together (multivariate MDAV).
+        columns: Vec<String>,
+        /// The minimum group size (≥ 2).
+        k: usize,
+    },
+    /// Statistical additive noise (sdcMicro `addNoise`; not differential
+    /// privacy), N(0, p²·Σ) with Σ the columns' covariance (`correlated`) or
+    /// its diagonal (`uncorrelated`). The fitted spec holds the seed and Σ.
+    AdditiveNoise {
+        /// The columns.
+        columns: Vec<String>,
+        /// `uncorrelated` (default) or `correlated`.
+        #[serde(default = "uncorrelated")]
+        correlation: NoiseCorrelation,
+        /// The noise standard deviation as a fraction p of each column's.
+        fraction: f64,
+        /// The seed of the noise (a `StdRng` stream); drawn from the caller's
+        /// RNG when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seed: Option<u64>,
+        /// The covariance matrix Σ the noise is scaled by; estimated from the
+        /// complete rows (sample covariance) when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        covariance: Option<Vec<Vec<f64>>>,
+    },
+}
+
+fn uncorrelated() -> NoiseCorrelation {
+    NoiseCorrelation::Uncorrelated
+}
+
+impl TransformSpec {
+    /// The `type` tag: `binning`, `top-bottom-coding`, `microaggregation` or
+    /// `additive-noise`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransformSpec::Binning { .. } => "binning",
+            TransformSpec::TopBottomCoding { .. } => "top-bottom-coding",
+            TransformSpec::Microaggregation { .. } => "microaggregation",
+            TransformSpec::AdditiveNoise { .. } => "additive-noise",
+        }
+    }
+
+    /// The columns the transformation rewrites.
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            TransformSpec::Binning { column, .. }
+            | TransformSpec::TopBottomCoding { column, .. } => {
+                vec![column.clone()]
+            }
+            TransformSpec::Microaggregation { columns, .. }
+            | TransformSpec::AdditiveNoise { columns, .. } => columns.clone(),
+        }
+    }
+
+    /// Checks the parameters without looking at data.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] for: a binning without `bins`
+    /// (equal-width, equal-frequency) or `breaks` (breaks), with the other
+    /// one given, 0 bins, breaks that are not finite and strictly increasing,
+    /// `bottom` ≥ `top`; top/bottom coding with neither bound, a non-finite
+    /// bound or replacement, or `bottom` > `top`; microaggregation with k < 2;
+    /// no columns or a column listed twice; noise with p ≤ 0 or a covariance
+    /// that is not d × d.
+    pub fn check(&self) -> Result<()> {
+        let columns = self.columns();
+        if columns.is_empty() {
+            return Err(Error::parameter("columns", "at least one column is needed"));
+        }
+        if let Some(c) = columns
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| columns[..i].contains(c).then_some(c))
+        {
+            return Err(Error::parameter(
+                "columns",
+                format!("column '{c}' is listed twice"),
+            ));
+        }
+        let finite = |name: &str, v: Option<f64>| match v {
+            Some(x) if !x.is_finite() => Err(Error::parameter(name, "must be a finite number")),
+            _ => Ok(()),
+        };
+        match self {
+            TransformSpec::Binning { .. } => {
+                self.binning()?;
+            }
+            TransformSpec::TopBottomCoding {
+                top,
+                top_value,
+                bottom,
+                bottom_value,
+                ..
+            } => {
+                if top.is_none() && bottom.is_none() {
+                    return Err(Error::parameter(
+                        "top",
+                        "top/bottom coding needs `top`, `bottom` or both",
+                    ));
+                }
+                finite("top", *top)?;
+                finite("top_value", *top_value)?;
+                finite("bottom", *bottom)?;
+                finite("bottom_value", *bottom_value)?;
+                if let (Some(b), Some(t)) = (bottom, top)
+                    && b > t
+                {
+                    return Err(Error::parameter(
+                        "bottom",
+                        format!("bottom {b} is above top {t}"),
+                    ));
+                }
+            }
+            TransformSpec::Microaggregation { k, .. } => {
+                if *k < 2 {
+                    return Err(Error::parameter(
+                        "k",
+                        format!("microaggregation needs groups of at least 2, got {k}"),
+                    ));
+                }
+            }
+            TransformSpec::AdditiveNoise {
+                fraction,
+                covariance,
+                ..
+            } => {
+                if !(*fraction > 0.0 && fraction.is_finite()) {
+                    return Err(Error::parameter(
+                        "fraction",
+                        format!("must be positive, got {fraction}"),
+                    ));
+                }
+                let d = columns.len();
+                if let Some(cov) = covariance
+                    && (cov.len() != d || cov.iter().any(|row| row.len() != d))
+                {
+                    return Err(Error::parameter(
+                        "covariance",
+                        format!("a {d} × {d} matrix is needed for {d} columns"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The [`Binning`] a binning spec describes (checked).
+    pub(crate) fn binning(&self) -> Result<Binning> {
+        let TransformSpec::Binning {
+            method,
+            bins,
+            breaks,
+            bottom,
+            top,
+            ..
+        } = self
+        else {
+            return Err(Error::parameter("type", "not a binning"));
+        };
+        let method = match (method, bins, breaks) {
+            (BinMethod::EqualWidth | BinMethod::EqualFrequency, Some(bins), None) => {
+                if *bins == 0 {
+                    return Err(Error::parameter("bins", "at least one bin is needed"));
+                }
+                if *method == BinMethod::EqualWidth {
+                    BinningMethod::EqualWidth { bins: *bins }
+                } else {
+                    BinningMethod::EqualFrequency { bins: *bins }
+                }
+            }
+            (BinMethod::Breaks, None, Some(breaks)) => {
+                if breaks.len() < 2
+                    || breaks.iter().any(|b| !b.is_finite())
+                    || breaks.windows(2).any(|w| w[0] >= w[1])
+                {
+                    return Err(Error::parameter(
+                        "breaks",
+                        "at least two finite, strictly increasing numbers are needed",
+                    ));
+                }
+                BinningMethod::Breaks {
+                    breaks: breaks.clone(),
+                }
+            }
+            (BinMethod::Breaks, _, _) => {
+                return Err(Error::parameter(
+                    "breaks",
+                    "method 'breaks' takes `breaks` (and no `bins`)",
+                ));
+            }
+            _ => {
+                return Err(Error::parameter(
+                    "bins",
+                    "methods 'equal-width' and 'equal-frequency' take `bins` (and no `breaks`)",
+                ));
+            }
+        };
+        for (name, v) in [("bottom", bottom), ("top", top)] {
+            if v.is_some_and(|x| !x.is_finite()) {
+                return Err(Error::parameter(name, "must be a finite number"));
+            }
+        }
+        if let (Some(b), Some(t)) = (bottom, top)
+            && b >= t
+        {
+            return Err(Error::parameter(
+                "top",
+                format!("bottom coding {b} must be below top coding {t}"),
+            ));
+        }
+        Ok(Binning {
+            method,
+            bottom: *bottom,
+            top: *top,
+        })
+    }
+
+    /// Whether applying this spec is fully determined (nothing is drawn from
+    /// the caller's RNG): true for everything but additive noise without a seed.
+    pub fn is_seeded(&self) -> bool {
+        !matches!(self, TransformSpec::AdditiveNoise { seed: None, .. })
+    }
+}
+
+/// What one transformation did, for the audit trail (METHODS.md §8):
+/// self-describing and replayable.
+///
+/// `parameters` is the *fitted* [`TransformSpec`] as JSON (with its `type`
+/// tag): the breaks actually used by a binning, the group size of a
+/// microaggregation, the fraction, covariance and seed of a noise.
+/// [`TransformRecord::spec`] turns it back into a spec, and
+/// [`crate::replay_transforms`] replays a list of records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransformRecord {
+    /// The transformation's `type` (`binning`, `top-bottom-coding`,
+    /// `microaggregation`, `additive-noise`).
+    pub kind: String,
+    /// The columns it rewrote.
+    pub columns: Vec<String>,
+    /// The fitted spec, as JSON.
+    pub parameters: serde_json::Value,
+    /// What the run found, not needed to replay it: the method asked for,
+    /// values top- and bottom-coded, the number of MDAV groups and IL1s
+    /// (METHODS.md §5), the complete rows used to fit.
+    pub details: serde_json::Value,
+    /// The number of values (cells, over all the columns) whose value changed.
+    pub rows_affected: u64,
+    /// The number of missing cells in the columns, left missing.
+    pub missing_cells: u64,
+}
+
+impl TransformRecord {
+    /// The fitted spec recorded in `parameters`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] when `parameters` is not a
+    /// valid spec, its `type` differs from `kind`, or the spec is not seeded.
+    pub fn spec(&self) -> Result<TransformSpec> {
+        let spec: TransformSpec = serde_json::from_value(self.parameters.clone())
+            .map_err(|e| Error::parameter("parameters", e.to_string()))?;
+        if spec.kind() != self.kind {
+            return Err(Error::parameter(
+                "kind",
+                format!(
+                    "the record says '{}' but its parameters describe '{}'",
+                    self.kind,
+                    spec.kind()
+                ),
+            ));
+        }
+        if !spec.is_seeded() {
+            return Err(Error::parameter(
+                "seed",
+                "a recorded noise must carry its seed to be replayed",
+            ));
+        }
+        spec.check()?;
+        Ok(spec)
+    }
+}
+
+/// Checks a ruleset's `[[transform]]` entry against its attributes: the
+/// parameters ([`TransformSpec::check`]), every column declared, and a type
+/// that the transformed values have (interval labels are strings; means and
+/// noisy values are decimals). Returns the reason of the first problem.
+pub(crate) fn check_rule(
+    spec: &TransformSpec,
+    attributes: &[crate::ruleset::AttributeRule],
+) -> std::result::Result<(), String> {
+    use crate::data::attribute::AttributeType;
+    spec.check().map_err(|e| e.to_string())?;
+    for column in spec.columns() {
+        let attribute = attributes
+            .iter()
+            .find(|a| a.name == column)
+            .ok_or_else(|| format!("column '{column}' is not a declared attribute"))?;
+        let ty = attribute.data_type;
+        let fits = match spec {
+            TransformSpec::Binning { .. } => {
+                matches!(ty, AttributeType::String | AttributeType::OrderedString)
+            }
+            TransformSpec::TopBottomCoding { .. } => ty != AttributeType::Date,
+            TransformSpec::Microaggregation { .. } | TransformSpec::AdditiveNoise { .. } => {
+                !matches!(ty, AttributeType::Integer | AttributeType::Date)
+            }
+        };
+        if !fits {
+            let needed = match spec {
+                TransformSpec::Binning { .. } => {
+                    "its values become interval labels such as [10, 20); declare it as string or ordered-string"
+                }
+                _ => "its values become decimal numbers; declare it as decimal",
+            };
+            return Err(format!(
+                "column '{column}' has type {}, but {needed}",
+                ty.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_shapes_and_checks() {
+        #[derive(Deserialize)]
+        struct File {
+            transform: Vec<TransformSpec>,
+        }
+        let text = r#"
+            [[transform]]
+            type = "binning"
+            column = "age"
+            method = "equal-frequency"
+            bins = 4
+            top = 90
+
+            [[transform]]
+            type = "top-bottom-coding"
+            column = "income"
+            top = 100000
+
+            [[transform]]
+            type = "microaggregation"
+            columns = ["height", "weight"]
+            k = 3
+
+            [[transform]]
+            type = "additive-noise"
+            columns = ["income"]
+            fraction = 0.1
+            seed = 7
+        "#;
+        let file: File = toml::from_str(text).unwrap();
+        let kinds: Vec<&str> = file.transform.iter().map(TransformSpec::kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "binning",
+                "top-bottom-coding",
+                "microaggregation",
+                "additive-noise"
+            ]
+        );
+        for spec in &file.transform {
+            spec.check().unwrap();
+        }
+        assert!(file.transform[3].is_seeded());
+        // Unknown fields are typos, not silently ignored.
+        let typo =
+            "[[transform]]\ntype = \"microaggregation\"\ncolumns = [\"a\"]\nk = 3\nsize = 4\n";
+        assert!(toml::from_str::<File>(typo).is_err());
+        let bad = |json: &str| {
+            serde_json::from_str::<TransformSpec>(json)
+                .unwrap()
+                .check()
+                .is_err()
+        };
+        assert!(bad(
+            r#"{"type":"binning","column":"a","method":"equal-width"}"#
+        ));
+        assert!(bad(
+            r#"{"type":"binning","column":"a","method":"breaks","breaks":[1,1]}"#
+        ));
+        assert!(bad(
+            r#"{"type":"binning","column":"a","method":"equal-width","bins":0}"#
+        ));
+        assert!(bad(
+            r#"{"type":"binning","column":"a","method":"equal-width","bins":2,"bottom":5,"top":5}"#
+        ));
+        assert!(bad(r#"{"type":"top-bottom-coding","column":"a"}"#));
+        assert!(bad(r#"{"type":"microaggregation","columns":["a"],"k":1}"#));
+        assert!(bad(r#"{"type":"microaggregation","columns":[],"k":3}"#));
+        assert!(bad(
+            r#"{"type":"microaggregation","columns":["a","a"],"k":3}"#
+        ));
+        assert!(bad(
+            r#"{"type":"additive-noise","columns":["a"],"fraction":0}"#
+        ));
+        assert!(bad(
+            r#"{"type":"additive-noise","columns":["a"],"fraction":0.1,"covariance":[[1,0]]}"#
+        ));
+    }
+}
