@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::apply::{apply, write_csv, write_parquet};
-use crate::data::attribute::AttributeRole;
+use crate::data::attribute::{AttributeRole, AttributeType};
 use crate::data::date::Date;
 use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
@@ -624,8 +624,8 @@ pub fn run_expert_determination(
 }
 
 /// The ruleset the release is encoded with: identifiers Safe Harbor removed
-/// are gone, tokenized and generalized identifier columns are released as
-/// insensitive columns.
+/// are gone, tokenized identifier columns are released as insensitive
+/// columns, and generalized ones are read as text.
 fn release_ruleset(ruleset: &Ruleset, actions: &[ColumnAction]) -> Ruleset {
     let mut rules = ruleset.clone();
     rules.attributes.retain(|a| {
@@ -636,6 +636,14 @@ fn release_ruleset(ruleset: &Ruleset, actions: &[ColumnAction]) -> Ruleset {
     for a in &mut rules.attributes {
         if a.role == AttributeRole::Identifier {
             a.role = AttributeRole::Insensitive;
+        }
+        // Generalized identifiers hold years, ZIP3 prefixes or "90+" now;
+        // their hierarchies (if any) apply to those values.
+        if actions
+            .iter()
+            .any(|x| x.column == a.name && x.action == "generalized")
+        {
+            a.data_type = AttributeType::String;
         }
     }
     rules

@@ -6,7 +6,7 @@ use crate::root;
 
 /// Runs an example built by `cargo test` (which builds every example next
 /// to the test binaries), falling back to `cargo run` when it is absent.
-fn cargo_example(name: &str, args: &[&str]) -> std::process::Output {
+pub(crate) fn cargo_example(name: &str, args: &[&str]) -> std::process::Output {
     let built = std::env::current_exe()
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.join("examples").join(name)))

@@ -5,6 +5,7 @@ mod bad_input;
 mod examples;
 mod frequency;
 mod properties;
+mod report;
 mod risk;
 mod scan;
 mod search;

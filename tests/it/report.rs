@@ -1,0 +1,458 @@
+//! The Expert Determination run and its report: JSON round trip, the audit
+//! chain, the renderings, verdicts, and verification.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use deidentify::{
+    Report, RunOptions, RunOutcome, Ruleset, SECTIONS, TokenKey, render_html, render_markdown,
+    run_expert_determination, sha256_file, verify_report,
+};
+
+use crate::root;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("deidentify-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The bundled adult run, shared by the tests (about 2 s in debug).
+fn adult_run() -> &'static (RunOutcome, PathBuf) {
+    static RUN: OnceLock<(RunOutcome, PathBuf)> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let out = temp_dir("adult");
+        let ruleset = Ruleset::from_file(&root().join("datasets/adult/adult.toml")).unwrap();
+        let mut steps = Vec::new();
+        let outcome = run_expert_determination(
+            &ruleset,
+            &RunOptions {
+                out_dir: out.clone(),
+                ..RunOptions::default()
+            },
+            &mut |step: &str| steps.push(step.to_owned()),
+        )
+        .unwrap();
+        assert_eq!(steps.first().map(String::as_str), Some("load"));
+        assert_eq!(steps.last().map(String::as_str), Some("report"));
+        (outcome, out)
+    })
+}
+
+#[test]
+fn the_adult_run_meets_its_thresholds_and_verifies() {
+    let (outcome, out) = adult_run();
+    let report = &outcome.report;
+    assert!(report.summary.passes, "{:?}", report.summary.failures);
+    // The optimum of k=5 + distinct-2-diversity with 2% suppression under Loss
+    // (the search tests check it against ARX); the report carries the same node.
+    assert!(report.results.found);
+    let levels: Vec<u32> = report.results.levels.iter().map(|l| l.level).collect();
+    assert_eq!(levels.len(), 8);
+    let profile = report.results.privacy.as_ref().unwrap();
+    assert!(profile.k >= 5);
+    assert!(profile.sensitive["occupation"].l_distinct >= 2);
+    assert!(report.results.suppressed_records <= report.methods.max_suppressed);
+    assert_eq!(report.methods.max_suppressed, 603); // ⌊0.02 × 30162⌋
+    let after = report.risk.after.as_ref().unwrap();
+    assert!(after.prosecutor.highest_risk <= 0.2);
+    assert_eq!(
+        after.records + report.results.suppressed_records,
+        report.data.input_rows
+    );
+    assert_eq!(report.risk.before.records, 30_162);
+    // The fingerprints are those of the files.
+    let data = outcome.data.as_ref().unwrap();
+    assert_eq!(
+        report.data.output_sha256.as_deref(),
+        Some(sha256_file(data).unwrap().as_str())
+    );
+    assert_eq!(
+        report.data.input_sha256,
+        sha256_file(&root().join("datasets/adult/adult.csv")).unwrap()
+    );
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let verification = verify_report(&text, Some(data)).unwrap();
+    assert!(verification.intact, "{:?}", verification.problems);
+    assert!(verification.data_checked);
+    let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
+    assert_eq!(
+        steps,
+        ["load", "risk-before", "search", "apply", "risk-after", "scan", "write"]
+    );
+}
+
+#[test]
+fn the_json_round_trips() {
+    let (outcome, out) = adult_run();
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let parsed: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed, outcome.report);
+    assert_eq!(parsed.schema_version, deidentify::SCHEMA_VERSION);
+    assert_eq!(parsed.to_json(), text);
+}
+
+fn tampered(edit: impl FnOnce(&mut serde_json::Value)) -> deidentify::Verification {
+    let (_, out) = adult_run();
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut value);
+    verify_report(&value.to_string(), None).unwrap()
+}
+
+#[test]
+fn the_chain_detects_changed_removed_and_reordered_entries() {
+    assert!(tampered(|_| {}).intact);
+    let changed = tampered(|v| v["audit"][2]["counts"]["nodes_checked"] = 1.into());
+    assert!(!changed.intact);
+    assert!(
+        changed.problems.iter().any(|p| p.contains("entry 2 ('search') was changed")),
+        "{:?}",
+        changed.problems
+    );
+    let removed = tampered(|v| {
+        v["audit"].as_array_mut().unwrap().remove(3);
+    });
+    assert!(!removed.intact);
+    let reordered = tampered(|v| v["audit"].as_array_mut().unwrap().swap(1, 2));
+    assert!(!reordered.intact);
+    let truncated = tampered(|v| {
+        v["audit"].as_array_mut().unwrap().pop();
+    });
+    assert!(truncated
+        .problems
+        .iter()
+        .any(|p| p.contains("does not end with the 'write' step")));
+    // An edit outside the chain breaks the signed digest.
+    let verdict = tampered(|v| v["summary"]["passes"] = false.into());
+    assert!(verdict.problems.iter().any(|p| p.contains("changed after sealing")));
+    // Re-sealing after an edit does not help: the chain still fails.
+    let resealed = tampered(|v| {
+        v["audit"][1]["description"] = "edited".into();
+        let digest = Report::content_digest(v);
+        v["sign_off"]["content_sha256"] = digest.into();
+    });
+    assert!(!resealed.intact);
+    assert!(resealed.problems.iter().all(|p| !p.contains("after sealing")));
+}
+
+#[test]
+fn a_changed_output_file_is_detected() {
+    let (outcome, out) = adult_run();
+    let data = outcome.data.as_ref().unwrap();
+    let copy = out.join("copy.csv");
+    let mut bytes = std::fs::read(data).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'a' { b'b' } else { b'a' };
+    std::fs::write(&copy, &bytes).unwrap();
+    let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let verification = verify_report(&text, Some(&copy)).unwrap();
+    assert!(!verification.intact);
+    assert!(verification.problems[0].contains("hashes to"));
+}
+
+#[test]
+fn html_and_markdown_have_every_section_and_no_external_reference() {
+    let (outcome, out) = adult_run();
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let markdown = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert_eq!(html, render_html(&outcome.report));
+    assert_eq!(markdown, render_markdown(&outcome.report));
+    for (id, title) in SECTIONS {
+        assert!(html.contains(&format!("<section id=\"{id}\"><h2>{title}</h2>")), "{id}");
+        assert!(markdown.contains(&format!("## {title}\n")), "{title}");
+    }
+    let lower = html.to_lowercase();
+    for forbidden in ["http", "<script", "<link", "@import", "url(", "<iframe", "<img"] {
+        assert!(!lower.contains(forbidden), "the HTML contains {forbidden}");
+    }
+    // Three charts: class sizes, individual risk, levels per attribute.
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(html.contains(&outcome.report.sign_off.content_sha256));
+    assert!(markdown.contains("| class size | records before | records after |"));
+}
+
+/// A ruleset in a temporary folder: the adult one with a threshold that
+/// cannot be met, or the synthetic PHI with Safe Harbor steps.
+fn write_ruleset(dir: &Path, text: &str) -> Ruleset {
+    let path = dir.join("ruleset.toml");
+    std::fs::write(&path, text).unwrap();
+    Ruleset::from_file(&path).unwrap()
+}
+
+fn adult_ruleset_with(expert_determination: &str) -> String {
+    let original = std::fs::read_to_string(root().join("datasets/adult/adult.toml")).unwrap();
+    let adult = root().join("datasets/adult");
+    let head = original
+        .split("[expert_determination]")
+        .next()
+        .unwrap()
+        .replace("path = \"adult.csv\"", &format!("path = {:?}", adult.join("adult.csv")))
+        .replace("\"hierarchies/", &format!("\"{}/hierarchies/", adult.display()));
+    format!("{head}\n[expert_determination]\n{expert_determination}\n")
+}
+
+#[test]
+fn an_unmeetable_threshold_fails_the_verdict() {
+    let dir = temp_dir("unmeetable");
+    let ruleset = write_ruleset(
+        &dir,
+        &adult_ruleset_with("thresholds = { prosecutor_average = 0.001 }\noutput = \"out.parquet\""),
+    );
+    let outcome = run_expert_determination(
+        &ruleset,
+        &RunOptions {
+            out_dir: dir.join("out"),
+            ..RunOptions::default()
+        },
+        &mut |_: &str| {},
+    )
+    .unwrap();
+    let report = &outcome.report;
+    assert!(!report.summary.passes);
+    assert!(report.summary.failures[0].starts_with("prosecutor_average is"));
+    let check = report
+        .risk
+        .checks
+        .iter()
+        .find(|c| c.measure == "prosecutor_average")
+        .unwrap();
+    assert_eq!(check.passes, Some(false));
+    assert!(render_html(report).contains("DOES NOT MEET THE THRESHOLDS"));
+    // Parquet output, still verifiable.
+    assert_eq!(report.data.output_format, "parquet");
+    let text = std::fs::read_to_string(&outcome.json).unwrap();
+    assert!(verify_report(&text, outcome.data.as_deref()).unwrap().intact);
+}
+
+#[test]
+fn no_feasible_transformation_is_a_failed_verdict_without_data() {
+    let dir = temp_dir("infeasible");
+    let text = adult_ruleset_with("").replace(
+        "{ type = \"k-anonymity\", k = 5 }",
+        "{ type = \"k-anonymity\", k = 40000 }",
+    );
+    let ruleset = write_ruleset(&dir, &text);
+    let outcome = run_expert_determination(
+        &ruleset,
+        &RunOptions {
+            out_dir: dir.join("out"),
+            ..RunOptions::default()
+        },
+        &mut |_: &str| {},
+    );
+    // k larger than the table is rejected before the search, naming k.
+    let message = outcome.unwrap_err().to_string();
+    assert!(message.contains('k'), "{message}");
+
+    let text = adult_ruleset_with("").replace(
+        "{ type = \"distinct-l-diversity\", attribute = \"occupation\", l = 2 }",
+        "{ type = \"distinct-l-diversity\", attribute = \"occupation\", l = 15 }",
+    );
+    let ruleset = write_ruleset(&dir, &text);
+    let outcome = run_expert_determination(
+        &ruleset,
+        &RunOptions {
+            out_dir: dir.join("out"),
+            ..RunOptions::default()
+        },
+        &mut |_: &str| {},
+    )
+    .unwrap();
+    assert!(!outcome.report.summary.passes);
+    assert!(!outcome.report.results.found);
+    assert!(outcome.data.is_none());
+    let json = std::fs::read_to_string(&outcome.json).unwrap();
+    let verification = verify_report(&json, None).unwrap();
+    assert!(verification.intact, "{:?}", verification.problems);
+}
+
+#[test]
+fn bad_settings_are_rejected_with_the_setting_named() {
+    let dir = temp_dir("bad-settings");
+    for (settings, expected) in [
+        ("threshold = 1.5", "threshold"),
+        ("thresholds = { prosecutr_highest = 0.2 }", "thresholds.prosecutr_highest"),
+        ("thresholds = { marketer = -0.1 }", "thresholds.marketer"),
+        ("threshold = 0.2\nk = 5", "threshold"),
+        ("population = 1000\nsampling_fraction = 0.5", "population"),
+        ("sampling_fraction = 0", "sampling_fraction"),
+        ("output = \"out.xlsx\"", "output"),
+        ("output = \"../escape.csv\"", "output"),
+        ("threat_model = { attackers = [\"hacker\"] }", "attackers"),
+        ("threat_model = { attempt_probability = 2.0 }", "attempt_probability"),
+    ] {
+        let ruleset = write_ruleset(&dir, &adult_ruleset_with(settings));
+        let error = run_expert_determination(
+            &ruleset,
+            &RunOptions {
+                out_dir: dir.join("out"),
+                ..RunOptions::default()
+            },
+            &mut |_: &str| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains(expected), "{settings}: {error}");
+    }
+    // An unknown key is a ruleset error naming it.
+    let path = dir.join("ruleset.toml");
+    std::fs::write(&path, adult_ruleset_with("recipent = [\"x\"]")).unwrap();
+    let error = Ruleset::from_file(&path).unwrap_err().to_string();
+    assert!(error.contains("recipent"), "{error}");
+}
+
+#[test]
+fn safe_harbor_steps_enter_the_trail_without_the_key() {
+    let dir = temp_dir("phi");
+    let phi = root().join("datasets/synthetic-phi");
+    let original = std::fs::read_to_string(phi.join("phi.toml")).unwrap();
+    let text = format!(
+        "{}\n[anonymization]\nsuppression_limit = 0.1\nmodels = [{{ type = \"k-anonymity\", k = 3 }}]\n\n[expert_determination]\nrelease_type = \"public\"\noutput = \"phi.csv\"\n",
+        original
+            .replace("path = \"phi.csv\"", &format!("path = {:?}", phi.join("phi.csv")))
+            .replace("identifier = \"zip\"", "identifier = \"zip\"\nhierarchy = { type = \"redaction\" }")
+            .replace("identifier = \"birth-date\"", "identifier = \"birth-date\"\nhierarchy = { type = \"redaction\" }")
+            .replace("identifier = \"date\"", "identifier = \"date\"\nhierarchy = { type = \"redaction\" }")
+            .replace("identifier = \"age\"", "identifier = \"age\"\nhierarchy = { type = \"redaction\" }")
+    );
+    let ruleset = write_ruleset(&dir, &text);
+    let key_bytes: Vec<u8> = (0u8..32).map(|b| b.wrapping_mul(37).wrapping_add(11)).collect();
+    let key = TokenKey::from_bytes(key_bytes.clone()).unwrap();
+    let fingerprint = key.fingerprint();
+    let outcome = run_expert_determination(
+        &ruleset,
+        &RunOptions {
+            out_dir: dir.join("out"),
+            key: Some(key),
+            reference_date: deidentify::Date::parse("2026-11-28"),
+        },
+        &mut |_: &str| {},
+    )
+    .unwrap();
+    let report = &outcome.report;
+    let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
+    assert_eq!(steps[1], "safe-harbor");
+    let actions = &report.methods.safe_harbor;
+    let action = |column: &str| actions.iter().find(|a| a.column == column).unwrap();
+    assert_eq!(action("name").action, "removed");
+    assert_eq!(action("ssn").action, "removed");
+    assert_eq!(action("mrn").action, "tokenized");
+    assert_eq!(action("zip").action, "generalized");
+    // Removed columns are not released; tokens are, and are not scanned.
+    let data = std::fs::read_to_string(outcome.data.as_ref().unwrap()).unwrap();
+    let header = data.lines().next().unwrap();
+    assert!(!header.contains("name") && !header.contains("ssn") && header.contains("mrn"));
+    assert_eq!(report.scan.skipped, ["mrn"]);
+    assert!(report.scan.clean, "{:?}", report.scan.counts);
+    // The key never appears; its fingerprint does.
+    let json = std::fs::read_to_string(&outcome.json).unwrap();
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    let hex: String = key_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    for text in [&json, &html] {
+        assert!(!text.contains(&hex));
+        assert!(text.contains(&fingerprint));
+    }
+    assert!(verify_report(&json, outcome.data.as_deref()).unwrap().intact);
+}
+
+#[test]
+fn the_examples_exit_with_the_verdict() {
+    let dir = temp_dir("examples");
+    let out = dir.join("out");
+    let run = |name: &str, args: &[&str]| crate::examples::cargo_example(name, args);
+    let ok = run(
+        "expert_determination",
+        &["--out", out.to_str().unwrap()],
+    );
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let report = out.join("report.json");
+    let data = out.join("adult-deidentified.csv");
+    let verified = run(
+        "verify_report",
+        &["--report", report.to_str().unwrap(), "--data", data.to_str().unwrap()],
+    );
+    assert!(verified.status.success());
+    assert!(String::from_utf8_lossy(&verified.stdout).starts_with("intact"));
+    std::fs::write(&data, "sex,age\n*,*\n").unwrap();
+    let broken = run(
+        "verify_report",
+        &["--report", report.to_str().unwrap(), "--data", data.to_str().unwrap()],
+    );
+    assert_eq!(broken.status.code(), Some(2));
+
+    let ruleset = dir.join("unmeetable.toml");
+    std::fs::write(
+        &ruleset,
+        adult_ruleset_with("thresholds = { prosecutor_average = 0.001 }"),
+    )
+    .unwrap();
+    let failed = run(
+        "expert_determination",
+        &["--config", ruleset.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(failed.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&failed.stdout).contains("NOT RELEASABLE"));
+}
+
+/// Renders the report in headless Chromium when it is installed (skips with a
+/// message otherwise): the page must load and lay out every section.
+#[test]
+fn the_html_renders_in_headless_chromium() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!("skipped: no chromium on the PATH (apt-get install chromium)");
+        return;
+    };
+    let (_, out) = adult_run();
+    let html = out.join("report.html");
+    let profile = temp_dir("chromium-profile");
+    let output = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            &format!("--user-data-dir={}", profile.display()),
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let dom = String::from_utf8_lossy(&output.stdout);
+    for (id, _) in SECTIONS {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "section {id} missing after rendering");
+    }
+    assert_eq!(dom.matches("<svg").count(), 3);
+    // And it prints to PDF.
+    let pdf = out.join("report.pdf");
+    let printed = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            &format!("--user-data-dir={}", profile.display()),
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF") && bytes.len() > 10_000);
+}
