@@ -45,6 +45,7 @@ mod risk;
 mod ruleset;
 mod safe_harbor;
 mod search;
+mod stream;
 mod transform;
 
 pub use apply::{Anonymized, apply, write_csv, write_parquet};
@@ -94,6 +95,10 @@ pub use safe_harbor::{
 pub use search::{
     AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
     evaluate_node, search,
+};
+pub use stream::{
+    COUNT_COLUMN, ColumnSummary, LabeledTable, SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN,
+    StreamOptions, StreamedOutput, StreamedTable, TABLE_FORMAT_VERSION,
 };
 pub use transform::{
     AdditiveNoise, BinMethod, Binned, Binning, BinningMethod, Microaggregation, NoiseCorrelation,

@@ -14,6 +14,8 @@ use crate::frequency::node::Node;
 use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 
+mod parts;
+
 /// Rows per partition when counting in parallel.
 const CHUNK_ROWS: usize = 1 << 16;
 

@@ -39,6 +39,14 @@ impl Hierarchies {
         Ok(Hierarchies { compiled })
     }
 
+    /// Wraps hierarchies already compiled against their columns'
+    /// dictionaries (for data encoded without a [`Dataset`], such as a
+    /// streamed table). Every quasi-identifier needs one, as
+    /// [`Hierarchies::compile`] guarantees; the caller supplies identities.
+    pub(crate) fn from_compiled(compiled: Vec<CompiledHierarchy>) -> Hierarchies {
+        Hierarchies { compiled }
+    }
+
     /// The hierarchy of `column`, if it has one.
     pub fn get(&self, column: &str) -> Option<&CompiledHierarchy> {
         self.compiled.iter().find(|c| c.column() == column)

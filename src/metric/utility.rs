@@ -8,6 +8,7 @@ use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
+use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 use crate::metric::{Aggregate, MetricKind, MetricSpec};
 
@@ -57,16 +58,36 @@ impl UtilityModel {
         hierarchies: &Hierarchies,
         spec: &MetricSpec,
     ) -> Result<UtilityModel> {
+        let columns = dataset.quasi_identifiers();
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        let counts: Vec<Vec<u64>> = columns.iter().map(|c| c.counts()).collect();
+        let compiled = hierarchies.quasi_identifiers(dataset);
+        UtilityModel::from_counts(&names, &counts, &compiled, dataset.rows() as u64, spec)
+    }
+
+    /// Prepares `spec` from a summary of the quasi-identifiers (column
+    /// order): their names, the number of records per dictionary code, their
+    /// compiled hierarchies, and the number of records (for data counted
+    /// without an encoded [`Dataset`], such as a streamed table).
+    ///
+    /// # Errors
+    ///
+    /// As [`UtilityModel::new`].
+    pub(crate) fn from_counts(
+        names: &[&str],
+        counts: &[Vec<u64>],
+        compiled: &[&CompiledHierarchy],
+        rows: u64,
+        spec: &MetricSpec,
+    ) -> Result<UtilityModel> {
         if !(0.0..=1.0).contains(&spec.gs_factor) {
             return Err(Error::parameter(
                 "gs_factor",
                 format!("must be in [0, 1], got {}", spec.gs_factor),
             ));
         }
-        let columns = dataset.quasi_identifiers();
-        let compiled = hierarchies.quasi_identifiers(dataset);
         for (name, &w) in &spec.weights {
-            if !columns.iter().any(|c| c.name() == name) {
+            if !names.contains(&name.as_str()) {
                 return Err(Error::parameter(
                     "weights",
                     format!("'{name}' is not a quasi-identifier"),
@@ -79,9 +100,9 @@ impl UtilityModel {
                 ));
             }
         }
-        let raw: Vec<f64> = columns
+        let raw: Vec<f64> = names
             .iter()
-            .map(|c| spec.weights.get(c.name()).copied().unwrap_or(0.5))
+            .map(|&name| spec.weights.get(name).copied().unwrap_or(0.5))
             .collect();
         let max = raw.iter().copied().fold(0.0, f64::max);
         let weights = raw
@@ -92,8 +113,7 @@ impl UtilityModel {
         let mut shares = Vec::new();
         let mut loss_kept = Vec::new();
         let mut domains = Vec::new();
-        for (column, h) in columns.iter().zip(&compiled) {
-            let counts = column.counts();
+        for (counts, h) in counts.iter().zip(compiled) {
             let domain = h.domain_size() as f64;
             let mut raw_levels = Vec::new();
             let mut share_levels = Vec::new();
@@ -124,7 +144,7 @@ impl UtilityModel {
         Ok(UtilityModel {
             spec: spec.clone(),
             weights,
-            rows: dataset.rows() as u64,
+            rows,
             heights: compiled.iter().map(|h| h.height() as u32).collect(),
             entropy_raw,
             shares,

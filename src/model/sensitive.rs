@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 use crate::data::attribute::{AttributeRole, AttributeType};
 use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 
 /// A sensitive attribute prepared for the models: its position among the
@@ -51,9 +52,39 @@ impl SensitiveAttribute {
             .position(|a| a.name == name)
             .expect("the attribute is sensitive");
         let column = dataset.encoded(name)?;
-        let dictionary = column.dictionary();
-        let hierarchy = hierarchies.get(name);
-        let positions: Option<Vec<f64>> = match (attribute.data_type, order) {
+        SensitiveAttribute::from_counts(
+            name,
+            attribute.data_type,
+            index,
+            column.dictionary(),
+            column.counts(),
+            dataset.rows() as u64,
+            hierarchies.get(name),
+            order,
+        )
+    }
+
+    /// Prepares a sensitive attribute from its summary: its type, its
+    /// position among the sensitive attributes, its dictionary, the number
+    /// of records per code (`counts`) and in all (`rows`), and its compiled
+    /// hierarchy if any (for data counted without an encoded [`Dataset`],
+    /// such as a streamed table).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] when `order` misses one of its values.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_counts(
+        name: &str,
+        data_type: AttributeType,
+        index: usize,
+        dictionary: &[String],
+        counts: Vec<u64>,
+        rows: u64,
+        hierarchy: Option<&CompiledHierarchy>,
+        order: Option<&[String]>,
+    ) -> Result<SensitiveAttribute> {
+        let positions: Option<Vec<f64>> = match (data_type, order) {
             (_, Some(order)) => {
                 let rank: FxHashMap<&str, usize> = order
                     .iter()
@@ -99,8 +130,8 @@ impl SensitiveAttribute {
         Ok(SensitiveAttribute {
             name: name.to_owned(),
             index,
-            counts: column.counts(),
-            rows: dataset.rows() as u64,
+            counts,
+            rows,
             ranks,
             tree,
         })

@@ -124,23 +124,43 @@ impl ModelSpec {
         hierarchies: &Hierarchies,
         orders: &BTreeMap<String, Vec<String>>,
     ) -> Result<Box<dyn PrivacyModel>> {
+        self.build_with(
+            dataset.rows() as u64,
+            &|name: &str| {
+                SensitiveAttribute::new(
+                    dataset,
+                    hierarchies,
+                    name,
+                    orders.get(name).map(Vec::as_slice),
+                )
+            },
+            &|name: &str| Ok(dataset.encoded(name)?.dictionary()),
+        )
+    }
+
+    /// Builds the model for a table of `rows` records whose sensitive
+    /// attributes are prepared by `sensitive` and whose dictionaries are
+    /// given by `dictionary` (for data summarized without an encoded
+    /// [`Dataset`], such as a streamed table).
+    ///
+    /// # Errors
+    ///
+    /// As [`ModelSpec::build`].
+    pub(crate) fn build_with<'d>(
+        &self,
+        rows: u64,
+        sensitive: &dyn Fn(&str) -> Result<SensitiveAttribute>,
+        dictionary: &dyn Fn(&str) -> Result<&'d [String]>,
+    ) -> Result<Box<dyn PrivacyModel>> {
         let check_k = |k: u64| {
-            if k > dataset.rows() as u64 {
+            if k > rows {
                 Err(Error::parameter(
                     "k",
-                    format!("k = {k} is larger than the table ({} rows)", dataset.rows()),
+                    format!("k = {k} is larger than the table ({rows} rows)"),
                 ))
             } else {
                 Ok(())
             }
-        };
-        let sensitive = |name: &str| {
-            SensitiveAttribute::new(
-                dataset,
-                hierarchies,
-                name,
-                orders.get(name).map(Vec::as_slice),
-            )
         };
         Ok(match self {
             ModelSpec::KAnonymity { k } => {
@@ -187,7 +207,7 @@ impl ModelSpec {
                 let protected = match value {
                     None => None,
                     Some(v) => {
-                        let dictionary = dataset.encoded(attribute)?.dictionary();
+                        let dictionary = dictionary(attribute)?;
                         let code = dictionary.iter().position(|d| d == v).ok_or_else(|| {
                             Error::parameter(
                                 "value",

@@ -68,10 +68,31 @@ impl<'a> Evaluator<'a> {
             .collect::<Result<Vec<_>>>()?;
         let width = dataset.quasi_identifiers().len();
         let bottom = FrequencyTable::from_dataset(dataset, hierarchies, &Node::bottom(width))?;
-        let rows = dataset.rows() as u64;
-        Ok(Evaluator {
+        let utility = UtilityModel::new(dataset, hierarchies, &config.metric)?;
+        Ok(Evaluator::from_parts(
             bottom,
-            hierarchies: hierarchies.quasi_identifiers(dataset),
+            hierarchies.quasi_identifiers(dataset),
+            models,
+            utility,
+            config,
+        ))
+    }
+
+    /// Prepares the evaluation from an already counted bottom table (at the
+    /// node with every level 0), the quasi-identifiers' hierarchies (column
+    /// order), the built models and the metric (for a table counted without
+    /// an encoded [`Dataset`], such as a streamed one).
+    pub(crate) fn from_parts(
+        bottom: FrequencyTable,
+        hierarchies: Vec<&'a CompiledHierarchy>,
+        models: Vec<Box<dyn PrivacyModel>>,
+        utility: UtilityModel,
+        config: &AnonymizationConfig,
+    ) -> Evaluator<'a> {
+        let rows = bottom.rows();
+        Evaluator {
+            bottom,
+            hierarchies,
             min_class_size: models
                 .iter()
                 .map(|m| m.minimal_class_size())
@@ -79,10 +100,10 @@ impl<'a> Evaluator<'a> {
                 .unwrap_or(1),
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
-            utility: UtilityModel::new(dataset, hierarchies, &config.metric)?,
+            utility,
             cache: RwLock::new(Vec::new()),
             cached_classes: AtomicUsize::new(0),
-        })
+        }
     }
 
     /// The frequency table at `node`, rolled up from the smallest cached

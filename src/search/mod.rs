@@ -12,6 +12,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 pub use config::{AnonymizationConfig, Strategy};
+pub(crate) use evaluator::Evaluator;
 pub use evaluator::NodeEvaluation;
 pub use lattice::{Lattice, MAX_LATTICE_NODES};
 
@@ -20,7 +21,6 @@ use crate::error::{Error, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
-use crate::search::evaluator::Evaluator;
 
 /// What a search found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,6 +80,26 @@ pub fn search(
 ) -> Result<SearchResult> {
     let started = Instant::now();
     let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
+    search_with(
+        &evaluator,
+        dataset.quasi_identifier_names(),
+        config,
+        started,
+    )
+}
+
+/// Runs the search of `config.strategy` with a prepared evaluator; the
+/// quasi-identifier names and the start time go into the result.
+///
+/// # Errors
+///
+/// As [`search`], for the lattice size.
+pub(crate) fn search_with(
+    evaluator: &Evaluator<'_>,
+    quasi_identifiers: Vec<String>,
+    config: &AnonymizationConfig,
+    started: Instant,
+) -> Result<SearchResult> {
     let heights = evaluator
         .hierarchies
         .iter()
@@ -98,9 +118,9 @@ pub fn search(
         ));
     }
     let outcome = match config.strategy {
-        Strategy::Optimal => strategies::optimal(&evaluator, &lattice),
-        Strategy::Exhaustive => strategies::exhaustive(&evaluator, &lattice),
-        Strategy::Heuristic { max_nodes } => strategies::heuristic(&evaluator, &lattice, max_nodes),
+        Strategy::Optimal => strategies::optimal(evaluator, &lattice),
+        Strategy::Exhaustive => strategies::exhaustive(evaluator, &lattice),
+        Strategy::Heuristic { max_nodes } => strategies::heuristic(evaluator, &lattice, max_nodes),
     };
     debug_assert!(
         outcome
@@ -110,7 +130,7 @@ pub fn search(
     );
     Ok(SearchResult {
         optimum: outcome.best,
-        quasi_identifiers: dataset.quasi_identifier_names(),
+        quasi_identifiers,
         nodes_checked: outcome.nodes_checked,
         lattice_size: lattice.size(),
         max_suppressed: evaluator.max_suppressed,

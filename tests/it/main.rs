@@ -9,6 +9,7 @@ mod report;
 mod risk;
 mod scan;
 mod search;
+mod stream;
 mod textbook;
 
 use std::path::{Path, PathBuf};

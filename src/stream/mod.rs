@@ -1,0 +1,26 @@
+//! Data larger than memory: streaming ingest into the frequency table,
+//! the streaming apply pass, and frequency tables in Parquet.
+//!
+//! Only two passes touch the rows: counting ([`StreamedTable::from_ruleset`])
+//! and writing the output ([`StreamedTable::apply_to_file`]). Both read the
+//! file in batches, so memory grows with the number of distinct generalized
+//! tuples (the table), not with the number of rows. The search between them
+//! works on the table alone ([`StreamedTable::search`]), exactly as
+//! [`crate::search`] does on the in-memory data: the dictionaries, and so
+//! every code, are the same.
+//!
+//! A table can be written to Parquet in the long form of SCALE.md §2
+//! ([`LabeledTable`]); tables counted from different partitions of the data,
+//! here or by an external engine (see `docs/SCALE.md` for the SQL), merge by
+//! summing ([`LabeledTable::merge`]).
+
+mod apply;
+mod ingest;
+mod parquet;
+mod source;
+
+pub use apply::StreamedOutput;
+pub use ingest::{ColumnSummary, StreamOptions, StreamedTable};
+pub use parquet::{
+    COUNT_COLUMN, LabeledTable, SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN, TABLE_FORMAT_VERSION,
+};
