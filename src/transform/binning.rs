@@ -109,9 +109,17 @@ impl Binning {
                 if lo == hi {
                     vec![lo, hi + 1.0]
                 } else {
-                    (0..=*bins)
-                        .map(|i| lo + (hi - lo) * i as f64 / *bins as f64)
-                        .collect()
+                    // The ends are the observed extremes exactly (lo + (hi − lo)
+                    // may round below hi); breaks that coincide in floating point merge.
+                    let mut breaks: Vec<f64> = (0..=*bins)
+                        .map(|i| match i {
+                            0 => lo,
+                            i if i == *bins => hi,
+                            i => lo + (hi - lo) * i as f64 / *bins as f64,
+                        })
+                        .collect();
+                    breaks.dedup();
+                    breaks
                 }
             }
             BinningMethod::EqualFrequency { bins } => {
@@ -237,6 +245,23 @@ mod tests {
         );
         let json = serde_json::to_string(&replay).unwrap();
         assert_eq!(serde_json::from_str::<Binning>(&json).unwrap(), replay);
+    }
+
+    #[test]
+    fn equal_width_ends_at_the_maximum_exactly() {
+        // −993.57… + (712.34… + 993.57…)·3/3 rounds below 712.34… in floating point.
+        let b = Binning {
+            method: BinningMethod::EqualWidth { bins: 3 },
+            bottom: None,
+            top: None,
+        };
+        let out = b.apply(&[712.3409652382056, -993.5714226277078]).unwrap();
+        assert_eq!(out.breaks[3], 712.3409652382056);
+        assert!(
+            out.labels[0].ends_with(", 712.3409652382056]"),
+            "{}",
+            out.labels[0]
+        );
     }
 
     #[test]

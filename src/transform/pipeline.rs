@@ -14,9 +14,9 @@ use crate::transform::binning::BinningMethod;
 use crate::transform::mdav::mdav;
 use crate::transform::spec::{BinMethod, TransformRecord, TransformSpec};
 
-/// Applies `specs` in order to `frame` and records each step (cells that
-/// are null are missing; see [`apply_transforms_with_missing`] for
-/// missing-value markers such as `?`).
+/// Applies `specs` in order to `frame` and records each step (null and
+/// blank cells are missing and stay missing; see
+/// [`apply_transforms_with_missing`] for markers such as `?`).
 ///
 /// Unseeded additive noise draws its seed from `rng` (production use seeds
 /// `rng` from the operating system); the seed is recorded, so the records
@@ -198,7 +198,7 @@ fn invalid(column: &str, row: usize, value: impl Into<String>, expected: &str) -
 }
 
 /// Reads `name` as numbers: text is trimmed and parsed, numbers are taken
-/// as they are; nulls and `missing_values` are missing.
+/// as they are; nulls, blank text and `missing_values` are missing.
 fn read_numeric(frame: &DataFrame, name: &str, missing_values: &[String]) -> Result<Numeric> {
     let column = frame.column(name).map_err(|_| {
         Error::new(ErrorKind::UnknownColumn {
@@ -235,7 +235,7 @@ fn read_numeric(frame: &DataFrame, name: &str, missing_values: &[String]) -> Res
         .enumerate()
         .map(|(row, v)| match v {
             None => Ok(None),
-            Some(s) if missing_values.iter().any(|m| m == s) => Ok(None),
+            Some(s) if s.trim().is_empty() || missing_values.iter().any(|m| m == s) => Ok(None),
             Some(s) => match s.trim().parse::<f64>() {
                 Ok(x) if x.is_finite() => Ok(Some(x)),
                 _ => Err(invalid(name, row, s, EXPECTED)),

@@ -11,6 +11,7 @@ mod scan;
 mod search;
 mod stream;
 mod textbook;
+mod transform;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
