@@ -102,6 +102,7 @@ pub enum TransformSpec {
     /// Statistical additive noise (sdcMicro `addNoise`; not differential
     /// privacy), N(0, p²·Σ) with Σ the columns' covariance (`correlated`) or
     /// its diagonal (`uncorrelated`). The fitted spec holds the seed and Σ.
+    /// Rows with a missing cell in any of the columns are left as they are.
     AdditiveNoise {
         /// The columns.
         columns: Vec<String>,
@@ -110,8 +111,10 @@ pub enum TransformSpec {
         correlation: NoiseCorrelation,
         /// The noise standard deviation as a fraction p of each column's.
         fraction: f64,
-        /// The seed of the noise (a `StdRng` stream); drawn from the caller's
-        /// RNG when absent.
+        /// The seed of the noise (a `rand::rngs::StdRng` stream); drawn from
+        /// the caller's RNG when absent. `StdRng`'s algorithm may change
+        /// between major versions of `rand`, so a replay is exact with the
+        /// same `rand` version.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         seed: Option<u64>,
         /// The covariance matrix Σ the noise is scaled by; estimated from the
