@@ -20,8 +20,13 @@ use crate::report::{
 };
 use crate::risk::{Population, RiskAnalysis, RiskOptions, RiskThreshold, Suda, ThresholdReport};
 use crate::ruleset::Ruleset;
-use crate::safe_harbor::{ColumnAction, RestrictedZipPrefixes, Scanner, TokenKey, apply_safe_harbor};
+use crate::safe_harbor::{
+    ColumnAction, RestrictedZipPrefixes, Scanner, TokenKey, apply_safe_harbor,
+};
 use crate::search::search;
+use crate::transform::apply_transforms_with_missing;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 /// The steps of a run, in order, as reported to a progress observer.
 pub const STEPS: [&str; 10] = [
@@ -171,7 +176,37 @@ pub fn run_expert_determination(
 
     // Configured statistical transformations.
     progress("transform");
-    let transformations: Vec<serde_json::Value> = Vec::new();
+    let (frame, records) = if ruleset.transforms.is_empty() {
+        (frame, Vec::new())
+    } else {
+        // Seeds of randomized steps come from `seed` or the operating
+        // system; either way each record carries the seed it used.
+        let mut rng = match settings.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::seed_from_u64(rand::rng().random()),
+        };
+        apply_transforms_with_missing(
+            frame,
+            &ruleset.transforms,
+            &ruleset.data.missing_values,
+            &mut rng,
+        )?
+    };
+    for record in &records {
+        trail.record(
+            "transform",
+            format!("{} of {}", record.kind, record.columns.join(", ")),
+            serde_json::to_value(record).unwrap_or_default(),
+            [
+                ("cells_changed", record.rows_affected),
+                ("missing_cells", record.missing_cells),
+            ],
+        );
+    }
+    let transformations: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
 
     let loaded = release_rules.load_frame(&frame, &data_path.display().to_string())?;
     let dataset = &loaded.dataset;
@@ -409,7 +444,9 @@ pub fn run_expert_determination(
     if !scan.clean {
         failures.push(format!(
             "The residual-identifier scan found {} suspicious cells.",
-            scan.findings.len().max(scan.counts.values().flat_map(|m| m.values()).sum::<u64>() as usize)
+            scan.findings
+                .len()
+                .max(scan.counts.values().flat_map(|m| m.values()).sum::<u64>() as usize)
         ));
     }
     let passes = failures.is_empty();
@@ -748,18 +785,16 @@ fn level_results(
         .map(|(i, ((h, name), &level))| {
             let lift = h.lift(0, level as usize);
             let mut seen = vec![false; h.levels()[level as usize].cardinality()];
-            for &code in dataset
-                .encoded(name)
-                .map(|c| c.codes())
-                .unwrap_or_default()
-            {
+            for &code in dataset.encoded(name).map(|c| c.codes()).unwrap_or_default() {
                 seen[lift[code as usize] as usize] = true;
             }
             LevelResult {
                 attribute: name.clone(),
                 level,
                 height: h.height() as u32,
-                distinct_before: dataset.encoded(name).map_or(0, |c| c.dictionary().len() as u64),
+                distinct_before: dataset
+                    .encoded(name)
+                    .map_or(0, |c| c.dictionary().len() as u64),
                 distinct_after: seen.iter().filter(|&&s| s).count() as u64,
                 loss: per_attribute.get(i).copied(),
             }

@@ -9,7 +9,10 @@ use crate::risk::RiskAnalysis;
 pub const SECTIONS: [(&str, &str); 12] = [
     ("summary", "1. Summary and verdict"),
     ("data", "2. The data"),
-    ("context", "3. Context: recipients, threat model, population"),
+    (
+        "context",
+        "3. Context: recipients, threat model, population",
+    ),
     ("methods", "4. Methods"),
     ("results", "5. Results"),
     ("risk", "6. Re-identification risk before and after"),
@@ -177,7 +180,11 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
     // 1. Summary.
     let mut summary = vec![Block::Paragraph(format!(
         "Verdict: {} — {}",
-        if r.summary.passes { "MEETS ALL THRESHOLDS" } else { "DOES NOT MEET THE THRESHOLDS" },
+        if r.summary.passes {
+            "MEETS ALL THRESHOLDS"
+        } else {
+            "DOES NOT MEET THE THRESHOLDS"
+        },
         r.summary.verdict
     ))];
     if !r.summary.failures.is_empty() {
@@ -196,12 +203,21 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         vec![
             vec!["Title".to_owned(), r.identification.title.clone()],
             vec!["Report id".to_owned(), r.identification.report_id.clone()],
-            vec!["Created (UTC)".to_owned(), r.identification.created_utc.clone()],
+            vec![
+                "Created (UTC)".to_owned(),
+                r.identification.created_utc.clone(),
+            ],
             vec!["Software".to_owned(), r.identification.software.clone()],
-            vec!["Covered entity".to_owned(), opt(&r.identification.covered_entity)],
+            vec![
+                "Covered entity".to_owned(),
+                opt(&r.identification.covered_entity),
+            ],
             vec!["Project".to_owned(), opt(&r.identification.project)],
             vec!["Ruleset".to_owned(), r.identification.ruleset_path.clone()],
-            vec!["Ruleset SHA-256".to_owned(), r.identification.ruleset_sha256.clone()],
+            vec![
+                "Ruleset SHA-256".to_owned(),
+                r.identification.ruleset_sha256.clone(),
+            ],
             vec!["Schema version".to_owned(), r.schema_version.clone()],
         ],
     ));
@@ -214,7 +230,11 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
             Block::Table(
                 vec!["".to_owned(), "Input".to_owned(), "Released".to_owned()],
                 vec![
-                    vec!["File".to_owned(), r.data.source.clone(), opt(&r.data.output_file)],
+                    vec![
+                        "File".to_owned(),
+                        r.data.source.clone(),
+                        opt(&r.data.output_file),
+                    ],
                     vec![
                         "SHA-256".to_owned(),
                         r.data.input_sha256.clone(),
@@ -225,13 +245,23 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                         r.data.input_rows.to_string(),
                         r.data.output_rows.to_string(),
                     ],
-                    vec!["Format".to_owned(), "".to_owned(), r.data.output_format.clone()],
+                    vec![
+                        "Format".to_owned(),
+                        "".to_owned(),
+                        r.data.output_format.clone(),
+                    ],
                 ],
             ),
             Block::Table(
-                ["Column", "Role", "Type", "Safe Harbor category", "Treatment"]
-                    .map(str::to_owned)
-                    .to_vec(),
+                [
+                    "Column",
+                    "Role",
+                    "Type",
+                    "Safe Harbor category",
+                    "Treatment",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
                 r.data
                     .columns
                     .iter()
@@ -256,7 +286,11 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         vec![
             vec![
                 "Recipients".to_owned(),
-                if c.recipients.is_empty() { "—".to_owned() } else { c.recipients.join("; ") },
+                if c.recipients.is_empty() {
+                    "—".to_owned()
+                } else {
+                    c.recipients.join("; ")
+                },
             ],
             vec![
                 "Release type".to_owned(),
@@ -265,11 +299,15 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
             vec!["Intended use".to_owned(), opt(&c.intended_use)],
             vec![
                 "Population".to_owned(),
-                c.population.map_or_else(|| "—".to_owned(), |n| n.to_string()),
+                c.population
+                    .map_or_else(|| "—".to_owned(), |n| n.to_string()),
             ],
             vec!["Sampling fraction".to_owned(), p(c.sampling_fraction)],
             vec!["Population source".to_owned(), opt(&c.population_source)],
-            vec!["Attackers considered".to_owned(), c.threat_model.attackers.join(", ")],
+            vec![
+                "Attackers considered".to_owned(),
+                c.threat_model.attackers.join(", "),
+            ],
             vec![
                 "Probability of an attempt".to_owned(),
                 p(c.threat_model.attempt_probability),
@@ -281,7 +319,9 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         c.threat_model.background_knowledge
     )));
     if !c.threat_model.external_sources.is_empty() {
-        context.push(Block::Paragraph("External sources assumed available:".to_owned()));
+        context.push(Block::Paragraph(
+            "External sources assumed available:".to_owned(),
+        ));
         context.push(Block::List(c.threat_model.external_sources.clone()));
     }
     context.push(Block::Paragraph("Assumptions:".to_owned()));
@@ -297,10 +337,19 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         ));
     } else {
         methods.push(Block::Table(
-            ["Column", "Action", "Detail", "Cells changed"].map(str::to_owned).to_vec(),
+            ["Column", "Action", "Detail", "Cells changed"]
+                .map(str::to_owned)
+                .to_vec(),
             m.safe_harbor
                 .iter()
-                .map(|a| vec![a.column.clone(), a.action.clone(), a.detail.clone(), a.cells.to_string()])
+                .map(|a| {
+                    vec![
+                        a.column.clone(),
+                        a.action.clone(),
+                        a.detail.clone(),
+                        a.cells.to_string(),
+                    ]
+                })
                 .collect(),
         ));
     }
@@ -310,8 +359,41 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                 .to_owned(),
         ));
     } else {
-        methods.push(Block::List(
-            m.transformations.iter().map(|t| t.to_string()).collect(),
+        let text = |t: &serde_json::Value, key: &str| match &t[key] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "—".to_owned(),
+            other => other.to_string(),
+        };
+        methods.push(Block::Table(
+            [
+                "Transformation",
+                "Columns",
+                "Fitted parameters (replayable)",
+                "Cells changed",
+                "Missing cells",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            m.transformations
+                .iter()
+                .map(|t| {
+                    vec![
+                        text(t, "kind"),
+                        t["columns"]
+                            .as_array()
+                            .map(|c| {
+                                c.iter()
+                                    .filter_map(|v| v.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default(),
+                        text(t, "parameters"),
+                        text(t, "rows_affected"),
+                        text(t, "missing_cells"),
+                    ]
+                })
+                .collect(),
         ));
     }
     methods.push(Block::Table(
@@ -327,7 +409,10 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
             ],
             vec![
                 "Suppression limit".to_owned(),
-                format!("{} of the rows ({} records)", m.suppression_limit, m.max_suppressed),
+                format!(
+                    "{} of the rows ({} records)",
+                    m.suppression_limit, m.max_suppressed
+                ),
             ],
             vec!["Utility metric".to_owned(), m.metric.to_string()],
             vec![
@@ -338,7 +423,11 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                     m.lattice_size,
                     m.nodes_checked,
                     m.search_ms,
-                    if m.proven_optimal { ", proven optimal" } else { ", not proven optimal" }
+                    if m.proven_optimal {
+                        ", proven optimal"
+                    } else {
+                        ", not proven optimal"
+                    }
                 ),
             ],
             vec![
@@ -352,10 +441,18 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         ],
     ));
     methods.push(Block::Table(
-        ["Measure", "Meaning", "Threshold"].map(str::to_owned).to_vec(),
+        ["Measure", "Meaning", "Threshold"]
+            .map(str::to_owned)
+            .to_vec(),
         m.thresholds
             .iter()
-            .map(|t| vec![t.measure.clone(), t.description.clone(), fmt_probability(t.threshold)])
+            .map(|t| {
+                vec![
+                    t.measure.clone(),
+                    t.description.clone(),
+                    fmt_probability(t.threshold),
+                ]
+            })
             .collect(),
     ));
     push(3, methods);
@@ -371,9 +468,16 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
             .collect();
         results.push(Block::Chart {
             svg: crate::report::svg::level_bars("Generalization level per attribute", &rows),
-            header: ["Attribute", "Level", "Height", "Distinct before", "Distinct after", "Loss"]
-                .map(str::to_owned)
-                .to_vec(),
+            header: [
+                "Attribute",
+                "Level",
+                "Height",
+                "Distinct before",
+                "Distinct after",
+                "Loss",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             rows: res
                 .levels
                 .iter()
@@ -390,8 +494,14 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                 .collect(),
         });
         let mut figures = vec![
-            vec!["Records suppressed".to_owned(), res.suppressed_records.to_string()],
-            vec!["Classes suppressed".to_owned(), res.suppressed_classes.to_string()],
+            vec![
+                "Records suppressed".to_owned(),
+                res.suppressed_records.to_string(),
+            ],
+            vec![
+                "Classes suppressed".to_owned(),
+                res.suppressed_classes.to_string(),
+            ],
             vec!["Classes released".to_owned(), res.classes.to_string()],
             vec![
                 "Metric score".to_owned(),
@@ -410,7 +520,8 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                     format!(
                         "{:.4} / {}",
                         s.t_equal,
-                        s.t_hierarchical.map_or_else(|| "—".to_owned(), |t| format!("{t:.4}"))
+                        s.t_hierarchical
+                            .map_or_else(|| "—".to_owned(), |t| format!("{t:.4}"))
                     ),
                 ]);
                 figures.push(vec![
@@ -419,7 +530,10 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                 ]);
             }
         }
-        results.push(Block::Table(vec!["Result".to_owned(), "Value".to_owned()], figures));
+        results.push(Block::Table(
+            vec!["Result".to_owned(), "Value".to_owned()],
+            figures,
+        ));
     } else {
         results.push(Block::Paragraph(
             "No transformation of the lattice satisfies the privacy models within the suppression limit; no data was released.".to_owned(),
@@ -432,9 +546,16 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
     let after = r.risk.after.as_ref();
     let risk = vec![
         Block::Table(
-            ["Measure", "Meaning", "Before", "After", "Threshold", "Meets"]
-                .map(str::to_owned)
-                .to_vec(),
+            [
+                "Measure",
+                "Meaning",
+                "Before",
+                "After",
+                "Threshold",
+                "Meets",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             r.risk
                 .checks
                 .iter()
@@ -522,7 +643,11 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         } else {
             format!(" (token columns not scanned: {})", s.skipped.join(", "))
         },
-        if s.clean { "no residual identifier found" } else { "residual identifiers found" }
+        if s.clean {
+            "no residual identifier found"
+        } else {
+            "residual identifiers found"
+        }
     ))];
     if !s.clean {
         scan.push(Block::Table(
@@ -572,7 +697,9 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                 &r.identification.ruleset_sha256[..r.identification.ruleset_sha256.len().min(16)]
             )),
             Block::Table(
-                ["#", "Step", "What", "Counts", "Hash"].map(str::to_owned).to_vec(),
+                ["#", "Step", "What", "Counts", "Hash"]
+                    .map(str::to_owned)
+                    .to_vec(),
                 r.audit
                     .iter()
                     .map(|e| {
@@ -604,7 +731,10 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
             )),
             Block::Signature(vec![
                 ("Name".to_owned(), r.sign_off.expert_name.clone()),
-                ("Credentials and experience".to_owned(), r.sign_off.credentials.clone()),
+                (
+                    "Credentials and experience".to_owned(),
+                    r.sign_off.credentials.clone(),
+                ),
                 ("Organization".to_owned(), r.sign_off.organization.clone()),
                 ("Date".to_owned(), None),
                 ("Signature".to_owned(), None),
@@ -617,7 +747,10 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         11,
         vec![Block::Paragraph(format!(
             "To check that this report and the released file are intact, run: cargo run --release --example verify_report -- --report report.json --data {}",
-            r.data.output_file.clone().unwrap_or_else(|| "<released file>".to_owned())
+            r.data
+                .output_file
+                .clone()
+                .unwrap_or_else(|| "<released file>".to_owned())
         ))],
     );
     sections

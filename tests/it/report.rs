@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use deidentify::{
-    Report, RunOptions, RunOutcome, Ruleset, SECTIONS, TokenKey, render_html, render_markdown,
+    Report, Ruleset, RunOptions, RunOutcome, SECTIONS, TokenKey, render_html, render_markdown,
     run_expert_determination, sha256_file, verify_report,
 };
 
@@ -80,7 +80,15 @@ fn the_adult_run_meets_its_thresholds_and_verifies() {
     let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
     assert_eq!(
         steps,
-        ["load", "risk-before", "search", "apply", "risk-after", "scan", "write"]
+        [
+            "load",
+            "risk-before",
+            "search",
+            "apply",
+            "risk-after",
+            "scan",
+            "write"
+        ]
     );
 }
 
@@ -108,7 +116,10 @@ fn the_chain_detects_changed_removed_and_reordered_entries() {
     let changed = tampered(|v| v["audit"][2]["counts"]["nodes_checked"] = 1.into());
     assert!(!changed.intact);
     assert!(
-        changed.problems.iter().any(|p| p.contains("entry 2 ('search') was changed")),
+        changed
+            .problems
+            .iter()
+            .any(|p| p.contains("entry 2 ('search') was changed")),
         "{:?}",
         changed.problems
     );
@@ -121,13 +132,20 @@ fn the_chain_detects_changed_removed_and_reordered_entries() {
     let truncated = tampered(|v| {
         v["audit"].as_array_mut().unwrap().pop();
     });
-    assert!(truncated
-        .problems
-        .iter()
-        .any(|p| p.contains("does not end with the 'write' step")));
+    assert!(
+        truncated
+            .problems
+            .iter()
+            .any(|p| p.contains("does not end with the 'write' step"))
+    );
     // An edit outside the chain breaks the signed digest.
     let verdict = tampered(|v| v["summary"]["passes"] = false.into());
-    assert!(verdict.problems.iter().any(|p| p.contains("changed after sealing")));
+    assert!(
+        verdict
+            .problems
+            .iter()
+            .any(|p| p.contains("changed after sealing"))
+    );
     // Re-sealing after an edit does not help: the chain still fails.
     let resealed = tampered(|v| {
         v["audit"][1]["description"] = "edited".into();
@@ -135,7 +153,12 @@ fn the_chain_detects_changed_removed_and_reordered_entries() {
         v["sign_off"]["content_sha256"] = digest.into();
     });
     assert!(!resealed.intact);
-    assert!(resealed.problems.iter().all(|p| !p.contains("after sealing")));
+    assert!(
+        resealed
+            .problems
+            .iter()
+            .all(|p| !p.contains("after sealing"))
+    );
 }
 
 #[test]
@@ -161,11 +184,16 @@ fn html_and_markdown_have_every_section_and_no_external_reference() {
     assert_eq!(html, render_html(&outcome.report));
     assert_eq!(markdown, render_markdown(&outcome.report));
     for (id, title) in SECTIONS {
-        assert!(html.contains(&format!("<section id=\"{id}\"><h2>{title}</h2>")), "{id}");
+        assert!(
+            html.contains(&format!("<section id=\"{id}\"><h2>{title}</h2>")),
+            "{id}"
+        );
         assert!(markdown.contains(&format!("## {title}\n")), "{title}");
     }
     let lower = html.to_lowercase();
-    for forbidden in ["http", "<script", "<link", "@import", "url(", "<iframe", "<img"] {
+    for forbidden in [
+        "http", "<script", "<link", "@import", "url(", "<iframe", "<img",
+    ] {
         assert!(!lower.contains(forbidden), "the HTML contains {forbidden}");
     }
     // Three charts: class sizes, individual risk, levels per attribute.
@@ -189,8 +217,14 @@ fn adult_ruleset_with(expert_determination: &str) -> String {
         .split("[expert_determination]")
         .next()
         .unwrap()
-        .replace("path = \"adult.csv\"", &format!("path = {:?}", adult.join("adult.csv")))
-        .replace("\"hierarchies/", &format!("\"{}/hierarchies/", adult.display()));
+        .replace(
+            "path = \"adult.csv\"",
+            &format!("path = {:?}", adult.join("adult.csv")),
+        )
+        .replace(
+            "\"hierarchies/",
+            &format!("\"{}/hierarchies/", adult.display()),
+        );
     format!("{head}\n[expert_determination]\n{expert_determination}\n")
 }
 
@@ -199,7 +233,9 @@ fn an_unmeetable_threshold_fails_the_verdict() {
     let dir = temp_dir("unmeetable");
     let ruleset = write_ruleset(
         &dir,
-        &adult_ruleset_with("thresholds = { prosecutor_average = 0.001 }\noutput = \"out.parquet\""),
+        &adult_ruleset_with(
+            "thresholds = { prosecutor_average = 0.001 }\noutput = \"out.parquet\"",
+        ),
     );
     let outcome = run_expert_determination(
         &ruleset,
@@ -224,7 +260,11 @@ fn an_unmeetable_threshold_fails_the_verdict() {
     // Parquet output, still verifiable.
     assert_eq!(report.data.output_format, "parquet");
     let text = std::fs::read_to_string(&outcome.json).unwrap();
-    assert!(verify_report(&text, outcome.data.as_deref()).unwrap().intact);
+    assert!(
+        verify_report(&text, outcome.data.as_deref())
+            .unwrap()
+            .intact
+    );
 }
 
 #[test]
@@ -274,7 +314,10 @@ fn bad_settings_are_rejected_with_the_setting_named() {
     let dir = temp_dir("bad-settings");
     for (settings, expected) in [
         ("threshold = 1.5", "threshold"),
-        ("thresholds = { prosecutr_highest = 0.2 }", "thresholds.prosecutr_highest"),
+        (
+            "thresholds = { prosecutr_highest = 0.2 }",
+            "thresholds.prosecutr_highest",
+        ),
         ("thresholds = { marketer = -0.1 }", "thresholds.marketer"),
         ("threshold = 0.2\nk = 5", "threshold"),
         ("population = 1000\nsampling_fraction = 0.5", "population"),
@@ -282,7 +325,10 @@ fn bad_settings_are_rejected_with_the_setting_named() {
         ("output = \"out.xlsx\"", "output"),
         ("output = \"../escape.csv\"", "output"),
         ("threat_model = { attackers = [\"hacker\"] }", "attackers"),
-        ("threat_model = { attempt_probability = 2.0 }", "attempt_probability"),
+        (
+            "threat_model = { attempt_probability = 2.0 }",
+            "attempt_probability",
+        ),
     ] {
         let ruleset = write_ruleset(&dir, &adult_ruleset_with(settings));
         let error = run_expert_determination(
@@ -312,14 +358,31 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
     let text = format!(
         "{}\n[anonymization]\nsuppression_limit = 0.1\nmodels = [{{ type = \"k-anonymity\", k = 3 }}]\n\n[expert_determination]\nrelease_type = \"public\"\noutput = \"phi.csv\"\n",
         original
-            .replace("path = \"phi.csv\"", &format!("path = {:?}", phi.join("phi.csv")))
-            .replace("identifier = \"zip\"", "identifier = \"zip\"\nhierarchy = { type = \"redaction\" }")
-            .replace("identifier = \"birth-date\"", "identifier = \"birth-date\"\nhierarchy = { type = \"redaction\" }")
-            .replace("identifier = \"date\"", "identifier = \"date\"\nhierarchy = { type = \"redaction\" }")
-            .replace("identifier = \"age\"", "identifier = \"age\"\nhierarchy = { type = \"redaction\" }")
+            .replace(
+                "path = \"phi.csv\"",
+                &format!("path = {:?}", phi.join("phi.csv"))
+            )
+            .replace(
+                "identifier = \"zip\"",
+                "identifier = \"zip\"\nhierarchy = { type = \"redaction\" }"
+            )
+            .replace(
+                "identifier = \"birth-date\"",
+                "identifier = \"birth-date\"\nhierarchy = { type = \"redaction\" }"
+            )
+            .replace(
+                "identifier = \"date\"",
+                "identifier = \"date\"\nhierarchy = { type = \"redaction\" }"
+            )
+            .replace(
+                "identifier = \"age\"",
+                "identifier = \"age\"\nhierarchy = { type = \"redaction\" }"
+            )
     );
     let ruleset = write_ruleset(&dir, &text);
-    let key_bytes: Vec<u8> = (0u8..32).map(|b| b.wrapping_mul(37).wrapping_add(11)).collect();
+    let key_bytes: Vec<u8> = (0u8..32)
+        .map(|b| b.wrapping_mul(37).wrapping_add(11))
+        .collect();
     let key = TokenKey::from_bytes(key_bytes.clone()).unwrap();
     let fingerprint = key.fingerprint();
     let outcome = run_expert_determination(
@@ -355,7 +418,11 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
         assert!(!text.contains(&hex));
         assert!(text.contains(&fingerprint));
     }
-    assert!(verify_report(&json, outcome.data.as_deref()).unwrap().intact);
+    assert!(
+        verify_report(&json, outcome.data.as_deref())
+            .unwrap()
+            .intact
+    );
 }
 
 #[test]
@@ -363,23 +430,34 @@ fn the_examples_exit_with_the_verdict() {
     let dir = temp_dir("examples");
     let out = dir.join("out");
     let run = |name: &str, args: &[&str]| crate::examples::cargo_example(name, args);
-    let ok = run(
-        "expert_determination",
-        &["--out", out.to_str().unwrap()],
+    let ok = run("expert_determination", &["--out", out.to_str().unwrap()]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
     );
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     let report = out.join("report.json");
     let data = out.join("adult-deidentified.csv");
     let verified = run(
         "verify_report",
-        &["--report", report.to_str().unwrap(), "--data", data.to_str().unwrap()],
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
     );
     assert!(verified.status.success());
     assert!(String::from_utf8_lossy(&verified.stdout).starts_with("intact"));
     std::fs::write(&data, "sex,age\n*,*\n").unwrap();
     let broken = run(
         "verify_report",
-        &["--report", report.to_str().unwrap(), "--data", data.to_str().unwrap()],
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ],
     );
     assert_eq!(broken.status.code(), Some(2));
 
@@ -391,7 +469,12 @@ fn the_examples_exit_with_the_verdict() {
     .unwrap();
     let failed = run(
         "expert_determination",
-        &["--config", ruleset.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &[
+            "--config",
+            ruleset.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
     );
     assert_eq!(failed.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&failed.stdout).contains("NOT RELEASABLE"));
@@ -430,10 +513,17 @@ fn the_html_renders_in_headless_chromium() {
         .arg(format!("file://{}", html.display()))
         .output()
         .expect("chromium runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let dom = String::from_utf8_lossy(&output.stdout);
     for (id, _) in SECTIONS {
-        assert!(dom.contains(&format!("id=\"{id}\"")), "section {id} missing after rendering");
+        assert!(
+            dom.contains(&format!("id=\"{id}\"")),
+            "section {id} missing after rendering"
+        );
     }
     assert_eq!(dom.matches("<svg").count(), 3);
     // And it prints to PDF.
@@ -452,7 +542,77 @@ fn the_html_renders_in_headless_chromium() {
         .arg(format!("file://{}", html.display()))
         .output()
         .expect("chromium runs");
-    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF") && bytes.len() > 10_000);
+}
+
+#[test]
+fn configured_transformations_are_applied_recorded_and_replayable() {
+    let dir = temp_dir("transform");
+    let text = adult_ruleset_with("seed = 7").replace(
+        "[anonymization]",
+        "[[transform]]\ntype = \"top-bottom-coding\"\ncolumn = \"age\"\ntop = 80\n\n[anonymization]",
+    );
+    // Top-coded ages are read as decimals: an interval hierarchy covers them.
+    let text = text.replacen(
+        &format!(
+            "type = \"integer\"\nhierarchy = \"{}/hierarchies/age.csv\"",
+            root().join("datasets/adult").display()
+        ),
+        "type = \"decimal\"\nhierarchy = { type = \"interval\", levels = [{ width = 10 }, { width = 20 }, { width = 40 }] }",
+        1,
+    );
+    assert!(text.contains("width = 40"));
+    let ruleset = write_ruleset(&dir, &text);
+    let run = || {
+        run_expert_determination(
+            &ruleset,
+            &RunOptions {
+                out_dir: dir.join("out"),
+                ..RunOptions::default()
+            },
+            &mut |_: &str| {},
+        )
+        .unwrap()
+    };
+    let first = run();
+    let report = &first.report;
+    let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
+    assert_eq!(&steps[..2], ["load", "transform"]);
+    let record: deidentify::TransformRecord =
+        serde_json::from_value(report.methods.transformations[0].clone()).unwrap();
+    assert_eq!(record.kind, "top-bottom-coding");
+    // Every age above 80 in the input is top-coded, and nothing else changes.
+    let input = ruleset.read_data().unwrap();
+    let ages = |frame: &polars::prelude::DataFrame| -> Vec<f64> {
+        let column = frame
+            .column("age")
+            .unwrap()
+            .cast(&polars::prelude::DataType::Float64)
+            .unwrap();
+        column.f64().unwrap().into_no_null_iter().collect()
+    };
+    let before = ages(&input);
+    let above = before.iter().filter(|&&a| a > 80.0).count() as u64;
+    assert!(above > 0);
+    assert_eq!(record.rows_affected, above);
+    assert_eq!(report.audit[1].counts["cells_changed"], above);
+    // Replaying the recorded transformation on the input gives the same ages.
+    let (replayed, _) = deidentify::replay_transforms(input, &[record]).unwrap();
+    let after = ages(&replayed);
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!(*b, a.min(80.0));
+    }
+    // The same seed and data give the same methods and released file.
+    let second = run();
+    assert_eq!(second.report.methods.transformations, report.methods.transformations);
+    assert_eq!(second.report.data.output_sha256, report.data.output_sha256);
+    assert!(render_html(report).contains("top-bottom-coding"));
+    let json = std::fs::read_to_string(&first.json).unwrap();
+    assert!(verify_report(&json, None).unwrap().intact);
 }
