@@ -182,6 +182,9 @@ pub struct Ruleset {
     /// encoding, in order (METHODS.md §7); see [`Ruleset::read_transformed`].
     #[serde(default, rename = "transform")]
     pub transforms: Vec<crate::transform::TransformSpec>,
+    /// The context and thresholds of an Expert Determination, if configured.
+    #[serde(default)]
+    pub expert_determination: Option<crate::report::ExpertDeterminationRule>,
     /// The folder relative paths are resolved against.
     #[serde(skip)]
     pub base: PathBuf,
@@ -285,8 +288,20 @@ impl Ruleset {
     ///
     /// Every error of reading ([`read_csv`], [`read_parquet`]), encoding
     /// ([`Dataset::from_dataframe`]) and hierarchies ([`Hierarchy::from_csv`],
-    /// the builders, [`Hierarchies::compile`]).
+    /// the builders, [`Hierarchies::compile`]); [`ErrorKind::InvalidParameter`]
+    /// when the ruleset has `[[transform]]` steps, which need an RNG: use
+    /// [`Ruleset::load_transformed`] (never silently skip them).
     pub fn load(&self) -> Result<LoadedRuleset> {
+        if !self.transforms.is_empty() {
+            return Err(crate::error::Error::parameter(
+                "transform",
+                format!(
+                    "{} has {} [[transform]] step(s); load it with Ruleset::load_transformed (or run the Expert Determination), which applies them",
+                    self.path.display(),
+                    self.transforms.len()
+                ),
+            ));
+        }
         let frame = self.read_data()?;
         self.load_frame(&frame, &self.data_path().display().to_string())
     }
