@@ -41,6 +41,8 @@ mod measure;
 mod metric;
 mod model;
 mod noise;
+mod pipeline;
+mod report;
 mod risk;
 mod ruleset;
 mod safe_harbor;
@@ -76,6 +78,12 @@ pub use noise::{
     BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, PrivacyBudget, Rational, SumNoise,
     analytic_gaussian_sigma, bernoulli_exp, bounded_mean, discrete_gaussian, discrete_laplace,
     exact_rational, gaussian_count, laplace_count, round_to_multiple_of_2k,
+};
+pub use pipeline::{RunOptions, RunOutcome, STEPS, run_expert_determination};
+pub use report::{
+    AuditEntry, AuditTrail, Expert, ExpertDeterminationRule, OutputFormat, ReleaseType, Report,
+    SCHEMA_VERSION, SECTIONS, ThreatModel, Verification, render_html, render_markdown, sha256_file,
+    sha256_hex, verify_chain, verify_report,
 };
 pub use risk::{
     AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,

@@ -678,6 +678,40 @@ impl FrequencyTable {
         Ok(table)
     }
 
+    /// The classes of this table for which `keep` is true, in order (for
+    /// example, the released classes of a node, without the suppressed ones).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when `keep` does not have one flag per class.
+    pub fn retain(&self, keep: &[bool]) -> Result<FrequencyTable> {
+        if keep.len() != self.classes() {
+            return Err(crate::error::Error::parameter(
+                "keep",
+                format!("{} flags for {} classes", keep.len(), self.classes()),
+            ));
+        }
+        let width = self.cardinalities.len();
+        let kept = |c: &usize| keep[*c];
+        let classes: Vec<usize> = (0..self.classes()).filter(kept).collect();
+        Ok(FrequencyTable {
+            node: self.node.clone(),
+            cardinalities: self.cardinalities.clone(),
+            sensitive_cardinalities: self.sensitive_cardinalities.clone(),
+            keys: classes
+                .iter()
+                .flat_map(|&c| self.keys[c * width..(c + 1) * width].iter().copied())
+                .collect(),
+            counts: classes.iter().map(|&c| self.counts[c]).collect(),
+            histograms: self
+                .histograms
+                .iter()
+                .map(|h| classes.iter().map(|&c| h[c].clone()).collect())
+                .collect(),
+            index: OnceLock::new(),
+        })
+    }
+
     /// The node this table was counted at.
     pub fn node(&self) -> &Node {
         &self.node
