@@ -19,11 +19,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use deidentify::{Date, RunOptions, Ruleset, STEPS, TokenKey, run_expert_determination};
+use deidentify::{Date, Ruleset, RunOptions, STEPS, TokenKey, run_expert_determination};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Expert Determination: de-identified data and a signable risk report")]
+#[command(
+    version,
+    about = "Expert Determination: de-identified data and a signable risk report"
+)]
 struct Args {
     /// The ruleset (TOML) with `[anonymization]` and `[expert_determination]` tables.
     #[arg(long, default_value = "datasets/adult/adult.toml")]
@@ -45,7 +48,11 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
     let options = RunOptions {
         out_dir: args.out.clone(),
-        key: args.key_file.as_deref().map(TokenKey::from_file).transpose()?,
+        key: args
+            .key_file
+            .as_deref()
+            .map(TokenKey::from_file)
+            .transpose()?,
         reference_date: match &args.reference_date {
             Some(text) => Some(
                 Date::parse(text).ok_or_else(|| format!("'{text}' is not a date (YYYY-MM-DD)"))?,
@@ -56,8 +63,10 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(STEPS.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
@@ -77,7 +86,11 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     println!("{}", report.identification.title);
     println!(
         "verdict: {}",
-        if report.summary.passes { "meets every threshold" } else { "NOT RELEASABLE" }
+        if report.summary.passes {
+            "meets every threshold"
+        } else {
+            "NOT RELEASABLE"
+        }
     );
     for failure in &report.summary.failures {
         println!("  - {failure}");
@@ -91,9 +104,16 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     println!("report: {}", outcome.json.display());
     println!("        {}", outcome.html.display());
     println!("        {}", outcome.markdown.display());
-    println!("content SHA-256 (to sign): {}", report.sign_off.content_sha256);
+    println!(
+        "content SHA-256 (to sign): {}",
+        report.sign_off.content_sha256
+    );
     println!("run time: {:.2} s", started.elapsed().as_secs_f64());
-    Ok(if report.summary.passes { ExitCode::SUCCESS } else { ExitCode::from(3) })
+    Ok(if report.summary.passes {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 fn main() -> ExitCode {

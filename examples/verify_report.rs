@@ -13,7 +13,10 @@ use clap::Parser;
 use deidentify::verify_report;
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Checks that an Expert Determination report and its data are intact")]
+#[command(
+    version,
+    about = "Checks that an Expert Determination report and its data are intact"
+)]
 struct Args {
     /// The report (report.json).
     #[arg(long)]
@@ -36,7 +39,11 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         println!(
             "intact: {} audit entries chained{}",
             verification.entries,
-            if verification.data_checked { ", data file matches" } else { "" }
+            if verification.data_checked {
+                ", data file matches"
+            } else {
+                ""
+            }
         );
     } else {
         println!("NOT INTACT:");
@@ -44,7 +51,11 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("  - {problem}");
         }
     }
-    Ok(if verification.intact { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if verification.intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn main() -> ExitCode {

@@ -79,10 +79,7 @@ impl AuditTrail {
             step: step.to_owned(),
             description: description.into(),
             parameters,
-            counts: counts
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            counts: counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
             previous,
             hash: String::new(),
         };

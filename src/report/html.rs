@@ -48,7 +48,11 @@ pub fn render_html(report: &Report) -> String {
         for (i, block) in s.blocks.iter().enumerate() {
             match block {
                 Block::Paragraph(text) if s.id == "summary" && i == 0 => {
-                    let class = if report.summary.passes { "pass" } else { "fail" };
+                    let class = if report.summary.passes {
+                        "pass"
+                    } else {
+                        "fail"
+                    };
                     let _ = writeln!(h, "<p class=\"verdict {class}\">{}</p>", escape(text));
                 }
                 Block::Paragraph(text) => {
@@ -69,7 +73,9 @@ pub fn render_html(report: &Report) -> String {
                 Block::Signature(lines) => {
                     let rows: Vec<Vec<String>> = lines
                         .iter()
-                        .map(|(label, value)| vec![label.clone(), value.clone().unwrap_or_default()])
+                        .map(|(label, value)| {
+                            vec![label.clone(), value.clone().unwrap_or_default()]
+                        })
                         .collect();
                     table(&mut h, &[], &rows, " class=\"signature\"");
                 }

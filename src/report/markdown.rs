@@ -47,7 +47,9 @@ pub fn render_markdown(report: &Report) -> String {
 }
 
 fn table(m: &mut String, header: &[String], rows: &[Vec<String>]) {
-    let width = header.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
+    let width = header
+        .len()
+        .max(rows.iter().map(Vec::len).max().unwrap_or(0));
     let _ = writeln!(
         m,
         "| {} |",

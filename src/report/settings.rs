@@ -80,7 +80,9 @@ pub struct ThreatModel {
 }
 
 fn default_attackers() -> Vec<String> {
-    ["prosecutor", "journalist", "marketer"].map(str::to_owned).to_vec()
+    ["prosecutor", "journalist", "marketer"]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 fn default_background() -> String {
@@ -144,7 +146,10 @@ pub const MEASURES: [(&str, &str); 9] = [
         "journalist_highest",
         "highest journalist risk (against the population when known)",
     ),
-    ("marketer", "marketer risk: expected fraction of records re-identified"),
+    (
+        "marketer",
+        "marketer risk: expected fraction of records re-identified",
+    ),
     ("sample_uniques", "fraction of records unique in the sample"),
     (
         "population_uniques",

@@ -20,7 +20,12 @@ const BOTTOM: f64 = 56.0;
 const TOP: f64 = 28.0;
 
 /// A grouped bar chart of fractions in [0, 1] (y axis in percent).
-pub(crate) fn grouped_bars(title: &str, x_label: &str, categories: &[String], series: &[Series<'_>]) -> String {
+pub(crate) fn grouped_bars(
+    title: &str,
+    x_label: &str,
+    categories: &[String],
+    series: &[Series<'_>],
+) -> String {
     let mut s = String::new();
     let plot_w = WIDTH - LEFT - 12.0;
     let plot_h = HEIGHT - TOP - BOTTOM;
@@ -117,7 +122,11 @@ pub(crate) fn level_bars(title: &str, rows: &[(String, u32, u32)]) -> String {
     );
     for (i, (name, level, max)) in rows.iter().enumerate() {
         let y = 28.0 + row_h * i as f64;
-        let fraction = if *max == 0 { 0.0 } else { f64::from(*level) / f64::from(*max) };
+        let fraction = if *max == 0 {
+            0.0
+        } else {
+            f64::from(*level) / f64::from(*max)
+        };
         let _ = write!(
             s,
             r##"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text><rect x="{label_w}" y="{y:.1}" width="{plot_w:.1}" height="14" fill="#eee"/><rect x="{label_w}" y="{y:.1}" width="{:.1}" height="14" fill="#4c78a8"/><text x="{:.1}" y="{:.1}" font-size="11">{level} / {max}</text>"##,
@@ -155,8 +164,16 @@ mod tests {
             "size",
             &["1".to_owned(), "2-4".to_owned()],
             &[
-                Series { name: "before", color: "#999", values: vec![0.5, 0.5] },
-                Series { name: "after", color: "#333", values: vec![0.0, 1.0] },
+                Series {
+                    name: "before",
+                    color: "#999",
+                    values: vec![0.5, 0.5],
+                },
+                Series {
+                    name: "after",
+                    color: "#333",
+                    values: vec![0.0, 1.0],
+                },
             ],
         );
         assert!(chart.starts_with("<svg") && chart.ends_with("</svg>"));
