@@ -26,7 +26,7 @@ const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-se
 h1{font-size:1.6rem;border-bottom:2px solid #4c78a8;padding-bottom:.3rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc;page-break-after:avoid}\
 table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem;width:100%}th,td{border:1px solid #ccc;padding:.25rem .45rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
 th{background:#f3f5f8}.verdict{font-weight:bold;padding:.6rem;border-radius:4px}.pass{background:#e6f4ea;border:1px solid #2e7d32}.fail{background:#fdecea;border:1px solid #c62828}\
-.chart{display:block;margin:.8rem 0;max-width:100%;height:auto}.signature td{height:2.2rem}nav ol{columns:2;font-size:.9rem}\
+.chart{display:block;margin:.8rem 0;max-width:100%;height:auto}.signature td{height:2.2rem}nav ul{columns:2;font-size:.9rem;list-style:none;padding-left:0}\
 @media print{body{margin:0;max-width:none}nav{display:none}section{page-break-inside:avoid}}";
 
 /// Renders `report` as HTML.
@@ -38,13 +38,13 @@ pub fn render_html(report: &Report) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body>\n<h1>{title}</h1>\n"
     );
     let sections = outline(report);
-    h.push_str("<nav><ol>");
+    h.push_str("<nav><ul>");
     for s in &sections {
         let _ = write!(h, "<li><a href=\"#{}\">{}</a></li>", s.id, escape(s.title));
     }
-    h.push_str("</ol></nav>\n");
+    h.push_str("</ul></nav>\n");
     for s in &sections {
-        let _ = write!(h, "<section id=\"{}\"><h2>{}</h2>\n", s.id, escape(s.title));
+        let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", s.id, escape(s.title));
         for (i, block) in s.blocks.iter().enumerate() {
             match block {
                 Block::Paragraph(text) if s.id == "summary" && i == 0 => {
