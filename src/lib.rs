@@ -81,9 +81,9 @@ pub use noise::{
 };
 pub use pipeline::{RunOptions, RunOutcome, STEPS, run_expert_determination};
 pub use report::{
-    AuditEntry, AuditTrail, Expert, ExpertDeterminationRule, OutputFormat, ReleaseType, Report,
-    SCHEMA_VERSION, SECTIONS, ThreatModel, Verification, render_html, render_markdown, sha256_file,
-    sha256_hex, verify_chain, verify_report,
+    AuditEntry, AuditTrail, Expert, ExpertDeterminationRule, OutputFormat, PrincipleRatings,
+    Rating, ReleaseType, Report, SCHEMA_VERSION, SECTIONS, ThreatModel, Verification, render_html,
+    render_markdown, sha256_file, sha256_hex, verify_chain, verify_report,
 };
 pub use risk::{
     AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,

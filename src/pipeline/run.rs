@@ -15,8 +15,9 @@ use crate::model::SensitiveAttribute;
 use crate::pipeline::clock::Utc;
 use crate::report::{
     AuditTrail, ColumnReport, Context, DataSection, ExpertDeterminationRule, Identification,
-    LevelResult, MEASURES, Methods, OutputFormat, ReleaseSection, Report, Results, RiskCheck,
-    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, ThresholdSetting, sha256_file,
+    LevelResult, MEASURES, Methods, OutputFormat, PrincipleAssessment, ReleaseSection, Report,
+    Results, RiskCheck, RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary,
+    ThresholdSetting, sha256_file,
 };
 use crate::risk::{Population, RiskAnalysis, RiskOptions, RiskThreshold, Suda, ThresholdReport};
 use crate::ruleset::Ruleset;
@@ -101,6 +102,18 @@ pub fn run_expert_determination(
         )
     })?;
     let config = rule.config()?;
+    for attribute in settings.principles.keys() {
+        if !ruleset
+            .attributes
+            .iter()
+            .any(|a| &a.name == attribute && a.role == AttributeRole::QuasiIdentifier)
+        {
+            return Err(Error::parameter(
+                format!("principles.{attribute}"),
+                "ratings are given for quasi-identifiers only, and this is not one",
+            ));
+        }
+    }
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ErrorKind::Io { path, source }
@@ -120,6 +133,8 @@ pub fn run_expert_determination(
         .iter()
         .map(|c| c.to_string())
         .collect();
+    let scanner = Scanner::new();
+    let input_scan = scanner.scan(&frame, &[])?;
     trail.record(
         "load",
         format!("Read {} and the ruleset", data_path.display()),
@@ -130,7 +145,11 @@ pub fn run_expert_determination(
             "data_sha256": input_sha256,
             "columns": column_names,
         }),
-        [("rows", input_rows), ("columns", column_names.len() as u64)],
+        [
+            ("rows", input_rows),
+            ("columns", column_names.len() as u64),
+            ("input_identifier_cells", input_scan.total()),
+        ],
     );
 
     // Safe Harbor on declared identifiers.
@@ -370,7 +389,7 @@ pub fn run_expert_determination(
             .filter(|a| a.action == "tokenized")
             .map(|a| a.column.as_str())
             .collect();
-        let scan = Scanner::new().scan(&anonymized.frame, &tokens)?;
+        let scan = scanner.scan(&anonymized.frame, &tokens)?;
         trail.record(
             "scan",
             "Scanned every released column except token columns for residual identifiers",
@@ -509,6 +528,13 @@ pub fn run_expert_determination(
             "The heuristic search does not prove the chosen transformation optimal.".to_owned(),
         );
     }
+    if ruleset
+        .transforms
+        .iter()
+        .any(|t| t.kind() == "additive-noise")
+    {
+        limitations.push("The report records the seed of every randomized transformation so that the run can be replayed; anyone holding the report could remove that noise, so the report must not be given to the data's recipients. (Statistical additive noise is not differential privacy.)".to_owned());
+    }
     limitations.extend(settings.limitations.iter().cloned());
 
     let valid_until = now.plus_months(settings.reassessment_months).date();
@@ -554,6 +580,7 @@ pub fn run_expert_determination(
             output_sha256: written.as_ref().map(|(_, sha)| sha.clone()),
             output_rows,
             columns: column_reports(ruleset, &column_names, &actions, &levels),
+            input_scan: input_scan.counts.clone(),
         },
         context: Context {
             recipients: settings.recipients.clone(),
@@ -572,6 +599,20 @@ pub fn run_expert_determination(
                 "The attacker knows at most the declared quasi-identifiers of a target, as they appear in the input.".to_owned(),
                 "The recipients are bound by the conditions of release below.".to_owned(),
             ],
+            principles: names
+                .iter()
+                .map(|name| {
+                    let counts = dataset.encoded(name).map(|c| c.counts()).unwrap_or_default();
+                    let ratings = settings.principles.get(name).cloned();
+                    PrincipleAssessment {
+                        attribute: name.clone(),
+                        overall: ratings.as_ref().map(|r| r.overall()),
+                        ratings,
+                        distinct_values: counts.iter().filter(|&&n| n > 0).count() as u64,
+                        unique_records: counts.iter().filter(|&&n| n == 1).count() as u64,
+                    }
+                })
+                .collect(),
         },
         methods: Methods {
             safe_harbor: actions.clone(),

@@ -9,7 +9,7 @@ use crate::measure::profile::PrivacyProfile;
 use crate::model::ModelSpec;
 use crate::report::audit::AuditEntry;
 use crate::report::digest::sha256_hex;
-use crate::report::settings::ThreatModel;
+use crate::report::settings::{PrincipleRatings, Rating, ThreatModel};
 use crate::risk::{RiskAnalysis, ThresholdReport};
 use crate::safe_harbor::{ColumnAction, Detector, Finding};
 
@@ -117,6 +117,9 @@ pub struct DataSection {
     pub output_rows: u64,
     /// Columns, in input order.
     pub columns: Vec<ColumnReport>,
+    /// Identifiers the residual-identifier detectors find in the input,
+    /// before any treatment (column → detector → cells).
+    pub input_scan: BTreeMap<String, BTreeMap<Detector, u64>>,
 }
 
 /// The context of the determination.
@@ -140,6 +143,24 @@ pub struct Context {
     pub population_source: Option<String>,
     /// Assumptions the analysis rests on.
     pub assumptions: Vec<String>,
+    /// Each quasi-identifier on the HHS principles, with the data's figures.
+    pub principles: Vec<PrincipleAssessment>,
+}
+
+/// One quasi-identifier on the HHS risk principles (METHODS.md §2.2): the
+/// expert's ratings, when given, beside what the data shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrincipleAssessment {
+    /// The quasi-identifier.
+    pub attribute: String,
+    /// The expert's ratings, if given.
+    pub ratings: Option<PrincipleRatings>,
+    /// The lowest of the three ratings (see [`PrincipleRatings::overall`]).
+    pub overall: Option<Rating>,
+    /// Distinct values in the input.
+    pub distinct_values: u64,
+    /// Records whose value of this attribute alone is unique in the input.
+    pub unique_records: u64,
 }
 
 /// A threshold binding one measure.

@@ -18,14 +18,15 @@ mod verify;
 pub use audit::{AuditEntry, AuditTrail, verify_chain};
 pub use digest::{sha256_file, sha256_hex};
 pub use document::{
-    ColumnReport, Context, DataSection, Identification, LevelResult, Methods, ReleaseSection,
-    Report, Results, RiskCheck, RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary,
-    ThresholdSetting,
+    ColumnReport, Context, DataSection, Identification, LevelResult, Methods, PrincipleAssessment,
+    ReleaseSection, Report, Results, RiskCheck, RiskSection, SCHEMA_VERSION, ScanSection, SignOff,
+    Summary, ThresholdSetting,
 };
 pub use html::render_html;
 pub use markdown::render_markdown;
 pub use outline::SECTIONS;
 pub use settings::{
-    Expert, ExpertDeterminationRule, MEASURES, OutputFormat, ReleaseType, ThreatModel,
+    Expert, ExpertDeterminationRule, MEASURES, OutputFormat, PrincipleRatings, Rating, ReleaseType,
+    ThreatModel,
 };
 pub use verify::{Verification, verify_report};

@@ -117,6 +117,13 @@ fn risk_distribution(analysis: &RiskAnalysis) -> Vec<f64> {
         .collect()
 }
 
+fn detector_name(detector: &crate::safe_harbor::Detector) -> String {
+    serde_json::to_value(detector)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn percent(x: f64) -> String {
     format!("{:.2}%", 100.0 * x)
 }
@@ -258,6 +265,7 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                     "Role",
                     "Type",
                     "Safe Harbor category",
+                    "Identifiers detected in the input",
                     "Treatment",
                 ]
                 .map(str::to_owned)
@@ -266,11 +274,28 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                     .columns
                     .iter()
                     .map(|c| {
+                        let detected = r
+                            .data
+                            .input_scan
+                            .get(&c.name)
+                            .filter(|d| !d.is_empty())
+                            .map_or_else(
+                                || "none".to_owned(),
+                                |d| {
+                                    d.iter()
+                                        .map(|(detector, n)| {
+                                            format!("{} {n}", detector_name(detector))
+                                        })
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                },
+                            );
                         vec![
                             c.name.clone(),
                             c.role.clone(),
                             c.data_type.clone(),
                             opt(&c.identifier_kind),
+                            detected,
                             c.treatment.clone(),
                         ]
                     })
@@ -324,6 +349,48 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
         ));
         context.push(Block::List(c.threat_model.external_sources.clone()));
     }
+    context.push(Block::Paragraph(
+        "Quasi-identifiers on the HHS risk principles (the expert's ratings, and what the data shows):"
+            .to_owned(),
+    ));
+    let rating = |r: Option<crate::report::Rating>| {
+        r.map_or_else(
+            || "not rated".to_owned(),
+            |r| {
+                serde_json::to_value(r)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            },
+        )
+    };
+    context.push(Block::Table(
+        [
+            "Quasi-identifier",
+            "Replicability",
+            "Availability",
+            "Distinguishability",
+            "Overall",
+            "Distinct values",
+            "Records unique on it alone",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        c.principles
+            .iter()
+            .map(|a| {
+                vec![
+                    a.attribute.clone(),
+                    rating(a.ratings.as_ref().map(|r| r.replicability)),
+                    rating(a.ratings.as_ref().map(|r| r.availability)),
+                    rating(a.ratings.as_ref().map(|r| r.distinguishability)),
+                    rating(a.overall),
+                    a.distinct_values.to_string(),
+                    a.unique_records.to_string(),
+                ]
+            })
+            .collect(),
+    ));
     context.push(Block::Paragraph("Assumptions:".to_owned()));
     context.push(Block::List(c.assumptions.clone()));
     push(2, context);
@@ -655,16 +722,9 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
             s.counts
                 .iter()
                 .flat_map(|(column, detectors)| {
-                    detectors.iter().map(move |(d, n)| {
-                        vec![
-                            column.clone(),
-                            serde_json::to_value(d)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default(),
-                            n.to_string(),
-                        ]
-                    })
+                    detectors
+                        .iter()
+                        .map(move |(d, n)| vec![column.clone(), detector_name(d), n.to_string()])
                 })
                 .collect(),
         ));

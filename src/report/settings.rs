@@ -115,6 +115,47 @@ pub struct Expert {
     pub organization: Option<String>,
 }
 
+/// A rating on one of the HHS risk principles (HHS 2012 guidance, Table 1;
+/// METHODS.md §2.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+}
+
+/// The expert's rating of one quasi-identifier on the HHS principles: how
+/// consistently it recurs for a person (replicability), who can obtain it
+/// with identity (availability), and how far it singles a person out
+/// (distinguishability). The report adds the data's own figures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipleRatings {
+    /// Replicability.
+    pub replicability: Rating,
+    /// Data source availability.
+    pub availability: Rating,
+    /// Distinguishability.
+    pub distinguishability: Rating,
+}
+
+impl PrincipleRatings {
+    /// The overall rating: the lowest of the three, since a feature
+    /// identifies a person only when it is at once replicable, available to
+    /// the attacker with identity, and distinguishing (HHS 2012, Table 1: a
+    /// lab value rarely disclosed with identity is low risk however
+    /// distinguishing it is).
+    pub fn overall(&self) -> Rating {
+        self.replicability
+            .min(self.availability)
+            .min(self.distinguishability)
+    }
+}
+
 /// The format of the released data.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,6 +222,7 @@ pub const MEASURES: [(&str, &str); 9] = [
 /// output = "adult-deidentified.csv"
 /// threat_model = { attempt_probability = 0.3 }
 /// expert = { name = "…", credentials = "…" }
+/// principles.age = { replicability = "high", availability = "high", distinguishability = "medium" }
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -254,6 +296,11 @@ pub struct ExpertDeterminationRule {
     /// operating system and recorded in the audit trail.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The expert's ratings of quasi-identifiers on the HHS principles
+    /// (attribute → ratings); quasi-identifiers not listed are reported as
+    /// not rated.
+    #[serde(default)]
+    pub principles: BTreeMap<String, PrincipleRatings>,
 }
 
 fn default_reassessment() -> u32 {
@@ -288,6 +335,7 @@ impl Default for ExpertDeterminationRule {
             key_file: None,
             suda_max_size: None,
             seed: None,
+            principles: BTreeMap::new(),
         }
     }
 }

@@ -77,6 +77,15 @@ fn the_adult_run_meets_its_thresholds_and_verifies() {
     let verification = verify_report(&text, Some(data)).unwrap();
     assert!(verification.intact, "{:?}", verification.problems);
     assert!(verification.data_checked);
+    // The HHS principles: the expert's ratings beside the data's figures.
+    let age = report
+        .context
+        .principles
+        .iter()
+        .find(|p| p.attribute == "age")
+        .unwrap();
+    assert_eq!(age.distinct_values, 72);
+    assert_eq!(age.overall, Some(deidentify::Rating::Medium));
     let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
     assert_eq!(
         steps,
@@ -329,6 +338,10 @@ fn bad_settings_are_rejected_with_the_setting_named() {
             "threat_model = { attempt_probability = 2.0 }",
             "attempt_probability",
         ),
+        (
+            "principles.occupation = { replicability = \"high\", availability = \"low\", distinguishability = \"low\" }",
+            "principles.occupation",
+        ),
     ] {
         let ruleset = write_ruleset(&dir, &adult_ruleset_with(settings));
         let error = run_expert_determination(
@@ -409,6 +422,19 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
     let header = data.lines().next().unwrap();
     assert!(!header.contains("name") && !header.contains("ssn") && header.contains("mrn"));
     assert_eq!(report.scan.skipped, ["mrn"]);
+    // The input scan shows what the declarations had to remove.
+    let detected = |column: &str, detector: deidentify::Detector| {
+        report
+            .data
+            .input_scan
+            .get(column)
+            .and_then(|d| d.get(&detector))
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(detected("ssn", deidentify::Detector::Ssn), 2000);
+    assert!(detected("email", deidentify::Detector::Email) > 0);
+    assert!(detected("name", deidentify::Detector::PersonalName) > 0);
     assert!(report.scan.clean, "{:?}", report.scan.counts);
     // The key never appears; its fingerprint does.
     let json = std::fs::read_to_string(&outcome.json).unwrap();
@@ -610,7 +636,10 @@ fn configured_transformations_are_applied_recorded_and_replayable() {
     }
     // The same seed and data give the same methods and released file.
     let second = run();
-    assert_eq!(second.report.methods.transformations, report.methods.transformations);
+    assert_eq!(
+        second.report.methods.transformations,
+        report.methods.transformations
+    );
     assert_eq!(second.report.data.output_sha256, report.data.output_sha256);
     assert!(render_html(report).contains("top-bottom-coding"));
     let json = std::fs::read_to_string(&first.json).unwrap();
