@@ -120,8 +120,16 @@ impl<'a> Evaluator<'a> {
         // Without a cached source, go through the node capped at level 1 in
         // every attribute: far smaller than the bottom and below many nodes.
         let source = source.or_else(|| {
-            let capped = Node::new(node.levels().iter().map(|&l| l.min(1)).collect());
-            (&capped != node && capped.height() > 0).then(|| self.table(&capped))
+            // (Never below the bottom table's node, which a table counted
+            // at minimum levels sits above the lattice's bottom.)
+            let capped = Node::new(
+                node.levels()
+                    .iter()
+                    .zip(self.bottom.node().levels())
+                    .map(|(&l, &m)| l.min(1).max(m))
+                    .collect(),
+            );
+            (&capped != node && &capped != self.bottom.node()).then(|| self.table(&capped))
         });
         let table = Arc::new(
             source
@@ -165,6 +173,19 @@ impl<'a> Evaluator<'a> {
     /// budget: a weaker condition than feasibility, but monotone under
     /// generalization for every model (it is k-anonymity with suppression).
     pub(crate) fn evaluate(&self, node: &Node) -> (bool, NodeEvaluation) {
+        if !self.bottom.node().is_below(node) {
+            // Below a table counted at minimum levels: not reachable, and
+            // (like every node below it) reported as failing.
+            let evaluation = NodeEvaluation {
+                node: node.clone(),
+                feasible: false,
+                suppressed: self.max_suppressed + 1,
+                classes: 0,
+                suppressed_classes: 0,
+                score: None,
+            };
+            return (false, evaluation);
+        }
         let table = self.table(node);
         let (minimal, evaluation, _) = self.judge(&table);
         (minimal, evaluation)

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
@@ -14,7 +13,8 @@ use crate::data::attribute::{AttributeRole, MissingPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
-use crate::stream::ingest::{StreamOptions, StreamedTable, StreamedTableParts};
+use crate::stream::ingest::{StreamOptions, StreamedTable};
+use crate::stream::search::StreamedTableParts;
 use crate::stream::source::{Batch, BatchReader, Format};
 
 /// The label of a suppressed quasi-identifier (as in [`crate::apply`]).
@@ -33,8 +33,8 @@ pub struct StreamedOutput {
 
 /// Writing one output file, batch by batch.
 enum OutputWriter {
-    Csv(polars::io::csv::write::BatchedWriter<BufWriter<File>>),
-    Parquet(polars::io::parquet::write::BatchedWriter<File>),
+    Csv(polars::io::csv::write::BatchedWriter<File>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<File>>),
 }
 
 impl StreamedTable {
@@ -218,13 +218,13 @@ fn write_rows(
         .into()
     };
     let mut writer = match Format::of_path(output, delimiter) {
-        Format::Parquet => OutputWriter::Parquet(
+        Format::Parquet => OutputWriter::Parquet(Box::new(
             ParquetWriter::new(file)
                 .batched(&schema)
                 .map_err(write_error)?,
-        ),
+        )),
         Format::Csv { .. } => OutputWriter::Csv(
-            CsvWriter::new(BufWriter::with_capacity(1 << 20, file))
+            CsvWriter::new(file)
                 .include_header(true)
                 .with_separator(delimiter)
                 .batched(&schema)
@@ -354,9 +354,6 @@ fn write_rows(
         OutputWriter::Parquet(w) => {
             w.finish().map_err(write_error)?;
         }
-    }
-    if let OutputWriter::Csv(w) = writer {
-        drop(w);
     }
     Ok((rows, suppressed_rows))
 }

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
-use std::time::Instant;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -17,10 +16,7 @@ use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 use crate::hierarchy::table::Hierarchy;
-use crate::metric::UtilityModel;
-use crate::model::SensitiveAttribute;
 use crate::ruleset::{HierarchyRule, Ruleset};
-use crate::search::{AnonymizationConfig, Evaluator, NodeEvaluation, SearchResult, search_with};
 use crate::stream::source::{Batch, BatchReader, Format};
 
 /// How a file is streamed.
@@ -33,9 +29,9 @@ pub struct StreamOptions {
     /// The least generalization level of each quasi-identifier, applied
     /// while counting (by name; unlisted attributes stay at level 0). The
     /// table is then counted at that node, which keeps it small when the
-    /// raw tuples are nearly all distinct. Only hierarchies from files can
-    /// be applied while counting (a builder's labels depend on the whole
-    /// column).
+    /// raw tuples are nearly all distinct, and the search only visits nodes
+    /// above it. Only hierarchies from files can be applied while counting
+    /// (a builder's labels depend on the whole column).
     pub min_levels: BTreeMap<String, u32>,
 }
 
@@ -89,12 +85,12 @@ pub(crate) struct SourceSpec {
 /// file), counted in parallel, and merged into the table.
 #[derive(Clone, Debug)]
 pub struct StreamedTable {
-    source: SourceSpec,
-    attributes: Vec<Attribute>,
-    columns: Vec<ColumnSummary>,
-    hierarchies: Hierarchies,
-    table: FrequencyTable,
-    rows: u64,
+    pub(super) source: SourceSpec,
+    pub(super) attributes: Vec<Attribute>,
+    pub(super) columns: Vec<ColumnSummary>,
+    pub(super) hierarchies: Hierarchies,
+    pub(super) table: FrequencyTable,
+    pub(super) rows: u64,
 }
 
 /// One encoded column while counting.
@@ -547,177 +543,8 @@ impl StreamedTable {
 
     /// The compiled hierarchies of the quasi-identifiers, in column order.
     pub(crate) fn quasi_identifier_hierarchies(&self) -> Result<Vec<&CompiledHierarchy>> {
-        qi_hierarchies(&self.columns, &self.hierarchies)
+        crate::stream::search::qi_hierarchies(&self.columns, &self.hierarchies)
     }
-
-    /// Runs `f` with an evaluator of `config` over this table (which the
-    /// evaluator holds meanwhile; it is put back afterwards).
-    pub(crate) fn with_evaluator<T>(
-        &mut self,
-        config: &AnonymizationConfig,
-        orders: &BTreeMap<String, Vec<String>>,
-        f: impl FnOnce(&Evaluator<'_>, &StreamedTableParts<'_>) -> Result<T>,
-    ) -> Result<T> {
-        config.check()?;
-        if self.table.node().height() > 0 {
-            return Err(Error::parameter(
-                "min_levels",
-                format!(
-                    "the table was counted at {}; searching and applying need the table at the bottom node (count without minimum levels)",
-                    self.table.node()
-                ),
-            ));
-        }
-        let compiled = qi_hierarchies(&self.columns, &self.hierarchies)?;
-        let sensitive = |name: &str| -> Result<SensitiveAttribute> {
-            let column = self.column(name)?;
-            if column.role != AttributeRole::Sensitive {
-                return Err(Error::parameter(
-                    "attribute",
-                    format!("'{name}' is not a sensitive attribute"),
-                ));
-            }
-            let index = self
-                .columns
-                .iter()
-                .filter(|c| c.role == AttributeRole::Sensitive)
-                .position(|c| c.name == name)
-                .expect("the attribute is sensitive");
-            SensitiveAttribute::from_counts(
-                name,
-                column.data_type,
-                index,
-                &column.dictionary,
-                column.counts.clone(),
-                self.rows,
-                self.hierarchies.get(name),
-                orders.get(name).map(Vec::as_slice),
-            )
-        };
-        let dictionary = |name: &str| -> Result<&[String]> {
-            self.column(name).map(|c| c.dictionary.as_slice())
-        };
-        let models = config
-            .models
-            .iter()
-            .map(|m| m.build_with(self.rows, &sensitive, &dictionary))
-            .collect::<Result<Vec<_>>>()?;
-        let qis: Vec<&ColumnSummary> = self
-            .columns
-            .iter()
-            .filter(|c| c.role == AttributeRole::QuasiIdentifier)
-            .collect();
-        let names: Vec<&str> = qis.iter().map(|c| c.name.as_str()).collect();
-        let counts: Vec<Vec<u64>> = qis.iter().map(|c| c.counts.clone()).collect();
-        let utility =
-            UtilityModel::from_counts(&names, &counts, &compiled, self.rows, &config.metric)?;
-        // The evaluator owns its bottom table: lend it ours.
-        let placeholder = FrequencyTable::from_parts(
-            self.table.node().clone(),
-            self.table.cardinalities().to_vec(),
-            self.table.sensitive_cardinalities().to_vec(),
-            Vec::new(),
-            Vec::new(),
-            vec![Vec::new(); self.table.sensitive_attributes()],
-        )?;
-        let bottom = std::mem::replace(&mut self.table, placeholder);
-        let evaluator = Evaluator::from_parts(bottom, compiled, models, utility, config);
-        let parts = StreamedTableParts {
-            source: &self.source,
-            attributes: &self.attributes,
-            columns: &self.columns,
-        };
-        let result = f(&evaluator, &parts);
-        self.table = evaluator.bottom;
-        result
-    }
-
-    /// Searches the generalization lattice as [`crate::search`] does on the
-    /// in-memory data, from this table (the rows are not read again). The
-    /// table must be at the bottom node.
-    ///
-    /// # Errors
-    ///
-    /// As [`crate::search`]; and [`ErrorKind::InvalidParameter`] when the
-    /// table was counted with minimum levels.
-    pub fn search(
-        &mut self,
-        config: &AnonymizationConfig,
-        orders: &BTreeMap<String, Vec<String>>,
-    ) -> Result<SearchResult> {
-        let started = Instant::now();
-        let names = self.quasi_identifier_names();
-        self.with_evaluator(config, orders, |evaluator, _| {
-            search_with(evaluator, names, config, started)
-        })
-    }
-
-    /// Evaluates one node with `config`, as [`crate::evaluate_node`] does.
-    ///
-    /// # Errors
-    ///
-    /// As [`StreamedTable::search`], and node errors (wrong length, level
-    /// out of range).
-    pub fn evaluate(
-        &mut self,
-        config: &AnonymizationConfig,
-        orders: &BTreeMap<String, Vec<String>>,
-        node: &Node,
-    ) -> Result<NodeEvaluation> {
-        self.with_evaluator(config, orders, |evaluator, _| {
-            let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
-            Ok(evaluator.judge(&table).1)
-        })
-    }
-
-    /// The table with its labels, for writing to Parquet
-    /// ([`crate::LabeledTable::write_parquet`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`crate::LabeledTable::new`] (never for a table counted here).
-    pub fn labeled(&self) -> Result<crate::stream::parquet::LabeledTable> {
-        let qis = self.quasi_identifier_hierarchies()?;
-        let labels = qis
-            .iter()
-            .zip(self.table.node().levels())
-            .map(|(h, &l)| Ok(h.level(l as usize)?.labels().to_vec()))
-            .collect::<Result<Vec<_>>>()?;
-        let sensitive_values = self
-            .columns
-            .iter()
-            .filter(|c| c.role == AttributeRole::Sensitive)
-            .map(|c| c.dictionary.clone())
-            .collect();
-        crate::stream::parquet::LabeledTable::new(
-            self.table.clone(),
-            self.quasi_identifier_names(),
-            labels,
-            self.sensitive_names(),
-            sensitive_values,
-            self.rows,
-            false,
-        )
-    }
-}
-
-/// The compiled hierarchies of the quasi-identifiers among `columns`, in order.
-fn qi_hierarchies<'a>(
-    columns: &[ColumnSummary],
-    hierarchies: &'a Hierarchies,
-) -> Result<Vec<&'a CompiledHierarchy>> {
-    columns
-        .iter()
-        .filter(|c| c.role == AttributeRole::QuasiIdentifier)
-        .map(|c| hierarchies.require(&c.name))
-        .collect()
-}
-
-/// The parts of a streamed table besides its frequency table.
-pub(crate) struct StreamedTableParts<'a> {
-    pub(crate) source: &'a SourceSpec,
-    pub(crate) attributes: &'a [Attribute],
-    pub(crate) columns: &'a [ColumnSummary],
 }
 
 /// Checks that every column has a role and every attribute a column (as

@@ -17,6 +17,7 @@
 mod apply;
 mod ingest;
 mod parquet;
+mod search;
 mod source;
 
 pub use apply::StreamedOutput;

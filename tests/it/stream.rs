@@ -224,6 +224,41 @@ fn streamed_search_and_output_equal_the_in_memory_run() {
     assert!(read.equals_missing(&anonymized.frame));
     // The table is intact after searching and applying.
     assert_eq!(streamed.table().rows(), 12_000);
+    // Counted at minimum levels below the optimum, the search finds it too
+    // (it only visits nodes above the minimum), and applies it the same way.
+    let names = streamed.quasi_identifier_names();
+    let min_levels: BTreeMap<String, u32> = names
+        .iter()
+        .zip(optimum.node.levels())
+        .filter(|(_, l)| **l > 0)
+        .map(|(n, &l)| (n.clone(), l - 1))
+        .collect();
+    assert!(!min_levels.is_empty());
+    let mut at_minimum = StreamedTable::from_ruleset(
+        &ruleset,
+        &StreamOptions {
+            batch_rows: 2_500,
+            min_levels,
+        },
+    )
+    .unwrap();
+    assert!(at_minimum.table().node().height() > 0);
+    let result = at_minimum.search(&config, &orders).unwrap();
+    assert_eq!(result.optimum, memory.optimum);
+    at_minimum
+        .apply_to_file(
+            &config,
+            &orders,
+            &optimum.node,
+            &dir.join("minimum.csv"),
+            b';',
+            &options(2_500),
+        )
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("minimum.csv")).unwrap(),
+        std::fs::read(dir.join("memory.csv")).unwrap()
+    );
 }
 
 #[test]
