@@ -111,6 +111,36 @@ const DENSE_FAST_SLOTS: u64 = 1 << 16;
 thread_local! {
     /// Reused slot arrays of dense roll-ups (all entries `u32::MAX` between uses).
     static DENSE_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Reused group offsets and source lists of the histogram gathering.
+    static GATHER_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The sum of two histograms, by a linear merge of their sorted entries.
+fn merge_two(a: &Histogram, b: &Histogram) -> Histogram {
+    let (a, b) = (a.entries(), b.entries());
+    let mut entries = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                entries.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                entries.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                entries.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    entries.extend_from_slice(&a[i..]);
+    entries.extend_from_slice(&b[j..]);
+    Histogram::from_sorted(entries)
 }
 
 impl KeyIndex {
@@ -488,6 +518,24 @@ impl FrequencyTable {
         hierarchies: &[&CompiledHierarchy],
         target: &Node,
     ) -> Result<FrequencyTable> {
+        let (mut table, assignment) = self.roll_up_counts(hierarchies, target)?;
+        if let Some(assignment) = assignment {
+            table.gather_histograms(self, &assignment);
+        }
+        Ok(table)
+    }
+
+    /// The first half of [`FrequencyTable::roll_up`]: the classes and their
+    /// counts at `target`, and, when this table has sensitive attributes,
+    /// the target class of each of its classes, from which
+    /// [`FrequencyTable::gather_histograms`] completes the table. Until then
+    /// the returned table has no histograms (the search skips them for
+    /// nodes that fail on class sizes alone). `None`: already complete.
+    pub(crate) fn roll_up_counts(
+        &self,
+        hierarchies: &[&CompiledHierarchy],
+        target: &Node,
+    ) -> Result<(FrequencyTable, Option<Vec<u32>>)> {
         if !self.node.is_below(target) || hierarchies.len() != self.node.levels().len() {
             return Err(Error::parameter(
                 "node",
@@ -618,36 +666,65 @@ impl FrequencyTable {
                     }
                 }
             }
-            // Gather each target class's histograms from its sources: order
-            // the sources by target (counting sort), then add each group's
-            // entries into a dense scratch over the sensitive codes.
-            if track {
-                let targets = table.counts.len();
-                let mut start = vec![0usize; targets + 1];
-                for &class in &assignment {
-                    start[class as usize + 1] += 1;
-                }
-                for t in 0..targets {
-                    start[t + 1] += start[t];
-                }
-                let mut fill = start.clone();
-                let mut sources = vec![0usize; assignment.len()];
-                for (source, &class) in assignment.iter().enumerate() {
-                    sources[fill[class as usize]] = source;
-                    fill[class as usize] += 1;
-                }
-                for ((mine, theirs), &domain) in table
-                    .histograms
-                    .iter_mut()
-                    .zip(&self.histograms)
-                    .zip(&self.sensitive_cardinalities)
-                {
-                    let mut dense = vec![0u64; domain as usize];
-                    let mut touched: Vec<u32> = Vec::new();
-                    *mine = (0..targets)
-                        .map(|t| {
-                            for &source in &sources[start[t]..start[t + 1]] {
-                                for &(code, n) in theirs[source].entries() {
+            return Ok((table, track.then_some(assignment)));
+        }
+        let mut index = KeyIndex::new(&table.cardinalities, self.classes());
+        index.reserve(self.classes());
+        table.index = OnceLock::from(index);
+        for c in 0..self.classes() {
+            for (j, (&k, lift)) in self.key(c).iter().zip(&lifts).enumerate() {
+                key[j] = lift[k as usize];
+            }
+            table.insert(&key, self.counts[c], self.histograms.iter().map(|h| &h[c]));
+        }
+        Ok((table, None))
+    }
+
+    /// Completes a table from [`FrequencyTable::roll_up_counts`]: each
+    /// class's histograms are the sums of its source classes' histograms.
+    pub(crate) fn gather_histograms(&mut self, source: &FrequencyTable, assignment: &[u32]) {
+        let table = self;
+        // Gather each target class's histograms from its sources: order
+        // the sources by target (counting sort), then copy a lone
+        // source's histogram, merge two sorted ones, or add a larger
+        // group's entries into a dense scratch over the sensitive codes.
+        GATHER_SCRATCH.with_borrow_mut(|(start, sources)| {
+            let targets = table.counts.len();
+            start.clear();
+            start.resize(targets + 1, 0);
+            for &class in assignment {
+                start[class as usize + 1] += 1;
+            }
+            for t in 0..targets {
+                start[t + 1] += start[t];
+            }
+            sources.clear();
+            sources.resize(assignment.len(), 0);
+            // Fill from the back so each group keeps source order.
+            for (from, &class) in assignment.iter().enumerate().rev() {
+                let slot = &mut start[class as usize + 1];
+                *slot -= 1;
+                sources[*slot as usize] = from as u32;
+            }
+            // `start[t + 1]` is now where group t begins; restore ends.
+            start.rotate_left(1);
+            start[targets] = assignment.len() as u32;
+            for ((mine, theirs), &domain) in table
+                .histograms
+                .iter_mut()
+                .zip(&source.histograms)
+                .zip(&source.sensitive_cardinalities)
+            {
+                let mut dense = vec![0u64; domain as usize];
+                let mut touched: Vec<u32> = Vec::new();
+                let group = |t: usize| &sources[start[t] as usize..start[t + 1] as usize];
+                *mine = (0..targets)
+                    .map(|t| match *group(t) {
+                        [one] => theirs[one as usize].clone(),
+                        [a, b] => merge_two(&theirs[a as usize], &theirs[b as usize]),
+                        ref many => {
+                            for &from in many {
+                                for &(code, n) in theirs[from as usize].entries() {
                                     if dense[code as usize] == 0 {
                                         touched.push(code);
                                     }
@@ -660,22 +737,11 @@ impl FrequencyTable {
                                 .map(|code| (code, std::mem::take(&mut dense[code as usize])))
                                 .collect();
                             Histogram::from_sorted(entries)
-                        })
-                        .collect();
-                }
+                        }
+                    })
+                    .collect();
             }
-            return Ok(table);
-        }
-        let mut index = KeyIndex::new(&table.cardinalities, self.classes());
-        index.reserve(self.classes());
-        table.index = OnceLock::from(index);
-        for c in 0..self.classes() {
-            for (j, (&k, lift)) in self.key(c).iter().zip(&lifts).enumerate() {
-                key[j] = lift[k as usize];
-            }
-            table.insert(&key, self.counts[c], self.histograms.iter().map(|h| &h[c]));
-        }
-        Ok(table)
+        });
     }
 
     /// The classes of this table for which `keep` is true, in order (for

@@ -109,6 +109,22 @@ impl<'a> Evaluator<'a> {
     /// The frequency table at `node`, rolled up from the smallest cached
     /// table of a node below it, or from the bottom table.
     pub(crate) fn table(&self, node: &Node) -> Arc<FrequencyTable> {
+        let source = self.source(node);
+        let table = Arc::new(
+            source
+                .as_deref()
+                .unwrap_or(&self.bottom)
+                .roll_up(&self.hierarchies, node)
+                .expect("nodes of the lattice are above the bottom"),
+        );
+        self.remember(node, &table);
+        table
+    }
+
+    /// The best table to roll `node` up from: the smallest cached table of a
+    /// node below it, else the table at `node` capped at level 1 (computed
+    /// and cached), else none (the bottom table).
+    fn source(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
         let source = {
             let cache = self.cache.read().expect("cache lock");
             // Sorted by size: the first node below is the smallest source.
@@ -119,7 +135,7 @@ impl<'a> Evaluator<'a> {
         };
         // Without a cached source, go through the node capped at level 1 in
         // every attribute: far smaller than the bottom and below many nodes.
-        let source = source.or_else(|| {
+        source.or_else(|| {
             // (Never below the bottom table's node, which a table counted
             // at minimum levels sits above the lattice's bottom.)
             let capped = Node::new(
@@ -130,22 +146,18 @@ impl<'a> Evaluator<'a> {
                     .collect(),
             );
             (&capped != node && &capped != self.bottom.node()).then(|| self.table(&capped))
-        });
-        let table = Arc::new(
-            source
-                .as_deref()
-                .unwrap_or(&self.bottom)
-                .roll_up(&self.hierarchies, node)
-                .expect("nodes of the lattice are above the bottom"),
-        );
+        })
+    }
+
+    /// Keeps `table` as a roll-up source while the cache has room.
+    fn remember(&self, node: &Node, table: &Arc<FrequencyTable>) {
         let size = table.classes();
         if self.cached_classes.load(Ordering::Relaxed) + size <= CACHE_CLASSES {
             self.cached_classes.fetch_add(size, Ordering::Relaxed);
             let mut cache = self.cache.write().expect("cache lock");
             let at = cache.partition_point(|(_, t)| t.classes() <= size);
-            cache.insert(at, (node.clone(), Arc::clone(&table)));
+            cache.insert(at, (node.clone(), Arc::clone(table)));
         }
-        table
     }
 
     /// Which classes fail; `full` checks every model, otherwise only the
@@ -176,19 +188,37 @@ impl<'a> Evaluator<'a> {
         if !self.bottom.node().is_below(node) {
             // Below a table counted at minimum levels: not reachable, and
             // (like every node below it) reported as failing.
-            let evaluation = NodeEvaluation {
-                node: node.clone(),
-                feasible: false,
-                suppressed: self.max_suppressed + 1,
-                classes: 0,
-                suppressed_classes: 0,
-                score: None,
-            };
-            return (false, evaluation);
+            return (false, self.infeasible(node));
         }
-        let table = self.table(node);
+        // Class sizes first: a node whose small classes exceed the budget
+        // fails whatever the models say, and needs no histograms.
+        let source = self.source(node);
+        let from = source.as_deref().unwrap_or(&self.bottom);
+        let (mut table, assignment) = from
+            .roll_up_counts(&self.hierarchies, node)
+            .expect("nodes of the lattice are above the bottom");
+        if let Some(assignment) = assignment {
+            if self.outliers(&table, false).is_none() {
+                return (false, self.infeasible(node));
+            }
+            table.gather_histograms(from, &assignment);
+        }
+        let table = Arc::new(table);
+        self.remember(node, &table);
         let (minimal, evaluation, _) = self.judge(&table);
         (minimal, evaluation)
+    }
+
+    /// The evaluation of a node that exceeds the suppression limit.
+    fn infeasible(&self, node: &Node) -> NodeEvaluation {
+        NodeEvaluation {
+            node: node.clone(),
+            feasible: false,
+            suppressed: self.max_suppressed + 1,
+            classes: 0,
+            suppressed_classes: 0,
+            score: None,
+        }
     }
 
     /// Judges a node's table: (minimal class size met within the budget,
@@ -197,14 +227,7 @@ impl<'a> Evaluator<'a> {
         &self,
         table: &FrequencyTable,
     ) -> (bool, NodeEvaluation, Option<Vec<bool>>) {
-        let infeasible = || NodeEvaluation {
-            node: table.node().clone(),
-            feasible: false,
-            suppressed: self.max_suppressed + 1,
-            classes: 0,
-            suppressed_classes: 0,
-            score: None,
-        };
+        let infeasible = || self.infeasible(table.node());
         if self.outliers(table, false).is_none() {
             return (false, infeasible(), None);
         }
