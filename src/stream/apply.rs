@@ -17,7 +17,7 @@ use crate::stream::ingest::{StreamOptions, StreamedTable};
 use crate::stream::search::StreamedTableParts;
 use crate::stream::source::{Batch, BatchReader, Format};
 
-/// The label of a suppressed quasi-identifier (as in [`crate::apply`]).
+/// The label of a suppressed quasi-identifier (as in [`crate::apply()`]).
 const SUPPRESSED: &str = "*";
 
 /// What a streamed apply wrote.
@@ -41,7 +41,7 @@ impl StreamedTable {
     /// Applies `node` to the data file, reading it again in batches and
     /// writing the anonymized rows to `output` (Parquet for a `.parquet`
     /// name, else CSV separated by `delimiter`): the same table as
-    /// [`crate::apply`] on the in-memory data, written as
+    /// [`crate::apply()`] on the in-memory data, written as
     /// [`crate::write_csv`] / [`crate::write_parquet`] would write it.
     ///
     /// The output goes to a temporary name in the same folder

@@ -6,7 +6,7 @@
 //! file in batches, so memory grows with the number of distinct generalized
 //! tuples (the table), not with the number of rows. The search between them
 //! works on the table alone ([`StreamedTable::search`]), exactly as
-//! [`crate::search`] does on the in-memory data: the dictionaries, and so
+//! [`crate::search()`] does on the in-memory data: the dictionaries, and so
 //! every code, are the same.
 //!
 //! A table can be written to Parquet in the long form of SCALE.md §2

@@ -89,7 +89,7 @@ impl StreamedTable {
         result
     }
 
-    /// Searches the generalization lattice as [`crate::search`] does on the
+    /// Searches the generalization lattice as [`crate::search()`] does on the
     /// in-memory data, from this table (the rows are not read again). A
     /// table counted at minimum levels is searched above that node only:
     /// the nodes below it count as failing, so the result is the best node
@@ -97,7 +97,7 @@ impl StreamedTable {
     ///
     /// # Errors
     ///
-    /// As [`crate::search`].
+    /// As [`crate::search()`].
     pub fn search(
         &mut self,
         config: &AnonymizationConfig,
