@@ -151,6 +151,8 @@ impl BatchReader {
                 pending.drain(..end);
                 let header_text = std::str::from_utf8(&header_line)
                     .map_err(|_| parse_error(path, "line 1 is not valid UTF-8".into()))?;
+                // A byte-order mark is not part of the first column's name.
+                let header_text = header_text.strip_prefix('\u{feff}').unwrap_or(header_text);
                 let mut header = Vec::new();
                 let mut scratch = String::new();
                 split_record(header_text.as_bytes(), delimiter, quote, |field| {
@@ -494,6 +496,23 @@ fn parse_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_drops_a_byte_order_mark_and_batches_follow_rows() {
+        let path = std::env::temp_dir().join(format!("deidentify-bom-{}.csv", std::process::id()));
+        std::fs::write(&path, "\u{feff}a;b\r\n1;x\r\n2;y\r\n3;\r\n").unwrap();
+        let format = Format::of_path(&path, b';');
+        let mut reader = BatchReader::open(&path, format, &["b".into()], 2).unwrap();
+        assert_eq!(reader.header(), ["a", "b"]);
+        let first = reader.next_batch().unwrap().unwrap();
+        assert_eq!((first.first_row, first.rows()), (0, 2));
+        assert_eq!(first.values(0).collect::<Vec<_>>(), [Some("x"), Some("y")]);
+        let second = reader.next_batch().unwrap().unwrap();
+        assert_eq!((second.first_row, second.rows()), (2, 1));
+        assert_eq!(second.values(0).collect::<Vec<_>>(), [None]);
+        assert!(reader.next_batch().unwrap().is_none());
+        std::fs::remove_file(&path).unwrap();
+    }
 
     #[test]
     fn chunks_parse_quotes_and_name_ragged_lines() {
