@@ -218,9 +218,23 @@ impl StreamedTable {
     /// empty table); [`ErrorKind::ValueNotInHierarchy`] naming the column,
     /// the first row holding the value, and the value; the errors of
     /// loading hierarchies; [`ErrorKind::InvalidParameter`] for a minimum
-    /// level of an attribute that is not a quasi-identifier, has no
-    /// hierarchy file, or exceeds its hierarchy's height.
+    /// level of an attribute that is not a quasi-identifier or has no
+    /// hierarchy file, or for a ruleset with `[[transform]]` steps (not
+    /// applied while streaming); [`ErrorKind::LevelOutOfRange`] for a minimum
+    /// level above its hierarchy's height.
     pub fn from_ruleset(ruleset: &Ruleset, options: &StreamOptions) -> Result<StreamedTable> {
+        if !ruleset.transforms.is_empty() {
+            // Transformations are fitted on whole columns (and need an RNG):
+            // never skip them silently.
+            return Err(Error::parameter(
+                "transform",
+                format!(
+                    "{} has {} [[transform]] step(s), which streaming does not apply; transform the data first",
+                    ruleset.path.display(),
+                    ruleset.transforms.len()
+                ),
+            ));
+        }
         let path = ruleset.data_path();
         let source = SourceSpec {
             format: Format::of_path(&path, ruleset.data.delimiter as u8),
