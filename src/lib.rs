@@ -42,7 +42,7 @@ mod metric;
 mod model;
 mod noise;
 mod pipeline;
-mod report;
+pub mod report;
 mod risk;
 mod ruleset;
 mod safe_harbor;

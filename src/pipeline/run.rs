@@ -80,7 +80,7 @@ pub struct RunOutcome {
 /// audit trail. `progress` is called with each step's name from [`STEPS`]
 /// as it starts.
 ///
-/// A report whose verdict fails is still written: [`Summary::passes`] says
+/// A report whose verdict fails is still written: [`Summary::passes`](crate::report::Summary::passes) says
 /// whether the data may be released.
 ///
 /// # Errors
