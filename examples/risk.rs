@@ -167,11 +167,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(_) => {
             let table =
                 FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &optimum.node)?;
-            let mut suppressed = vec![false; table.classes()];
-            let rows = table.row_classes(&loaded.dataset, &loaded.hierarchies)?;
-            for (row, class) in rows.into_iter().enumerate() {
-                suppressed[class] |= anonymized.suppressed_rows[row];
-            }
+            let suppressed =
+                anonymized.suppressed_classes(&table, &loaded.dataset, &loaded.hierarchies)?;
             let sizes = against(&table)?.expect("a population table");
             RiskAnalysis::of_table_against(&table, Some(&suppressed), &sizes, &options)?
         }

@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use deidentify::{
@@ -37,23 +36,6 @@ struct Args {
     json: bool,
 }
 
-fn today() -> Date {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    Date { year, month, day }
-}
-
 fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
     let frame = ruleset.read_data()?;
@@ -67,7 +49,7 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Some(text) => {
             Date::parse(text).ok_or_else(|| format!("'{text}' is not a date (YYYY-MM-DD)"))?
         }
-        None => today(),
+        None => Date::today(),
     };
     let zips = RestrictedZipPrefixes::hhs_2000();
     let (released, actions) =

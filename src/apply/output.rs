@@ -10,6 +10,7 @@ use crate::data::attribute::AttributeRole;
 use crate::data::dataset::Dataset;
 use crate::error::{ErrorKind, Result};
 use crate::frequency::node::Node;
+use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
 
@@ -27,6 +28,31 @@ pub struct Anonymized {
     pub evaluation: NodeEvaluation,
     /// For every row, whether it was suppressed.
     pub suppressed_rows: Vec<bool>,
+}
+
+impl Anonymized {
+    /// For every class of `table` (counted at this result's node from the
+    /// same data), whether its records were suppressed.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`FrequencyTable::row_classes`].
+    pub fn suppressed_classes(
+        &self,
+        table: &FrequencyTable,
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+    ) -> Result<Vec<bool>> {
+        let mut suppressed = vec![false; table.classes()];
+        for (row, class) in table
+            .row_classes(dataset, hierarchies)?
+            .into_iter()
+            .enumerate()
+        {
+            suppressed[class] |= self.suppressed_rows[row];
+        }
+        Ok(suppressed)
+    }
 }
 
 /// Applies `node` to `dataset`: generalizes every quasi-identifier, and

@@ -38,6 +38,32 @@ impl Date {
         Some(Date { year, month, day })
     }
 
+    /// The date `days` days after 1970-01-01 (H. Hinnant's civil_from_days;
+    /// the inverse of [`Date::day_number`]).
+    pub fn from_day_number(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        Date {
+            year: (yoe + era * 400 + i64::from(month <= 2)) as i32,
+            month,
+            day,
+        }
+    }
+
+    /// Today's date in UTC, from the system clock.
+    pub fn today() -> Date {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_day_number((seconds / 86_400) as i64)
+    }
+
     /// Days since 1970-01-01 (negative before), for ordering and distances.
     pub fn day_number(self) -> i64 {
         // Howard Hinnant's days_from_civil.

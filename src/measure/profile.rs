@@ -107,18 +107,7 @@ impl PrivacyProfile {
             ));
         }
         let table = FrequencyTable::from_dataset(dataset, hierarchies, node)?;
-        let sensitive = dataset
-            .sensitive()
-            .iter()
-            .map(|c| {
-                SensitiveAttribute::new(
-                    dataset,
-                    hierarchies,
-                    c.name(),
-                    options.orders.get(c.name()).map(Vec::as_slice),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let sensitive = SensitiveAttribute::all(dataset, hierarchies, &options.orders)?;
         let names = dataset.quasi_identifier_names();
         let mut profile = PrivacyProfile::of_table(&table, &sensitive, options)?;
         profile.levels = names

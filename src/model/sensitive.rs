@@ -23,6 +23,31 @@ pub struct SensitiveAttribute {
 }
 
 impl SensitiveAttribute {
+    /// Every sensitive attribute of `dataset`, in column order, each with
+    /// its order from `orders` (for the ordered distance) when given.
+    ///
+    /// # Errors
+    ///
+    /// As [`SensitiveAttribute::new`].
+    pub fn all(
+        dataset: &Dataset,
+        hierarchies: &Hierarchies,
+        orders: &std::collections::BTreeMap<String, Vec<String>>,
+    ) -> Result<Vec<SensitiveAttribute>> {
+        dataset
+            .sensitive()
+            .iter()
+            .map(|c| {
+                SensitiveAttribute::new(
+                    dataset,
+                    hierarchies,
+                    c.name(),
+                    orders.get(c.name()).map(Vec::as_slice),
+                )
+            })
+            .collect()
+    }
+
     /// Prepares the sensitive attribute `name` of `dataset`.
     ///
     /// The order of values (for ordered t-closeness) is numeric for integer,

@@ -2,6 +2,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::data::date::Date;
+
 /// A UTC timestamp split into civil fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Utc {
@@ -17,11 +19,11 @@ impl Utc {
         let seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
+        let date = Date::from_day_number((seconds / 86_400) as i64);
         Utc {
-            year,
-            month,
-            day,
+            year: i64::from(date.year),
+            month: date.month,
+            day: date.day,
             seconds_of_day: seconds % 86_400,
         }
     }
@@ -66,29 +68,22 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// Civil date from days since 1970-01-01 (H. Hinnant, "chrono-Compatible
-/// Low-Level Date Algorithms").
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_785), (2026, 11, 28));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        let date = |d: i64| {
+            let d = Date::from_day_number(d);
+            (d.year, d.month, d.day)
+        };
+        assert_eq!(date(0), (1970, 1, 1));
+        assert_eq!(date(20_785), (2026, 11, 28));
+        assert_eq!(date(11_016), (2000, 2, 29));
+        for days in [-800_000, -1, 0, 59, 11_016, 20_785, 2_900_000] {
+            assert_eq!(Date::from_day_number(days).day_number(), days);
+        }
     }
 
     #[test]

@@ -169,14 +169,7 @@ pub fn run_expert_determination(
             _ => None,
         };
         let key = options.key.as_ref().or(loaded_key.as_ref());
-        let reference = options.reference_date.unwrap_or_else(|| {
-            let now = Utc::now();
-            Date {
-                year: now.year as i32,
-                month: now.month,
-                day: now.day,
-            }
-        });
+        let reference = options.reference_date.unwrap_or_else(Date::today);
         let zips = RestrictedZipPrefixes::hhs_2000();
         let (released, actions) =
             apply_safe_harbor(&frame, &ruleset.attributes, key, &zips, reference)?;
@@ -329,14 +322,7 @@ pub fn run_expert_determination(
 
         progress("risk-after");
         let table = FrequencyTable::from_dataset(dataset, hierarchies, &optimum.node)?;
-        let mut suppressed = vec![false; table.classes()];
-        for (row, class) in table
-            .row_classes(dataset, hierarchies)?
-            .into_iter()
-            .enumerate()
-        {
-            suppressed[class] |= anonymized.suppressed_rows[row];
-        }
+        let suppressed = anonymized.suppressed_classes(&table, dataset, hierarchies)?;
         let mut analysis = RiskAnalysis::of_table(&table, Some(&suppressed), &risk_options)?;
         if let Some(max_size) = settings.suda_max_size {
             analysis.suda = Some(Suda::of_dataset(
@@ -350,18 +336,7 @@ pub fn run_expert_determination(
         }
         let keep: Vec<bool> = suppressed.iter().map(|s| !s).collect();
         let released = table.retain(&keep)?;
-        let sensitive = dataset
-            .sensitive()
-            .iter()
-            .map(|c| {
-                SensitiveAttribute::new(
-                    dataset,
-                    hierarchies,
-                    c.name(),
-                    orders.get(c.name()).map(Vec::as_slice),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let sensitive = SensitiveAttribute::all(dataset, hierarchies, &orders)?;
         let mut profile = PrivacyProfile::of_table(
             &released,
             &sensitive,

@@ -266,14 +266,7 @@ impl RiskAnalysis {
     ) -> Result<Self> {
         let table =
             FrequencyTable::from_dataset(dataset, hierarchies, &anonymized.evaluation.node)?;
-        let mut suppressed = vec![false; table.classes()];
-        for (row, class) in table
-            .row_classes(dataset, hierarchies)?
-            .into_iter()
-            .enumerate()
-        {
-            suppressed[class] |= anonymized.suppressed_rows[row];
-        }
+        let suppressed = anonymized.suppressed_classes(&table, dataset, hierarchies)?;
         RiskAnalysis::of_table(&table, Some(&suppressed), options)
     }
 

@@ -19,6 +19,18 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `ruleset` with its output in `dir/out`.
+fn run_in(ruleset: &Ruleset, dir: &Path) -> deidentify::Result<RunOutcome> {
+    run_expert_determination(
+        ruleset,
+        &RunOptions {
+            out_dir: dir.join("out"),
+            ..RunOptions::default()
+        },
+        &mut |_: &str| {},
+    )
+}
+
 /// The bundled adult run, shared by the tests (about 2 s in debug).
 fn adult_run() -> &'static (RunOutcome, PathBuf) {
     static RUN: OnceLock<(RunOutcome, PathBuf)> = OnceLock::new();
@@ -246,15 +258,7 @@ fn an_unmeetable_threshold_fails_the_verdict() {
             "thresholds = { prosecutor_average = 0.001 }\noutput = \"out.parquet\"",
         ),
     );
-    let outcome = run_expert_determination(
-        &ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            ..RunOptions::default()
-        },
-        &mut |_: &str| {},
-    )
-    .unwrap();
+    let outcome = run_in(&ruleset, &dir).unwrap();
     let report = &outcome.report;
     assert!(!report.summary.passes);
     assert!(report.summary.failures[0].starts_with("prosecutor_average is"));
@@ -284,14 +288,7 @@ fn no_feasible_transformation_is_a_failed_verdict_without_data() {
         "{ type = \"k-anonymity\", k = 40000 }",
     );
     let ruleset = write_ruleset(&dir, &text);
-    let outcome = run_expert_determination(
-        &ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            ..RunOptions::default()
-        },
-        &mut |_: &str| {},
-    );
+    let outcome = run_in(&ruleset, &dir);
     // k larger than the table is rejected before the search, naming k.
     let message = outcome.unwrap_err().to_string();
     assert!(message.contains('k'), "{message}");
@@ -301,15 +298,7 @@ fn no_feasible_transformation_is_a_failed_verdict_without_data() {
         "{ type = \"distinct-l-diversity\", attribute = \"occupation\", l = 15 }",
     );
     let ruleset = write_ruleset(&dir, &text);
-    let outcome = run_expert_determination(
-        &ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            ..RunOptions::default()
-        },
-        &mut |_: &str| {},
-    )
-    .unwrap();
+    let outcome = run_in(&ruleset, &dir).unwrap();
     assert!(!outcome.report.summary.passes);
     assert!(!outcome.report.results.found);
     assert!(outcome.data.is_none());
@@ -344,16 +333,7 @@ fn bad_settings_are_rejected_with_the_setting_named() {
         ),
     ] {
         let ruleset = write_ruleset(&dir, &adult_ruleset_with(settings));
-        let error = run_expert_determination(
-            &ruleset,
-            &RunOptions {
-                out_dir: dir.join("out"),
-                ..RunOptions::default()
-            },
-            &mut |_: &str| {},
-        )
-        .unwrap_err()
-        .to_string();
+        let error = run_in(&ruleset, &dir).unwrap_err().to_string();
         assert!(error.contains(expected), "{settings}: {error}");
     }
     // An unknown key is a ruleset error naming it.
@@ -595,17 +575,7 @@ fn configured_transformations_are_applied_recorded_and_replayable() {
     );
     assert!(text.contains("width = 40"));
     let ruleset = write_ruleset(&dir, &text);
-    let run = || {
-        run_expert_determination(
-            &ruleset,
-            &RunOptions {
-                out_dir: dir.join("out"),
-                ..RunOptions::default()
-            },
-            &mut |_: &str| {},
-        )
-        .unwrap()
-    };
+    let run = || run_in(&ruleset, &dir).unwrap();
     let first = run();
     let report = &first.report;
     let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
