@@ -824,6 +824,17 @@ fn column_reports(
     actions: &[ColumnAction],
     levels: &[LevelResult],
 ) -> Vec<ColumnReport> {
+    let lattice = |name: &str| {
+        levels.iter().find(|l| l.attribute == name).map_or(
+            "generalized (no transformation found)".to_owned(),
+            |l| {
+                format!(
+                    "generalized to level {} of {} ({} → {} distinct values)",
+                    l.level, l.height, l.distinct_before, l.distinct_after
+                )
+            },
+        )
+    };
     columns
         .iter()
         .map(|name| {
@@ -835,16 +846,11 @@ fn column_reports(
                 (Some(a), _) if a.action == "tokenized" => {
                     "replaced by keyed tokens (45 CFR 164.514(c))".to_owned()
                 }
+                (Some(a), AttributeRole::QuasiIdentifier) if a.action == "generalized" => {
+                    format!("Safe Harbor: {}; then {}", a.detail, lattice(name))
+                }
                 (Some(a), _) if a.action == "generalized" => format!("generalized: {}", a.detail),
-                (_, AttributeRole::QuasiIdentifier) => levels
-                    .iter()
-                    .find(|l| &l.attribute == name)
-                    .map_or("generalized (no transformation found)".to_owned(), |l| {
-                        format!(
-                            "generalized to level {} of {} ({} → {} distinct values)",
-                            l.level, l.height, l.distinct_before, l.distinct_after
-                        )
-                    }),
+                (_, AttributeRole::QuasiIdentifier) => lattice(name),
                 (_, AttributeRole::Sensitive) => {
                     "released unchanged; protected by the privacy models".to_owned()
                 }

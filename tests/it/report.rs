@@ -397,6 +397,22 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
     assert_eq!(action("ssn").action, "removed");
     assert_eq!(action("mrn").action, "tokenized");
     assert_eq!(action("zip").action, "generalized");
+    let zip = report
+        .data
+        .columns
+        .iter()
+        .find(|c| c.name == "zip")
+        .unwrap();
+    assert!(
+        zip.treatment.starts_with("Safe Harbor: ZIP to 3 digits"),
+        "{}",
+        zip.treatment
+    );
+    assert!(
+        zip.treatment.contains("then generalized to level"),
+        "{}",
+        zip.treatment
+    );
     // Removed columns are not released; tokens are, and are not scanned.
     let data = std::fs::read_to_string(outcome.data.as_ref().unwrap()).unwrap();
     let header = data.lines().next().unwrap();
