@@ -1,8 +1,7 @@
 //! Evaluating one node: classes, outliers, feasibility and score.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +13,7 @@ use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 use crate::metric::{NodeScore, UtilityModel};
 use crate::model::PrivacyModel;
+use crate::search::cache::RollUpCache;
 use crate::search::config::AnonymizationConfig;
 
 /// The outcome of evaluating one node.
@@ -45,8 +45,7 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) utility: UtilityModel,
     /// Tables of evaluated nodes, reused as roll-up sources, sorted by
     /// increasing number of classes.
-    cache: RwLock<Vec<(Node, Arc<FrequencyTable>)>>,
-    cached_classes: AtomicUsize,
+    cache: RollUpCache,
 }
 
 /// The most classes kept in the roll-up cache (over all cached tables).
@@ -101,8 +100,7 @@ impl<'a> Evaluator<'a> {
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
             utility,
-            cache: RwLock::new(Vec::new()),
-            cached_classes: AtomicUsize::new(0),
+            cache: RollUpCache::new(CACHE_CLASSES),
         }
     }
 
@@ -117,7 +115,7 @@ impl<'a> Evaluator<'a> {
                 .roll_up(&self.hierarchies, node)
                 .expect("nodes of the lattice are above the bottom"),
         );
-        self.remember(node, &table);
+        self.cache.insert(node, &table);
         table
     }
 
@@ -125,14 +123,7 @@ impl<'a> Evaluator<'a> {
     /// node below it, else the table at `node` capped at level 1 (computed
     /// and cached), else none (the bottom table).
     fn source(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
-        let source = {
-            let cache = self.cache.read().expect("cache lock");
-            // Sorted by size: the first node below is the smallest source.
-            cache
-                .iter()
-                .find(|(below, _)| below.is_below(node))
-                .map(|(_, table)| Arc::clone(table))
-        };
+        let source = self.cache.smallest_below(node);
         // Without a cached source, go through the node capped at level 1 in
         // every attribute: far smaller than the bottom and below many nodes.
         source.or_else(|| {
@@ -147,17 +138,6 @@ impl<'a> Evaluator<'a> {
             );
             (&capped != node && &capped != self.bottom.node()).then(|| self.table(&capped))
         })
-    }
-
-    /// Keeps `table` as a roll-up source while the cache has room.
-    fn remember(&self, node: &Node, table: &Arc<FrequencyTable>) {
-        let size = table.classes();
-        if self.cached_classes.load(Ordering::Relaxed) + size <= CACHE_CLASSES {
-            self.cached_classes.fetch_add(size, Ordering::Relaxed);
-            let mut cache = self.cache.write().expect("cache lock");
-            let at = cache.partition_point(|(_, t)| t.classes() <= size);
-            cache.insert(at, (node.clone(), Arc::clone(table)));
-        }
     }
 
     /// Which classes fail; `full` checks every model, otherwise only the
@@ -204,7 +184,7 @@ impl<'a> Evaluator<'a> {
             table.gather_histograms(from, &assignment);
         }
         let table = Arc::new(table);
-        self.remember(node, &table);
+        self.cache.insert(node, &table);
         let (minimal, evaluation, _) = self.judge(&table);
         (minimal, evaluation)
     }

@@ -1,6 +1,7 @@
 //! The search for the least-loss transformation that satisfies the models
 //! (METHODS.md §6).
 
+mod cache;
 mod config;
 mod evaluator;
 mod lattice;
