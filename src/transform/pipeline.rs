@@ -271,6 +271,41 @@ fn complete_rows(columns: &[Numeric]) -> Vec<usize> {
         .collect()
 }
 
+/// The complete rows and, per column, its values on them.
+fn complete_data(columns: &[Numeric]) -> (Vec<usize>, Vec<Vec<f64>>) {
+    let rows = complete_rows(columns);
+    let data = columns
+        .iter()
+        .map(|c| {
+            rows.iter()
+                .map(|&i| c.values[i].unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    (rows, data)
+}
+
+/// Writes `results` (one vector per column, over `rows`) into the frame's
+/// columns `names`, other rows unchanged; returns the number of values changed.
+fn write_back(
+    frame: &mut DataFrame,
+    names: &[String],
+    inputs: &[Numeric],
+    rows: &[usize],
+    results: &[Vec<f64>],
+) -> Result<u64> {
+    let mut changed = 0u64;
+    for ((name, input), result) in names.iter().zip(inputs).zip(results) {
+        let mut out = input.values.clone();
+        for (&i, &y) in rows.iter().zip(result) {
+            changed += u64::from(out[i] != Some(y));
+            out[i] = Some(y);
+        }
+        write_numeric(frame, name, &out, input.text)?;
+    }
+    Ok(changed)
+}
+
 /// Applies one (seeded) spec and records it with its fitted parameters.
 fn apply_step(
     mut frame: DataFrame,
@@ -379,25 +414,9 @@ fn apply_step(
             (fitted, details, changed)
         }
         TransformSpec::Microaggregation { columns, k } => {
-            let rows = complete_rows(&inputs);
-            let data: Vec<Vec<f64>> = inputs
-                .iter()
-                .map(|c| {
-                    rows.iter()
-                        .map(|&i| c.values[i].unwrap_or_default())
-                        .collect()
-                })
-                .collect();
+            let (rows, data) = complete_data(&inputs);
             let result = mdav(&data, *k)?;
-            let mut changed = 0u64;
-            for ((name, input), aggregated) in columns.iter().zip(&inputs).zip(&result.columns) {
-                let mut out = input.values.clone();
-                for (&i, &y) in rows.iter().zip(aggregated) {
-                    changed += u64::from(out[i] != Some(y));
-                    out[i] = Some(y);
-                }
-                write_numeric(&mut frame, name, &out, input.text)?;
-            }
+            let changed = write_back(&mut frame, columns, &inputs, &rows, &result.columns)?;
             let details = json!({
                 "complete_rows": rows.len(),
                 "group_count": result.group_count,
@@ -415,15 +434,7 @@ fn apply_step(
             let seed = seed.ok_or_else(|| {
                 Error::parameter("seed", "the noise seed must be drawn before applying")
             })?;
-            let rows = complete_rows(&inputs);
-            let data: Vec<Vec<f64>> = inputs
-                .iter()
-                .map(|c| {
-                    rows.iter()
-                        .map(|&i| c.values[i].unwrap_or_default())
-                        .collect()
-                })
-                .collect();
+            let (rows, data) = complete_data(&inputs);
             let noise = AdditiveNoise {
                 correlation: *correlation,
                 fraction: *fraction,
@@ -440,15 +451,7 @@ fn apply_step(
             let cov = given.clone().unwrap_or_else(|| covariance(&data));
             let noisy =
                 noise.apply_with_covariance(&data, &cov, &mut StdRng::seed_from_u64(seed))?;
-            let mut changed = 0u64;
-            for ((name, input), noisy) in columns.iter().zip(&inputs).zip(&noisy) {
-                let mut out = input.values.clone();
-                for (&i, &y) in rows.iter().zip(noisy) {
-                    changed += u64::from(out[i] != Some(y));
-                    out[i] = Some(y);
-                }
-                write_numeric(&mut frame, name, &out, input.text)?;
-            }
+            let changed = write_back(&mut frame, columns, &inputs, &rows, &noisy)?;
             let fitted = TransformSpec::AdditiveNoise {
                 columns: columns.clone(),
                 correlation: *correlation,
