@@ -3,4 +3,5 @@
 
 mod output;
 
+pub(crate) use output::temporary_path;
 pub use output::{Anonymized, apply, write_csv, write_parquet};

@@ -135,20 +135,26 @@ pub fn apply(
     })
 }
 
+/// The temporary name a file is written under before it is renamed to
+/// `path`: `.<name>.partial` in the same folder (so the rename is atomic).
+pub(crate) fn temporary_path(path: &Path) -> PathBuf {
+    let mut temporary = PathBuf::from(path);
+    temporary.set_file_name(format!(
+        ".{}.partial",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    temporary
+}
+
 /// Writes to `path` through a temporary file renamed on success, so a failed
 /// write never leaves a partial file under the final name.
 fn write_atomically(
     path: &Path,
     write: impl FnOnce(File) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let mut temporary = PathBuf::from(path);
-    let name = format!(
-        ".{}.partial",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    );
-    temporary.set_file_name(name);
+    let temporary = temporary_path(path);
     let io = |source| ErrorKind::Io {
         path: path.to_path_buf(),
         source,

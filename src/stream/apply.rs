@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::sync_channel;
 
 use polars::prelude::{Column, CsvWriter, DataFrame, DataType, ParquetWriter, Schema, SerWriter};
@@ -75,7 +75,7 @@ impl StreamedTable {
                     ),
                 ));
             };
-            let temporary = temporary_path(output);
+            let temporary = crate::apply::temporary_path(output);
             let result = write_rows(
                 parts,
                 &evaluator.hierarchies,
@@ -106,18 +106,6 @@ impl StreamedTable {
             }
         })
     }
-}
-
-/// `.<name>.partial` next to `path`.
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut temporary = PathBuf::from(path);
-    temporary.set_file_name(format!(
-        ".{}.partial",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    temporary
 }
 
 /// One output column: what it is made of.

@@ -2,7 +2,7 @@
 //! (quasi-identifier tuple, sensitive value) with its count.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::{
     Column, DataFrame, DataType, KeyValueMetadata, ParquetReader, ParquetWriter, SerReader,
@@ -415,7 +415,7 @@ impl LabeledTable {
                 json(serde_json::json!(self.sensitive_values)),
             ),
         ];
-        let temporary = temporary_path(path);
+        let temporary = crate::apply::temporary_path(path);
         let io = |source| ErrorKind::Io {
             path: path.to_path_buf(),
             source,
@@ -713,15 +713,4 @@ impl Dictionary {
     fn into_labels(self) -> Vec<String> {
         self.labels
     }
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let mut temporary = PathBuf::from(path);
-    temporary.set_file_name(format!(
-        ".{}.partial",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    temporary
 }

@@ -19,6 +19,12 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Asserts that `json` verifies (with `data`, when given).
+fn assert_intact(json: &str, data: Option<&Path>) {
+    let verification = verify_report(json, data).unwrap();
+    assert!(verification.intact, "{:?}", verification.problems);
+}
+
 /// Runs `ruleset` with its output in `dir/out`.
 fn run_in(ruleset: &Ruleset, dir: &Path) -> deidentify::Result<RunOutcome> {
     run_expert_determination(
@@ -273,11 +279,7 @@ fn an_unmeetable_threshold_fails_the_verdict() {
     // Parquet output, still verifiable.
     assert_eq!(report.data.output_format, "parquet");
     let text = std::fs::read_to_string(&outcome.json).unwrap();
-    assert!(
-        verify_report(&text, outcome.data.as_deref())
-            .unwrap()
-            .intact
-    );
+    assert_intact(&text, outcome.data.as_deref());
 }
 
 #[test]
@@ -303,8 +305,7 @@ fn no_feasible_transformation_is_a_failed_verdict_without_data() {
     assert!(!outcome.report.results.found);
     assert!(outcome.data.is_none());
     let json = std::fs::read_to_string(&outcome.json).unwrap();
-    let verification = verify_report(&json, None).unwrap();
-    assert!(verification.intact, "{:?}", verification.problems);
+    assert_intact(&json, None);
 }
 
 #[test]
@@ -440,11 +441,7 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
         assert!(!text.contains(&hex));
         assert!(text.contains(&fingerprint));
     }
-    assert!(
-        verify_report(&json, outcome.data.as_deref())
-            .unwrap()
-            .intact
-    );
+    assert_intact(&json, outcome.data.as_deref());
 }
 
 #[test]
@@ -629,5 +626,5 @@ fn configured_transformations_are_applied_recorded_and_replayable() {
     assert_eq!(second.report.data.output_sha256, report.data.output_sha256);
     assert!(render_html(report).contains("top-bottom-coding"));
     let json = std::fs::read_to_string(&first.json).unwrap();
-    assert!(verify_report(&json, None).unwrap().intact);
+    assert_intact(&json, None);
 }
