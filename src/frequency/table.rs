@@ -2,7 +2,7 @@
 //! their counts and sensitive histograms.
 
 use std::cell::RefCell;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -111,6 +111,10 @@ const DENSE_FAST_SLOTS: u64 = 1 << 16;
 thread_local! {
     /// Reused slot arrays of dense roll-ups (all entries `u32::MAX` between uses).
     static DENSE_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Reused open-addressing slots of packed roll-ups (all 0 between uses)
+    /// and the slots a roll-up filled.
+    static PACKED_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
     /// Reused group offsets and source lists of the histogram gathering.
     static GATHER_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
         const { RefCell::new((Vec::new(), Vec::new())) };
@@ -242,6 +246,153 @@ impl KeyIndex {
     }
 }
 
+/// Where each quasi-identifier's code sits in a key packed into one `u64`:
+/// bits `shifts[j]..shifts[j] + width_j`, wide enough for its codes at every
+/// level of its hierarchy. The same hierarchies always give the same layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Layout {
+    shifts: Vec<u32>,
+    masks: Vec<u64>,
+}
+
+impl Layout {
+    /// The layout for keys over `hierarchies`, when they fit in 64 bits.
+    fn new(hierarchies: &[&CompiledHierarchy]) -> Option<Layout> {
+        let mut shifts = Vec::with_capacity(hierarchies.len());
+        let mut masks = Vec::with_capacity(hierarchies.len());
+        let mut bits = 0u32;
+        for h in hierarchies {
+            let largest = h
+                .levels()
+                .iter()
+                .map(|l| l.cardinality().saturating_sub(1) as u64)
+                .max()
+                .unwrap_or(0);
+            let width = u64::BITS - largest.leading_zeros();
+            shifts.push(bits);
+            masks.push((1u64 << width) - 1);
+            bits += width;
+            if bits > 64 {
+                return None;
+            }
+        }
+        Some(Layout { shifts, masks })
+    }
+
+    /// Quasi-identifier `j`'s code in `key`.
+    fn code(&self, key: u64, j: usize) -> u32 {
+        ((key >> self.shifts[j]) & self.masks[j]) as u32
+    }
+
+    /// Every code of every key, `width` per key.
+    fn unpack(&self, keys: &[u64]) -> Vec<u32> {
+        let width = self.shifts.len();
+        let mut codes = Vec::with_capacity(keys.len() * width);
+        for &key in keys {
+            codes.extend((0..width).map(|j| self.code(key, j)));
+        }
+        codes
+    }
+
+    /// `lift` with each result shifted into quasi-identifier `j`'s bits,
+    /// padded to the field's size (so every masked code indexes it).
+    fn shifted(&self, j: usize, lift: &[u32]) -> Vec<u64> {
+        let mut shifted: Vec<u64> = lift
+            .iter()
+            .map(|&c| u64::from(c) << self.shifts[j])
+            .collect();
+        shifted.resize((self.masks[j] as usize + 1).max(lift.len()), 0);
+        shifted
+    }
+}
+
+/// The class keys of a table: label codes, one per quasi-identifier per
+/// class; or (for tables rolled up in the search) one packed `u64` per
+/// class, unpacked to codes only when they are asked for.
+#[derive(Clone, Debug)]
+enum Keys {
+    Codes(Vec<u32>),
+    Packed {
+        layout: Arc<Layout>,
+        keys: Vec<u64>,
+        codes: OnceLock<Vec<u32>>,
+    },
+}
+
+/// Multiplier of the packed-key hash (Fibonacci hashing).
+const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Groups packed keys: each `(key, count)` of `source` (one per source
+/// class) is added to its target class, new keys numbered in order of
+/// first appearance; with `track`, each source class's target class is
+/// pushed to `assignment`. `expected` bounds the number of distinct keys.
+fn group_packed(
+    expected: usize,
+    keys: &mut Vec<u64>,
+    counts: &mut Vec<u64>,
+    assignment: &mut Vec<u32>,
+    track: bool,
+    source: impl Iterator<Item = (u64, u64)>,
+) {
+    PACKED_SCRATCH.with_borrow_mut(|(slots, filled)| {
+        // Kept at most half full, so probes stay short; starting small and
+        // doubling keeps the slots of a table with few classes in cache.
+        let mut capacity = (2 * expected.clamp(1, 1 << 11)).next_power_of_two().max(64);
+        if slots.len() < capacity {
+            slots.resize(capacity, 0);
+        }
+        let mut shift = 64 - capacity.trailing_zeros();
+        filled.clear();
+        for (key, count) in source {
+            let mask = capacity - 1;
+            let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+            let class = loop {
+                let entry = slots[slot];
+                if entry == 0 {
+                    let class = counts.len();
+                    slots[slot] = class as u32 + 1;
+                    filled.push(slot as u32);
+                    keys.push(key);
+                    counts.push(count);
+                    break class;
+                }
+                let class = entry as usize - 1;
+                if keys[class] == key {
+                    counts[class] += count;
+                    break class;
+                }
+                slot = (slot + 1) & mask;
+            };
+            if track {
+                assignment.push(class as u32);
+            }
+            if 2 * keys.len() > capacity {
+                // Double and re-insert the keys so far.
+                for &slot in filled.iter() {
+                    slots[slot as usize] = 0;
+                }
+                filled.clear();
+                capacity *= 2;
+                shift -= 1;
+                if slots.len() < capacity {
+                    slots.resize(capacity, 0);
+                }
+                for (class, &key) in keys.iter().enumerate() {
+                    let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+                    while slots[slot] != 0 {
+                        slot = (slot + 1) & (capacity - 1);
+                    }
+                    slots[slot] = class as u32 + 1;
+                    filled.push(slot as u32);
+                }
+            }
+        }
+        for &slot in filled.iter() {
+            slots[slot as usize] = 0;
+        }
+    });
+}
+
 fn dense_slot(key: &[u32], strides: &[u64]) -> usize {
     key.iter()
         .zip(strides)
@@ -265,7 +416,7 @@ pub struct FrequencyTable {
     node: Node,
     cardinalities: Vec<u32>,
     sensitive_cardinalities: Vec<u32>,
-    keys: Vec<u32>,
+    keys: Keys,
     counts: Vec<u64>,
     histograms: Vec<Vec<Histogram>>,
     index: OnceLock<KeyIndex>,
@@ -314,7 +465,10 @@ impl FrequencyTable {
             ));
         }
         let maps = input.level_maps(node)?;
-        let empty = FrequencyTable::empty(input, node, &maps);
+        let hierarchies: Vec<&CompiledHierarchy> =
+            input.quasi_identifiers.iter().map(|(_, h)| *h).collect();
+        let layout = Layout::new(&hierarchies).map(Arc::new);
+        let empty = FrequencyTable::empty(input, node, &maps, layout);
         let chunks: Vec<std::ops::Range<usize>> = (rows.start..rows.end)
             .step_by(CHUNK_ROWS)
             .map(|s| s..(s + CHUNK_ROWS).min(rows.end))
@@ -336,17 +490,37 @@ impl FrequencyTable {
         Ok(table)
     }
 
-    fn empty(input: &CountingInput<'_>, node: &Node, maps: &[&[u32]]) -> FrequencyTable {
+    /// An empty table at `node`; its keys packed with `layout` when given.
+    fn empty(
+        input: &CountingInput<'_>,
+        node: &Node,
+        maps: &[&[u32]],
+        layout: Option<Arc<Layout>>,
+    ) -> FrequencyTable {
         let cardinalities: Vec<u32> = maps
             .iter()
             .map(|m| m.iter().copied().max().map_or(0, |x| x + 1))
             .collect();
+        let (index, keys) = match layout {
+            Some(layout) => (
+                OnceLock::new(),
+                Keys::Packed {
+                    layout,
+                    keys: Vec::new(),
+                    codes: OnceLock::new(),
+                },
+            ),
+            None => (
+                OnceLock::from(KeyIndex::new(&cardinalities, input.rows().min(CHUNK_ROWS))),
+                Keys::Codes(Vec::new()),
+            ),
+        };
         FrequencyTable {
             node: node.clone(),
-            index: OnceLock::from(KeyIndex::new(&cardinalities, input.rows().min(CHUNK_ROWS))),
+            index,
             cardinalities,
             sensitive_cardinalities: input.sensitive.iter().map(|s| s.1).collect(),
-            keys: Vec::new(),
+            keys,
             counts: Vec::new(),
             histograms: vec![Vec::new(); input.sensitive.len()],
         }
@@ -362,7 +536,32 @@ impl FrequencyTable {
         let width = maps.len();
         let mut key = vec![0u32; width];
         let mut row_class = Vec::with_capacity(range.len());
-        for row in range.clone() {
+        if let Keys::Packed { layout, keys, .. } = &mut self.keys {
+            // Each row's key packed from shifted level maps, then grouped.
+            let shifted: Vec<(&[u32], Vec<u64>)> = input
+                .quasi_identifiers
+                .iter()
+                .zip(maps)
+                .enumerate()
+                .map(|(j, ((codes, _), map))| (*codes, layout.shifted(j, map)))
+                .collect();
+            let rows = range.clone().map(|row| {
+                let key = shifted
+                    .iter()
+                    .fold(0u64, |acc, (codes, map)| acc | map[codes[row] as usize]);
+                (key, 1)
+            });
+            group_packed(
+                range.len(),
+                keys,
+                &mut self.counts,
+                &mut row_class,
+                true,
+                rows,
+            );
+        }
+        let coded = matches!(self.keys, Keys::Codes(_));
+        for row in range.clone().filter(|_| coded) {
             for (j, ((codes, _), map)) in input.quasi_identifiers.iter().zip(maps).enumerate() {
                 key[j] = map[codes[row] as usize];
             }
@@ -373,7 +572,7 @@ impl FrequencyTable {
                 .expect("a counting table has its index")
                 .get_or_insert(&key, next);
             if new {
-                self.keys.extend_from_slice(&key);
+                self.codes_mut().extend_from_slice(&key);
                 self.counts.push(0);
             }
             self.counts[class as usize] += 1;
@@ -467,7 +666,7 @@ impl FrequencyTable {
         let next = self.counts.len() as u32;
         let (class, new) = self.index_mut().get_or_insert(key, next);
         if new {
-            self.keys.extend_from_slice(key);
+            self.push_key(key);
             self.counts.push(count);
             for (mine, theirs) in self.histograms.iter_mut().zip(histograms) {
                 mine.push(theirs.clone());
@@ -487,6 +686,21 @@ impl FrequencyTable {
 
     /// The index of the current keys.
     fn build_index(&self) -> KeyIndex {
+        if let Keys::Packed { layout, keys, .. } = &self.keys
+            && self
+                .cardinalities
+                .iter()
+                .zip(&layout.masks)
+                .all(|(&c, &m)| u64::from(c) <= m + 1)
+        {
+            // Keyed by the packed keys themselves (every code fits its field).
+            let mut map = FxHashMap::with_capacity_and_hasher(keys.len(), Default::default());
+            map.extend(keys.iter().enumerate().map(|(c, &k)| (k, c as u32)));
+            return KeyIndex::Packed {
+                shifts: layout.shifts.clone(),
+                map,
+            };
+        }
         let mut index = KeyIndex::new(&self.cardinalities, self.classes());
         index.reserve(self.classes());
         for c in 0..self.classes() {
@@ -565,12 +779,113 @@ impl FrequencyTable {
             index: OnceLock::new(),
             cardinalities,
             sensitive_cardinalities: self.sensitive_cardinalities.clone(),
-            keys: Vec::new(),
+            keys: Keys::Codes(Vec::new()),
             counts: Vec::new(),
             histograms: vec![Vec::new(); self.histograms.len()],
         };
+        let layout = match &self.keys {
+            Keys::Packed { layout, .. } => Some(Arc::clone(layout)),
+            Keys::Codes(_) => Layout::new(hierarchies).map(Arc::new),
+        };
+        if width > 0
+            && let Some(layout) = layout
+        {
+            // The hot path of the search. Keys packed into one u64 each:
+            // from a packed source only the attributes whose level changes
+            // are lifted (one table read each, the result already shifted
+            // into place), the others kept by a mask; then grouped in a
+            // reused open-addressing table. Histograms are gathered
+            // afterwards, the codes unpacked only if asked for.
+            let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
+            let track = !self.histograms.is_empty();
+            let mut keys: Vec<u64> = Vec::with_capacity(expected);
+            let mut assignment: Vec<u32> =
+                Vec::with_capacity(if track { self.classes() } else { 0 });
+            table.counts.reserve(expected);
+            let counts = &mut table.counts;
+            match &self.keys {
+                Keys::Packed { keys: source, .. } => {
+                    let changed: Vec<(u32, u64, Vec<u64>)> = (0..width)
+                        .filter(|&j| self.node.levels()[j] != target.levels()[j])
+                        .map(|j| {
+                            (
+                                layout.shifts[j],
+                                layout.masks[j],
+                                layout.shifted(j, lifts[j]),
+                            )
+                        })
+                        .collect();
+                    let keep = !changed
+                        .iter()
+                        .fold(0u64, |acc, (shift, mask, _)| acc | (mask << shift));
+                    let source = source.iter().copied().zip(self.counts.iter().copied());
+                    let (keys, assignment) = (&mut keys, &mut assignment);
+                    match changed.as_slice() {
+                        [] => group_packed(expected, keys, counts, assignment, track, source),
+                        [(s, m, lift)] => group_packed(
+                            expected,
+                            keys,
+                            counts,
+                            assignment,
+                            track,
+                            source.map(|(k, n)| ((k & keep) | lift[((k >> s) & m) as usize], n)),
+                        ),
+                        [(s1, m1, lift1), (s2, m2, lift2)] => group_packed(
+                            expected,
+                            keys,
+                            counts,
+                            assignment,
+                            track,
+                            source.map(|(k, n)| {
+                                (
+                                    (k & keep)
+                                        | lift1[((k >> s1) & m1) as usize]
+                                        | lift2[((k >> s2) & m2) as usize],
+                                    n,
+                                )
+                            }),
+                        ),
+                        changed => group_packed(
+                            expected,
+                            keys,
+                            counts,
+                            assignment,
+                            track,
+                            source.map(|(k, n)| {
+                                let lifted = changed.iter().fold(k & keep, |acc, (s, m, lift)| {
+                                    acc | lift[((k >> s) & m) as usize]
+                                });
+                                (lifted, n)
+                            }),
+                        ),
+                    }
+                }
+                Keys::Codes(codes) => {
+                    let shifted: Vec<Vec<u64>> =
+                        (0..width).map(|j| layout.shifted(j, lifts[j])).collect();
+                    let source = codes
+                        .chunks_exact(width)
+                        .zip(&self.counts)
+                        .map(|(key, &n)| {
+                            let packed = key
+                                .iter()
+                                .zip(&shifted)
+                                .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize]);
+                            (packed, n)
+                        });
+                    group_packed(expected, &mut keys, counts, &mut assignment, track, source);
+                }
+            }
+            table.keys = Keys::Packed {
+                layout,
+                keys,
+                codes: OnceLock::new(),
+            };
+            return Ok((table, track.then_some(assignment)));
+        }
         let mut key = vec![0u32; width];
         if width > 0 {
+            let mut out: Vec<u32> = Vec::new();
             // The hot path of the search: a tight loop assigning each source
             // class its target class, the table's own index built only if it
             // is ever needed, histograms gathered afterwards. Small key spaces
@@ -584,7 +899,7 @@ impl FrequencyTable {
             }
             let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
             table.counts.reserve(expected);
-            table.keys.reserve(expected * width);
+            out.reserve(expected * width);
             let track = !self.histograms.is_empty();
             let mut assignment: Vec<u32> =
                 Vec::with_capacity(if track { self.classes() } else { 0 });
@@ -593,7 +908,7 @@ impl FrequencyTable {
                         assignment: &mut Vec<u32>,
                         slot_of: &mut dyn FnMut(u64, u32) -> u32| {
                 let mut key = vec![0u32; width];
-                for (source, &count) in self.keys.chunks_exact(width).zip(&self.counts) {
+                for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
                     let mut slot = 0u64;
                     for ((k, &code), (lift, &stride)) in
                         key.iter_mut().zip(source).zip(lifts.iter().zip(&strides))
@@ -620,7 +935,7 @@ impl FrequencyTable {
                         slots.resize(space as usize, u32::MAX);
                     }
                     roll(
-                        &mut table.keys,
+                        &mut out,
                         &mut table.counts,
                         &mut assignment,
                         &mut |slot, next| {
@@ -631,7 +946,7 @@ impl FrequencyTable {
                             *class
                         },
                     );
-                    for target in table.keys.chunks_exact(width) {
+                    for target in out.chunks_exact(width) {
                         slots[dense_slot(target, &strides)] = u32::MAX;
                     }
                 }),
@@ -640,7 +955,7 @@ impl FrequencyTable {
                     let mut map: FxHashMap<u64, u32> = FxHashMap::default();
                     map.reserve(expected.min(1 << 16));
                     roll(
-                        &mut table.keys,
+                        &mut out,
                         &mut table.counts,
                         &mut assignment,
                         &mut |slot, next| *map.entry(slot).or_insert(next),
@@ -648,14 +963,14 @@ impl FrequencyTable {
                 }
                 None => {
                     let mut map: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
-                    for (source, &count) in self.keys.chunks_exact(width).zip(&self.counts) {
+                    for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
                         for ((k, &code), lift) in key.iter_mut().zip(source).zip(&lifts) {
                             *k = lift[code as usize];
                         }
                         let next = table.counts.len() as u32;
                         let class = *map.entry(key.clone().into_boxed_slice()).or_insert(next);
                         if class == next {
-                            table.keys.extend_from_slice(&key);
+                            out.extend_from_slice(&key);
                             table.counts.push(count);
                         } else {
                             table.counts[class as usize] += count;
@@ -666,6 +981,7 @@ impl FrequencyTable {
                     }
                 }
             }
+            table.keys = Keys::Codes(out);
             return Ok((table, track.then_some(assignment)));
         }
         let mut index = KeyIndex::new(&table.cardinalities, self.classes());
@@ -678,6 +994,17 @@ impl FrequencyTable {
             table.insert(&key, self.counts[c], self.histograms.iter().map(|h| &h[c]));
         }
         Ok((table, None))
+    }
+
+    /// This table with its keys packed into one `u64` per class when they
+    /// fit (the form roll-ups produce, which lifts only the attributes whose
+    /// level changes); otherwise unchanged. Classes keep their order.
+    pub(crate) fn packed(self, hierarchies: &[&CompiledHierarchy]) -> FrequencyTable {
+        if matches!(self.keys, Keys::Packed { .. }) {
+            return self;
+        }
+        let node = self.node.clone();
+        self.roll_up(hierarchies, &node).unwrap_or(self)
     }
 
     /// Completes a table from [`FrequencyTable::roll_up_counts`]: each
@@ -757,17 +1084,26 @@ impl FrequencyTable {
                 format!("{} flags for {} classes", keep.len(), self.classes()),
             ));
         }
-        let width = self.cardinalities.len();
         let kept = |c: &usize| keep[*c];
         let classes: Vec<usize> = (0..self.classes()).filter(kept).collect();
+        let keys = match &self.keys {
+            Keys::Packed { layout, keys, .. } => Keys::Packed {
+                layout: Arc::clone(layout),
+                keys: classes.iter().map(|&c| keys[c]).collect(),
+                codes: OnceLock::new(),
+            },
+            Keys::Codes(_) => Keys::Codes(
+                classes
+                    .iter()
+                    .flat_map(|&c| self.key(c).iter().copied())
+                    .collect(),
+            ),
+        };
         Ok(FrequencyTable {
             node: self.node.clone(),
             cardinalities: self.cardinalities.clone(),
             sensitive_cardinalities: self.sensitive_cardinalities.clone(),
-            keys: classes
-                .iter()
-                .flat_map(|&c| self.keys[c * width..(c + 1) * width].iter().copied())
-                .collect(),
+            keys,
             counts: classes.iter().map(|&c| self.counts[c]).collect(),
             histograms: self
                 .histograms
@@ -801,7 +1137,68 @@ impl FrequencyTable {
     /// The generalized tuple (label codes at this node) of class `class`.
     pub fn key(&self, class: usize) -> &[u32] {
         let w = self.cardinalities.len();
-        &self.keys[class * w..(class + 1) * w]
+        &self.codes()[class * w..(class + 1) * w]
+    }
+
+    /// Quasi-identifier `j`'s label code in class `class` (without unpacking
+    /// every key of a packed table).
+    pub(crate) fn code(&self, class: usize, j: usize) -> u32 {
+        match &self.keys {
+            Keys::Codes(codes) => codes[class * self.cardinalities.len() + j],
+            Keys::Packed { layout, keys, .. } => layout.code(keys[class], j),
+        }
+    }
+
+    /// Every class's codes, one per quasi-identifier per class.
+    fn codes(&self) -> &[u32] {
+        match &self.keys {
+            Keys::Codes(codes) => codes,
+            Keys::Packed {
+                layout,
+                keys,
+                codes,
+            } => codes.get_or_init(|| layout.unpack(keys)),
+        }
+    }
+
+    /// Appends a class's key (to a packed table packed, when its codes fit).
+    fn push_key(&mut self, key: &[u32]) {
+        if let Keys::Packed {
+            layout,
+            keys,
+            codes,
+        } = &mut self.keys
+            && key
+                .iter()
+                .zip(&layout.masks)
+                .all(|(&k, &m)| u64::from(k) <= m)
+        {
+            let packed = key
+                .iter()
+                .zip(&layout.shifts)
+                .fold(0u64, |acc, (&k, &s)| acc | (u64::from(k) << s));
+            keys.push(packed);
+            codes.take();
+            return;
+        }
+        self.codes_mut().extend_from_slice(key);
+    }
+
+    /// The codes, for adding classes (a packed table is unpacked first).
+    fn codes_mut(&mut self) -> &mut Vec<u32> {
+        if let Keys::Packed {
+            layout,
+            keys,
+            codes,
+        } = &mut self.keys
+        {
+            let codes = codes.take().unwrap_or_else(|| layout.unpack(keys));
+            self.keys = Keys::Codes(codes);
+        }
+        match &mut self.keys {
+            Keys::Codes(codes) => codes,
+            Keys::Packed { .. } => unreachable!("unpacked above"),
+        }
     }
 
     /// The class whose generalized tuple is `key`, if any.

@@ -236,7 +236,7 @@ impl UtilityModel {
                         let level = node.levels()[j] as usize;
                         let mut counts = vec![0u64; self.shares[j][level].len()];
                         for c in (0..table.classes()).filter(|&c| outlier[c]) {
-                            counts[table.key(c)[j] as usize] += table.counts()[c];
+                            counts[table.code(c, j) as usize] += table.counts()[c];
                         }
                         let part = counts.iter().filter(|&&c| c > 0).fold(0.0, |acc, &c| {
                             acc + c as f64 * ((total / c as f64).ln() / LN_2)
@@ -257,7 +257,7 @@ impl UtilityModel {
                         let mut sum = 0.0;
                         for c in 0..table.classes() {
                             let size = table.counts()[c] as f64;
-                            let sh = share[table.key(c)[j] as usize];
+                            let sh = share[table.code(c, j) as usize];
                             sum += if !outlier[c] {
                                 size * sh * g
                             } else if s == 1.0 {

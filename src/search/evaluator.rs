@@ -89,6 +89,7 @@ impl<'a> Evaluator<'a> {
         config: &AnonymizationConfig,
     ) -> Evaluator<'a> {
         let rows = bottom.rows();
+        let bottom = bottom.packed(&hierarchies);
         Evaluator {
             bottom,
             hierarchies,

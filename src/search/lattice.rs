@@ -82,31 +82,48 @@ impl Lattice {
     /// Indices of the direct generalizations (one level up in one attribute),
     /// in attribute order.
     pub fn successors(&self, index: u64) -> impl Iterator<Item = u64> + '_ {
-        let levels = self.levels(index);
         (0..self.heights.len())
-            .filter(move |&j| levels[j] < self.heights[j])
+            .filter(move |&j| self.level(index, j) < self.heights[j])
             .map(move |j| index + self.strides[j])
+    }
+
+    /// Attribute `j`'s level in the node with index `index`.
+    fn level(&self, index: u64, j: usize) -> u32 {
+        ((index / self.strides[j]) % (u64::from(self.heights[j]) + 1)) as u32
     }
 
     /// Indices of the direct specializations, in attribute order.
     pub fn predecessors(&self, index: u64) -> impl Iterator<Item = u64> + '_ {
-        let levels = self.levels(index);
         (0..self.heights.len())
-            .filter(move |&j| levels[j] > 0)
+            .filter(move |&j| self.level(index, j) > 0)
             .map(move |j| index - self.strides[j])
     }
 
     /// The level sum of a node.
     pub fn height_of(&self, index: u64) -> u64 {
-        self.levels(index).iter().map(|&l| u64::from(l)).sum()
+        (0..self.heights.len())
+            .map(|j| u64::from(self.level(index, j)))
+            .sum()
     }
 
     /// All node indices grouped by level sum, each group in increasing
     /// lexicographic order of the level vectors.
     pub fn by_height(&self) -> Vec<Vec<u64>> {
         let mut groups = vec![Vec::new(); self.max_height() as usize + 1];
+        // Count through the mixed radix, keeping the level sum as it goes.
+        let mut levels = vec![0u32; self.heights.len()];
+        let mut height = 0usize;
         for index in 0..self.size {
-            groups[self.height_of(index) as usize].push(index);
+            groups[height].push(index);
+            for j in (0..levels.len()).rev() {
+                if levels[j] < self.heights[j] {
+                    levels[j] += 1;
+                    height += 1;
+                    break;
+                }
+                height -= levels[j] as usize;
+                levels[j] = 0;
+            }
         }
         groups
     }

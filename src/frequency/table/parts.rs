@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use super::{FrequencyTable, KeyIndex};
+use super::{FrequencyTable, KeyIndex, Keys};
 use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::histogram::Histogram;
 use crate::frequency::node::Node;
@@ -93,7 +93,7 @@ impl FrequencyTable {
             index: OnceLock::new(),
             cardinalities,
             sensitive_cardinalities,
-            keys,
+            keys: Keys::Codes(keys),
             counts,
             histograms,
         };
