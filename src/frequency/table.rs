@@ -111,10 +111,10 @@ const DENSE_FAST_SLOTS: u64 = 1 << 16;
 thread_local! {
     /// Reused slot arrays of dense roll-ups (all entries `u32::MAX` between uses).
     static DENSE_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-    /// Reused open-addressing slots of packed roll-ups (all 0 between uses)
-    /// and the slots a roll-up filled.
-    static PACKED_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
-        const { RefCell::new((Vec::new(), Vec::new())) };
+    /// Reused open-addressing slots of packed roll-ups (all 0 between uses),
+    /// the slots a roll-up filled, and the source classes' target keys.
+    static PACKED_SCRATCH: RefCell<(Vec<u32>, Vec<u32>, Vec<u64>)> =
+        const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
     /// Reused group offsets and source lists of the histogram gathering.
     static GATHER_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
         const { RefCell::new((Vec::new(), Vec::new())) };
@@ -322,75 +322,138 @@ enum Keys {
 /// Multiplier of the packed-key hash (Fibonacci hashing).
 const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// Groups packed keys: each `(key, count)` of `source` (one per source
-/// class) is added to its target class, new keys numbered in order of
-/// first appearance; with `track`, each source class's target class is
-/// pushed to `assignment`. `expected` bounds the number of distinct keys.
+/// Groups packed keys. `fill` writes each source class's key at the
+/// target into the (cleared) buffer it is given; `sizes[i]` is source class
+/// i's size (1 for rows, when `None`). Each key is added to its target class,
+/// new keys numbered in order of first appearance; with `track`, each source
+/// class's target class is pushed to `assignment`. `expected` bounds the
+/// number of distinct keys.
 fn group_packed(
     expected: usize,
+    sizes: Option<&[u64]>,
     keys: &mut Vec<u64>,
     counts: &mut Vec<u64>,
     assignment: &mut Vec<u32>,
     track: bool,
-    source: impl Iterator<Item = (u64, u64)>,
+    fill: impl FnOnce(&mut Vec<u64>),
 ) {
-    PACKED_SCRATCH.with_borrow_mut(|(slots, filled)| {
-        // Kept at most half full, so probes stay short; starting small and
-        // doubling keeps the slots of a table with few classes in cache.
-        let mut capacity = (2 * expected.clamp(1, 1 << 11)).next_power_of_two().max(64);
-        if slots.len() < capacity {
-            slots.resize(capacity, 0);
-        }
-        let mut shift = 64 - capacity.trailing_zeros();
-        filled.clear();
-        for (key, count) in source {
-            let mask = capacity - 1;
-            let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
-            let class = loop {
-                let entry = slots[slot];
-                if entry == 0 {
-                    let class = counts.len();
-                    slots[slot] = class as u32 + 1;
-                    filled.push(slot as u32);
-                    keys.push(key);
-                    counts.push(count);
-                    break class;
-                }
-                let class = entry as usize - 1;
-                if keys[class] == key {
-                    counts[class] += count;
-                    break class;
-                }
-                slot = (slot + 1) & mask;
-            };
-            if track {
-                assignment.push(class as u32);
-            }
-            if 2 * keys.len() > capacity {
-                // Double and re-insert the keys so far.
-                for &slot in filled.iter() {
-                    slots[slot as usize] = 0;
-                }
-                filled.clear();
-                capacity *= 2;
-                shift -= 1;
-                if slots.len() < capacity {
-                    slots.resize(capacity, 0);
-                }
-                for (class, &key) in keys.iter().enumerate() {
-                    let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
-                    while slots[slot] != 0 {
-                        slot = (slot + 1) & (capacity - 1);
-                    }
-                    slots[slot] = class as u32 + 1;
-                    filled.push(slot as u32);
-                }
-            }
-        }
-        for &slot in filled.iter() {
-            slots[slot as usize] = 0;
+    PACKED_SCRATCH.with_borrow_mut(|(slots, filled, targets)| {
+        targets.clear();
+        fill(targets);
+        match (sizes, track) {
+            (Some(sizes), true) => group::<true>(
+                expected,
+                targets,
+                |i| sizes[i],
+                keys,
+                counts,
+                assignment,
+                slots,
+                filled,
+            ),
+            (Some(sizes), false) => group::<false>(
+                expected,
+                targets,
+                |i| sizes[i],
+                keys,
+                counts,
+                assignment,
+                slots,
+                filled,
+            ),
+            (None, true) => group::<true>(
+                expected,
+                targets,
+                |_| 1,
+                keys,
+                counts,
+                assignment,
+                slots,
+                filled,
+            ),
+            (None, false) => group::<false>(
+                expected,
+                targets,
+                |_| 1,
+                keys,
+                counts,
+                assignment,
+                slots,
+                filled,
+            ),
         }
     });
+}
+
+/// The grouping loop of [`group_packed`] over an open-addressing table of
+/// class numbers + 1 (`slots`, all 0 between uses; `filled` lists the
+/// slots in use), kept at most half full: starting small and doubling keeps
+/// the slots of a table with few classes in cache.
+#[allow(clippy::too_many_arguments)]
+fn group<const TRACK: bool>(
+    expected: usize,
+    targets: &[u64],
+    size: impl Fn(usize) -> u64,
+    keys: &mut Vec<u64>,
+    counts: &mut Vec<u64>,
+    assignment: &mut Vec<u32>,
+    slots: &mut Vec<u32>,
+    filled: &mut Vec<u32>,
+) {
+    let mut capacity = (2 * expected.clamp(1, 1 << 11)).next_power_of_two().max(64);
+    if slots.len() < capacity {
+        slots.resize(capacity, 0);
+    }
+    let mut shift = 64 - capacity.trailing_zeros();
+    let mut mask = capacity - 1;
+    filled.clear();
+    for (i, &key) in targets.iter().enumerate() {
+        let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+        let class = loop {
+            let entry = slots[slot];
+            if entry == 0 {
+                let class = counts.len();
+                slots[slot] = class as u32 + 1;
+                filled.push(slot as u32);
+                keys.push(key);
+                counts.push(size(i));
+                if 2 * keys.len() > capacity {
+                    // Double and re-insert the keys so far.
+                    for &slot in filled.iter() {
+                        slots[slot as usize] = 0;
+                    }
+                    filled.clear();
+                    capacity *= 2;
+                    shift -= 1;
+                    mask = capacity - 1;
+                    if slots.len() < capacity {
+                        slots.resize(capacity, 0);
+                    }
+                    for (class, &key) in keys.iter().enumerate() {
+                        let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+                        while slots[slot] != 0 {
+                            slot = (slot + 1) & mask;
+                        }
+                        slots[slot] = class as u32 + 1;
+                        filled.push(slot as u32);
+                    }
+                }
+                break class;
+            }
+            let class = entry as usize - 1;
+            if keys[class] == key {
+                counts[class] += size(i);
+                break class;
+            }
+            slot = (slot + 1) & mask;
+        };
+        if TRACK {
+            assignment.push(class as u32);
+        }
+    }
+    for &slot in filled.iter() {
+        slots[slot as usize] = 0;
+    }
 }
 
 fn dense_slot(key: &[u32], strides: &[u64]) -> usize {
@@ -545,19 +608,21 @@ impl FrequencyTable {
                 .enumerate()
                 .map(|(j, ((codes, _), map))| (*codes, layout.shifted(j, map)))
                 .collect();
-            let rows = range.clone().map(|row| {
-                let key = shifted
-                    .iter()
-                    .fold(0u64, |acc, (codes, map)| acc | map[codes[row] as usize]);
-                (key, 1)
-            });
             group_packed(
                 range.len(),
+                None,
                 keys,
                 &mut self.counts,
                 &mut row_class,
                 true,
-                rows,
+                |targets| {
+                    targets.resize(range.len(), 0);
+                    for (codes, map) in &shifted {
+                        for (t, &code) in targets.iter_mut().zip(&codes[range.clone()]) {
+                            *t |= map[code as usize];
+                        }
+                    }
+                },
             );
         }
         let coded = matches!(self.keys, Keys::Codes(_));
@@ -818,62 +883,43 @@ impl FrequencyTable {
                     let keep = !changed
                         .iter()
                         .fold(0u64, |acc, (shift, mask, _)| acc | (mask << shift));
-                    let source = source.iter().copied().zip(self.counts.iter().copied());
-                    let (keys, assignment) = (&mut keys, &mut assignment);
-                    match changed.as_slice() {
-                        [] => group_packed(expected, keys, counts, assignment, track, source),
-                        [(s, m, lift)] => group_packed(
-                            expected,
-                            keys,
-                            counts,
-                            assignment,
-                            track,
-                            source.map(|(k, n)| ((k & keep) | lift[((k >> s) & m) as usize], n)),
-                        ),
-                        [(s1, m1, lift1), (s2, m2, lift2)] => group_packed(
-                            expected,
-                            keys,
-                            counts,
-                            assignment,
-                            track,
-                            source.map(|(k, n)| {
-                                (
-                                    (k & keep)
-                                        | lift1[((k >> s1) & m1) as usize]
-                                        | lift2[((k >> s2) & m2) as usize],
-                                    n,
-                                )
-                            }),
-                        ),
-                        changed => group_packed(
-                            expected,
-                            keys,
-                            counts,
-                            assignment,
-                            track,
-                            source.map(|(k, n)| {
-                                let lifted = changed.iter().fold(k & keep, |acc, (s, m, lift)| {
-                                    acc | lift[((k >> s) & m) as usize]
-                                });
-                                (lifted, n)
-                            }),
-                        ),
-                    }
+                    group_packed(
+                        expected,
+                        Some(&self.counts),
+                        &mut keys,
+                        counts,
+                        &mut assignment,
+                        track,
+                        |targets| {
+                            // One pass per changed attribute: short loops of
+                            // independent table reads.
+                            targets.extend(source.iter().map(|&k| k & keep));
+                            for (shift, mask, lift) in &changed {
+                                for (t, &k) in targets.iter_mut().zip(source) {
+                                    *t |= lift[((k >> shift) & mask) as usize];
+                                }
+                            }
+                        },
+                    );
                 }
                 Keys::Codes(codes) => {
                     let shifted: Vec<Vec<u64>> =
                         (0..width).map(|j| layout.shifted(j, lifts[j])).collect();
-                    let source = codes
-                        .chunks_exact(width)
-                        .zip(&self.counts)
-                        .map(|(key, &n)| {
-                            let packed = key
-                                .iter()
-                                .zip(&shifted)
-                                .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize]);
-                            (packed, n)
-                        });
-                    group_packed(expected, &mut keys, counts, &mut assignment, track, source);
+                    group_packed(
+                        expected,
+                        Some(&self.counts),
+                        &mut keys,
+                        counts,
+                        &mut assignment,
+                        track,
+                        |targets| {
+                            targets.extend(codes.chunks_exact(width).map(|key| {
+                                key.iter()
+                                    .zip(&shifted)
+                                    .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize])
+                            }));
+                        },
+                    );
                 }
             }
             table.keys = Keys::Packed {
