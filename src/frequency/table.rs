@@ -418,13 +418,18 @@ fn group<const TRACK: bool>(
                 keys.push(key);
                 counts.push(size(i));
                 if 2 * keys.len() > capacity {
-                    // Double and re-insert the keys so far.
+                    // Grow to twice the classes projected from the rate of
+                    // new keys so far (at least double; at most what
+                    // `expected` needs), and re-insert the keys so far.
                     for &slot in filled.iter() {
                         slots[slot as usize] = 0;
                     }
                     filled.clear();
-                    capacity *= 2;
-                    shift -= 1;
+                    let projected = keys.len() * targets.len() / (i + 1);
+                    capacity = (2 * projected.min(expected))
+                        .next_power_of_two()
+                        .max(2 * capacity);
+                    shift = 64 - capacity.trailing_zeros();
                     mask = capacity - 1;
                     if slots.len() < capacity {
                         slots.resize(capacity, 0);
