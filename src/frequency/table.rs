@@ -101,6 +101,12 @@ enum KeyIndex {
     Wide(FxHashMap<Box<[u32]>, u32>),
 }
 
+/// The largest sensitive domain gathered through a dense matrix.
+const DENSE_GATHER_DOMAIN: usize = 256;
+
+/// The most cells (target classes × sensitive codes) of that matrix (2 MiB).
+const DENSE_GATHER_CELLS: usize = 1 << 18;
+
 /// The largest dense key space.
 const DENSE_SLOTS: u64 = 1 << 22;
 
@@ -118,6 +124,8 @@ thread_local! {
     /// Reused group offsets and source lists of the histogram gathering.
     static GATHER_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
         const { RefCell::new((Vec::new(), Vec::new())) };
+    /// Reused target × code matrix of the dense gathering (all 0 between uses).
+    static DENSE_GATHER_SCRATCH: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The sum of two histograms, by a linear merge of their sorted entries.
@@ -1062,6 +1070,14 @@ impl FrequencyTable {
     /// class's histograms are the sums of its source classes' histograms.
     pub(crate) fn gather_histograms(&mut self, source: &FrequencyTable, assignment: &[u32]) {
         let table = self;
+        let small_domains = source.sensitive_cardinalities.iter().all(|&domain| {
+            domain as usize <= DENSE_GATHER_DOMAIN
+                && table.counts.len() * domain as usize <= DENSE_GATHER_CELLS
+        });
+        if small_domains {
+            table.gather_dense(source, assignment);
+            return;
+        }
         // Gather each target class's histograms from its sources: order
         // the sources by target (counting sort), then copy a lone
         // source's histogram, merge two sorted ones, or add a larger
@@ -1119,6 +1135,66 @@ impl FrequencyTable {
                     })
                     .collect();
             }
+        });
+    }
+
+    /// [`FrequencyTable::gather_histograms`] for small sensitive domains: a
+    /// lone source's histogram is copied; the others are added into one
+    /// dense target × code matrix in a single pass over the sources, and
+    /// each target's row read back in code order.
+    fn gather_dense(&mut self, source: &FrequencyTable, assignment: &[u32]) {
+        let targets = self.counts.len();
+        GATHER_SCRATCH.with_borrow_mut(|(group, first)| {
+            // Group sizes and each group's first source.
+            group.clear();
+            group.resize(targets, 0);
+            first.clear();
+            first.resize(targets, u32::MAX);
+            for (from, &class) in assignment.iter().enumerate() {
+                let class = class as usize;
+                group[class] += 1;
+                if first[class] == u32::MAX {
+                    first[class] = from as u32;
+                }
+            }
+            DENSE_GATHER_SCRATCH.with_borrow_mut(|matrix| {
+                for ((mine, theirs), &domain) in self
+                    .histograms
+                    .iter_mut()
+                    .zip(&source.histograms)
+                    .zip(&source.sensitive_cardinalities)
+                {
+                    let domain = domain as usize;
+                    if matrix.len() < targets * domain {
+                        matrix.resize(targets * domain, 0);
+                    }
+                    for (histogram, &class) in theirs.iter().zip(assignment) {
+                        if group[class as usize] > 1 {
+                            let row = &mut matrix[class as usize * domain..][..domain];
+                            for &(code, n) in histogram.entries() {
+                                row[code as usize] += n;
+                            }
+                        }
+                    }
+                    *mine = (0..targets)
+                        .map(|t| {
+                            if group[t] == 1 {
+                                return theirs[first[t] as usize].clone();
+                            }
+                            let row = &mut matrix[t * domain..][..domain];
+                            let mut entries =
+                                Vec::with_capacity(row.iter().filter(|&&n| n > 0).count());
+                            entries.extend(
+                                row.iter_mut()
+                                    .enumerate()
+                                    .filter(|(_, n)| **n > 0)
+                                    .map(|(code, n)| (code as u32, std::mem::take(n))),
+                            );
+                            Histogram::from_sorted(entries)
+                        })
+                        .collect();
+                }
+            });
         });
     }
 

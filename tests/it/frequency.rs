@@ -70,16 +70,20 @@ fn different_nodes_do_not_merge() {
 /// A synthetic table of `columns` quasi-identifiers with values `0..domain`
 /// (drawn by a fixed linear congruential sequence) and decimal hierarchies:
 /// level l of value v is v / 10^l, the top is `*`.
-fn synthetic(
-    columns: usize,
-    domain: u32,
-    rows: usize,
-) -> (
+fn synthetic(columns: usize, domain: u32, rows: usize) -> Synthetic {
+    synthetic_with(columns, domain, rows, None)
+}
+
+/// A synthetic dataset, its hierarchies, its rows' values and the heights.
+type Synthetic = (
     deidentify::Dataset,
     deidentify::Hierarchies,
     Vec<Vec<u32>>,
     Vec<u32>,
-) {
+);
+
+/// [`synthetic`], with a sensitive attribute of `sensitive` codes when given.
+fn synthetic_with(columns: usize, domain: u32, rows: usize, sensitive: Option<u32>) -> Synthetic {
     use deidentify::{AttributeRole, AttributeType, EncodedColumn, Hierarchy};
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let values: Vec<Vec<u32>> = (0..rows)
@@ -119,6 +123,17 @@ fn synthetic(
             })
             .collect();
         hierarchies.push(Hierarchy::from_rows(&name, rows).unwrap());
+    }
+    if let Some(codes) = sensitive {
+        let column: Vec<String> = values
+            .iter()
+            .map(|r| ((r[0] * 7 + r[columns - 1]) % codes).to_string())
+            .collect();
+        encoded.push((
+            EncodedColumn::from_values("s", column.iter().map(String::as_str)),
+            AttributeRole::Sensitive,
+            AttributeType::Integer,
+        ));
     }
     let dataset = deidentify::Dataset::from_encoded(encoded).unwrap();
     let compiled = deidentify::Hierarchies::compile(&dataset, &hierarchies).unwrap();
@@ -194,6 +209,28 @@ fn counting_and_roll_up_agree_with_the_rows_for_narrow_and_wide_keys() {
                 .collect();
             let got: Vec<&[u32]> = (0..kept.classes()).map(|c| kept.key(c)).collect();
             assert_eq!(got, expected);
+        }
+    }
+}
+
+#[test]
+fn rolled_up_histograms_equal_counted_ones_for_small_and_large_sensitive_domains() {
+    // A large domain (300 codes, summed by a sparse merge) and a small one
+    // (12 codes, summed in a dense matrix).
+    for domain in [300u32, 12] {
+        let (dataset, hierarchies, _, heights) = synthetic_with(3, 1000, 5_000, Some(domain));
+        let compiled = hierarchies.quasi_identifiers(&dataset);
+        let bottom =
+            FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(3)).unwrap();
+        for levels in [vec![1, 0, 0], vec![2, 1, 0], vec![heights[0], 2, 1]] {
+            let node = Node::new(levels);
+            let direct = FrequencyTable::from_dataset(&dataset, &hierarchies, &node).unwrap();
+            let rolled = bottom.roll_up(&compiled, &node).unwrap();
+            assert_eq!(
+                rolled.canonical(),
+                direct.canonical(),
+                "{node}, domain {domain}"
+            );
         }
     }
 }
