@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::data::dataset::Dataset;
 use crate::error::{Error, ErrorKind, Result};
-use crate::frequency::histogram::Histogram;
+use crate::frequency::histogram::{Histogram, HistogramColumn, HistogramRef};
 use crate::frequency::node::Node;
 use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
@@ -126,33 +126,6 @@ thread_local! {
         const { RefCell::new((Vec::new(), Vec::new())) };
     /// Reused target × code matrix of the dense gathering (all 0 between uses).
     static DENSE_GATHER_SCRATCH: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The sum of two histograms, by a linear merge of their sorted entries.
-fn merge_two(a: &Histogram, b: &Histogram) -> Histogram {
-    let (a, b) = (a.entries(), b.entries());
-    let mut entries = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => {
-                entries.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                entries.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                entries.push((a[i].0, a[i].1 + b[j].1));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    entries.extend_from_slice(&a[i..]);
-    entries.extend_from_slice(&b[j..]);
-    Histogram::from_sorted(entries)
 }
 
 impl KeyIndex {
@@ -494,7 +467,7 @@ pub struct FrequencyTable {
     sensitive_cardinalities: Vec<u32>,
     keys: Keys,
     counts: Vec<u64>,
-    histograms: Vec<Vec<Histogram>>,
+    histograms: Vec<HistogramColumn>,
     index: OnceLock<KeyIndex>,
 }
 
@@ -598,7 +571,7 @@ impl FrequencyTable {
             sensitive_cardinalities: input.sensitive.iter().map(|s| s.1).collect(),
             keys,
             counts: Vec::new(),
-            histograms: vec![Vec::new(); input.sensitive.len()],
+            histograms: vec![HistogramColumn::default(); input.sensitive.len()],
         }
     }
 
@@ -664,8 +637,8 @@ impl FrequencyTable {
                 .map(|(&c, &v)| (u64::from(c) << 32) | u64::from(v))
                 .collect();
             pairs.sort_unstable();
-            let mut histograms = Vec::with_capacity(classes);
-            let mut entries = Vec::new();
+            // Every class has rows, so the sorted pairs visit classes 0, 1, … in turn.
+            let mut histograms = HistogramColumn::with_capacity(classes, pairs.len().min(1 << 16));
             let mut current = 0u32;
             let mut i = 0;
             while i < pairs.len() {
@@ -675,14 +648,15 @@ impl FrequencyTable {
                     j += 1;
                 }
                 if class != current {
-                    histograms.push(Histogram::from_sorted(std::mem::take(&mut entries)));
+                    histograms.close();
                     current = class;
                 }
-                entries.push((value, (j - i) as u64));
+                histograms.entries_mut().push((value, (j - i) as u64));
                 i = j;
             }
-            histograms.push(Histogram::from_sorted(entries));
-            histograms.truncate(classes);
+            if !pairs.is_empty() {
+                histograms.close();
+            }
             self.histograms[s] = histograms;
         }
     }
@@ -724,12 +698,37 @@ impl FrequencyTable {
             }
         }
         self.index_mut().reserve(other.classes());
+        // Keys and counts first, noting which class of `self` each of
+        // `other`'s classes joins (at most one each: keys are distinct).
+        let old = self.classes();
+        let mut partner = vec![u32::MAX; old];
+        let mut appended = Vec::new();
         for c in 0..other.classes() {
-            self.insert(
-                other.key(c),
-                other.counts[c],
-                other.histograms.iter().map(|h| &h[c]),
-            );
+            let next = self.counts.len() as u32;
+            let (class, new) = self.index_mut().get_or_insert(other.key(c), next);
+            if new {
+                self.push_key(other.key(c));
+                self.counts.push(other.counts[c]);
+                appended.push(c);
+            } else {
+                self.counts[class as usize] += other.counts[c];
+                partner[class as usize] = c as u32;
+            }
+        }
+        // Then each histogram column rebuilt once: sums, then new classes.
+        for (mine, theirs) in self.histograms.iter_mut().zip(&other.histograms) {
+            let mut merged = HistogramColumn::with_capacity(old + appended.len(), 0);
+            for (c, &p) in partner.iter().enumerate() {
+                if p == u32::MAX {
+                    merged.push_sorted(mine.get(c).entries());
+                } else {
+                    merged.push_sum(mine.get(c), theirs.get(p as usize));
+                }
+            }
+            for &c in &appended {
+                merged.push_sorted(theirs.get(c).entries());
+            }
+            *mine = merged;
         }
         Ok(())
     }
@@ -739,7 +738,7 @@ impl FrequencyTable {
         &mut self,
         key: &[u32],
         count: u64,
-        histograms: impl Iterator<Item = &'h Histogram>,
+        histograms: impl Iterator<Item = HistogramRef<'h>>,
     ) {
         let next = self.counts.len() as u32;
         let (class, new) = self.index_mut().get_or_insert(key, next);
@@ -747,12 +746,12 @@ impl FrequencyTable {
             self.push_key(key);
             self.counts.push(count);
             for (mine, theirs) in self.histograms.iter_mut().zip(histograms) {
-                mine.push(theirs.clone());
+                mine.push_sorted(theirs.entries());
             }
         } else {
             self.counts[class as usize] += count;
             for (mine, theirs) in self.histograms.iter_mut().zip(histograms) {
-                mine[class as usize].add(theirs);
+                mine.add_to(class as usize, theirs);
             }
         }
     }
@@ -859,7 +858,7 @@ impl FrequencyTable {
             sensitive_cardinalities: self.sensitive_cardinalities.clone(),
             keys: Keys::Codes(Vec::new()),
             counts: Vec::new(),
-            histograms: vec![Vec::new(); self.histograms.len()],
+            histograms: vec![HistogramColumn::default(); self.histograms.len()],
         };
         let layout = match &self.keys {
             Keys::Packed { layout, .. } => Some(Arc::clone(layout)),
@@ -1050,7 +1049,11 @@ impl FrequencyTable {
             for (j, (&k, lift)) in self.key(c).iter().zip(&lifts).enumerate() {
                 key[j] = lift[k as usize];
             }
-            table.insert(&key, self.counts[c], self.histograms.iter().map(|h| &h[c]));
+            table.insert(
+                &key,
+                self.counts[c],
+                self.histograms.iter().map(|h| h.get(c)),
+            );
         }
         Ok((table, None))
     }
@@ -1112,13 +1115,14 @@ impl FrequencyTable {
                 let mut dense = vec![0u64; domain as usize];
                 let mut touched: Vec<u32> = Vec::new();
                 let group = |t: usize| &sources[start[t] as usize..start[t + 1] as usize];
-                *mine = (0..targets)
-                    .map(|t| match *group(t) {
-                        [one] => theirs[one as usize].clone(),
-                        [a, b] => merge_two(&theirs[a as usize], &theirs[b as usize]),
+                let mut column = HistogramColumn::with_capacity(targets, theirs.entry_count());
+                for t in 0..targets {
+                    match *group(t) {
+                        [one] => column.push_sorted(theirs.get(one as usize).entries()),
+                        [a, b] => column.push_sum(theirs.get(a as usize), theirs.get(b as usize)),
                         ref many => {
                             for &from in many {
-                                for &(code, n) in theirs[from as usize].entries() {
+                                for &(code, n) in theirs.get(from as usize).entries() {
                                     if dense[code as usize] == 0 {
                                         touched.push(code);
                                     }
@@ -1126,14 +1130,16 @@ impl FrequencyTable {
                                 }
                             }
                             touched.sort_unstable();
-                            let entries = touched
-                                .drain(..)
-                                .map(|code| (code, std::mem::take(&mut dense[code as usize])))
-                                .collect();
-                            Histogram::from_sorted(entries)
+                            column.entries_mut().extend(
+                                touched
+                                    .drain(..)
+                                    .map(|code| (code, std::mem::take(&mut dense[code as usize]))),
+                            );
+                            column.close();
                         }
-                    })
-                    .collect();
+                    }
+                }
+                *mine = column;
             }
         });
     }
@@ -1176,23 +1182,22 @@ impl FrequencyTable {
                             }
                         }
                     }
-                    *mine = (0..targets)
-                        .map(|t| {
-                            if group[t] == 1 {
-                                return theirs[first[t] as usize].clone();
-                            }
-                            let row = &mut matrix[t * domain..][..domain];
-                            let mut entries =
-                                Vec::with_capacity(row.iter().filter(|&&n| n > 0).count());
-                            entries.extend(
-                                row.iter_mut()
-                                    .enumerate()
-                                    .filter(|(_, n)| **n > 0)
-                                    .map(|(code, n)| (code as u32, std::mem::take(n))),
-                            );
-                            Histogram::from_sorted(entries)
-                        })
-                        .collect();
+                    let mut column = HistogramColumn::with_capacity(targets, theirs.entry_count());
+                    for t in 0..targets {
+                        if group[t] == 1 {
+                            column.push_sorted(theirs.get(first[t] as usize).entries());
+                            continue;
+                        }
+                        let row = &mut matrix[t * domain..][..domain];
+                        column.entries_mut().extend(
+                            row.iter_mut()
+                                .enumerate()
+                                .filter(|(_, n)| **n > 0)
+                                .map(|(code, n)| (code as u32, std::mem::take(n))),
+                        );
+                        column.close();
+                    }
+                    *mine = column;
                 }
             });
         });
@@ -1235,7 +1240,13 @@ impl FrequencyTable {
             histograms: self
                 .histograms
                 .iter()
-                .map(|h| classes.iter().map(|&c| h[c].clone()).collect())
+                .map(|h| {
+                    let mut column = HistogramColumn::with_capacity(classes.len(), 0);
+                    for &c in &classes {
+                        column.push_sorted(h.get(c).entries());
+                    }
+                    column
+                })
                 .collect(),
             index: OnceLock::new(),
         })
@@ -1375,15 +1386,23 @@ impl FrequencyTable {
 
     /// The histograms of sensitive attribute `sensitive` (index in column
     /// order among the sensitive attributes), one per class.
-    pub fn histograms(&self, sensitive: usize) -> &[Histogram] {
-        &self.histograms[sensitive]
+    pub fn histograms(
+        &self,
+        sensitive: usize,
+    ) -> impl ExactSizeIterator<Item = HistogramRef<'_>> + '_ {
+        self.histograms[sensitive].iter()
+    }
+
+    /// The histogram of sensitive attribute `sensitive` in class `class`.
+    pub fn histogram(&self, sensitive: usize, class: usize) -> HistogramRef<'_> {
+        self.histograms[sensitive].get(class)
     }
 
     /// The distribution of sensitive attribute `sensitive` over all rows
     /// (the reference distribution P of t-closeness and β-likeness).
     pub fn overall(&self, sensitive: usize) -> Histogram {
         let mut counts = vec![0u64; self.sensitive_cardinalities[sensitive] as usize];
-        for h in &self.histograms[sensitive] {
+        for h in self.histograms[sensitive].iter() {
             for &(c, n) in h.entries() {
                 counts[c as usize] += n;
             }
@@ -1422,7 +1441,10 @@ impl FrequencyTable {
                 (
                     self.key(c).to_vec(),
                     self.counts[c],
-                    self.histograms.iter().map(|h| h[c].clone()).collect(),
+                    self.histograms
+                        .iter()
+                        .map(|h| h.get(c).to_histogram())
+                        .collect(),
                 )
             })
             .collect();
@@ -1455,7 +1477,7 @@ impl<'a> EquivalenceClass<'a> {
     }
 
     /// The histogram of sensitive attribute `sensitive` in this class.
-    pub fn histogram(&self, sensitive: usize) -> &'a Histogram {
-        &self.table.histograms[sensitive][self.index]
+    pub fn histogram(&self, sensitive: usize) -> HistogramRef<'a> {
+        self.table.histograms[sensitive].get(self.index)
     }
 }

@@ -174,7 +174,7 @@ impl PrivacyProfile {
                 p.alpha = p.alpha.max(largest_frequency(h, None));
             }
             p.l_entropy = min_entropy.exp();
-            if histograms.is_empty() {
+            if table.classes() == 0 {
                 p.l_distinct = 0;
                 p.recursive_c_l = 0;
                 p.l_entropy = 0.0;

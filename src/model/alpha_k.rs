@@ -1,7 +1,7 @@
 //! (α,k)-anonymity.
 
 use crate::error::{Error, Result};
-use crate::frequency::histogram::Histogram;
+use crate::frequency::histogram::HistogramRef;
 use crate::frequency::table::EquivalenceClass;
 use crate::model::sensitive::SensitiveAttribute;
 use crate::model::{Monotonicity, PrivacyModel};
@@ -68,7 +68,7 @@ impl AlphaKAnonymity {
 
 /// The largest relative frequency of a sensitive value in the class
 /// (of `protected` only, when given).
-pub(crate) fn largest_frequency(histogram: &Histogram, protected: Option<u32>) -> f64 {
+pub(crate) fn largest_frequency(histogram: HistogramRef<'_>, protected: Option<u32>) -> f64 {
     let size = histogram.total() as f64;
     let top = match protected {
         Some(code) => histogram.count(code),

@@ -1,7 +1,7 @@
 //! β-likeness, basic and enhanced.
 
 use crate::error::{Error, Result};
-use crate::frequency::histogram::Histogram;
+use crate::frequency::histogram::HistogramRef;
 use crate::frequency::table::EquivalenceClass;
 use crate::model::sensitive::SensitiveAttribute;
 use crate::model::{Monotonicity, PrivacyModel};
@@ -21,7 +21,7 @@ fn check_beta(beta: f64) -> Result<()> {
 /// class exceeds their frequency in the table, with p_v.
 fn gains<'a>(
     attribute: &'a SensitiveAttribute,
-    histogram: &'a Histogram,
+    histogram: HistogramRef<'a>,
 ) -> impl Iterator<Item = (f64, f64)> + 'a {
     let size = histogram.total() as f64;
     histogram.entries().iter().filter_map(move |&(code, c)| {
@@ -32,13 +32,16 @@ fn gains<'a>(
 
 /// The largest relative gain in the class (0 when no value gains): the
 /// smallest β for which the class has basic β-likeness.
-pub(crate) fn largest_gain(attribute: &SensitiveAttribute, histogram: &Histogram) -> f64 {
+pub(crate) fn largest_gain(attribute: &SensitiveAttribute, histogram: HistogramRef<'_>) -> f64 {
     gains(attribute, histogram).map(|g| g.0).fold(0.0, f64::max)
 }
 
 /// The smallest β for which the class has enhanced β-likeness: the largest
 /// gain, or `None` when some gain exceeds −ln p_v (then no β suffices).
-pub(crate) fn enhanced_beta(attribute: &SensitiveAttribute, histogram: &Histogram) -> Option<f64> {
+pub(crate) fn enhanced_beta(
+    attribute: &SensitiveAttribute,
+    histogram: HistogramRef<'_>,
+) -> Option<f64> {
     let mut beta = 0.0f64;
     for (gain, p) in gains(attribute, histogram) {
         if gain > -p.ln() {

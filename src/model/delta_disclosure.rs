@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::frequency::histogram::Histogram;
+use crate::frequency::histogram::HistogramRef;
 use crate::frequency::table::EquivalenceClass;
 use crate::model::sensitive::SensitiveAttribute;
 use crate::model::{Monotonicity, PrivacyModel};
@@ -75,7 +75,7 @@ impl DeltaDisclosurePrivacy {
 /// `AbsentValuePolicy::Violate`, ∞ when the class lacks a value of the table.
 pub(crate) fn disclosure(
     attribute: &SensitiveAttribute,
-    histogram: &Histogram,
+    histogram: HistogramRef<'_>,
     absent: AbsentValuePolicy,
 ) -> f64 {
     if absent == AbsentValuePolicy::Violate {
@@ -123,6 +123,7 @@ mod tests {
     use crate::data::attribute::{AttributeRole, AttributeType};
     use crate::data::column::EncodedColumn;
     use crate::data::dataset::Dataset;
+    use crate::frequency::histogram::Histogram;
     use crate::hierarchy::set::Hierarchies;
 
     #[test]
@@ -137,9 +138,12 @@ mod tests {
         let hierarchies = Hierarchies::compile(&dataset, &[]).unwrap();
         let s = SensitiveAttribute::new(&dataset, &hierarchies, "s", None).unwrap();
         let class = Histogram::from_pairs([(0, 1), (1, 1)]);
-        assert_eq!(disclosure(&s, &class, AbsentValuePolicy::Ignore), 2f64.ln());
         assert_eq!(
-            disclosure(&s, &class, AbsentValuePolicy::Violate),
+            disclosure(&s, class.view(), AbsentValuePolicy::Ignore),
+            2f64.ln()
+        );
+        assert_eq!(
+            disclosure(&s, class.view(), AbsentValuePolicy::Violate),
             f64::INFINITY
         );
         assert!(DeltaDisclosurePrivacy::new(&s, 0.0, AbsentValuePolicy::Ignore).is_err());

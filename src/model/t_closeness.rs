@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::frequency::histogram::Histogram;
+use crate::frequency::histogram::HistogramRef;
 use crate::frequency::table::EquivalenceClass;
 use crate::model::sensitive::SensitiveAttribute;
 use crate::model::{Monotonicity, PrivacyModel};
@@ -112,7 +112,7 @@ impl TCloseness {
     }
 
     /// The EMD between the class histogram and the whole table.
-    pub fn distance(&self, histogram: &Histogram) -> f64 {
+    pub fn distance(&self, histogram: HistogramRef<'_>) -> f64 {
         let a = &self.attribute;
         let n = i128::from(a.rows());
         let size = histogram.total() as i128;

@@ -424,7 +424,7 @@ impl StreamedTable {
             let classes = table.classes();
             let keys = (0..classes).flat_map(|c| table.key(c).to_vec()).collect();
             let histograms = (0..table.sensitive_attributes())
-                .map(|s| table.histograms(s).to_vec())
+                .map(|s| table.histograms(s).map(|h| h.to_histogram()).collect())
                 .collect();
             table = FrequencyTable::from_parts(
                 Node::new(levels),

@@ -204,7 +204,9 @@ impl LabeledTable {
                     .collect();
                 let histograms = (0..self.sensitive.len())
                     .map(|s| {
-                        let mut values: Vec<(String, u64)> = self.table.histograms(s)[c]
+                        let mut values: Vec<(String, u64)> = self
+                            .table
+                            .histogram(s, c)
                             .entries()
                             .iter()
                             .map(|&(v, n)| (self.sensitive_values[s][v as usize].clone(), n))
@@ -308,7 +310,7 @@ impl LabeledTable {
         let histograms = value_maps
             .iter()
             .enumerate()
-            .map(|(s, map)| theirs.histograms(s).iter().map(|h| h.mapped(map)).collect())
+            .map(|(s, map)| theirs.histograms(s).map(|h| h.mapped(map)).collect())
             .collect();
         let recoded = FrequencyTable::from_parts(
             theirs.node().clone(),
@@ -362,7 +364,7 @@ impl LabeledTable {
                 counts.push(self.table.counts()[c] as i64);
             }
             for (s, name) in self.sensitive.iter().enumerate() {
-                for &(v, n) in self.table.histograms(s)[c].entries() {
+                for &(v, n) in self.table.histogram(s, c).entries() {
                     for (column, &label) in qi_columns.iter_mut().zip(&key) {
                         column.push(label);
                     }

@@ -144,7 +144,7 @@ proptest! {
             seen[matches[0]] += 1;
         }
         prop_assert_eq!(seen.as_slice(), table.counts());
-        for (class, h) in table.histograms(0).iter().enumerate() {
+        for (class, h) in table.histograms(0).enumerate() {
             prop_assert_eq!(h.total(), table.counts()[class]);
         }
     }

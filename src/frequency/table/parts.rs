@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use super::{FrequencyTable, KeyIndex, Keys};
 use crate::error::{Error, ErrorKind, Result};
-use crate::frequency::histogram::Histogram;
+use crate::frequency::histogram::{Histogram, HistogramColumn};
 use crate::frequency::node::Node;
 
 impl FrequencyTable {
@@ -95,7 +95,16 @@ impl FrequencyTable {
             sensitive_cardinalities,
             keys: Keys::Codes(keys),
             counts,
-            histograms,
+            histograms: histograms
+                .iter()
+                .map(|column| {
+                    let mut packed = HistogramColumn::with_capacity(column.len(), 0);
+                    for h in column {
+                        packed.push_sorted(h.entries());
+                    }
+                    packed
+                })
+                .collect(),
         };
         let mut index = KeyIndex::new(&table.cardinalities, table.classes());
         index.reserve(table.classes());
