@@ -37,26 +37,22 @@ impl Histogram {
 
     /// Number of distinct codes.
     pub fn distinct(&self) -> usize {
-        self.entries.len()
+        self.view().distinct()
     }
 
     /// Sum of the counts.
     pub fn total(&self) -> u64 {
-        self.entries.iter().map(|e| e.1).sum()
+        self.view().total()
     }
 
     /// The count of `code` (0 when absent).
     pub fn count(&self, code: u32) -> u64 {
-        self.entries
-            .binary_search_by_key(&code, |e| e.0)
-            .map_or(0, |i| self.entries[i].1)
+        self.view().count(code)
     }
 
     /// The counts sorted in decreasing order (n_1 ≥ n_2 ≥ … of METHODS.md §3.2).
     pub fn sorted_counts(&self) -> Vec<u64> {
-        let mut counts: Vec<u64> = self.entries.iter().map(|e| e.1).collect();
-        counts.sort_unstable_by(|a, b| b.cmp(a));
-        counts
+        self.view().sorted_counts()
     }
 
     /// Adds `other` into `self` (merge of two sorted lists).

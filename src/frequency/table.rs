@@ -321,47 +321,12 @@ fn group_packed(
     PACKED_SCRATCH.with_borrow_mut(|(slots, filled, targets)| {
         targets.clear();
         fill(targets);
-        match (sizes, track) {
-            (Some(sizes), true) => group::<true>(
-                expected,
-                targets,
-                |i| sizes[i],
-                keys,
-                counts,
-                assignment,
-                slots,
-                filled,
-            ),
-            (Some(sizes), false) => group::<false>(
-                expected,
-                targets,
-                |i| sizes[i],
-                keys,
-                counts,
-                assignment,
-                slots,
-                filled,
-            ),
-            (None, true) => group::<true>(
-                expected,
-                targets,
-                |_| 1,
-                keys,
-                counts,
-                assignment,
-                slots,
-                filled,
-            ),
-            (None, false) => group::<false>(
-                expected,
-                targets,
-                |_| 1,
-                keys,
-                counts,
-                assignment,
-                slots,
-                filled,
-            ),
+        let size = |i: usize| sizes.map_or(1, |sizes| sizes[i]);
+        let output = (keys, counts, assignment);
+        if track {
+            group::<true>(expected, targets, size, output, slots, filled);
+        } else {
+            group::<false>(expected, targets, size, output, slots, filled);
         }
     });
 }
@@ -370,14 +335,11 @@ fn group_packed(
 /// class numbers + 1 (`slots`, all 0 between uses; `filled` lists the
 /// slots in use), kept at most half full: starting small and doubling keeps
 /// the slots of a table with few classes in cache.
-#[allow(clippy::too_many_arguments)]
 fn group<const TRACK: bool>(
     expected: usize,
     targets: &[u64],
     size: impl Fn(usize) -> u64,
-    keys: &mut Vec<u64>,
-    counts: &mut Vec<u64>,
-    assignment: &mut Vec<u32>,
+    (keys, counts, assignment): (&mut Vec<u64>, &mut Vec<u64>, &mut Vec<u32>),
     slots: &mut Vec<u32>,
     filled: &mut Vec<u32>,
 ) {
