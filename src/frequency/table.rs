@@ -300,6 +300,9 @@ enum Keys {
     },
 }
 
+/// Writes each source class's target key into the buffer it is given.
+type FillTargets<'a> = dyn FnOnce(&mut Vec<u64>) + 'a;
+
 /// Multiplier of the packed-key hash (Fibonacci hashing).
 const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -841,8 +844,8 @@ impl FrequencyTable {
             let mut assignment: Vec<u32> =
                 Vec::with_capacity(if track { self.classes() } else { 0 });
             table.counts.reserve(expected);
-            let counts = &mut table.counts;
-            match &self.keys {
+            // How each source class's target key is computed.
+            let fill: Box<FillTargets<'_>> = match &self.keys {
                 Keys::Packed { keys: source, .. } => {
                     let changed: Vec<(u32, u64, Vec<u64>)> = (0..width)
                         .filter(|&j| self.node.levels()[j] != target.levels()[j])
@@ -857,45 +860,38 @@ impl FrequencyTable {
                     let keep = !changed
                         .iter()
                         .fold(0u64, |acc, (shift, mask, _)| acc | (mask << shift));
-                    group_packed(
-                        expected,
-                        Some(&self.counts),
-                        &mut keys,
-                        counts,
-                        &mut assignment,
-                        track,
-                        |targets| {
-                            // One pass per changed attribute: short loops of
-                            // independent table reads.
-                            targets.extend(source.iter().map(|&k| k & keep));
-                            for (shift, mask, lift) in &changed {
-                                for (t, &k) in targets.iter_mut().zip(source) {
-                                    *t |= lift[((k >> shift) & mask) as usize];
-                                }
+                    Box::new(move |targets: &mut Vec<u64>| {
+                        // One pass per changed attribute: short loops of
+                        // independent table reads.
+                        targets.extend(source.iter().map(|&k| k & keep));
+                        for (shift, mask, lift) in &changed {
+                            for (t, &k) in targets.iter_mut().zip(source) {
+                                *t |= lift[((k >> shift) & mask) as usize];
                             }
-                        },
-                    );
+                        }
+                    })
                 }
                 Keys::Codes(codes) => {
                     let shifted: Vec<Vec<u64>> =
                         (0..width).map(|j| layout.shifted(j, lifts[j])).collect();
-                    group_packed(
-                        expected,
-                        Some(&self.counts),
-                        &mut keys,
-                        counts,
-                        &mut assignment,
-                        track,
-                        |targets| {
-                            targets.extend(codes.chunks_exact(width).map(|key| {
-                                key.iter()
-                                    .zip(&shifted)
-                                    .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize])
-                            }));
-                        },
-                    );
+                    Box::new(move |targets: &mut Vec<u64>| {
+                        targets.extend(codes.chunks_exact(width).map(|key| {
+                            key.iter()
+                                .zip(&shifted)
+                                .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize])
+                        }));
+                    })
                 }
-            }
+            };
+            group_packed(
+                expected,
+                Some(&self.counts),
+                &mut keys,
+                &mut table.counts,
+                &mut assignment,
+                track,
+                fill,
+            );
             table.keys = Keys::Packed {
                 layout,
                 keys,
