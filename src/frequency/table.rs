@@ -434,6 +434,10 @@ pub struct FrequencyTable {
     counts: Vec<u64>,
     histograms: Vec<HistogramColumn>,
     index: OnceLock<KeyIndex>,
+    /// Each class's packed key with every attribute one level up (where
+    /// its hierarchy has one); empty unless asked for (see
+    /// [`FrequencyTable::with_stepped_keys`]).
+    stepped: Vec<u64>,
 }
 
 impl FrequencyTable {
@@ -537,6 +541,7 @@ impl FrequencyTable {
             keys,
             counts: Vec::new(),
             histograms: vec![HistogramColumn::default(); input.sensitive.len()],
+            stepped: Vec::new(),
         }
     }
 
@@ -650,6 +655,7 @@ impl FrequencyTable {
             }
             .into());
         }
+        self.stepped.clear();
         if self.cardinalities != other.cardinalities {
             // Partitions may use fewer labels; re-key over the larger domain.
             let cardinalities: Vec<u32> = self
@@ -824,6 +830,7 @@ impl FrequencyTable {
             keys: Keys::Codes(Vec::new()),
             counts: Vec::new(),
             histograms: vec![HistogramColumn::default(); self.histograms.len()],
+            stepped: Vec::new(),
         };
         let layout = match &self.keys {
             Keys::Packed { layout, .. } => Some(Arc::clone(layout)),
@@ -846,6 +853,28 @@ impl FrequencyTable {
             table.counts.reserve(expected);
             // How each source class's target key is computed.
             let fill: Box<FillTargets<'_>> = match &self.keys {
+                Keys::Packed { keys: source, .. }
+                    if !self.stepped.is_empty()
+                        && (0..width).all(|j| {
+                            let (from, to) = (self.node.levels()[j], target.levels()[j]);
+                            to == from || to == from + 1
+                        }) =>
+                {
+                    // Every changed attribute one level up: its field is
+                    // taken from the stepped key, the others kept.
+                    let keep = (0..width)
+                        .filter(|&j| self.node.levels()[j] == target.levels()[j])
+                        .fold(0u64, |acc, j| acc | (layout.masks[j] << layout.shifts[j]));
+                    let stepped = &self.stepped;
+                    Box::new(move |targets: &mut Vec<u64>| {
+                        targets.extend(
+                            source
+                                .iter()
+                                .zip(stepped)
+                                .map(|(&k, &s)| (k & keep) | (s & !keep)),
+                        );
+                    })
+                }
                 Keys::Packed { keys: source, .. } => {
                     let changed: Vec<(u32, u64, Vec<u64>)> = (0..width)
                         .filter(|&j| self.node.levels()[j] != target.levels()[j])
@@ -865,6 +894,9 @@ impl FrequencyTable {
                         // independent table reads.
                         targets.extend(source.iter().map(|&k| k & keep));
                         for (shift, mask, lift) in &changed {
+                            let (shift, mask) = (*shift, *mask);
+                            // (Padded to the field's size: no bounds checks.)
+                            let lift = &lift[..=mask as usize];
                             for (t, &k) in targets.iter_mut().zip(source) {
                                 *t |= lift[((k >> shift) & mask) as usize];
                             }
@@ -1025,6 +1057,39 @@ impl FrequencyTable {
         }
         let node = self.node.clone();
         self.roll_up(hierarchies, &node).unwrap_or(self)
+    }
+
+    /// This table with each class's key one level up in every attribute
+    /// stored beside it, so that roll-ups lifting each changed attribute by
+    /// one level (such as the search's, from its bottom table to nodes
+    /// capped at level 1) merge two keys instead of reading a table per
+    /// attribute. Unchanged when the keys are not packed.
+    pub(crate) fn with_stepped_keys(
+        mut self,
+        hierarchies: &[&CompiledHierarchy],
+    ) -> FrequencyTable {
+        let Keys::Packed { layout, keys, .. } = &self.keys else {
+            return self;
+        };
+        if hierarchies.len() != self.node.levels().len() {
+            return self;
+        }
+        let mut stepped: Vec<u64> = keys.clone();
+        for (j, (h, &from)) in hierarchies.iter().zip(self.node.levels()).enumerate() {
+            let from = from as usize;
+            if from + 1 >= h.levels().len() {
+                continue;
+            }
+            let (shift, mask) = (layout.shifts[j], layout.masks[j]);
+            let lift = layout.shifted(j, h.lift(from, from + 1));
+            let lift = &lift[..=mask as usize];
+            let field = !(mask << shift);
+            for s in stepped.iter_mut() {
+                *s = (*s & field) | lift[((*s >> shift) & mask) as usize];
+            }
+        }
+        self.stepped = stepped;
+        self
     }
 
     /// Completes a table from [`FrequencyTable::roll_up_counts`]: each
@@ -1207,6 +1272,7 @@ impl FrequencyTable {
                 })
                 .collect(),
             index: OnceLock::new(),
+            stepped: Vec::new(),
         })
     }
 
@@ -1437,5 +1503,88 @@ impl<'a> EquivalenceClass<'a> {
     /// The histogram of sensitive attribute `sensitive` in this class.
     pub fn histogram(&self, sensitive: usize) -> HistogramRef<'a> {
         self.table.histograms[sensitive].get(self.index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::attribute::{AttributeRole, AttributeType};
+    use crate::data::column::EncodedColumn;
+    use crate::hierarchy::table::Hierarchy;
+
+    /// Three attributes of 40, 7 and 2 values with decimal hierarchies of
+    /// heights 2, 1 and 1 (level l of v is v / 10^l, the top is `*`).
+    fn data() -> (Dataset, Hierarchies) {
+        let rows = 500u32;
+        let domains = [40u32, 7, 2];
+        let mut encoded = Vec::new();
+        let mut hierarchies = Vec::new();
+        for (j, &domain) in domains.iter().enumerate() {
+            let name = format!("q{j}");
+            let values: Vec<String> = (0..rows)
+                .map(|r| ((r * r + 3 * r * (j as u32 + 1)) % domain).to_string())
+                .collect();
+            encoded.push((
+                EncodedColumn::from_values(&name, values.iter().map(String::as_str)),
+                AttributeRole::QuasiIdentifier,
+                AttributeType::Integer,
+            ));
+            let height = if domain > 10 { 2 } else { 1 };
+            let table = (0..domain)
+                .map(|v| {
+                    let mut row = vec![v.to_string()];
+                    row.extend((1..height).map(|l| (v / 10u32.pow(l)).to_string()));
+                    row.push("*".into());
+                    row
+                })
+                .collect();
+            hierarchies.push(Hierarchy::from_rows(&name, table).expect("hierarchy"));
+        }
+        let dataset = Dataset::from_encoded(encoded).expect("dataset");
+        let compiled = Hierarchies::compile(&dataset, &hierarchies).expect("compiles");
+        (dataset, compiled)
+    }
+
+    #[test]
+    fn roll_ups_through_stepped_keys_equal_plain_roll_ups() {
+        let (dataset, hierarchies) = data();
+        let compiled = hierarchies.quasi_identifiers(&dataset);
+        for from in [vec![0, 0, 0], vec![1, 0, 1]] {
+            let from = Node::new(from);
+            let plain = FrequencyTable::from_dataset(&dataset, &hierarchies, &from)
+                .expect("counts")
+                .packed(&compiled);
+            assert!(matches!(plain.keys, Keys::Packed { .. }));
+            let stepped = plain.clone().with_stepped_keys(&compiled);
+            assert_eq!(stepped.stepped.len(), stepped.classes());
+            // One level up in some attributes (through the stepped keys),
+            // and two levels up in one (the table reads).
+            for to in [
+                [0, 1, 0],
+                [1, 1, 1],
+                [1, 0, 1],
+                [2, 1, 1],
+                [2, 0, 0],
+                [1, 0, 0],
+            ] {
+                let to = Node::new(to.to_vec());
+                if !from.is_below(&to) {
+                    continue;
+                }
+                let a = plain.roll_up(&compiled, &to).expect("rolls up");
+                let b = stepped.roll_up(&compiled, &to).expect("rolls up");
+                let direct = FrequencyTable::from_dataset(&dataset, &hierarchies, &to).unwrap();
+                assert_eq!(a.counts(), b.counts(), "{from} → {to}");
+                assert_eq!(
+                    (0..a.classes()).map(|c| a.key(c)).collect::<Vec<_>>(),
+                    (0..b.classes()).map(|c| b.key(c)).collect::<Vec<_>>(),
+                    "{from} → {to}"
+                );
+                assert_eq!(b.canonical(), direct.canonical(), "{from} → {to}");
+                // Stepped keys are not carried over.
+                assert!(b.stepped.is_empty());
+            }
+        }
     }
 }

@@ -89,7 +89,7 @@ impl<'a> Evaluator<'a> {
         config: &AnonymizationConfig,
     ) -> Evaluator<'a> {
         let rows = bottom.rows();
-        let bottom = bottom.packed(&hierarchies);
+        let bottom = bottom.packed(&hierarchies).with_stepped_keys(&hierarchies);
         Evaluator {
             bottom,
             hierarchies,

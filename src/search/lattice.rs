@@ -8,6 +8,10 @@ use crate::frequency::node::Node;
 /// at this size. Larger lattices need the heuristic.
 pub const MAX_LATTICE_NODES: u64 = 1 << 24;
 
+/// Lattices up to this many nodes keep each node's possible moves (4 bytes
+/// per node), so that walking them needs no division.
+const MOVES_NODES: u64 = 1 << 22;
+
 /// The lattice of full-domain generalizations: level vectors with
 /// `0 ≤ levels[j] ≤ heights[j]`, ordered component-wise. Nodes are indexed
 /// in mixed radix (the last quasi-identifier varies fastest).
@@ -16,6 +20,29 @@ pub struct Lattice {
     heights: Vec<u32>,
     strides: Vec<u64>,
     size: u64,
+    /// The attributes with a height above 0 (the only ones that move; at
+    /// most 63, or the lattice would have more than 2^64 nodes).
+    dims: Vec<usize>,
+    /// For lattices of at most [`MOVES_NODES`] nodes over at most 16 such
+    /// attributes, each node's moves: bit b of the low half set when
+    /// `dims[b]` can go up, of the high half when it can go down. Empty
+    /// otherwise (moves are then computed from the index).
+    moves: Vec<u32>,
+}
+
+/// The positions of the set bits of a mask, lowest first.
+struct Bits(u64);
+
+impl Iterator for Bits {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        (self.0 != 0).then(|| {
+            let b = self.0.trailing_zeros() as usize;
+            self.0 &= self.0 - 1;
+            b
+        })
+    }
 }
 
 impl Lattice {
@@ -34,11 +61,52 @@ impl Lattice {
                 .checked_mul(u64::from(heights[j]) + 1)
                 .ok_or_else(|| Error::parameter("lattice", "more than 2^64 nodes"))?;
         }
-        Ok(Lattice {
+        let dims: Vec<usize> = (0..heights.len()).filter(|&j| heights[j] > 0).collect();
+        let mut lattice = Lattice {
             heights,
             strides,
             size,
-        })
+            dims,
+            moves: Vec::new(),
+        };
+        if size <= MOVES_NODES && lattice.dims.len() <= 16 {
+            let mut moves = Vec::with_capacity(size as usize);
+            // Count through the mixed radix of the moving attributes.
+            let mut levels = vec![0u32; lattice.dims.len()];
+            for _ in 0..size {
+                let (mut up, mut down) = (0u32, 0u32);
+                for (b, (&l, &j)) in levels.iter().zip(&lattice.dims).enumerate() {
+                    up |= u32::from(l < lattice.heights[j]) << b;
+                    down |= u32::from(l > 0) << b;
+                }
+                moves.push(up | (down << 16));
+                for (l, &j) in levels.iter_mut().zip(&lattice.dims).rev() {
+                    if *l < lattice.heights[j] {
+                        *l += 1;
+                        break;
+                    }
+                    *l = 0;
+                }
+            }
+            lattice.moves = moves;
+        }
+        Ok(lattice)
+    }
+
+    /// The moving attributes (bits over `dims`) that can go up (or down)
+    /// from the node with index `index`.
+    fn movable(&self, index: u64, up: bool) -> u64 {
+        if let Some(&m) = self.moves.get(index as usize) {
+            return u64::from(if up { m & 0xFFFF } else { m >> 16 });
+        }
+        self.dims
+            .iter()
+            .enumerate()
+            .filter(|&(_, &j)| {
+                let l = self.level(index, j);
+                if up { l < self.heights[j] } else { l > 0 }
+            })
+            .fold(0u64, |mask, (b, _)| mask | (1 << b))
     }
 
     /// Number of nodes.
@@ -82,9 +150,7 @@ impl Lattice {
     /// Indices of the direct generalizations (one level up in one attribute),
     /// in attribute order.
     pub fn successors(&self, index: u64) -> impl Iterator<Item = u64> + '_ {
-        (0..self.heights.len())
-            .filter(move |&j| self.level(index, j) < self.heights[j])
-            .map(move |j| index + self.strides[j])
+        Bits(self.movable(index, true)).map(move |b| index + self.strides[self.dims[b]])
     }
 
     /// Attribute `j`'s level in the node with index `index`.
@@ -94,9 +160,7 @@ impl Lattice {
 
     /// Indices of the direct specializations, in attribute order.
     pub fn predecessors(&self, index: u64) -> impl Iterator<Item = u64> + '_ {
-        (0..self.heights.len())
-            .filter(move |&j| self.level(index, j) > 0)
-            .map(move |j| index - self.strides[j])
+        Bits(self.movable(index, false)).map(move |b| index - self.strides[self.dims[b]])
     }
 
     /// The level sum of a node.
@@ -149,5 +213,43 @@ mod tests {
         assert_eq!(groups.len(), 8);
         assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 30);
         assert_eq!(lattice.levels(groups[1][0]), vec![0, 0, 1]);
+    }
+
+    #[test]
+    fn moves_from_the_table_match_moves_from_the_levels() {
+        // Attributes of height 0 never move; the table and the division
+        // agree on every node.
+        let lattice = Lattice::new(vec![2, 0, 3, 1, 0, 2]).unwrap();
+        assert!(!lattice.moves.is_empty());
+        let mut divided = lattice.clone();
+        divided.moves.clear();
+        for i in 0..lattice.size() {
+            let levels = lattice.levels(i);
+            let expected_up: Vec<u64> = (0..levels.len())
+                .filter(|&j| levels[j] < lattice.heights()[j])
+                .map(|j| i + lattice.strides[j])
+                .collect();
+            let expected_down: Vec<u64> = (0..levels.len())
+                .filter(|&j| levels[j] > 0)
+                .map(|j| i - lattice.strides[j])
+                .collect();
+            for l in [&lattice, &divided] {
+                assert_eq!(
+                    l.successors(i).collect::<Vec<_>>(),
+                    expected_up,
+                    "{levels:?}"
+                );
+                assert_eq!(
+                    l.predecessors(i).collect::<Vec<_>>(),
+                    expected_down,
+                    "{levels:?}"
+                );
+            }
+        }
+        // Too many moving attributes for the table: computed from the index.
+        let wide = Lattice::new(vec![1; 17]).unwrap();
+        assert!(wide.moves.is_empty());
+        assert_eq!(wide.successors(0).count(), 17);
+        assert_eq!(wide.predecessors(wide.size() - 1).count(), 17);
     }
 }

@@ -80,13 +80,18 @@ pub fn search(
     orders: &BTreeMap<String, Vec<String>>,
 ) -> Result<SearchResult> {
     let started = Instant::now();
-    let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
-    search_with(
-        &evaluator,
-        dataset.quasi_identifier_names(),
-        config,
-        started,
-    )
+    // On a worker thread of the pool: each parallel round of the search
+    // then starts without handing its work to another thread and waiting
+    // to be woken (which costs more than a small round's work).
+    rayon::scope(|_| {
+        let evaluator = Evaluator::new(dataset, hierarchies, config, orders)?;
+        search_with(
+            &evaluator,
+            dataset.quasi_identifier_names(),
+            config,
+            started,
+        )
+    })
 }
 
 /// Runs the search of `config.strategy` with a prepared evaluator; the

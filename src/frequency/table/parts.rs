@@ -105,6 +105,7 @@ impl FrequencyTable {
                     packed
                 })
                 .collect(),
+            stepped: Vec::new(),
         };
         let mut index = KeyIndex::new(&table.cardinalities, table.classes());
         index.reserve(table.classes());
