@@ -3,6 +3,7 @@
 
 mod cache;
 mod config;
+mod crew;
 mod evaluator;
 mod lattice;
 mod strategies;
@@ -124,7 +125,9 @@ pub(crate) fn search_with(
         ));
     }
     let outcome = match config.strategy {
-        Strategy::Optimal => strategies::optimal(evaluator, &lattice),
+        Strategy::Optimal => crew::with_crew(rayon::current_num_threads(), |crew| {
+            strategies::optimal(evaluator, &lattice, crew)
+        }),
         Strategy::Exhaustive => strategies::exhaustive(evaluator, &lattice),
         Strategy::Heuristic { max_nodes } => strategies::heuristic(evaluator, &lattice, max_nodes),
     };

@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::search::crew::Crew;
 use crate::search::evaluator::{Evaluator, NodeEvaluation};
 use crate::search::lattice::Lattice;
 
@@ -104,7 +105,11 @@ fn tag_closure<I: Iterator<Item = u64>>(
 /// every generalization of a node found feasible; otherwise in order of the
 /// metric's lower bound, stopping once the bound exceeds the best score; or,
 /// for metrics without a bound, all of them.
-pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
+pub(crate) fn optimal<'env>(
+    evaluator: &'env Evaluator<'_>,
+    lattice: &'env Lattice,
+    crew: &Crew<'_, 'env>,
+) -> Outcome {
     let no_suppression = evaluator.max_suppressed == 0;
     let monotone_privacy = evaluator.models.iter().all(|m| {
         let flags = m.monotonicity();
@@ -175,13 +180,10 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
             }
             continue;
         }
-        let results: Vec<(u64, bool, NodeEvaluation)> = midpoints
-            .par_iter()
-            .map(|&index| {
-                let (minimal, e) = evaluator.evaluate(&lattice.node(index));
-                (index, minimal, e)
-            })
-            .collect();
+        let results: Vec<(u64, bool, NodeEvaluation)> = crew.map(&midpoints, |&index| {
+            let (minimal, e) = evaluator.evaluate(&lattice.node(index));
+            (index, minimal, e)
+        });
         checked += results.len() as u64;
         for (index, minimal, e) in results {
             let feasible = if monotone_privacy {
@@ -207,15 +209,22 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
     let mut best: Option<NodeEvaluation> = None;
     let evaluate =
         |indices: &[u64], evaluated: &FxHashMap<u64, NodeEvaluation>, checked: &mut u64| {
-            let results: Vec<(u64, NodeEvaluation, bool)> = indices
-                .par_iter()
-                .map(|&i| match evaluated.get(&i) {
-                    Some(e) => (i, e.clone(), false),
-                    None => (i, evaluator.evaluate(&lattice.node(i)).1, true),
-                })
+            let fresh: Vec<u64> = indices
+                .iter()
+                .copied()
+                .filter(|i| !evaluated.contains_key(i))
                 .collect();
-            *checked += results.iter().filter(|r| r.2).count() as u64;
-            results
+            *checked += fresh.len() as u64;
+            let mut fresh = crew
+                .map(&fresh, |&i| evaluator.evaluate(&lattice.node(i)).1)
+                .into_iter();
+            indices
+                .iter()
+                .map(|&i| match evaluated.get(&i) {
+                    Some(e) => (i, e.clone()),
+                    None => (i, fresh.next().expect("one evaluation per fresh node")),
+                })
+                .collect::<Vec<_>>()
         };
     if monotone_metric {
         let mut dominated = vec![false; lattice.size() as usize];
@@ -228,7 +237,7 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
                 .into_iter()
                 .filter(|&i| !dominated[i as usize])
                 .collect();
-            for (index, e, _) in evaluate(&open, &evaluated, &mut checked) {
+            for (index, e) in evaluate(&open, &evaluated, &mut checked) {
                 if e.feasible {
                     let mut stack = vec![index];
                     while let Some(i) = stack.pop() {
@@ -257,7 +266,7 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
             x.total_cmp(&y).then(candidates[a].cmp(&candidates[b]))
         });
         candidates = order.iter().map(|&k| candidates[k]).collect();
-        let batch = rayon::current_num_threads().max(1) * 8;
+        let batch = crew.threads() * 8;
         let sorted_bounds: Vec<Option<f64>> = order.iter().map(|&k| bounds[k]).collect();
         let mut start = 0;
         while start < candidates.len() {
@@ -276,7 +285,7 @@ pub(crate) fn optimal(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcome {
                 .map(|k| candidates[k])
                 .collect();
             let stop = open.len() < end - start;
-            for (_, e, _) in evaluate(&open, &evaluated, &mut checked) {
+            for (_, e) in evaluate(&open, &evaluated, &mut checked) {
                 if e.feasible {
                     keep_best(&mut best, e);
                 }
