@@ -251,22 +251,33 @@ impl UtilityModel {
                 }
             }
             MetricKind::Loss => {
-                let values: Vec<f64> = (0..node.levels().len())
-                    .map(|j| {
-                        let share = &self.shares[j][node.levels()[j] as usize];
-                        let mut sum = 0.0;
-                        for c in 0..table.classes() {
-                            let size = table.counts()[c] as f64;
-                            let sh = share[table.code(c, j) as usize];
-                            sum += if !outlier[c] {
-                                size * sh * g
-                            } else if s == 1.0 {
-                                size
-                            } else {
-                                size * sh + s * (size - size * sh)
-                            };
-                        }
-                        let m = g * n / self.domains[j];
+                let width = node.levels().len();
+                let shares: Vec<&[f64]> = (0..width)
+                    .map(|j| self.shares[j][node.levels()[j] as usize].as_slice())
+                    .collect();
+                // One pass over the classes with a sum per attribute: each
+                // sum still adds the classes in order (the same rounding as
+                // one attribute at a time), but the attributes' additions
+                // no longer wait on each other.
+                let mut sums = vec![0.0f64; width];
+                for (c, (&count, &outlier)) in table.counts().iter().zip(outlier).enumerate() {
+                    let size = count as f64;
+                    for (j, (sum, share)) in sums.iter_mut().zip(&shares).enumerate() {
+                        let sh = share[table.code(c, j) as usize];
+                        *sum += if !outlier {
+                            size * sh * g
+                        } else if s == 1.0 {
+                            size
+                        } else {
+                            size * sh + s * (size - size * sh)
+                        };
+                    }
+                }
+                let values: Vec<f64> = sums
+                    .iter()
+                    .zip(&self.domains)
+                    .map(|(&sum, &domain)| {
+                        let m = g * n / domain;
                         fl10(((sum - m) / (n - m)).max(0.0))
                     })
                     .collect();
