@@ -66,8 +66,12 @@ impl<'a> Evaluator<'a> {
             .map(|m| m.build(dataset, hierarchies, orders))
             .collect::<Result<Vec<_>>>()?;
         let width = dataset.quasi_identifiers().len();
-        let bottom = FrequencyTable::from_dataset(dataset, hierarchies, &Node::bottom(width))?;
-        let utility = UtilityModel::new(dataset, hierarchies, &config.metric)?;
+        // (Two independent passes over the rows.)
+        let (bottom, utility) = rayon::join(
+            || FrequencyTable::from_dataset(dataset, hierarchies, &Node::bottom(width)),
+            || UtilityModel::new(dataset, hierarchies, &config.metric),
+        );
+        let (bottom, utility) = (bottom?, utility?);
         Ok(Evaluator::from_parts(
             bottom,
             hierarchies.quasi_identifiers(dataset),
