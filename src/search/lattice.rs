@@ -163,6 +163,12 @@ impl Lattice {
         Bits(self.movable(index, false)).map(move |b| index - self.strides[self.dims[b]])
     }
 
+    /// The number of attributes at level 0 in the node with index `index`
+    /// (attributes of height 0 included).
+    pub fn zero_levels(&self, index: u64) -> usize {
+        self.heights.len() - self.movable(index, false).count_ones() as usize
+    }
+
     /// The level sum of a node.
     pub fn height_of(&self, index: u64) -> u64 {
         (0..self.heights.len())
@@ -234,6 +240,8 @@ mod tests {
                 .map(|j| i - lattice.strides[j])
                 .collect();
             for l in [&lattice, &divided] {
+                let zeros = levels.iter().filter(|&&x| x == 0).count();
+                assert_eq!(l.zero_levels(i), zeros, "{levels:?}");
                 assert_eq!(
                     l.successors(i).collect::<Vec<_>>(),
                     expected_up,

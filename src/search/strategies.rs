@@ -1,6 +1,6 @@
 //! The search strategies: optimal (pruned), exhaustive, heuristic.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
@@ -180,6 +180,11 @@ pub(crate) fn optimal<'env>(
             }
             continue;
         }
+        // Nodes with more attributes at level 0 first: the tables capped
+        // at level 1 that they need (see `Evaluator::source`) sit below
+        // those of nodes with fewer, which can then roll up from them. (The
+        // tags do not depend on the order of a round's results.)
+        midpoints.sort_by_key(|&i| Reverse(lattice.zero_levels(i)));
         let results: Vec<(u64, bool, NodeEvaluation)> = crew.map(&midpoints, |&index| {
             let (minimal, e) = evaluator.evaluate(&lattice.node(index));
             (index, minimal, e)
