@@ -32,16 +32,25 @@ fn packed_below(m: u128, n: u128) -> bool {
     ((n | HIGH) - m) & HIGH == HIGH
 }
 
-struct Entry {
-    packed: Option<u128>,
-    node: Node,
-    table: Arc<FrequencyTable>,
+/// Cached tables whose class counts have the same bit length, in the
+/// order they were cached.
+#[derive(Default)]
+struct Bucket {
+    /// Each node packed, or [`UNPACKED`].
+    packed: Vec<u128>,
+    nodes: Vec<Node>,
+    classes: Vec<usize>,
+    tables: Vec<Arc<FrequencyTable>>,
 }
 
-/// Cached tables sorted by increasing number of classes, up to a total
-/// number of classes.
+/// No packed node has every byte above 127.
+const UNPACKED: u128 = u128::MAX;
+
+/// Cached tables up to a total number of classes, in buckets by the bit
+/// length of their class counts (so that caching appends, and a lookup
+/// stops at the first bucket holding a table below the node).
 pub(crate) struct RollUpCache {
-    entries: RwLock<Vec<Entry>>,
+    buckets: RwLock<Vec<Bucket>>,
     classes: AtomicUsize,
     limit: usize,
 }
@@ -50,23 +59,33 @@ impl RollUpCache {
     /// An empty cache holding at most `limit` classes over all its tables.
     pub(crate) fn new(limit: usize) -> RollUpCache {
         RollUpCache {
-            entries: RwLock::new(Vec::new()),
+            buckets: RwLock::new((0..=usize::BITS).map(|_| Bucket::default()).collect()),
             classes: AtomicUsize::new(0),
             limit,
         }
     }
 
-    /// The smallest cached table of a node below (or at) `node`.
+    /// The smallest cached table of a node below (or at) `node`; of equally
+    /// small ones, the first cached.
     pub(crate) fn smallest_below(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
-        let entries = self.entries.read().expect("cache lock");
-        let found = match pack(node) {
-            Some(n) => entries.iter().find(|e| match e.packed {
-                Some(m) => packed_below(m, n),
-                None => e.node.is_below(node),
-            }),
-            None => entries.iter().find(|e| e.node.is_below(node)),
-        };
-        found.map(|e| Arc::clone(&e.table))
+        let buckets = self.buckets.read().expect("cache lock");
+        let query = pack(node);
+        for bucket in buckets.iter() {
+            let mut best: Option<usize> = None;
+            for (i, &m) in bucket.packed.iter().enumerate() {
+                let below = match query {
+                    Some(n) if m != UNPACKED => packed_below(m, n),
+                    _ => bucket.nodes[i].is_below(node),
+                };
+                if below && best.is_none_or(|b| bucket.classes[i] < bucket.classes[b]) {
+                    best = Some(i);
+                }
+            }
+            if let Some(b) = best {
+                return Some(Arc::clone(&bucket.tables[b]));
+            }
+        }
+        None
     }
 
     /// Keeps `table` (of `node`) while the cache has room.
@@ -76,22 +95,78 @@ impl RollUpCache {
             return;
         }
         self.classes.fetch_add(size, Ordering::Relaxed);
-        let mut entries = self.entries.write().expect("cache lock");
-        let at = entries.partition_point(|e| e.table.classes() <= size);
-        entries.insert(
-            at,
-            Entry {
-                packed: pack(node),
-                node: node.clone(),
-                table: Arc::clone(table),
-            },
-        );
+        let mut buckets = self.buckets.write().expect("cache lock");
+        let bucket = &mut buckets[(usize::BITS - size.leading_zeros()) as usize];
+        bucket.packed.push(pack(node).unwrap_or(UNPACKED));
+        bucket.nodes.push(node.clone());
+        bucket.classes.push(size);
+        bucket.tables.push(Arc::clone(table));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table at `node` with `classes` classes (one attribute).
+    fn table(node: &Node, classes: usize) -> Arc<FrequencyTable> {
+        let width = node.levels().len();
+        let keys: Vec<u32> = (0..classes as u32)
+            .flat_map(|c| (0..width as u32).map(move |j| if j == 0 { c } else { 0 }))
+            .collect();
+        let mut cardinalities = vec![1; width];
+        cardinalities[0] = classes as u32;
+        Arc::new(
+            FrequencyTable::from_parts(
+                node.clone(),
+                cardinalities,
+                Vec::new(),
+                keys,
+                vec![1; classes],
+                Vec::new(),
+            )
+            .expect("valid parts"),
+        )
+    }
+
+    #[test]
+    fn the_smallest_table_below_is_found_first_cached_on_ties() {
+        // Packed nodes (3 attributes) and nodes too wide to pack (17).
+        for width in [3usize, 17] {
+            let cache = RollUpCache::new(usize::MAX);
+            let mut cached: Vec<(Node, Arc<FrequencyTable>)> = Vec::new();
+            let mut state = 12345u64;
+            let mut next = |m: u64| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 33) % m
+            };
+            for _ in 0..300 {
+                let node = Node::new((0..width).map(|_| next(3) as u32).collect());
+                let t = table(&node, 1 + next(40) as usize);
+                cache.insert(&node, &t);
+                cached.push((node, t));
+                let query = Node::new((0..width).map(|_| next(3) as u32).collect());
+                let expected = cached
+                    .iter()
+                    .filter(|(n, _)| n.is_below(&query))
+                    .min_by_key(|(_, t)| t.classes())
+                    .map(|(_, t)| Arc::as_ptr(t));
+                let found = cache.smallest_below(&query).map(|t| Arc::as_ptr(&t));
+                assert_eq!(found, expected, "{query}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_cache_keeps_no_more() {
+        let cache = RollUpCache::new(10);
+        let node = Node::new(vec![0, 0]);
+        cache.insert(&node, &table(&node, 8));
+        cache.insert(&node, &table(&node, 3));
+        assert_eq!(cache.smallest_below(&node).map(|t| t.classes()), Some(8));
+    }
 
     #[test]
     fn packed_order_is_the_lattice_order() {
