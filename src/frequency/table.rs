@@ -117,10 +117,10 @@ const DENSE_FAST_SLOTS: u64 = 1 << 16;
 thread_local! {
     /// Reused slot arrays of dense roll-ups (all entries `u32::MAX` between uses).
     static DENSE_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
-    /// Reused open-addressing slots of packed roll-ups (all 0 between uses),
-    /// the slots a roll-up filled, and the source classes' target keys.
-    static PACKED_SCRATCH: RefCell<(Vec<u32>, Vec<u32>, Vec<u64>)> =
-        const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+    /// Reused open-addressing slots of packed roll-ups (all 0 between uses)
+    /// and the source classes' target keys.
+    static PACKED_SCRATCH: RefCell<(Vec<u32>, Vec<u64>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
     /// Reused group offsets and source lists of the histogram gathering.
     static GATHER_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
         const { RefCell::new((Vec::new(), Vec::new())) };
@@ -321,30 +321,29 @@ fn group_packed(
     track: bool,
     fill: impl FnOnce(&mut Vec<u64>),
 ) {
-    PACKED_SCRATCH.with_borrow_mut(|(slots, filled, targets)| {
+    PACKED_SCRATCH.with_borrow_mut(|(slots, targets)| {
         targets.clear();
         fill(targets);
         let size = |i: usize| sizes.map_or(1, |sizes| sizes[i]);
         let output = (keys, counts, assignment);
         if track {
-            group::<true>(expected, targets, size, output, slots, filled);
+            group::<true>(expected, targets, size, output, slots);
         } else {
-            group::<false>(expected, targets, size, output, slots, filled);
+            group::<false>(expected, targets, size, output, slots);
         }
     });
 }
 
 /// The grouping loop of [`group_packed`] over an open-addressing table of
-/// class numbers + 1 (`slots`, all 0 between uses; `filled` lists the
-/// slots in use), kept at most half full: starting small and doubling keeps
-/// the slots of a table with few classes in cache.
+/// class numbers + 1 (`slots`, all 0 between uses), kept at most half
+/// full: starting small and doubling keeps the slots of a table with few
+/// classes in cache. `keys` and `counts` start empty.
 fn group<const TRACK: bool>(
     expected: usize,
     targets: &[u64],
     size: impl Fn(usize) -> u64,
     (keys, counts, assignment): (&mut Vec<u64>, &mut Vec<u64>, &mut Vec<u32>),
     slots: &mut Vec<u32>,
-    filled: &mut Vec<u32>,
 ) {
     let mut capacity = (2 * expected.clamp(1, 1 << 11)).next_power_of_two().max(64);
     if slots.len() < capacity {
@@ -352,7 +351,6 @@ fn group<const TRACK: bool>(
     }
     let mut shift = 64 - capacity.trailing_zeros();
     let mut mask = capacity - 1;
-    filled.clear();
     for (i, &key) in targets.iter().enumerate() {
         let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
         let class = loop {
@@ -360,17 +358,13 @@ fn group<const TRACK: bool>(
             if entry == 0 {
                 let class = counts.len();
                 slots[slot] = class as u32 + 1;
-                filled.push(slot as u32);
                 keys.push(key);
                 counts.push(size(i));
                 if 2 * keys.len() > capacity {
                     // Grow to twice the classes projected from the rate of
                     // new keys so far (at least double; at most what
                     // `expected` needs), and re-insert the keys so far.
-                    for &slot in filled.iter() {
-                        slots[slot as usize] = 0;
-                    }
-                    filled.clear();
+                    slots[..capacity].fill(0);
                     let projected = keys.len() * targets.len() / (i + 1);
                     capacity = (2 * projected.min(expected))
                         .next_power_of_two()
@@ -386,7 +380,6 @@ fn group<const TRACK: bool>(
                             slot = (slot + 1) & mask;
                         }
                         slots[slot] = class as u32 + 1;
-                        filled.push(slot as u32);
                     }
                 }
                 break class;
@@ -402,8 +395,18 @@ fn group<const TRACK: bool>(
             assignment.push(class as u32);
         }
     }
-    for &slot in filled.iter() {
-        slots[slot as usize] = 0;
+    // Clear the slots used: all of them when they are few per class, else
+    // each class's (found again by probing past slots already cleared).
+    if 16 * counts.len() >= capacity {
+        slots[..capacity].fill(0);
+    } else {
+        for (class, &key) in keys.iter().enumerate() {
+            let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+            while slots[slot] != class as u32 + 1 {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = 0;
+        }
     }
 }
 
