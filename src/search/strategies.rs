@@ -57,10 +57,12 @@ pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcom
 
 /// How many paths phase 1 bisects at once (fixed, so the number of nodes
 /// checked does not depend on the number of threads). More paths give each
-/// round more parallel work at the price of a few more checks: on adult,
-/// 16 instead of 8 checks 264 nodes instead of 219 for k = 5 without
-/// suppression (2,819 instead of 2,826 with 2%) and is faster on 2 cores.
-const PATHS: usize = 16;
+/// round more parallel work at the price of a few more checks: on adult9
+/// with k = 5, 8, 12 and 16 paths check 219, 239 and 264 nodes without
+/// suppression (2,826, 2,819 and 2,819 with 2%); on 2 cores 12 was the
+/// fastest without suppression (about 10% ahead of 16) and within the
+/// noise of 16 with 2%.
+const PATHS: usize = 12;
 
 const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
