@@ -577,7 +577,8 @@ impl FrequencyTable {
                 |targets| {
                     targets.resize(range.len(), 0);
                     for (codes, map) in &shifted {
-                        for (t, &code) in targets.iter_mut().zip(&codes[range.clone()]) {
+                        let (codes, map): (&[u32], &[u64]) = (&codes[range.clone()], map);
+                        for (t, &code) in targets.iter_mut().zip(codes) {
                             *t |= map[code as usize];
                         }
                     }
