@@ -7,7 +7,8 @@
 //! for the next round by spinning (yielding to the scheduler between
 //! checks, so that an oversubscribed machine is not starved), and take the
 //! round's items one at a time as they become free. They exist for one
-//! search: [`with_crew`] starts them and stops them when it returns.
+//! search: [`with_crew`] starts them (as jobs on rayon's pool) and stops
+//! them when it returns.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -143,7 +144,7 @@ impl<'env> Crew<'_, 'env> {
     }
 }
 
-/// Runs `f` with a crew of `threads` threads in all (the caller and
+/// Runs `f` with a crew of `threads` threads in all (the caller and up to
 /// `threads - 1` helpers), stopping the helpers when `f` returns.
 pub(crate) fn with_crew<'env, R>(threads: usize, f: impl FnOnce(&Crew<'_, 'env>) -> R) -> R {
     let shared = Shared {
@@ -157,9 +158,12 @@ pub(crate) fn with_crew<'env, R>(threads: usize, f: impl FnOnce(&Crew<'_, 'env>)
         panic: Mutex::new(None),
     };
     let helpers = threads.saturating_sub(1);
-    thread::scope(|scope| {
+    // The helpers are jobs of the rayon pool: its idle threads take them
+    // (keeping their scratch buffers from one search to the next). Should
+    // none be free, the caller still does every item itself.
+    rayon::in_place_scope(|scope| {
         for _ in 0..helpers {
-            scope.spawn(|| shared.help());
+            scope.spawn(|_| shared.help());
         }
         // Stop the helpers however `f` ends.
         struct Stop<'a, 'env>(&'a Shared<'env>);
