@@ -222,6 +222,12 @@ impl HistogramColumn {
         }
     }
 
+    /// The offsets and entries: histogram `c` is
+    /// `entries[offsets[c]..offsets[c + 1]]`.
+    pub(crate) fn parts(&self) -> (&[usize], &[(u32, u64)]) {
+        (&self.offsets, &self.entries)
+    }
+
     /// Every histogram, in class order.
     pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = HistogramRef<'_>> {
         (0..self.len()).map(move |c| self.get(c))

@@ -1201,11 +1201,12 @@ impl FrequencyTable {
                     if matrix.len() < targets * domain {
                         matrix.resize(targets * domain, 0);
                     }
-                    for (histogram, &class) in theirs.iter().zip(assignment) {
+                    let (offsets, entries) = theirs.parts();
+                    for (range, &class) in offsets.windows(2).zip(assignment) {
                         if group[class as usize] > 1 {
-                            let row = &mut matrix[class as usize * domain..][..domain];
-                            for &(code, n) in histogram.entries() {
-                                row[code as usize] += n;
+                            let base = class as usize * domain;
+                            for &(code, n) in &entries[range[0]..range[1]] {
+                                matrix[base + code as usize] += n;
                             }
                         }
                     }
