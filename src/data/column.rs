@@ -104,11 +104,24 @@ impl EncodedColumn {
 
     /// Number of rows per code.
     pub fn counts(&self) -> Vec<u64> {
-        let mut counts = vec![0u64; self.dictionary.len()];
-        for &c in &self.codes {
-            counts[c as usize] += 1;
+        // Four interleaved tallies: runs of one frequent code no longer
+        // wait on their own previous increment.
+        let n = self.dictionary.len();
+        let mut lanes = vec![0u64; 4 * n];
+        let (a, rest) = lanes.split_at_mut(n);
+        let (b, rest) = rest.split_at_mut(n);
+        let (c, d) = rest.split_at_mut(n);
+        let mut chunks = self.codes.chunks_exact(4);
+        for chunk in &mut chunks {
+            a[chunk[0] as usize] += 1;
+            b[chunk[1] as usize] += 1;
+            c[chunk[2] as usize] += 1;
+            d[chunk[3] as usize] += 1;
         }
-        counts
+        for &code in chunks.remainder() {
+            a[code as usize] += 1;
+        }
+        (0..n).map(|i| a[i] + b[i] + c[i] + d[i]).collect()
     }
 }
 
@@ -147,6 +160,17 @@ mod tests {
         assert_eq!(col.dictionary(), &["b", "a", "c"]);
         assert_eq!(col.value(3), "c");
         assert_eq!(col.counts(), vec![2, 2, 1]);
+        // Longer columns (the interleaved tallies and the remainder).
+        for len in [4, 7, 9, 1001] {
+            let values: Vec<String> = (0..len).map(|i| ((i * i) % 5).to_string()).collect();
+            let col = EncodedColumn::from_values("y", values.iter().map(String::as_str));
+            let mut expected = vec![0u64; col.dictionary().len()];
+            for &c in col.codes() {
+                expected[c as usize] += 1;
+            }
+            assert_eq!(col.counts(), expected, "{len}");
+            assert_eq!(col.counts().iter().sum::<u64>(), len as u64);
+        }
         assert_eq!(col.first_rows(), vec![0, 1, 3]);
     }
 }
