@@ -285,6 +285,26 @@ impl Layout {
         shifted.resize((self.masks[j] as usize + 1).max(lift.len()), 0);
         shifted
     }
+
+    /// Appends to `targets` each of `source`'s keys with the field of every
+    /// attribute `j` in `lifts` replaced through its [`Layout::shifted`]
+    /// lift table, the other fields kept. One pass per lifted attribute:
+    /// short loops of independent table reads.
+    fn lift_keys(&self, source: &[u64], lifts: &[(usize, Vec<u64>)], targets: &mut Vec<u64>) {
+        let keep = !lifts
+            .iter()
+            .fold(0u64, |acc, &(j, _)| acc | (self.masks[j] << self.shifts[j]));
+        let start = targets.len();
+        targets.extend(source.iter().map(|&k| k & keep));
+        for (j, lift) in lifts {
+            let (shift, mask) = (self.shifts[*j], self.masks[*j]);
+            // (Padded to the field's size: no bounds checks.)
+            let lift = &lift[..=mask as usize];
+            for (t, &k) in targets[start..].iter_mut().zip(source) {
+                *t |= lift[((k >> shift) & mask) as usize];
+            }
+        }
+    }
 }
 
 /// The class keys of a table: label codes, one per quasi-identifier per
@@ -305,6 +325,11 @@ type FillTargets<'a> = dyn FnOnce(&mut Vec<u64>) + 'a;
 
 /// Multiplier of the packed-key hash (Fibonacci hashing).
 const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The first slot probed for `key` in a table of `2^(64 - shift)` slots.
+fn home_slot(key: u64, shift: u32) -> usize {
+    (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize
+}
 
 /// Groups packed keys. `fill` writes each source class's key at the
 /// target into the (cleared) buffer it is given; `sizes[i]` is source class
@@ -352,7 +377,7 @@ fn group<const TRACK: bool>(
     let mut shift = 64 - capacity.trailing_zeros();
     let mut mask = capacity - 1;
     for (i, &key) in targets.iter().enumerate() {
-        let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+        let mut slot = home_slot(key, shift);
         let class = loop {
             let entry = slots[slot];
             if entry == 0 {
@@ -375,7 +400,7 @@ fn group<const TRACK: bool>(
                         slots.resize(capacity, 0);
                     }
                     for (class, &key) in keys.iter().enumerate() {
-                        let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+                        let mut slot = home_slot(key, shift);
                         while slots[slot] != 0 {
                             slot = (slot + 1) & mask;
                         }
@@ -401,7 +426,7 @@ fn group<const TRACK: bool>(
         slots[..capacity].fill(0);
     } else {
         for (class, &key) in keys.iter().enumerate() {
-            let mut slot = (key.wrapping_mul(HASH_MULTIPLIER) >> shift) as usize;
+            let mut slot = home_slot(key, shift);
             while slots[slot] != class as u32 + 1 {
                 slot = (slot + 1) & mask;
             }
@@ -880,31 +905,13 @@ impl FrequencyTable {
                     })
                 }
                 Keys::Packed { keys: source, .. } => {
-                    let changed: Vec<(u32, u64, Vec<u64>)> = (0..width)
+                    let changed: Vec<(usize, Vec<u64>)> = (0..width)
                         .filter(|&j| self.node.levels()[j] != target.levels()[j])
-                        .map(|j| {
-                            (
-                                layout.shifts[j],
-                                layout.masks[j],
-                                layout.shifted(j, lifts[j]),
-                            )
-                        })
+                        .map(|j| (j, layout.shifted(j, lifts[j])))
                         .collect();
-                    let keep = !changed
-                        .iter()
-                        .fold(0u64, |acc, (shift, mask, _)| acc | (mask << shift));
+                    let layout = &layout;
                     Box::new(move |targets: &mut Vec<u64>| {
-                        // One pass per changed attribute: short loops of
-                        // independent table reads.
-                        targets.extend(source.iter().map(|&k| k & keep));
-                        for (shift, mask, lift) in &changed {
-                            let (shift, mask) = (*shift, *mask);
-                            // (Padded to the field's size: no bounds checks.)
-                            let lift = &lift[..=mask as usize];
-                            for (t, &k) in targets.iter_mut().zip(source) {
-                                *t |= lift[((k >> shift) & mask) as usize];
-                            }
-                        }
+                        layout.lift_keys(source, &changed, targets)
                     })
                 }
                 Keys::Codes(codes) => {
@@ -1078,20 +1085,20 @@ impl FrequencyTable {
         if hierarchies.len() != self.node.levels().len() {
             return self;
         }
-        let mut stepped: Vec<u64> = keys.clone();
-        for (j, (h, &from)) in hierarchies.iter().zip(self.node.levels()).enumerate() {
-            let from = from as usize;
-            if from + 1 >= h.levels().len() {
-                continue;
-            }
-            let (shift, mask) = (layout.shifts[j], layout.masks[j]);
-            let lift = layout.shifted(j, h.lift(from, from + 1));
-            let lift = &lift[..=mask as usize];
-            let field = !(mask << shift);
-            for s in stepped.iter_mut() {
-                *s = (*s & field) | lift[((*s >> shift) & mask) as usize];
-            }
-        }
+        let up: Vec<(usize, Vec<u64>)> = hierarchies
+            .iter()
+            .zip(self.node.levels())
+            .enumerate()
+            .filter(|&(_, (h, &from))| (from as usize) + 1 < h.levels().len())
+            .map(|(j, (h, &from))| {
+                (
+                    j,
+                    layout.shifted(j, h.lift(from as usize, from as usize + 1)),
+                )
+            })
+            .collect();
+        let mut stepped = Vec::with_capacity(keys.len());
+        layout.lift_keys(keys, &up, &mut stepped);
         self.stepped = stepped;
         self
     }
