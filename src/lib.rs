@@ -57,7 +57,7 @@ pub use data::dataset::{Dataset, EncodeOptions};
 pub use data::date::Date;
 pub use data::input::{CsvOptions, read_csv, read_parquet};
 pub use error::{Error, ErrorKind, Result};
-pub use frequency::histogram::{Histogram, HistogramRef};
+pub use frequency::histogram::{Histogram, HistogramEntries, HistogramRef};
 pub use frequency::node::Node;
 pub use frequency::table::{CountingInput, EquivalenceClass, FrequencyTable};
 pub use hierarchy::builder::{

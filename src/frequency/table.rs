@@ -435,6 +435,160 @@ fn group<const TRACK: bool>(
     }
 }
 
+/// Gathers a dense histogram column: target class `assignment[c]`'s row
+/// is the sum of the rows of the source classes `c` assigned to it.
+fn gather_rows(
+    width: usize,
+    counts: &[u32],
+    assignment: &[u32],
+    targets: usize,
+) -> HistogramColumn {
+    /// Adds each source row into its target row (rows of `W` counts).
+    fn add<const W: usize>(gathered: &mut [u32], counts: &[u32], assignment: &[u32]) {
+        let targets = gathered.as_chunks_mut::<W>().0;
+        for (row, &t) in counts.as_chunks::<W>().0.iter().zip(assignment) {
+            let target = &mut targets[t as usize];
+            for (sum, &n) in target.iter_mut().zip(row) {
+                *sum += n;
+            }
+        }
+    }
+    let mut gathered = vec![0u32; targets * width];
+    match width {
+        8 => add::<8>(&mut gathered, counts, assignment),
+        16 => add::<16>(&mut gathered, counts, assignment),
+        24 => add::<24>(&mut gathered, counts, assignment),
+        32 => add::<32>(&mut gathered, counts, assignment),
+        _ => {
+            for (row, &t) in counts.chunks_exact(width).zip(assignment) {
+                let target = &mut gathered[t as usize * width..][..width];
+                for (sum, &n) in target.iter_mut().zip(row) {
+                    *sum += n;
+                }
+            }
+        }
+    }
+    HistogramColumn::Dense {
+        width,
+        counts: gathered,
+    }
+}
+
+/// Gathers a sparse histogram column over a small domain: a lone source's
+/// histogram is copied; the others are added into one dense target × code
+/// matrix in a single pass over the sources, and each target's row read
+/// back in code order.
+fn gather_matrix(
+    offsets: &[usize],
+    entries: &[(u32, u64)],
+    domain: usize,
+    assignment: &[u32],
+    targets: usize,
+) -> HistogramColumn {
+    GATHER_SCRATCH.with_borrow_mut(|(group, first)| {
+        // Group sizes and each group's first source.
+        group.clear();
+        group.resize(targets, 0);
+        first.clear();
+        first.resize(targets, u32::MAX);
+        for (from, &class) in assignment.iter().enumerate() {
+            let class = class as usize;
+            group[class] += 1;
+            if first[class] == u32::MAX {
+                first[class] = from as u32;
+            }
+        }
+        DENSE_GATHER_SCRATCH.with_borrow_mut(|matrix| {
+            if matrix.len() < targets * domain {
+                matrix.resize(targets * domain, 0);
+            }
+            for (range, &class) in offsets.windows(2).zip(assignment) {
+                if group[class as usize] > 1 {
+                    let base = class as usize * domain;
+                    for &(code, n) in &entries[range[0]..range[1]] {
+                        matrix[base + code as usize] += n;
+                    }
+                }
+            }
+            let mut column = HistogramColumn::with_capacity(targets, entries.len());
+            for t in 0..targets {
+                if group[t] == 1 {
+                    let from = first[t] as usize;
+                    column.push_entries(entries[offsets[from]..offsets[from + 1]].iter().copied());
+                    continue;
+                }
+                let row = &mut matrix[t * domain..][..domain];
+                column.push_entries(
+                    row.iter_mut()
+                        .enumerate()
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(code, n)| (code as u32, std::mem::take(n))),
+                );
+            }
+            column
+        })
+    })
+}
+
+/// Gathers a sparse histogram column over any domain: the sources are
+/// ordered by target (counting sort); then a lone source's histogram is
+/// copied, two sorted ones merged, and a larger group's entries added into
+/// a dense scratch over the codes.
+fn gather_sparse(theirs: &HistogramColumn, assignment: &[u32], targets: usize) -> HistogramColumn {
+    GATHER_SCRATCH.with_borrow_mut(|(start, sources)| {
+        start.clear();
+        start.resize(targets + 1, 0);
+        for &class in assignment {
+            start[class as usize + 1] += 1;
+        }
+        for t in 0..targets {
+            start[t + 1] += start[t];
+        }
+        sources.clear();
+        sources.resize(assignment.len(), 0);
+        // Fill from the back so each group keeps source order.
+        for (from, &class) in assignment.iter().enumerate().rev() {
+            let slot = &mut start[class as usize + 1];
+            *slot -= 1;
+            sources[*slot as usize] = from as u32;
+        }
+        // `start[t + 1]` is now where group t begins; restore ends.
+        start.rotate_left(1);
+        start[targets] = assignment.len() as u32;
+        let mut dense: Vec<u64> = Vec::new();
+        let mut touched: Vec<u32> = Vec::new();
+        let group = |t: usize| &sources[start[t] as usize..start[t + 1] as usize];
+        let mut column = HistogramColumn::with_capacity(targets, theirs.entry_count());
+        for t in 0..targets {
+            match *group(t) {
+                [one] => column.push_ref(theirs.get(one as usize)),
+                [a, b] => column.push_sum(theirs.get(a as usize), theirs.get(b as usize)),
+                ref many => {
+                    for &from in many {
+                        for (code, n) in theirs.get(from as usize).iter() {
+                            let code = code as usize;
+                            if code >= dense.len() {
+                                dense.resize(code + 1, 0);
+                            }
+                            if dense[code] == 0 {
+                                touched.push(code as u32);
+                            }
+                            dense[code] += n;
+                        }
+                    }
+                    touched.sort_unstable();
+                    column.push_entries(
+                        touched
+                            .drain(..)
+                            .map(|code| (code, std::mem::take(&mut dense[code as usize]))),
+                    );
+                }
+            }
+        }
+        column
+    })
+}
+
 fn dense_slot(key: &[u32], strides: &[u64]) -> usize {
     key.iter()
         .zip(strides)
@@ -637,7 +791,9 @@ impl FrequencyTable {
                 .collect();
             pairs.sort_unstable();
             // Every class has rows, so the sorted pairs visit classes 0, 1, … in turn.
-            let mut histograms = HistogramColumn::with_capacity(classes, pairs.len().min(1 << 16));
+            let mut offsets = Vec::with_capacity(classes + 1);
+            offsets.push(0);
+            let mut entries = Vec::with_capacity(pairs.len().min(1 << 16));
             let mut current = 0u32;
             let mut i = 0;
             while i < pairs.len() {
@@ -647,16 +803,16 @@ impl FrequencyTable {
                     j += 1;
                 }
                 if class != current {
-                    histograms.close();
+                    offsets.push(entries.len());
                     current = class;
                 }
-                histograms.entries_mut().push((value, (j - i) as u64));
+                entries.push((value, (j - i) as u64));
                 i = j;
             }
             if !pairs.is_empty() {
-                histograms.close();
+                offsets.push(entries.len());
             }
-            self.histograms[s] = histograms;
+            self.histograms[s] = HistogramColumn::Sparse { offsets, entries };
         }
     }
 
@@ -720,13 +876,13 @@ impl FrequencyTable {
             let mut merged = HistogramColumn::with_capacity(old + appended.len(), 0);
             for (c, &p) in partner.iter().enumerate() {
                 if p == u32::MAX {
-                    merged.push_sorted(mine.get(c).entries());
+                    merged.push_ref(mine.get(c));
                 } else {
                     merged.push_sum(mine.get(c), theirs.get(p as usize));
                 }
             }
             for &c in &appended {
-                merged.push_sorted(theirs.get(c).entries());
+                merged.push_ref(theirs.get(c));
             }
             *mine = merged;
         }
@@ -746,7 +902,7 @@ impl FrequencyTable {
             self.push_key(key);
             self.counts.push(count);
             for (mine, theirs) in self.histograms.iter_mut().zip(histograms) {
-                mine.push_sorted(theirs.entries());
+                mine.push_ref(theirs);
             }
         } else {
             self.counts[class as usize] += count;
@@ -1104,138 +1260,44 @@ impl FrequencyTable {
     }
 
     /// Completes a table from [`FrequencyTable::roll_up_counts`]: each
-    /// class's histograms are the sums of its source classes' histograms.
+    /// class's histograms are the sums of its source classes' histograms,
+    /// stored like the source's (dense columns stay dense).
     pub(crate) fn gather_histograms(&mut self, source: &FrequencyTable, assignment: &[u32]) {
-        let table = self;
-        let small_domains = source.sensitive_cardinalities.iter().all(|&domain| {
-            domain as usize <= DENSE_GATHER_DOMAIN
-                && table.counts.len() * domain as usize <= DENSE_GATHER_CELLS
-        });
-        if small_domains {
-            table.gather_dense(source, assignment);
-            return;
-        }
-        // Gather each target class's histograms from its sources: order
-        // the sources by target (counting sort), then copy a lone
-        // source's histogram, merge two sorted ones, or add a larger
-        // group's entries into a dense scratch over the sensitive codes.
-        GATHER_SCRATCH.with_borrow_mut(|(start, sources)| {
-            let targets = table.counts.len();
-            start.clear();
-            start.resize(targets + 1, 0);
-            for &class in assignment {
-                start[class as usize + 1] += 1;
-            }
-            for t in 0..targets {
-                start[t + 1] += start[t];
-            }
-            sources.clear();
-            sources.resize(assignment.len(), 0);
-            // Fill from the back so each group keeps source order.
-            for (from, &class) in assignment.iter().enumerate().rev() {
-                let slot = &mut start[class as usize + 1];
-                *slot -= 1;
-                sources[*slot as usize] = from as u32;
-            }
-            // `start[t + 1]` is now where group t begins; restore ends.
-            start.rotate_left(1);
-            start[targets] = assignment.len() as u32;
-            for ((mine, theirs), &domain) in table
+        let targets = self.counts.len();
+        for (mine, (theirs, &domain)) in self.histograms.iter_mut().zip(
+            source
                 .histograms
-                .iter_mut()
-                .zip(&source.histograms)
-                .zip(&source.sensitive_cardinalities)
-            {
-                let mut dense = vec![0u64; domain as usize];
-                let mut touched: Vec<u32> = Vec::new();
-                let group = |t: usize| &sources[start[t] as usize..start[t + 1] as usize];
-                let mut column = HistogramColumn::with_capacity(targets, theirs.entry_count());
-                for t in 0..targets {
-                    match *group(t) {
-                        [one] => column.push_sorted(theirs.get(one as usize).entries()),
-                        [a, b] => column.push_sum(theirs.get(a as usize), theirs.get(b as usize)),
-                        ref many => {
-                            for &from in many {
-                                for &(code, n) in theirs.get(from as usize).entries() {
-                                    if dense[code as usize] == 0 {
-                                        touched.push(code);
-                                    }
-                                    dense[code as usize] += n;
-                                }
-                            }
-                            touched.sort_unstable();
-                            column.entries_mut().extend(
-                                touched
-                                    .drain(..)
-                                    .map(|code| (code, std::mem::take(&mut dense[code as usize]))),
-                            );
-                            column.close();
-                        }
-                    }
+                .iter()
+                .zip(&source.sensitive_cardinalities),
+        ) {
+            *mine = match theirs {
+                HistogramColumn::Dense { width, counts } => {
+                    gather_rows(*width, counts, assignment, targets)
                 }
-                *mine = column;
-            }
-        });
+                HistogramColumn::Sparse { offsets, entries }
+                    if domain as usize <= DENSE_GATHER_DOMAIN
+                        && targets * domain as usize <= DENSE_GATHER_CELLS =>
+                {
+                    gather_matrix(offsets, entries, domain as usize, assignment, targets)
+                }
+                HistogramColumn::Sparse { .. } => gather_sparse(theirs, assignment, targets),
+            };
+        }
     }
 
-    /// [`FrequencyTable::gather_histograms`] for small sensitive domains: a
-    /// lone source's histogram is copied; the others are added into one
-    /// dense target × code matrix in a single pass over the sources, and
-    /// each target's row read back in code order.
-    fn gather_dense(&mut self, source: &FrequencyTable, assignment: &[u32]) {
-        let targets = self.counts.len();
-        GATHER_SCRATCH.with_borrow_mut(|(group, first)| {
-            // Group sizes and each group's first source.
-            group.clear();
-            group.resize(targets, 0);
-            first.clear();
-            first.resize(targets, u32::MAX);
-            for (from, &class) in assignment.iter().enumerate() {
-                let class = class as usize;
-                group[class] += 1;
-                if first[class] == u32::MAX {
-                    first[class] = from as u32;
-                }
-            }
-            DENSE_GATHER_SCRATCH.with_borrow_mut(|matrix| {
-                for ((mine, theirs), &domain) in self
-                    .histograms
-                    .iter_mut()
-                    .zip(&source.histograms)
-                    .zip(&source.sensitive_cardinalities)
-                {
-                    let domain = domain as usize;
-                    if matrix.len() < targets * domain {
-                        matrix.resize(targets * domain, 0);
-                    }
-                    let (offsets, entries) = theirs.parts();
-                    for (range, &class) in offsets.windows(2).zip(assignment) {
-                        if group[class as usize] > 1 {
-                            let base = class as usize * domain;
-                            for &(code, n) in &entries[range[0]..range[1]] {
-                                matrix[base + code as usize] += n;
-                            }
-                        }
-                    }
-                    let mut column = HistogramColumn::with_capacity(targets, theirs.entry_count());
-                    for t in 0..targets {
-                        if group[t] == 1 {
-                            column.push_sorted(theirs.get(first[t] as usize).entries());
-                            continue;
-                        }
-                        let row = &mut matrix[t * domain..][..domain];
-                        column.entries_mut().extend(
-                            row.iter_mut()
-                                .enumerate()
-                                .filter(|(_, n)| **n > 0)
-                                .map(|(code, n)| (code as u32, std::mem::take(n))),
-                        );
-                        column.close();
-                    }
-                    *mine = column;
-                }
-            });
-        });
+    /// This table with each histogram column stored densely where that pays
+    /// (small sensitive domains, see [`HistogramColumn::dense`]), so that
+    /// roll-ups from it add rows instead of merging entries.
+    pub(crate) fn with_dense_histograms(mut self) -> FrequencyTable {
+        let rows = self.rows();
+        for (column, &domain) in self
+            .histograms
+            .iter_mut()
+            .zip(&self.sensitive_cardinalities)
+        {
+            *column = std::mem::take(column).into_dense(domain, rows);
+        }
+        self
     }
 
     /// The classes of this table for which `keep` is true, in order (for
@@ -1276,9 +1338,9 @@ impl FrequencyTable {
                 .histograms
                 .iter()
                 .map(|h| {
-                    let mut column = HistogramColumn::with_capacity(classes.len(), 0);
+                    let mut column = h.like(classes.len(), 0);
                     for &c in &classes {
-                        column.push_sorted(h.get(c).entries());
+                        column.push_ref(h.get(c));
                     }
                     column
                 })
@@ -1439,7 +1501,7 @@ impl FrequencyTable {
     pub fn overall(&self, sensitive: usize) -> Histogram {
         let mut counts = vec![0u64; self.sensitive_cardinalities[sensitive] as usize];
         for h in self.histograms[sensitive].iter() {
-            for &(c, n) in h.entries() {
+            for (c, n) in h.iter() {
                 counts[c as usize] += n;
             }
         }
@@ -1528,6 +1590,11 @@ mod tests {
     /// Three attributes of 40, 7 and 2 values with decimal hierarchies of
     /// heights 2, 1 and 1 (level l of v is v / 10^l, the top is `*`).
     fn data() -> (Dataset, Hierarchies) {
+        data_with(&[])
+    }
+
+    /// [`data`] with sensitive attributes of the given domains.
+    fn data_with(sensitive: &[u32]) -> (Dataset, Hierarchies) {
         let rows = 500u32;
         let domains = [40u32, 7, 2];
         let mut encoded = Vec::new();
@@ -1552,6 +1619,17 @@ mod tests {
                 })
                 .collect();
             hierarchies.push(Hierarchy::from_rows(&name, table).expect("hierarchy"));
+        }
+        for (s, &domain) in sensitive.iter().enumerate() {
+            let name = format!("s{s}");
+            let values: Vec<String> = (0..rows)
+                .map(|r| ((r * 7 + r * r * (s as u32 + 2)) % domain).to_string())
+                .collect();
+            encoded.push((
+                EncodedColumn::from_values(&name, values.iter().map(String::as_str)),
+                AttributeRole::Sensitive,
+                AttributeType::Integer,
+            ));
         }
         let dataset = Dataset::from_encoded(encoded).expect("dataset");
         let compiled = Hierarchies::compile(&dataset, &hierarchies).expect("compiles");
@@ -1596,6 +1674,48 @@ mod tests {
                 assert_eq!(b.canonical(), direct.canonical(), "{from} → {to}");
                 // Stepped keys are not carried over.
                 assert!(b.stepped.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn histograms_gather_alike_dense_and_sparse() {
+        // A domain of 12 (dense rows), and one of 300 (sparse columns,
+        // gathered through the matrix up to 256 codes, else merged).
+        for domains in [vec![12, 300], vec![5]] {
+            let (dataset, hierarchies) = data_with(&domains);
+            let compiled = hierarchies.quasi_identifiers(&dataset);
+            let bottom = Node::new(vec![0, 0, 0]);
+            let sparse = FrequencyTable::from_dataset(&dataset, &hierarchies, &bottom)
+                .expect("counts")
+                .packed(&compiled);
+            let dense = sparse.clone().with_dense_histograms();
+            assert!(matches!(dense.histograms[0], HistogramColumn::Dense { .. }));
+            if domains.len() > 1 {
+                assert!(matches!(
+                    dense.histograms[1],
+                    HistogramColumn::Sparse { .. }
+                ));
+            }
+            for to in [[0, 0, 1], [1, 1, 0], [2, 0, 1], [2, 1, 1]] {
+                let to = Node::new(to.to_vec());
+                let direct = FrequencyTable::from_dataset(&dataset, &hierarchies, &to).unwrap();
+                let from_sparse = sparse.roll_up(&compiled, &to).expect("rolls up");
+                let from_dense = dense.roll_up(&compiled, &to).expect("rolls up");
+                assert!(matches!(
+                    from_dense.histograms[0],
+                    HistogramColumn::Dense { .. }
+                ));
+                assert_eq!(from_sparse.canonical(), direct.canonical(), "{to}");
+                assert_eq!(from_dense.canonical(), direct.canonical(), "{to}");
+                // And again from the rolled-up dense table.
+                let top = Node::new(vec![2, 1, 1]);
+                let twice = from_dense.roll_up(&compiled, &top).expect("rolls up");
+                let direct = FrequencyTable::from_dataset(&dataset, &hierarchies, &top).unwrap();
+                assert_eq!(twice.canonical(), direct.canonical(), "{to} → {top}");
+            }
+            for s in 0..domains.len() {
+                assert_eq!(dense.overall(s), sparse.overall(s));
             }
         }
     }

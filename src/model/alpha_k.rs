@@ -72,7 +72,7 @@ pub(crate) fn largest_frequency(histogram: HistogramRef<'_>, protected: Option<u
     let size = histogram.total() as f64;
     let top = match protected {
         Some(code) => histogram.count(code),
-        None => histogram.entries().iter().map(|e| e.1).max().unwrap_or(0),
+        None => histogram.max_count(),
     };
     top as f64 / size
 }

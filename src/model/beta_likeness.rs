@@ -24,7 +24,7 @@ fn gains<'a>(
     histogram: HistogramRef<'a>,
 ) -> impl Iterator<Item = (f64, f64)> + 'a {
     let size = histogram.total() as f64;
-    histogram.entries().iter().filter_map(move |&(code, c)| {
+    histogram.iter().filter_map(move |(code, c)| {
         let (p, q) = (attribute.p(code), c as f64 / size);
         (q > p).then(|| ((q - p) / p, p))
     })

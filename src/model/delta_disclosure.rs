@@ -86,9 +86,8 @@ pub(crate) fn disclosure(
     }
     let size = histogram.total() as f64;
     histogram
-        .entries()
         .iter()
-        .map(|&(code, c)| ((c as f64 / size) / attribute.p(code)).ln().abs())
+        .map(|(code, c)| ((c as f64 / size) / attribute.p(code)).ln().abs())
         .fold(0.0, f64::max)
 }
 

@@ -145,7 +145,7 @@ impl PrivacyModel for EntropyLDiversity {
         let total = class.size() as f64;
         let bound = total * (total.ln() - self.l.ln());
         let mut sum = 0.0;
-        for &(_, n) in h.entries() {
+        for (_, n) in h.iter() {
             let n = n as f64;
             sum += n * n.ln();
             if bound < sum {
@@ -258,9 +258,8 @@ pub(crate) fn largest_recursive_l(histogram: HistogramRef<'_>, c: f64) -> usize 
 pub(crate) fn entropy(histogram: HistogramRef<'_>) -> f64 {
     let total = histogram.total() as f64;
     let sum: f64 = histogram
-        .entries()
         .iter()
-        .map(|&(_, n)| n as f64 * (n as f64).ln())
+        .map(|(_, n)| n as f64 * (n as f64).ln())
         .sum();
     total.ln() - sum / total
 }

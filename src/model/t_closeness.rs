@@ -123,7 +123,7 @@ impl TCloseness {
             GroundDistance::Equal => {
                 // Σ_v |N_v|E| − c_v n| = n|E| + Σ_{v ∈ E} (|…| − N_v|E|).
                 let mut sum = n * size;
-                for &(code, c) in histogram.entries() {
+                for (code, c) in histogram.iter() {
                     sum += scaled(code, c).abs() - i128::from(a.counts()[code as usize]) * size;
                 }
                 sum as f64 / (2 * n * size) as f64
@@ -134,7 +134,7 @@ impl TCloseness {
                     return 0.0;
                 }
                 let mut dense = vec![0u64; a.counts().len()];
-                for &(code, c) in histogram.entries() {
+                for (code, c) in histogram.iter() {
                     dense[code as usize] = c;
                 }
                 let (mut cumulative, mut sum) = (0i128, 0i128);
@@ -151,7 +151,7 @@ impl TCloseness {
                     .iter()
                     .map(|&total| i128::from(total) * size)
                     .collect();
-                for &(code, c) in histogram.entries() {
+                for (code, c) in histogram.iter() {
                     extra[code as usize] -= i128::from(c) * n;
                 }
                 let mut cost = 0i128;

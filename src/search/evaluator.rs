@@ -93,7 +93,10 @@ impl<'a> Evaluator<'a> {
         config: &AnonymizationConfig,
     ) -> Evaluator<'a> {
         let rows = bottom.rows();
-        let bottom = bottom.packed(&hierarchies).with_stepped_keys(&hierarchies);
+        let bottom = bottom
+            .packed(&hierarchies)
+            .with_stepped_keys(&hierarchies)
+            .with_dense_histograms();
         Evaluator {
             bottom,
             hierarchies,

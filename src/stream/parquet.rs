@@ -207,9 +207,8 @@ impl LabeledTable {
                         let mut values: Vec<(String, u64)> = self
                             .table
                             .histogram(s, c)
-                            .entries()
                             .iter()
-                            .map(|&(v, n)| (self.sensitive_values[s][v as usize].clone(), n))
+                            .map(|(v, n)| (self.sensitive_values[s][v as usize].clone(), n))
                             .collect();
                         values.sort();
                         values
@@ -364,7 +363,7 @@ impl LabeledTable {
                 counts.push(self.table.counts()[c] as i64);
             }
             for (s, name) in self.sensitive.iter().enumerate() {
-                for &(v, n) in self.table.histogram(s, c).entries() {
+                for (v, n) in self.table.histogram(s, c).iter() {
                     for (column, &label) in qi_columns.iter_mut().zip(&key) {
                         column.push(label);
                     }

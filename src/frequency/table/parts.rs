@@ -100,7 +100,7 @@ impl FrequencyTable {
                 .map(|column| {
                     let mut packed = HistogramColumn::with_capacity(column.len(), 0);
                     for h in column {
-                        packed.push_sorted(h.entries());
+                        packed.push_ref(h.view());
                     }
                     packed
                 })
