@@ -70,22 +70,20 @@ impl Lattice {
             moves: Vec::new(),
         };
         if size <= MOVES_NODES && lattice.dims.len() <= 16 {
+            // Built attribute by attribute, from the last (which varies
+            // fastest): the moves over attributes j.. are, for each level
+            // of j, j's own bits joined to the moves over the attributes
+            // after it.
             let mut moves = Vec::with_capacity(size as usize);
-            // Count through the mixed radix of the moving attributes.
-            let mut levels = vec![0u32; lattice.dims.len()];
-            for _ in 0..size {
-                let (mut up, mut down) = (0u32, 0u32);
-                for (b, (&l, &j)) in levels.iter().zip(&lattice.dims).enumerate() {
-                    up |= u32::from(l < lattice.heights[j]) << b;
-                    down |= u32::from(l > 0) << b;
-                }
-                moves.push(up | (down << 16));
-                for (l, &j) in levels.iter_mut().zip(&lattice.dims).rev() {
-                    if *l < lattice.heights[j] {
-                        *l += 1;
-                        break;
-                    }
-                    *l = 0;
+            moves.push(0u32);
+            let mut rest = Vec::with_capacity(size as usize);
+            for (b, &j) in lattice.dims.iter().enumerate().rev() {
+                std::mem::swap(&mut moves, &mut rest);
+                moves.clear();
+                let height = lattice.heights[j];
+                for l in 0..=height {
+                    let own = (u32::from(l < height) << b) | (u32::from(l > 0) << (b + 16));
+                    moves.extend(rest.iter().map(|&m| m | own));
                 }
             }
             lattice.moves = moves;
