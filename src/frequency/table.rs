@@ -349,20 +349,28 @@ fn group_packed(
     PACKED_SCRATCH.with_borrow_mut(|(slots, targets)| {
         targets.clear();
         fill(targets);
-        let size = |i: usize| sizes.map_or(1, |sizes| sizes[i]);
         let output = (keys, counts, assignment);
-        if track {
-            group::<true>(expected, targets, size, output, slots);
-        } else {
-            group::<false>(expected, targets, size, output, slots);
+        match (track, sizes) {
+            (true, Some(sizes)) => group::<true>(expected, targets, |i| sizes[i], output, slots),
+            (false, Some(sizes)) => group::<false>(expected, targets, |i| sizes[i], output, slots),
+            (true, None) => group::<true>(expected, targets, |_| 1, output, slots),
+            (false, None) => group::<false>(expected, targets, |_| 1, output, slots),
         }
     });
 }
 
+/// A free slot of the grouping's open-addressing table.
+const FREE: u32 = u32::MAX;
+
 /// The grouping loop of [`group_packed`] over an open-addressing table of
-/// class numbers + 1 (`slots`, all 0 between uses), kept at most half
+/// class numbers (`slots`, all [`FREE`] between uses), kept at most half
 /// full: starting small and doubling keeps the slots of a table with few
 /// classes in cache. `keys` and `counts` start empty.
+///
+/// The loop has almost no branches to mispredict: the key is first written
+/// where a new class would go, and a free slot reads as that class, so one
+/// comparison ends the probe for a new key and for a known one alike;
+/// counting and numbering then take the same path for both.
 fn group<const TRACK: bool>(
     expected: usize,
     targets: &[u64],
@@ -372,65 +380,83 @@ fn group<const TRACK: bool>(
 ) {
     let mut capacity = (2 * expected.clamp(1, 1 << 11)).next_power_of_two().max(64);
     if slots.len() < capacity {
-        slots.resize(capacity, 0);
+        slots.resize(capacity, FREE);
     }
     let mut shift = 64 - capacity.trailing_zeros();
     let mut mask = capacity - 1;
+    // Room for the classes so far and the next one (the sentinel).
+    let mut room = expected.clamp(1, 1 << 8) + 1;
+    keys.resize(room, 0);
+    counts.resize(room, 0);
+    // The class count at which the arrays or the slots must grow.
+    let mut limit = room.min(capacity / 2 + 1);
+    let mut classes = 0usize;
     for (i, &key) in targets.iter().enumerate() {
+        keys[classes] = key;
         let mut slot = home_slot(key, shift);
         let class = loop {
             let entry = slots[slot];
-            if entry == 0 {
-                let class = counts.len();
-                slots[slot] = class as u32 + 1;
-                keys.push(key);
-                counts.push(size(i));
-                if 2 * keys.len() > capacity {
-                    // Grow to twice the classes projected from the rate of
-                    // new keys so far (at least double; at most what
-                    // `expected` needs), and re-insert the keys so far.
-                    slots[..capacity].fill(0);
-                    let projected = keys.len() * targets.len() / (i + 1);
-                    capacity = (2 * projected.min(expected))
-                        .next_power_of_two()
-                        .max(2 * capacity);
-                    shift = 64 - capacity.trailing_zeros();
-                    mask = capacity - 1;
-                    if slots.len() < capacity {
-                        slots.resize(capacity, 0);
-                    }
-                    for (class, &key) in keys.iter().enumerate() {
-                        let mut slot = home_slot(key, shift);
-                        while slots[slot] != 0 {
-                            slot = (slot + 1) & mask;
-                        }
-                        slots[slot] = class as u32 + 1;
-                    }
-                }
-                break class;
-            }
-            let class = entry as usize - 1;
+            let class = if entry == FREE {
+                classes
+            } else {
+                entry as usize
+            };
             if keys[class] == key {
-                counts[class] += size(i);
                 break class;
             }
             slot = (slot + 1) & mask;
         };
+        counts[class] += size(i);
+        slots[slot] = class as u32;
         if TRACK {
             assignment.push(class as u32);
         }
+        classes += usize::from(class == classes);
+        if classes < limit {
+            continue;
+        }
+        if classes == room {
+            room *= 2;
+            keys.resize(room, 0);
+            counts.resize(room, 0);
+        }
+        if 2 * classes > capacity {
+            // Grow to twice the classes projected from the rate of new
+            // keys so far (at least double; at most what `expected`
+            // needs), and re-insert the keys so far.
+            slots[..capacity].fill(FREE);
+            let projected = classes * targets.len() / (i + 1);
+            capacity = (2 * projected.min(expected))
+                .next_power_of_two()
+                .max(2 * capacity);
+            shift = 64 - capacity.trailing_zeros();
+            mask = capacity - 1;
+            if slots.len() < capacity {
+                slots.resize(capacity, FREE);
+            }
+            for (class, &key) in keys[..classes].iter().enumerate() {
+                let mut slot = home_slot(key, shift);
+                while slots[slot] != FREE {
+                    slot = (slot + 1) & mask;
+                }
+                slots[slot] = class as u32;
+            }
+        }
+        limit = room.min(capacity / 2 + 1);
     }
-    // Clear the slots used: all of them when they are few per class, else
-    // each class's (found again by probing past slots already cleared).
-    if 16 * counts.len() >= capacity {
-        slots[..capacity].fill(0);
+    keys.truncate(classes);
+    counts.truncate(classes);
+    // Free the slots used: all of them when they are few per class, else
+    // each class's (found again by probing past slots already freed).
+    if 16 * classes >= capacity {
+        slots[..capacity].fill(FREE);
     } else {
         for (class, &key) in keys.iter().enumerate() {
             let mut slot = home_slot(key, shift);
-            while slots[slot] != class as u32 + 1 {
+            while slots[slot] != class as u32 {
                 slot = (slot + 1) & mask;
             }
-            slots[slot] = 0;
+            slots[slot] = FREE;
         }
     }
 }
@@ -1586,6 +1612,7 @@ mod tests {
     use crate::data::attribute::{AttributeRole, AttributeType};
     use crate::data::column::EncodedColumn;
     use crate::hierarchy::table::Hierarchy;
+    use std::collections::BTreeMap;
 
     /// Three attributes of 40, 7 and 2 values with decimal hierarchies of
     /// heights 2, 1 and 1 (level l of v is v / 10^l, the top is `*`).
@@ -1634,6 +1661,63 @@ mod tests {
         let dataset = Dataset::from_encoded(encoded).expect("dataset");
         let compiled = Hierarchies::compile(&dataset, &hierarchies).expect("compiles");
         (dataset, compiled)
+    }
+
+    #[test]
+    fn grouping_numbers_classes_by_first_appearance() {
+        // Keys from a few to many distinct values (so the slots and the
+        // class arrays grow, from any `expected`), with 0 and the largest
+        // 63-bit key among them; with and without sizes and tracking.
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        for distinct in [1u64, 3, 200, 5_000] {
+            let keys: Vec<u64> = (0..20_000)
+                .map(|i| match i % 97 {
+                    0 => 0,
+                    1 => u64::MAX >> 1,
+                    _ => (next() % distinct).wrapping_mul(0x1234_5678_9ABC) >> 1,
+                })
+                .collect();
+            let sizes: Vec<u64> = (0..keys.len() as u64).map(|i| i % 5 + 1).collect();
+            for expected in [1, 64, 3_000, keys.len()] {
+                for (sized, track) in [(true, true), (false, false), (true, false)] {
+                    let (mut out, mut counts, mut assignment) =
+                        (Vec::new(), Vec::new(), Vec::new());
+                    group_packed(
+                        expected,
+                        sized.then_some(&sizes[..]),
+                        &mut out,
+                        &mut counts,
+                        &mut assignment,
+                        track,
+                        |targets| targets.extend_from_slice(&keys),
+                    );
+                    let mut order: Vec<u64> = Vec::new();
+                    let mut reference: BTreeMap<u64, (usize, u64)> = BTreeMap::new();
+                    let mut classes = Vec::new();
+                    for (i, &key) in keys.iter().enumerate() {
+                        let n = reference.len();
+                        let entry = reference.entry(key).or_insert_with(|| {
+                            order.push(key);
+                            (n, 0)
+                        });
+                        entry.1 += if sized { sizes[i] } else { 1 };
+                        classes.push(entry.0 as u32);
+                    }
+                    assert_eq!(out, order, "{distinct} keys, expected {expected}");
+                    let expected_counts: Vec<u64> = order.iter().map(|k| reference[k].1).collect();
+                    assert_eq!(counts, expected_counts);
+                    assert_eq!(assignment, if track { classes } else { Vec::new() });
+                }
+            }
+        }
+        // The slots are left free for the next grouping.
+        PACKED_SCRATCH.with_borrow(|(slots, _)| assert!(slots.iter().all(|&s| s == FREE)));
     }
 
     #[test]
