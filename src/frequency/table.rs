@@ -778,7 +778,8 @@ impl FrequencyTable {
                 keys,
                 &mut self.counts,
                 &mut row_class,
-                true,
+                // (Each row's class is needed only for the histograms.)
+                !input.sensitive.is_empty(),
                 |targets| {
                     targets.resize(range.len(), 0);
                     for (codes, map) in &shifted {
