@@ -1412,6 +1412,35 @@ impl FrequencyTable {
         }
     }
 
+    /// Calls `f` with each class's index and label codes (one per
+    /// quasi-identifier), in class order; packed keys are unpacked one at a
+    /// time into a reused buffer.
+    pub(crate) fn for_each_key(&self, mut f: impl FnMut(usize, &[u32])) {
+        let width = self.cardinalities.len();
+        match &self.keys {
+            Keys::Codes(codes) => {
+                for (c, key) in codes.chunks_exact(width.max(1)).enumerate() {
+                    f(c, &key[..width]);
+                }
+            }
+            Keys::Packed { layout, keys, .. } => {
+                let fields: Vec<(u32, u64)> = layout
+                    .shifts
+                    .iter()
+                    .zip(&layout.masks)
+                    .map(|(&shift, &mask)| (shift, mask))
+                    .collect();
+                let mut key = vec![0u32; width];
+                for (c, &packed) in keys.iter().enumerate() {
+                    for (code, &(shift, mask)) in key.iter_mut().zip(&fields) {
+                        *code = ((packed >> shift) & mask) as u32;
+                    }
+                    f(c, &key);
+                }
+            }
+        }
+    }
+
     /// Every class's codes, one per quasi-identifier per class.
     fn codes(&self) -> &[u32] {
         match &self.keys {
@@ -1662,6 +1691,25 @@ mod tests {
         let dataset = Dataset::from_encoded(encoded).expect("dataset");
         let compiled = Hierarchies::compile(&dataset, &hierarchies).expect("compiles");
         (dataset, compiled)
+    }
+
+    #[test]
+    fn each_key_is_visited_in_class_order_packed_or_not() {
+        let (dataset, hierarchies) = data();
+        let packed =
+            FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::new(vec![1, 0, 0]))
+                .unwrap();
+        assert!(matches!(packed.keys, Keys::Packed { .. }));
+        let mut coded = packed.clone();
+        coded.keys = Keys::Codes(packed.codes().to_vec());
+        for table in [&packed, &coded] {
+            let mut seen = Vec::new();
+            table.for_each_key(|c, key| seen.push((c, key.to_vec())));
+            let expected: Vec<(usize, Vec<u32>)> = (0..packed.classes())
+                .map(|c| (c, packed.key(c).to_vec()))
+                .collect();
+            assert_eq!(seen, expected);
+        }
     }
 
     #[test]

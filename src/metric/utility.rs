@@ -260,10 +260,12 @@ impl UtilityModel {
                 // one attribute at a time), but the attributes' additions
                 // no longer wait on each other.
                 let mut sums = vec![0.0f64; width];
-                for (c, (&count, &outlier)) in table.counts().iter().zip(outlier).enumerate() {
-                    let size = count as f64;
-                    for (j, (sum, share)) in sums.iter_mut().zip(&shares).enumerate() {
-                        let sh = share[table.code(c, j) as usize];
+                let counts = table.counts();
+                table.for_each_key(|c, key| {
+                    let size = counts[c] as f64;
+                    let outlier = outlier[c];
+                    for ((sum, share), &code) in sums.iter_mut().zip(&shares).zip(key) {
+                        let sh = share[code as usize];
                         *sum += if !outlier {
                             size * sh * g
                         } else if s == 1.0 {
@@ -272,7 +274,7 @@ impl UtilityModel {
                             size * sh + s * (size - size * sh)
                         };
                     }
-                }
+                });
                 let values: Vec<f64> = sums
                     .iter()
                     .zip(&self.domains)
