@@ -295,10 +295,21 @@ impl Layout {
             .iter()
             .fold(0u64, |acc, &(j, _)| acc | (self.masks[j] << self.shifts[j]));
         let start = targets.len();
-        targets.extend(source.iter().map(|&k| k & keep));
-        for (j, lift) in lifts {
+        let Some(((first, first_lift), rest)) = lifts.split_first() else {
+            targets.extend(source.iter().map(|&k| k & keep));
+            return;
+        };
+        // The first lift joins the pass that keeps the other fields.
+        let (shift, mask) = (self.shifts[*first], self.masks[*first]);
+        // (Padded to the field's size: no bounds checks.)
+        let lift = &first_lift[..=mask as usize];
+        targets.extend(
+            source
+                .iter()
+                .map(|&k| (k & keep) | lift[((k >> shift) & mask) as usize]),
+        );
+        for (j, lift) in rest {
             let (shift, mask) = (self.shifts[*j], self.masks[*j]);
-            // (Padded to the field's size: no bounds checks.)
             let lift = &lift[..=mask as usize];
             for (t, &k) in targets[start..].iter_mut().zip(source) {
                 *t |= lift[((k >> shift) & mask) as usize];
