@@ -32,12 +32,25 @@ fn packed_below(m: u128, n: u128) -> bool {
     ((n | HIGH) - m) & HIGH == HIGH
 }
 
+/// The lane-wise minimum of two packed nodes.
+fn lane_min(a: u128, b: u128) -> u128 {
+    let (a, b) = (a.to_le_bytes(), b.to_le_bytes());
+    u128::from_le_bytes(std::array::from_fn(|j| a[j].min(b[j])))
+}
+
+/// Entries per block of a bucket's packed nodes (see [`Bucket::floors`]).
+const BLOCK: usize = 64;
+
 /// Cached tables whose class counts have the same bit length, in the
 /// order they were cached.
 #[derive(Default)]
 struct Bucket {
     /// Each node packed, or [`UNPACKED`].
     packed: Vec<u128>,
+    /// For each block of [`BLOCK`] packed nodes, their lane-wise minimum:
+    /// when it is not below a node, no node of the block is, and the
+    /// lookup skips the block.
+    floors: Vec<u128>,
     nodes: Vec<Node>,
     classes: Vec<usize>,
     tables: Vec<Arc<FrequencyTable>>,
@@ -72,13 +85,37 @@ impl RollUpCache {
         let query = pack(node);
         for bucket in buckets.iter() {
             let mut best: Option<usize> = None;
-            for (i, &m) in bucket.packed.iter().enumerate() {
-                let below = match query {
-                    Some(n) if m != UNPACKED => packed_below(m, n),
-                    _ => bucket.nodes[i].is_below(node),
-                };
-                if below && best.is_none_or(|b| bucket.classes[i] < bucket.classes[b]) {
+            let mut consider = |i: usize| {
+                if best.is_none_or(|b| bucket.classes[i] < bucket.classes[b]) {
                     best = Some(i);
+                }
+            };
+            match query {
+                // (A node that does not pack has a level above 127, so it
+                // is never below a node that packs.)
+                Some(n) => {
+                    for (block, (&floor, packed)) in bucket
+                        .floors
+                        .iter()
+                        .zip(bucket.packed.chunks(BLOCK))
+                        .enumerate()
+                    {
+                        if floor == UNPACKED || !packed_below(floor, n) {
+                            continue;
+                        }
+                        for (i, &m) in packed.iter().enumerate() {
+                            if m != UNPACKED && packed_below(m, n) {
+                                consider(block * BLOCK + i);
+                            }
+                        }
+                    }
+                }
+                None => {
+                    for (i, m) in bucket.nodes.iter().enumerate() {
+                        if m.is_below(node) {
+                            consider(i);
+                        }
+                    }
                 }
             }
             if let Some(b) = best {
@@ -97,7 +134,13 @@ impl RollUpCache {
         self.classes.fetch_add(size, Ordering::Relaxed);
         let mut buckets = self.buckets.write().expect("cache lock");
         let bucket = &mut buckets[(usize::BITS - size.leading_zeros()) as usize];
-        bucket.packed.push(pack(node).unwrap_or(UNPACKED));
+        let packed = pack(node).unwrap_or(UNPACKED);
+        if bucket.packed.len().is_multiple_of(BLOCK) {
+            bucket.floors.push(packed);
+        } else if let Some(floor) = bucket.floors.last_mut() {
+            *floor = lane_min(*floor, packed);
+        }
+        bucket.packed.push(packed);
         bucket.nodes.push(node.clone());
         bucket.classes.push(size);
         bucket.tables.push(Arc::clone(table));
@@ -142,7 +185,8 @@ mod tests {
                     .wrapping_add(1_442_695_040_888_963_407);
                 (state >> 33) % m
             };
-            for _ in 0..300 {
+            // (Enough tables that buckets hold several blocks.)
+            for _ in 0..1000 {
                 let node = Node::new((0..width).map(|_| next(3) as u32).collect());
                 let t = table(&node, 1 + next(40) as usize);
                 cache.insert(&node, &t);
