@@ -65,4 +65,8 @@ impl PrivacyModel for KAnonymity {
     fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool {
         class.size() >= self.k
     }
+
+    fn decided_by_size(&self) -> bool {
+        true
+    }
 }

@@ -65,4 +65,11 @@ pub trait PrivacyModel: fmt::Debug + Send + Sync {
 
     /// Whether the class satisfies the model.
     fn is_satisfied_by(&self, class: &EquivalenceClass<'_>) -> bool;
+
+    /// Whether every class of at least [`PrivacyModel::minimal_class_size`]
+    /// records satisfies the model (true for k-anonymity), so that a search
+    /// can judge classes by their sizes alone. `false` is always safe.
+    fn decided_by_size(&self) -> bool {
+        false
+    }
 }

@@ -148,24 +148,19 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// Which classes fail; `full` checks every model, otherwise only the
-    /// minimal class size. Stops early (returning `None`) once the failing
-    /// records exceed the limit.
-    pub(crate) fn outliers(&self, table: &FrequencyTable, full: bool) -> Option<(Vec<bool>, u64)> {
-        let mut outlier = vec![false; table.classes()];
-        let mut suppressed = 0u64;
-        for class in table.iter() {
-            let fails = class.size() < self.min_class_size
-                || (full && self.models.iter().any(|m| !m.is_satisfied_by(&class)));
-            if fails {
-                outlier[class.index()] = true;
-                suppressed += class.size();
-                if suppressed > self.max_suppressed {
-                    return None;
+    /// Whether the records in classes smaller than the minimal class size
+    /// fit in the suppression limit (stopping at the first class past it).
+    fn small_classes_fit(&self, table: &FrequencyTable) -> bool {
+        let mut small = 0u64;
+        for &size in table.counts() {
+            if size < self.min_class_size {
+                small += size;
+                if small > self.max_suppressed {
+                    return false;
                 }
             }
         }
-        Some((outlier, suppressed))
+        true
     }
 
     /// Evaluates `node` against every model. The first value says whether
@@ -186,7 +181,7 @@ impl<'a> Evaluator<'a> {
             .roll_up_counts(&self.hierarchies, node)
             .expect("nodes of the lattice are above the bottom");
         if let Some(assignment) = assignment {
-            if self.outliers(&table, false).is_none() {
+            if !self.small_classes_fit(&table) {
                 return (false, self.infeasible(node));
             }
             table.gather_histograms(from, &assignment);
@@ -216,23 +211,43 @@ impl<'a> Evaluator<'a> {
         table: &FrequencyTable,
     ) -> (bool, NodeEvaluation, Option<Vec<bool>>) {
         let infeasible = || self.infeasible(table.node());
-        if self.outliers(table, false).is_none() {
-            return (false, infeasible(), None);
-        }
-        match self.outliers(table, true) {
-            None => (true, infeasible(), None),
-            Some((outlier, suppressed)) => {
-                let suppressed_classes = outlier.iter().filter(|&&o| o).count();
-                let evaluation = NodeEvaluation {
-                    node: table.node().clone(),
-                    feasible: true,
-                    suppressed,
-                    classes: table.classes() - suppressed_classes,
-                    suppressed_classes,
-                    score: Some(self.utility.score(table, &outlier, suppressed)),
-                };
-                (true, evaluation, Some(outlier))
+        // One pass: a class fails when it is smaller than the minimal class
+        // size or fails a model. Once the failing records exceed the
+        // limit, the node is infeasible, and only the small classes are
+        // still counted (for the first value).
+        let sizes_decide = self.models.iter().all(|m| m.decided_by_size());
+        let mut outlier = vec![false; table.classes()];
+        let (mut small, mut suppressed) = (0u64, 0u64);
+        for class in table.iter() {
+            let size = class.size();
+            let fails = if size < self.min_class_size {
+                small += size;
+                if small > self.max_suppressed {
+                    return (false, infeasible(), None);
+                }
+                true
+            } else {
+                suppressed <= self.max_suppressed
+                    && !sizes_decide
+                    && self.models.iter().any(|m| !m.is_satisfied_by(&class))
+            };
+            if fails {
+                outlier[class.index()] = true;
+                suppressed += size;
             }
         }
+        if suppressed > self.max_suppressed {
+            return (true, infeasible(), None);
+        }
+        let suppressed_classes = outlier.iter().filter(|&&o| o).count();
+        let evaluation = NodeEvaluation {
+            node: table.node().clone(),
+            feasible: true,
+            suppressed,
+            classes: table.classes() - suppressed_classes,
+            suppressed_classes,
+            score: Some(self.utility.score(table, &outlier, suppressed)),
+        };
+        (true, evaluation, Some(outlier))
     }
 }

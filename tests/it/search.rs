@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use deidentify::{
-    AnonymizationConfig, GroundDistance, MetricKind, MetricSpec, ModelSpec, Node, Strategy,
-    evaluate_node, search,
+    AnonymizationConfig, FrequencyTable, GroundDistance, MetricKind, MetricSpec, ModelSpec, Node,
+    Strategy, evaluate_node, search,
 };
 
 use crate::load;
@@ -499,6 +499,64 @@ fn arx_scores_at_other_nodes() {
             }
             // An infeasible node's count stops at the limit + 1.
             None => assert!(e.suppressed > (limit * 30_162.0) as u64, "{node}"),
+        }
+    }
+}
+
+/// Each node's outcome (feasible, suppressed records, kept and suppressed
+/// classes) against a brute-force judgement of its directly counted table:
+/// a class is suppressed when it is smaller than k or has fewer than l
+/// occupations; the node is feasible when those records fit in the limit.
+#[test]
+fn node_outcomes_match_a_brute_force_judgement() {
+    let data = load("datasets/adult/adult.toml");
+    let rows = 30_162.0;
+    let nodes = [
+        vec![0, 1, 0, 1, 2, 0, 1, 0],
+        vec![1, 2, 1, 1, 2, 1, 1, 1],
+        vec![0, 4, 1, 2, 3, 2, 2, 1],
+        vec![1, 3, 0, 0, 1, 1, 0, 0],
+    ];
+    for (k_value, l) in [(3u64, 3.0), (5, 2.0), (2, 1.0)] {
+        let models = vec![
+            k(k_value),
+            ModelSpec::DistinctLDiversity {
+                attribute: "occupation".into(),
+                l,
+            },
+        ];
+        for limit in [0.0, 0.01, 0.05, 0.3] {
+            let config = config(models.clone(), limit, MetricKind::Loss);
+            let budget = (limit * rows) as u64;
+            for levels in &nodes {
+                let node = Node::new(levels.clone());
+                let table =
+                    FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &node).unwrap();
+                let (mut suppressed, mut suppressed_classes) = (0u64, 0usize);
+                for class in table.iter() {
+                    if class.size() < k_value || (class.histogram(0).distinct() as f64) < l {
+                        suppressed += class.size();
+                        suppressed_classes += 1;
+                    }
+                }
+                let e = evaluate_node(
+                    &data.dataset,
+                    &data.hierarchies,
+                    &config,
+                    &BTreeMap::new(),
+                    &node,
+                )
+                .unwrap();
+                let case = format!("{node} k={k_value} l={l} limit={limit}");
+                assert_eq!(e.feasible, suppressed <= budget, "{case}");
+                if e.feasible {
+                    assert_eq!(e.suppressed, suppressed, "{case}");
+                    assert_eq!(e.suppressed_classes, suppressed_classes, "{case}");
+                    assert_eq!(e.classes, table.classes() - suppressed_classes, "{case}");
+                } else {
+                    assert!(e.suppressed > budget, "{case}");
+                }
+            }
         }
     }
 }
