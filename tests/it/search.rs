@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use deidentify::{
-    AnonymizationConfig, FrequencyTable, GroundDistance, MetricKind, MetricSpec, ModelSpec, Node,
-    Strategy, evaluate_node, search,
+    AnonymizationConfig, FrequencyTable, GroundDistance, LoadedRuleset, MetricKind, MetricSpec,
+    ModelSpec, Node, NodeEvaluation, Strategy, evaluate_node, search,
 };
 
 use crate::load;
@@ -28,6 +28,18 @@ fn closeness() -> ModelSpec {
         t: 0.2,
         distance: GroundDistance::Equal,
     }
+}
+
+/// The evaluation of `node` on the loaded data.
+fn evaluate(data: &LoadedRuleset, config: &AnonymizationConfig, node: &Node) -> NodeEvaluation {
+    evaluate_node(
+        &data.dataset,
+        &data.hierarchies,
+        config,
+        &BTreeMap::new(),
+        node,
+    )
+    .unwrap_or_else(|e| panic!("{node}: {e}"))
 }
 
 fn config(models: Vec<ModelSpec>, limit: f64, metric: MetricKind) -> AnonymizationConfig {
@@ -483,14 +495,7 @@ fn arx_scores_at_other_nodes() {
         let data = if nine_qis { &nine } else { &eight };
         let config = config(models, limit, metric);
         let node = Node::new(levels);
-        let e = evaluate_node(
-            &data.dataset,
-            &data.hierarchies,
-            &config,
-            &BTreeMap::new(),
-            &node,
-        )
-        .unwrap();
+        let e = evaluate(data, &config, &node);
         assert_eq!(e.feasible, score.is_some(), "{node}");
         match score {
             Some(score) => {
@@ -539,14 +544,7 @@ fn node_outcomes_match_a_brute_force_judgement() {
                         suppressed_classes += 1;
                     }
                 }
-                let e = evaluate_node(
-                    &data.dataset,
-                    &data.hierarchies,
-                    &config,
-                    &BTreeMap::new(),
-                    &node,
-                )
-                .unwrap();
+                let e = evaluate(&data, &config, &node);
                 let case = format!("{node} k={k_value} l={l} limit={limit}");
                 assert_eq!(e.feasible, suppressed <= budget, "{case}");
                 if e.feasible {
