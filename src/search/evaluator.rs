@@ -41,6 +41,9 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) hierarchies: Vec<&'a CompiledHierarchy>,
     pub(crate) models: Vec<Box<dyn PrivacyModel>>,
     pub(crate) min_class_size: u64,
+    /// Whether class sizes alone decide every model (k-anonymity only):
+    /// then classes of the minimal size are never checked further.
+    sizes_decide: bool,
     pub(crate) max_suppressed: u64,
     pub(crate) utility: UtilityModel,
     /// Tables of evaluated nodes, reused as roll-up sources, sorted by
@@ -105,6 +108,7 @@ impl<'a> Evaluator<'a> {
                 .map(|m| m.minimal_class_size())
                 .max()
                 .unwrap_or(1),
+            sizes_decide: models.iter().all(|m| m.decided_by_size()),
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
             utility,
@@ -215,7 +219,6 @@ impl<'a> Evaluator<'a> {
         // size or fails a model. Once the failing records exceed the
         // limit, the node is infeasible, and only the small classes are
         // still counted (for the first value).
-        let sizes_decide = self.models.iter().all(|m| m.decided_by_size());
         let mut outlier = vec![false; table.classes()];
         let (mut small, mut suppressed) = (0u64, 0u64);
         for class in table.iter() {
@@ -228,7 +231,7 @@ impl<'a> Evaluator<'a> {
                 true
             } else {
                 suppressed <= self.max_suppressed
-                    && !sizes_decide
+                    && !self.sizes_decide
                     && self.models.iter().any(|m| !m.is_satisfied_by(&class))
             };
             if fails {
