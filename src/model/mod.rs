@@ -8,12 +8,22 @@
 //! in the reference distribution P of t-closeness and β-likeness (P is
 //! always the distribution over the whole input table). Measurements at a
 //! node without suppression ([`crate::PrivacyProfile`]) cover every class.
+//!
+//! # Models of the whole release
+//!
+//! [`AverageRisk`] and [`SampleUniqueness`] judge the released classes
+//! together (METHODS.md §3.9). After the classes that fail the other models
+//! are suppressed, a release that fails them loses further classes,
+//! smallest first, as in ARX, as long as the limit allows.
 
 pub(crate) mod alpha_k;
+pub(crate) mod average_risk;
 pub(crate) mod beta_likeness;
 pub(crate) mod delta_disclosure;
 mod k_anonymity;
 pub(crate) mod l_diversity;
+mod release;
+mod sample_uniqueness;
 mod sensitive;
 mod spec;
 mod t_closeness;
@@ -23,10 +33,13 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use alpha_k::AlphaKAnonymity;
+pub use average_risk::AverageRisk;
 pub use beta_likeness::{BasicBetaLikeness, EnhancedBetaLikeness};
 pub use delta_disclosure::{AbsentValuePolicy, DeltaDisclosurePrivacy};
 pub use k_anonymity::KAnonymity;
 pub use l_diversity::{DistinctLDiversity, EntropyLDiversity, RecursiveClDiversity};
+pub use release::Release;
+pub use sample_uniqueness::SampleUniqueness;
 pub use sensitive::SensitiveAttribute;
 pub use spec::ModelSpec;
 pub use t_closeness::{GroundDistance, TCloseness};
@@ -71,5 +84,23 @@ pub trait PrivacyModel: fmt::Debug + Send + Sync {
     /// can judge classes by their sizes alone. `false` is always safe.
     fn decided_by_size(&self) -> bool {
         false
+    }
+
+    /// Whether the model judges the release as a whole (average risk,
+    /// sample uniqueness) through [`PrivacyModel::is_satisfied_by_release`],
+    /// rather than, or besides, each class.
+    fn judges_release(&self) -> bool {
+        false
+    }
+
+    /// Whether the released classes as a whole satisfy the model; `true`
+    /// for models of single classes.
+    ///
+    /// A search that finds a release failing suppresses its classes smallest
+    /// first and keeps the fewest found by bisection, so a model's answer
+    /// should never turn from `true` to `false` as more of the smallest
+    /// classes are removed (the fewest is then exact).
+    fn is_satisfied_by_release(&self, _release: &Release<'_>) -> bool {
+        true
     }
 }

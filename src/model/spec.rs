@@ -8,9 +8,9 @@ use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hierarchy::set::Hierarchies;
 use crate::model::{
-    AbsentValuePolicy, AlphaKAnonymity, BasicBetaLikeness, DeltaDisclosurePrivacy,
+    AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, DeltaDisclosurePrivacy,
     DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
-    PrivacyModel, RecursiveClDiversity, SensitiveAttribute, TCloseness,
+    PrivacyModel, RecursiveClDiversity, SampleUniqueness, SensitiveAttribute, TCloseness,
 };
 
 /// A privacy model with its parameters, as in a ruleset's
@@ -91,13 +91,33 @@ pub enum ModelSpec {
         #[serde(default)]
         value: Option<String>,
     },
+    /// [`AverageRisk`]: `{ type = "average-risk", threshold = 0.05 }`, or
+    /// the relaxed variant with `highest_risk` and `records_at_risk`
+    /// (both or neither).
+    AverageRisk {
+        /// Most average re-identification risk of the release.
+        threshold: f64,
+        /// The highest risk of the relaxed variant.
+        #[serde(default)]
+        highest_risk: Option<f64>,
+        /// The most records (fraction) with a risk above `highest_risk`.
+        #[serde(default)]
+        records_at_risk: Option<f64>,
+    },
+    /// [`SampleUniqueness`]: `{ type = "sample-uniqueness", threshold = 0.01 }`.
+    SampleUniqueness {
+        /// Most released records (fraction) unique in the release.
+        threshold: f64,
+    },
 }
 
 impl ModelSpec {
     /// The sensitive attribute the model protects, if any.
     pub fn attribute(&self) -> Option<&str> {
         match self {
-            ModelSpec::KAnonymity { .. } => None,
+            ModelSpec::KAnonymity { .. }
+            | ModelSpec::AverageRisk { .. }
+            | ModelSpec::SampleUniqueness { .. } => None,
             ModelSpec::DistinctLDiversity { attribute, .. }
             | ModelSpec::EntropyLDiversity { attribute, .. }
             | ModelSpec::RecursiveClDiversity { attribute, .. }
@@ -220,6 +240,23 @@ impl ModelSpec {
                 let model = AlphaKAnonymity::new(&sa, *alpha, *k, protected)?;
                 check_k(*k)?;
                 Box::new(model)
+            }
+            ModelSpec::AverageRisk {
+                threshold,
+                highest_risk,
+                records_at_risk,
+            } => Box::new(match (highest_risk, records_at_risk) {
+                (None, None) => AverageRisk::new(*threshold)?,
+                (Some(h), Some(r)) => AverageRisk::with_highest_risk(*threshold, *h, *r)?,
+                _ => {
+                    return Err(Error::parameter(
+                        "records_at_risk",
+                        "average-risk takes highest_risk and records_at_risk together, or neither",
+                    ));
+                }
+            }),
+            ModelSpec::SampleUniqueness { threshold } => {
+                Box::new(SampleUniqueness::new(*threshold)?)
             }
         })
     }

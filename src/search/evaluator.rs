@@ -12,7 +12,7 @@ use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 use crate::metric::{NodeScore, UtilityModel};
-use crate::model::PrivacyModel;
+use crate::model::{PrivacyModel, Release};
 use crate::search::cache::RollUpCache;
 use crate::search::config::AnonymizationConfig;
 
@@ -23,8 +23,9 @@ pub struct NodeEvaluation {
     pub node: Node,
     /// Whether the suppressed records stay within the limit.
     pub feasible: bool,
-    /// Records in classes that fail a model (suppressed when feasible). When
-    /// the count stopped early at the limit, a lower bound.
+    /// Records in classes that fail a model, or that a model of the whole
+    /// release takes away (suppressed when feasible). When the count
+    /// stopped early at the limit, a lower bound.
     pub suppressed: u64,
     /// Classes kept (not suppressed).
     pub classes: usize,
@@ -44,6 +45,8 @@ pub(crate) struct Evaluator<'a> {
     /// Whether class sizes alone decide every model (k-anonymity only):
     /// then classes of the minimal size are never checked further.
     sizes_decide: bool,
+    /// Whether a model judges the release as a whole.
+    judges_release: bool,
     pub(crate) max_suppressed: u64,
     pub(crate) utility: UtilityModel,
     /// Tables of evaluated nodes, reused as roll-up sources, sorted by
@@ -109,6 +112,7 @@ impl<'a> Evaluator<'a> {
                 .max()
                 .unwrap_or(1),
             sizes_decide: models.iter().all(|m| m.decided_by_size()),
+            judges_release: models.iter().any(|m| m.judges_release()),
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
             utility,
@@ -196,6 +200,53 @@ impl<'a> Evaluator<'a> {
         (minimal, evaluation)
     }
 
+    /// Suppresses the fewest of the smallest released classes (ties in order
+    /// of first appearance, as ARX's `HashGroupifyDistribution`) that make
+    /// the release satisfy the models of the whole release, marking them in
+    /// `outlier`. Returns the records suppressed in all, or `None` when even
+    /// the most classes the limit allows do not suffice.
+    fn suppress_for_release(
+        &self,
+        table: &FrequencyTable,
+        outlier: &mut [bool],
+        suppressed: u64,
+    ) -> Option<u64> {
+        let counts = table.counts();
+        let mut kept: Vec<usize> = (0..counts.len()).filter(|&c| !outlier[c]).collect();
+        // (A stable sort: equal sizes stay in order of first appearance.)
+        kept.sort_by_key(|&c| counts[c]);
+        let sizes: Vec<u64> = kept.iter().map(|&c| counts[c]).collect();
+        let prefix = Release::running_sums(&sizes);
+        let release = Release::new(&sizes, &prefix);
+        let passes = |removed: usize| {
+            self.models
+                .iter()
+                .all(|m| m.is_satisfied_by_release(&release.without_smallest(removed)))
+        };
+        if passes(0) {
+            return Some(suppressed);
+        }
+        // The most classes the limit lets go (prefix[0] = 0 always fits).
+        let most = prefix.partition_point(|&s| suppressed + s <= self.max_suppressed) - 1;
+        if !passes(most) {
+            return None;
+        }
+        // Bisection: `low` fails, `high` passes.
+        let (mut low, mut high) = (0, most);
+        while high - low > 1 {
+            let middle = low + (high - low) / 2;
+            if passes(middle) {
+                high = middle;
+            } else {
+                low = middle;
+            }
+        }
+        for &c in &kept[..high] {
+            outlier[c] = true;
+        }
+        Some(suppressed + prefix[high])
+    }
+
     /// The evaluation of a node that exceeds the suppression limit.
     fn infeasible(&self, node: &Node) -> NodeEvaluation {
         NodeEvaluation {
@@ -241,6 +292,12 @@ impl<'a> Evaluator<'a> {
         }
         if suppressed > self.max_suppressed {
             return (true, infeasible(), None);
+        }
+        if self.judges_release {
+            match self.suppress_for_release(table, &mut outlier, suppressed) {
+                Some(total) => suppressed = total,
+                None => return (true, infeasible(), None),
+            }
         }
         let suppressed_classes = outlier.iter().filter(|&&o| o).count();
         let evaluation = NodeEvaluation {

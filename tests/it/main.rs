@@ -5,6 +5,7 @@ mod bad_input;
 mod examples;
 mod frequency;
 mod properties;
+mod release;
 mod report;
 mod risk;
 mod scan;

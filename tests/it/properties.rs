@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use deidentify::{
     AnonymizationConfig, AttributeRole, AttributeType, CountingInput, Dataset, EncodedColumn,
     FrequencyTable, GroundDistance, Hierarchies, Hierarchy, MetricKind, MetricSpec, ModelSpec,
-    Node, Strategy as SearchStrategy, apply, search,
+    Node, Release, Strategy as SearchStrategy, apply, evaluate_node, search,
 };
 use proptest::prelude::*;
 
@@ -192,10 +192,85 @@ proptest! {
             if at_a.iter().all(|c| model.is_satisfied_by(&c)) {
                 prop_assert!(at_b.iter().all(|c| model.is_satisfied_by(&c)), "{} holds at {} but not at {}", model.name(), a, b);
             }
+            // A model of the whole release that holds at `a` holds at `b`.
+            if model.judges_release() {
+                let (sa, sb) = (sorted_sizes(&at_a), sorted_sizes(&at_b));
+                let (pa, pb) = (Release::running_sums(&sa), Release::running_sums(&sb));
+                if model.is_satisfied_by_release(&Release::new(&sa, &pa)) {
+                    prop_assert!(model.is_satisfied_by_release(&Release::new(&sb, &pb)), "{} holds at {} but not at {}", model.name(), a, b);
+                }
+            }
             // No class smaller than the minimal size can satisfy the model.
             for c in at_a.iter().filter(|c| c.size() < model.minimal_class_size()) {
                 prop_assert!(!model.is_satisfied_by(&c), "{}", model.name());
             }
+        }
+    }
+}
+
+/// The class sizes of `table`, smallest first.
+fn sorted_sizes(table: &FrequencyTable) -> Vec<u64> {
+    let mut sizes = table.counts().to_vec();
+    sizes.sort_unstable();
+    sizes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A node judged by a model of the whole release suppresses exactly
+    /// the fewest smallest classes (ties by first appearance) that make the
+    /// release pass, found here by a linear scan instead of bisection.
+    #[test]
+    fn release_suppression_is_the_fewest_smallest_classes(
+        t in table(),
+        pick in 14usize..17,
+        limit in prop::sample::select(vec![0.0, 0.1, 0.25, 0.5, 1.0]),
+        seeds in prop::collection::vec((0u32..9, 0u32..9), 3),
+    ) {
+        let (dataset, hierarchies) = build(&t);
+        let (node, _) = nodes(&heights(&dataset, &hierarchies), &seeds);
+        let spec = model_pool()[pick].clone();
+        let model = spec.build(&dataset, &hierarchies, &BTreeMap::new()).unwrap();
+        let config = AnonymizationConfig {
+            models: vec![spec],
+            suppression_limit: limit,
+            metric: MetricSpec::new(MetricKind::Loss),
+            strategy: SearchStrategy::Optimal,
+        };
+        let evaluation = evaluate_node(&dataset, &hierarchies, &config, &BTreeMap::new(), &node).unwrap();
+        let table = FrequencyTable::from_dataset(&dataset, &hierarchies, &node).unwrap();
+        let sizes = sorted_sizes(&table);
+        let prefix = Release::running_sums(&sizes);
+        let budget = (limit * dataset.rows() as f64).floor() as u64;
+        let fewest = (0..=sizes.len())
+            .take_while(|&p| prefix[p] <= budget)
+            .find(|&p| model.is_satisfied_by_release(&Release::new(&sizes, &prefix).without_smallest(p)));
+        match fewest {
+            Some(p) => {
+                prop_assert!(evaluation.feasible);
+                prop_assert_eq!(evaluation.suppressed, prefix[p]);
+                prop_assert_eq!(evaluation.suppressed_classes, p);
+                prop_assert_eq!(evaluation.classes, sizes.len() - p);
+            }
+            None => prop_assert!(!evaluation.feasible),
+        }
+        // The output suppresses the first-appearing of equally small classes.
+        if let Some(p) = fewest.filter(|&p| p > 0) {
+            let out = apply(&dataset, &hierarchies, &config, &BTreeMap::new(), &node).unwrap();
+            let flags = out.suppressed_classes(&table, &dataset, &hierarchies).unwrap();
+            let cut = sizes[p - 1];
+            let mut expected = vec![false; table.classes()];
+            let mut left = p;
+            for size in 1..=cut {
+                for (c, &count) in table.counts().iter().enumerate() {
+                    if count == size && left > 0 {
+                        expected[c] = true;
+                        left -= 1;
+                    }
+                }
+            }
+            prop_assert_eq!(flags, expected);
         }
     }
 }
@@ -262,6 +337,17 @@ fn model_pool() -> Vec<ModelSpec> {
             k: 2,
             value: None,
         },
+        ModelSpec::AverageRisk {
+            threshold: 0.3,
+            highest_risk: None,
+            records_at_risk: None,
+        },
+        ModelSpec::AverageRisk {
+            threshold: 0.6,
+            highest_risk: Some(0.5),
+            records_at_risk: Some(0.2),
+        },
+        ModelSpec::SampleUniqueness { threshold: 0.1 },
     ]
 }
 
@@ -291,7 +377,7 @@ proptest! {
     #[test]
     fn optimal_equals_exhaustive_and_output_is_valid(
         t in table(),
-        picks in prop::collection::vec(0usize..14, 1..3),
+        picks in prop::collection::vec(0usize..17, 1..3),
         limit in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]),
         metric in 0usize..8,
     ) {
@@ -347,9 +433,27 @@ proptest! {
                 groups.entry(key).or_default().push(sensitive);
             }
         }
-        // Released classes, recounted from the output, meet k-anonymity and
-        // distinct l-diversity when configured.
+        // Released classes, recounted from the output, meet k-anonymity,
+        // distinct l-diversity, average risk and sample uniqueness when
+        // configured.
+        let released: u64 = groups.values().map(|v| v.len() as u64).sum();
+        let fraction = |records: u64| if released == 0 { 0.0 } else { records as f64 / released as f64 };
         for model in &optimal.models {
+            match model {
+                ModelSpec::AverageRisk { threshold, highest_risk, records_at_risk } => {
+                    prop_assert!(fraction(groups.len() as u64) <= *threshold);
+                    if let (Some(h), Some(r)) = (highest_risk, records_at_risk) {
+                        let at_risk = groups.values().map(|v| v.len() as u64).filter(|&f| 1.0 / f as f64 > *h).sum();
+                        prop_assert!(fraction(at_risk) <= *r);
+                    }
+                }
+                ModelSpec::SampleUniqueness { threshold } => {
+                    let uniques = groups.values().filter(|v| v.len() == 1).count() as u64;
+                    prop_assert!(fraction(uniques) <= *threshold);
+                }
+                _ => {}
+            }
+
             for values in groups.values() {
                 match model {
                     ModelSpec::KAnonymity { k } => prop_assert!(values.len() as u64 >= *k),
@@ -364,7 +468,7 @@ proptest! {
     }
 
     #[test]
-    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..14, 1..3), metric in 0usize..8) {
+    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..17, 1..3), metric in 0usize..8) {
         let (dataset, hierarchies) = build(&t);
         let config = search_config(&picks, 0.1, metric, SearchStrategy::Optimal);
         let Ok(first) = search(&dataset, &hierarchies, &config, &BTreeMap::new()) else { return Ok(()) };

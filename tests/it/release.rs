@@ -1,0 +1,252 @@
+//! Models of the whole release (average re-identification risk, sample
+//! uniqueness): suppression of the smallest classes worked out by hand on a
+//! small table, and on adult checked against the risk analysis of the
+//! output and against an exhaustive scan.
+
+use std::collections::BTreeMap;
+
+use deidentify::{
+    AnonymizationConfig, ErrorKind, LoadedRuleset, MetricKind, MetricSpec, ModelSpec, Node,
+    RiskAnalysis, RiskOptions, RiskThreshold, Strategy, apply, evaluate_node, search,
+};
+
+use crate::{load, scratch};
+
+// Classes at level 0, in order of first appearance: a (2 records), b (2),
+// c (3), d (3), e (1); 11 records, average risk 5/11.
+const DATA: &str = "ward\na\na\nb\nb\nc\nc\nc\nd\nd\nd\ne\n";
+
+const RULESET: &str = r#"
+[data]
+path = "data.csv"
+
+[[attribute]]
+name = "ward"
+role = "quasi-identifier"
+hierarchy = { type = "redaction" }
+"#;
+
+fn wards() -> LoadedRuleset {
+    let dir = scratch("release", &[("data.csv", DATA), ("rules.toml", RULESET)]);
+    deidentify::Ruleset::from_file(&dir.join("rules.toml"))
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
+fn average(threshold: f64) -> ModelSpec {
+    ModelSpec::AverageRisk {
+        threshold,
+        highest_risk: None,
+        records_at_risk: None,
+    }
+}
+
+fn config(models: Vec<ModelSpec>, limit: f64) -> AnonymizationConfig {
+    AnonymizationConfig {
+        models,
+        suppression_limit: limit,
+        metric: MetricSpec::new(MetricKind::Loss),
+        strategy: Strategy::Optimal,
+    }
+}
+
+/// The rows suppressed when `config` is applied at level 0.
+fn suppressed_rows(data: &LoadedRuleset, config: &AnonymizationConfig) -> Vec<usize> {
+    let out = apply(
+        &data.dataset,
+        &data.hierarchies,
+        config,
+        &BTreeMap::new(),
+        &Node::new(vec![0]),
+    )
+    .unwrap();
+    (0..out.suppressed_rows.len())
+        .filter(|&r| out.suppressed_rows[r])
+        .collect()
+}
+
+#[test]
+fn the_fewest_smallest_classes_are_suppressed() {
+    let data = wards();
+    let at_bottom = |models, limit| {
+        evaluate_node(
+            &data.dataset,
+            &data.hierarchies,
+            &config(models, limit),
+            &BTreeMap::new(),
+            &Node::new(vec![0]),
+        )
+        .unwrap()
+    };
+    // 5/11 = 0.4545 passes 0.5 as it is.
+    let e = at_bottom(vec![average(0.5)], 0.0);
+    assert!(e.feasible);
+    assert_eq!((e.suppressed, e.classes), (0, 5));
+    // 0.4: without e, 4/10 = 0.4.
+    let e = at_bottom(vec![average(0.4)], 0.1);
+    assert!(e.feasible);
+    assert_eq!((e.suppressed, e.suppressed_classes, e.classes), (1, 1, 4));
+    assert_eq!(
+        suppressed_rows(&data, &config(vec![average(0.4)], 0.1)),
+        [10]
+    );
+    // 0.375: without e, 0.4; also without a (the first of the two classes
+    // of 2), 3/8 = 0.375; 3 records, which a limit of 3/11 allows and 2/11
+    // does not.
+    let e = at_bottom(vec![average(0.375)], 3.0 / 11.0);
+    assert!(e.feasible);
+    assert_eq!((e.suppressed, e.suppressed_classes, e.classes), (3, 2, 3));
+    assert_eq!(
+        suppressed_rows(&data, &config(vec![average(0.375)], 3.0 / 11.0)),
+        [0, 1, 10]
+    );
+    assert!(!at_bottom(vec![average(0.375)], 2.0 / 11.0).feasible);
+    // No unique: e goes.
+    let unique = ModelSpec::SampleUniqueness { threshold: 0.0 };
+    let e = at_bottom(vec![unique.clone()], 0.1);
+    assert_eq!((e.feasible, e.suppressed), (true, 1));
+    assert!(!at_bottom(vec![unique], 0.0).feasible);
+    // Relaxed: no record with a risk above 1/2 (only e's is).
+    let relaxed = ModelSpec::AverageRisk {
+        threshold: 1.0,
+        highest_risk: Some(0.5),
+        records_at_risk: Some(0.0),
+    };
+    assert_eq!(at_bottom(vec![relaxed], 0.1).suppressed, 1);
+    // With 3-anonymity, a, b and e fail first (5 records); the 2 classes
+    // left, 2/6, pass 0.34.
+    let e = at_bottom(vec![ModelSpec::KAnonymity { k: 3 }, average(0.34)], 0.5);
+    assert_eq!((e.feasible, e.suppressed, e.classes), (true, 5, 2));
+}
+
+#[test]
+fn the_search_prefers_generalizing_when_suppression_cannot_reach_the_risk() {
+    let data = wards();
+    // 0.3 at level 0 would take e, a, b and c (8 records): over the limit
+    // of 5, so the optimum is level 1, one class of 11 (risk 1/11).
+    let result = search(
+        &data.dataset,
+        &data.hierarchies,
+        &config(vec![average(0.3)], 0.5),
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let optimum = result.optimum.unwrap();
+    assert_eq!(optimum.node.levels(), &[1]);
+    assert_eq!((optimum.suppressed, optimum.classes), (0, 1));
+}
+
+#[test]
+fn parameters_out_of_range_name_the_parameter() {
+    let data = wards();
+    let bad = [
+        average(1.5),
+        average(f64::NAN),
+        ModelSpec::AverageRisk {
+            threshold: 0.1,
+            highest_risk: Some(0.2),
+            records_at_risk: None,
+        },
+        ModelSpec::AverageRisk {
+            threshold: 0.1,
+            highest_risk: Some(0.0),
+            records_at_risk: Some(0.1),
+        },
+        ModelSpec::SampleUniqueness { threshold: -0.1 },
+    ];
+    for spec in bad {
+        let error = search(
+            &data.dataset,
+            &data.hierarchies,
+            &config(vec![spec.clone()], 0.1),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::InvalidParameter { .. }),
+            "{spec:?}: {error}"
+        );
+    }
+}
+
+#[test]
+fn ruleset_models_parse() {
+    let toml = r#"
+        suppression_limit = 0.02
+        metric = "loss"
+        models = [
+            { type = "average-risk", threshold = 0.05 },
+            { type = "average-risk", threshold = 0.1, highest_risk = 0.2, records_at_risk = 0.05 },
+            { type = "sample-uniqueness", threshold = 0.01 },
+        ]
+    "#;
+    let rule: deidentify::AnonymizationRule = toml::from_str(toml).unwrap();
+    let config = rule.config().unwrap();
+    assert_eq!(
+        config.models,
+        vec![
+            average(0.05),
+            ModelSpec::AverageRisk {
+                threshold: 0.1,
+                highest_risk: Some(0.2),
+                records_at_risk: Some(0.05),
+            },
+            ModelSpec::SampleUniqueness { threshold: 0.01 },
+        ]
+    );
+}
+
+/// On adult (9 quasi-identifiers, 2% suppression), the optimum for an
+/// average risk of 0.05 and no more than 1% unique records equals the
+/// exhaustive scan's, and the risk analysis of its output (classes recounted
+/// from the released rows) meets both thresholds.
+#[test]
+fn adult_optimum_meets_the_risk_analysis_and_equals_exhaustive() {
+    let data = load("datasets/adult/adult9.toml");
+    let models = vec![
+        average(0.05),
+        ModelSpec::SampleUniqueness { threshold: 0.01 },
+    ];
+    let optimal = config(models.clone(), 0.02);
+    let orders = BTreeMap::new();
+    let found = search(&data.dataset, &data.hierarchies, &optimal, &orders).unwrap();
+    let exhaustive = AnonymizationConfig {
+        strategy: Strategy::Exhaustive,
+        ..optimal.clone()
+    };
+    let reference = search(&data.dataset, &data.hierarchies, &exhaustive, &orders).unwrap();
+    let optimum = found.optimum.expect("a solution exists");
+    let expected = reference.optimum.unwrap();
+    assert_eq!(
+        (&optimum.node, &optimum.score),
+        (&expected.node, &expected.score)
+    );
+    assert!(found.nodes_checked < reference.nodes_checked);
+    assert!(optimum.suppressed <= found.max_suppressed);
+
+    let out = apply(
+        &data.dataset,
+        &data.hierarchies,
+        &optimal,
+        &orders,
+        &optimum.node,
+    )
+    .unwrap();
+    let options = RiskOptions {
+        threshold: RiskThreshold::probability(0.05).unwrap(),
+        population: None,
+    };
+    let risk =
+        RiskAnalysis::of_anonymized(&data.dataset, &data.hierarchies, &out, &options).unwrap();
+    assert_eq!(risk.suppressed, optimum.suppressed);
+    assert!(
+        risk.prosecutor.success_rate <= 0.05,
+        "{}",
+        risk.prosecutor.success_rate
+    );
+    assert!(risk.sample_uniques <= 0.01, "{}", risk.sample_uniques);
+    // The optimum needed the release models' suppression: every class of
+    // the node meets 1-anonymity, so no other model suppressed anything.
+    assert!(optimum.suppressed > 0);
+}
