@@ -110,7 +110,7 @@ pub use stream::{
     StreamOptions, StreamedOutput, StreamedTable, TABLE_FORMAT_VERSION,
 };
 pub use transform::{
-    AdditiveNoise, BinMethod, Binned, Binning, BinningMethod, Microaggregation, NoiseCorrelation,
-    TransformRecord, TransformSpec, apply_transforms, apply_transforms_with_missing, mdav,
-    replay_transforms, replay_transforms_with_missing,
+    AdditiveNoise, BinMethod, Binned, Binning, BinningMethod, MAX_BINS, Microaggregation,
+    NoiseCorrelation, TransformRecord, TransformSpec, apply_transforms,
+    apply_transforms_with_missing, mdav, replay_transforms, replay_transforms_with_missing,
 };

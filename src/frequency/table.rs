@@ -154,8 +154,11 @@ impl KeyIndex {
         let mut shifts = Vec::with_capacity(cardinalities.len());
         let mut bits = 0u32;
         for &c in cardinalities {
-            shifts.push(bits);
-            bits += u32::BITS - c.saturating_sub(1).leading_zeros();
+            let width = u32::BITS - c.saturating_sub(1).leading_zeros();
+            // (A field of width 0 is always 0: shifting it by 0 keeps a
+            // shift of 64, past the last field, from overflowing.)
+            shifts.push(if width == 0 { 0 } else { bits });
+            bits += width;
         }
         let capacity = expected.min(1 << 16);
         if bits <= 64 {
@@ -250,7 +253,8 @@ impl Layout {
                 .max()
                 .unwrap_or(0);
             let width = u64::BITS - largest.leading_zeros();
-            shifts.push(bits);
+            // (As in `KeyIndex::new`: a field of width 0 is shifted by 0.)
+            shifts.push(if width == 0 { 0 } else { bits });
             masks.push((1u64 << width) - 1);
             bits += width;
             if bits > 64 {

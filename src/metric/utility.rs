@@ -193,7 +193,55 @@ impl UtilityModel {
 
     /// Scores the node's table; `outlier[c]` says whether class `c` is
     /// suppressed and `suppressed` is the number of records in such classes.
-    pub fn score(&self, table: &FrequencyTable, outlier: &[bool], suppressed: u64) -> NodeScore {
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] when the table's node does not
+    /// have one level within range per quasi-identifier of this model, or
+    /// `outlier` does not have one flag per class.
+    pub fn score(
+        &self,
+        table: &FrequencyTable,
+        outlier: &[bool],
+        suppressed: u64,
+    ) -> Result<NodeScore> {
+        self.check_node(table.node())?;
+        if outlier.len() != table.classes() {
+            return Err(Error::parameter(
+                "outlier",
+                format!("{} flags for {} classes", outlier.len(), table.classes()),
+            ));
+        }
+        Ok(self.score_checked(table, outlier, suppressed))
+    }
+
+    /// Checks that `node` has one level within range per quasi-identifier.
+    fn check_node(&self, node: &Node) -> Result<()> {
+        let levels = node.levels();
+        if levels.len() != self.entropy_raw.len()
+            || levels
+                .iter()
+                .zip(&self.entropy_raw)
+                .any(|(&l, heights)| l as usize >= heights.len())
+        {
+            return Err(Error::parameter(
+                "node",
+                format!(
+                    "{node} is not a node of this metric's {} quasi-identifiers",
+                    self.entropy_raw.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`UtilityModel::score`] for a table and flags known to match.
+    pub(crate) fn score_checked(
+        &self,
+        table: &FrequencyTable,
+        outlier: &[bool],
+        suppressed: u64,
+    ) -> NodeScore {
         let node = table.node();
         let n = self.rows as f64;
         let (g, s) = self.factors();
@@ -314,7 +362,18 @@ impl UtilityModel {
     /// score with suppression charged like generalization (Loss, precision,
     /// entropy-nm), or the exact score (entropy, height). `None` for DM, DM*
     /// and AECS, which need the classes.
-    pub fn lower_bound(&self, node: &Node) -> Option<f64> {
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] when `node` does not have one
+    /// level within range per quasi-identifier of this model.
+    pub fn lower_bound(&self, node: &Node) -> Result<Option<f64>> {
+        self.check_node(node)?;
+        Ok(self.lower_bound_checked(node))
+    }
+
+    /// [`UtilityModel::lower_bound`] for a node of the lattice.
+    pub(crate) fn lower_bound_checked(&self, node: &Node) -> Option<f64> {
         let n = self.rows as f64;
         let (g, _) = self.factors();
         let values: Vec<f64> = match self.spec.kind {

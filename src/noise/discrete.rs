@@ -33,6 +33,16 @@ impl Rational {
         }
         Ok(Rational { num, den })
     }
+
+    /// The same number, checked as [`Rational::new`] checks it (for a value
+    /// built from its public fields).
+    ///
+    /// # Errors
+    ///
+    /// As [`Rational::new`].
+    pub fn checked(self) -> Result<Rational> {
+        Rational::new(self.num, self.den)
+    }
 }
 
 fn overflow() -> Error {
@@ -51,8 +61,10 @@ fn bernoulli<R: Rng + ?Sized>(rng: &mut R, num: u128, den: u128) -> bool {
 ///
 /// # Errors
 ///
-/// When intermediate products overflow 128 bits.
+/// [`crate::ErrorKind::InvalidParameter`] for a zero denominator, or when
+/// intermediate products overflow 128 bits.
 pub fn bernoulli_exp<R: Rng + ?Sized>(rng: &mut R, gamma: Rational) -> Result<bool> {
+    let gamma = gamma.checked()?;
     let whole = gamma.num / gamma.den;
     for _ in 0..whole {
         if !bernoulli_exp_at_most_one(rng, 1, 1)? {
@@ -80,8 +92,9 @@ fn bernoulli_exp_at_most_one<R: Rng + ?Sized>(rng: &mut R, num: u128, den: u128)
 ///
 /// # Errors
 ///
-/// [`crate::ErrorKind::InvalidParameter`] for a zero scale, or on overflow.
+/// [`crate::ErrorKind::InvalidParameter`] for a zero scale or denominator, or on overflow.
 pub fn discrete_laplace<R: Rng + ?Sized>(rng: &mut R, scale: Rational) -> Result<i128> {
+    let scale = scale.checked()?;
     if scale.num == 0 {
         return Err(Error::parameter("scale", "the scale must be positive"));
     }
@@ -116,14 +129,15 @@ pub fn discrete_laplace<R: Rng + ?Sized>(rng: &mut R, scale: Rational) -> Result
 ///
 /// # Errors
 ///
-/// [`crate::ErrorKind::InvalidParameter`] for σ² = 0, or on overflow.
+/// [`crate::ErrorKind::InvalidParameter`] for σ² = 0 or a zero denominator, or on overflow.
 pub fn discrete_gaussian<R: Rng + ?Sized>(rng: &mut R, sigma2: Rational) -> Result<i128> {
+    let sigma2 = sigma2.checked()?;
     if sigma2.num == 0 {
         return Err(Error::parameter("sigma", "σ² must be positive"));
     }
     let (p, q) = (sigma2.num, sigma2.den);
     // t = ⌊σ⌋ + 1 = ⌊√(p/q)⌋ + 1, by integer square root of ⌊p/q⌋ (exact for the floor).
-    let t = isqrt(p / q) + 1;
+    let t = (p / q).isqrt() + 1;
     loop {
         let y = discrete_laplace(rng, Rational { num: t, den: 1 })?;
         let magnitude = y.unsigned_abs();
@@ -144,21 +158,6 @@ pub fn discrete_gaussian<R: Rng + ?Sized>(rng: &mut R, sigma2: Rational) -> Resu
             return Ok(y);
         }
     }
-}
-
-/// ⌊√n⌋.
-fn isqrt(n: u128) -> u128 {
-    if n < 2 {
-        return n;
-    }
-    let mut x = (n as f64).sqrt() as u128;
-    while x * x > n {
-        x -= 1;
-    }
-    while (x + 1) * (x + 1) <= n {
-        x += 1;
-    }
-    x
 }
 
 #[cfg(test)]
@@ -255,7 +254,19 @@ mod tests {
         assert!(Rational::new(1, 0).is_err());
         assert!(discrete_laplace(&mut rng, Rational { num: 0, den: 1 }).is_err());
         assert!(discrete_gaussian(&mut rng, Rational { num: 0, den: 1 }).is_err());
-        assert_eq!(isqrt(99), 9);
-        assert_eq!(isqrt(100), 10);
+        // A zero denominator built from the public fields is an error, not
+        // a division by zero.
+        let zero = Rational { num: 1, den: 0 };
+        assert!(bernoulli_exp(&mut rng, zero).is_err());
+        assert!(discrete_laplace(&mut rng, zero).is_err());
+        assert!(discrete_gaussian(&mut rng, zero).is_err());
+        // The largest σ² draws without overflowing the square root.
+        let _ = discrete_gaussian(
+            &mut rng,
+            Rational {
+                num: u128::MAX,
+                den: 1,
+            },
+        );
     }
 }

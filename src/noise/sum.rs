@@ -138,11 +138,31 @@ impl SumNoise {
 /// Significant Bits for Differential Privacy", CCS 2012; OpenDP
 /// `measurements/noise/nature/float`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BoundedSumFields")]
 pub struct BoundedSum {
     lower: f64,
     upper: f64,
     noise: SumNoise,
     k: i32,
+}
+
+/// A [`BoundedSum`] as written, checked by [`BoundedSum::new`] and
+/// [`BoundedSum::with_granularity`] when read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoundedSumFields {
+    lower: f64,
+    upper: f64,
+    noise: SumNoise,
+    k: i32,
+}
+
+impl TryFrom<BoundedSumFields> for BoundedSum {
+    type Error = Error;
+
+    fn try_from(fields: BoundedSumFields) -> Result<BoundedSum> {
+        BoundedSum::new(fields.lower, fields.upper, fields.noise)?.with_granularity(fields.k)
+    }
 }
 
 /// A released DP sum with everything an auditor needs (METHODS.md §7:
@@ -662,6 +682,20 @@ mod tests {
             .is_err()
         );
         assert_eq!(budget.spent(), before.as_slice());
+    }
+
+    #[test]
+    fn reading_a_sum_checks_it_as_new_does() {
+        let sum = BoundedSum::new(-1.0, 4.0, SumNoise::Laplace { epsilon: 0.5 }).unwrap();
+        let json = serde_json::to_string(&sum).unwrap();
+        assert_eq!(serde_json::from_str::<BoundedSum>(&json).unwrap(), sum);
+        for bad in [
+            r#"{"lower":5,"upper":1,"noise":{"mechanism":"laplace","epsilon":1},"k":-30}"#,
+            r#"{"lower":0,"upper":1,"noise":{"mechanism":"laplace","epsilon":1},"k":-2147483648}"#,
+            r#"{"lower":0,"upper":1,"noise":{"mechanism":"laplace","epsilon":-1},"k":-30}"#,
+        ] {
+            assert!(serde_json::from_str::<BoundedSum>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

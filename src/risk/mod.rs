@@ -290,6 +290,7 @@ impl RiskAnalysis {
         weights: &str,
     ) -> Result<Self> {
         dataset.attribute(weights)?;
+        check_row_flags(suppressed_rows, dataset.rows())?;
         let column = dataset
             .passthrough()
             .column(weights)
@@ -386,8 +387,8 @@ impl RiskAnalysis {
     /// # Errors
     ///
     /// [`crate::ErrorKind::InvalidParameter`] for population sizes that do
-    /// not match the classes or are smaller than them, and for an invalid
-    /// population.
+    /// not match the classes or are smaller than them, for a class of size
+    /// 0, for a threshold out of range, and for an invalid population.
     pub fn from_class_sizes(
         sizes: &[u64],
         population_sizes: Option<&[u64]>,
@@ -401,7 +402,13 @@ impl RiskAnalysis {
                 "one population size per class, each at least the class size, is needed",
             ));
         }
-        let t = options.threshold.as_probability();
+        let t = options.threshold.checked()?.as_probability();
+        if let Some(empty) = sizes.iter().position(|&s| s == 0) {
+            return Err(Error::parameter(
+                "sizes",
+                format!("class {empty} has size 0; every class has at least one record"),
+            ));
+        }
         let n: u64 = sizes.iter().sum();
         let mut histogram: Vec<(u64, u64)> = Vec::new();
         {
@@ -479,5 +486,16 @@ impl RiskAnalysis {
             decisions: Vec::new(),
         }
         .decide())
+    }
+}
+
+/// Checks that `flags` (suppressed rows), when given, has one flag per row.
+pub(crate) fn check_row_flags(flags: Option<&[bool]>, rows: usize) -> Result<()> {
+    match flags {
+        Some(flags) if flags.len() != rows => Err(Error::parameter(
+            "suppressed_rows",
+            format!("{} flags for a table of {rows} rows", flags.len()),
+        )),
+        _ => Ok(()),
     }
 }

@@ -53,7 +53,8 @@ impl Population {
 ///
 /// The hypergeometric terms are computed as products in log space
 /// (`ln_1p`), so N in the hundreds of millions loses no precision (ARX
-/// clamps N to 2³¹ − 1). 0 when there are no sample uniques.
+/// clamps N to 2³¹ − 1). 0 when there are no sample uniques. Entries of
+/// size 0 or above n, which no sample of n records has, are ignored.
 ///
 /// # Citations
 ///
@@ -65,7 +66,14 @@ pub fn zayatz(histogram: &[(u64, u64)], n: u64, population: f64) -> f64 {
         return 0.0;
     }
     let (nf, big_n) = (n as f64, population);
-    let max_size = histogram.iter().map(|e| e.0).max().unwrap_or(1);
+    // (Sizes of 0 or above n, which no sample of n records has, are ignored.)
+    let possible = |i: u64| (1..=n).contains(&i);
+    let max_size = histogram
+        .iter()
+        .map(|e| e.0)
+        .filter(|&i| possible(i))
+        .max()
+        .unwrap_or(1);
     // ln h(1; N, i, n) for i = 1..=max_size, by the running product.
     let mut ln_h = Vec::with_capacity(max_size as usize);
     let mut ln_product = 0.0;
@@ -82,7 +90,11 @@ pub fn zayatz(histogram: &[(u64, u64)], n: u64, population: f64) -> f64 {
         ln_h.push((i as f64).ln() + (nf / big_n).ln() + ln_product);
     }
     let h = |i: u64| ln_h[i as usize - 1].exp();
-    let denominator: f64 = histogram.iter().map(|&(i, c)| c as f64 * h(i)).sum();
+    let denominator: f64 = histogram
+        .iter()
+        .filter(|e| possible(e.0))
+        .map(|&(i, c)| c as f64 * h(i))
+        .sum();
     if denominator == 0.0 {
         return 0.0;
     }

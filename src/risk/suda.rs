@@ -9,6 +9,7 @@ use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::frequency::node::Node;
 use crate::hierarchy::set::Hierarchies;
+use crate::risk::check_row_flags;
 
 /// The most key variables SUDA accepts (the subset lattice has 2^M nodes).
 pub const MAX_SUDA_VARIABLES: usize = 20;
@@ -266,6 +267,7 @@ impl Suda {
                 format!("{node} does not have one level per quasi-identifier"),
             ));
         }
+        check_row_flags(suppressed_rows, dataset.rows())?;
         let released: Vec<usize> = (0..dataset.rows())
             .filter(|&r| !suppressed_rows.is_some_and(|s| s[r]))
             .collect();

@@ -55,6 +55,20 @@ impl RiskThreshold {
         }
     }
 
+    /// The same threshold, checked as [`RiskThreshold::probability`] and
+    /// [`RiskThreshold::class_size`] check it (for a value built directly
+    /// or deserialized).
+    ///
+    /// # Errors
+    ///
+    /// As those constructors.
+    pub fn checked(self) -> Result<RiskThreshold> {
+        match self {
+            RiskThreshold::Probability(t) => RiskThreshold::probability(t),
+            RiskThreshold::ClassSize(k) => RiskThreshold::class_size(k),
+        }
+    }
+
     /// The probability: t, or 1/k.
     pub fn as_probability(self) -> f64 {
         match self {

@@ -306,7 +306,7 @@ impl<'a> Evaluator<'a> {
             suppressed,
             classes: table.classes() - suppressed_classes,
             suppressed_classes,
-            score: Some(self.utility.score(table, &outlier, suppressed)),
+            score: Some(self.utility.score_checked(table, &outlier, suppressed)),
         };
         (true, evaluation, Some(outlier))
     }

@@ -242,96 +242,100 @@ impl BatchReader {
     /// not valid UTF-8 (naming the line), or a Parquet decoding error.
     pub(crate) fn next_batch(&mut self) -> Result<Option<Batch>> {
         let first_row = self.rows_read;
-        let batch = match &mut self.kind {
-            ReaderKind::Csv {
-                file,
-                delimiter,
-                quote,
-                pending,
-                line,
-                eof,
-            } => {
-                // Find the end of the batch_rows-th record, reading as needed.
-                let (mut records, mut end) = (0usize, 0usize);
-                loop {
-                    while records < self.batch_rows {
-                        match record_end(pending, end, *quote) {
-                            Some(next) => {
-                                end = next;
-                                records += 1;
+        // (A loop, not recursion: a run of empty lines longer than many
+        // batches must not grow the stack.)
+        let batch = loop {
+            break match &mut self.kind {
+                ReaderKind::Csv {
+                    file,
+                    delimiter,
+                    quote,
+                    pending,
+                    line,
+                    eof,
+                } => {
+                    // Find the end of the batch_rows-th record, reading as needed.
+                    let (mut records, mut end) = (0usize, 0usize);
+                    loop {
+                        while records < self.batch_rows {
+                            match record_end(pending, end, *quote) {
+                                Some(next) => {
+                                    end = next;
+                                    records += 1;
+                                }
+                                None => break,
                             }
-                            None => break,
                         }
+                        if records == self.batch_rows || *eof {
+                            break;
+                        }
+                        *eof = fill(file, pending).map_err(|source| ErrorKind::Io {
+                            path: self.path.clone(),
+                            source,
+                        })?;
                     }
-                    if records == self.batch_rows || *eof {
-                        break;
+                    if *eof && records < self.batch_rows {
+                        end = pending.len();
                     }
-                    *eof = fill(file, pending).map_err(|source| ErrorKind::Io {
+                    if end == 0 {
+                        return Ok(None);
+                    }
+                    let raw: Vec<u8> = pending.drain(..end).collect();
+                    let start_line = *line;
+                    *line += count_newlines(&raw);
+                    let (text, fields, rows) = parse_chunk(
+                        &raw,
+                        start_line,
+                        *delimiter,
+                        *quote,
+                        self.header.len(),
+                        &self.requested,
+                    )
+                    .map_err(|reason| parse_error(&self.path, reason))?;
+                    if rows == 0 {
+                        // Only empty lines: nothing to return, read on.
+                        continue;
+                    }
+                    Batch {
+                        first_row,
+                        rows,
+                        data: BatchData::Csv { text, fields },
+                    }
+                }
+                ReaderKind::Parquet { slices } => {
+                    let Some((offset, len)) = slices.next() else {
+                        return Ok(None);
+                    };
+                    let names: Vec<String> = self
+                        .requested
+                        .iter()
+                        .map(|&i| self.header[i].clone())
+                        .collect();
+                    let file = File::open(&self.path).map_err(|source| ErrorKind::Io {
                         path: self.path.clone(),
                         source,
                     })?;
+                    let frame = ParquetReader::new(file)
+                        .with_columns(Some(names.clone()))
+                        .with_slice(Some((offset, len)))
+                        .finish()
+                        .map_err(|e| parse_error(&self.path, e.to_string()))?;
+                    let columns = names
+                        .iter()
+                        .map(|name| {
+                            frame
+                                .column(name)
+                                .and_then(|c| c.cast(&DataType::String))
+                                .map_err(|e| parse_error(&self.path, e.to_string()))
+                        })
+                        .collect::<Result<Vec<Column>>>()?;
+                    Batch {
+                        first_row,
+                        rows: frame.height(),
+                        data: BatchData::Frame(columns),
+                    }
                 }
-                if *eof && records < self.batch_rows {
-                    end = pending.len();
-                }
-                if end == 0 {
-                    return Ok(None);
-                }
-                let raw: Vec<u8> = pending.drain(..end).collect();
-                let start_line = *line;
-                *line += count_newlines(&raw);
-                let (text, fields, rows) = parse_chunk(
-                    &raw,
-                    start_line,
-                    *delimiter,
-                    *quote,
-                    self.header.len(),
-                    &self.requested,
-                )
-                .map_err(|reason| parse_error(&self.path, reason))?;
-                if rows == 0 {
-                    // Only empty lines: nothing to return, read on.
-                    return self.next_batch();
-                }
-                Batch {
-                    first_row,
-                    rows,
-                    data: BatchData::Csv { text, fields },
-                }
-            }
-            ReaderKind::Parquet { slices } => {
-                let Some((offset, len)) = slices.next() else {
-                    return Ok(None);
-                };
-                let names: Vec<String> = self
-                    .requested
-                    .iter()
-                    .map(|&i| self.header[i].clone())
-                    .collect();
-                let file = File::open(&self.path).map_err(|source| ErrorKind::Io {
-                    path: self.path.clone(),
-                    source,
-                })?;
-                let frame = ParquetReader::new(file)
-                    .with_columns(Some(names.clone()))
-                    .with_slice(Some((offset, len)))
-                    .finish()
-                    .map_err(|e| parse_error(&self.path, e.to_string()))?;
-                let columns = names
-                    .iter()
-                    .map(|name| {
-                        frame
-                            .column(name)
-                            .and_then(|c| c.cast(&DataType::String))
-                            .map_err(|e| parse_error(&self.path, e.to_string()))
-                    })
-                    .collect::<Result<Vec<Column>>>()?;
-                Batch {
-                    first_row,
-                    rows: frame.height(),
-                    data: BatchData::Frame(columns),
-                }
-            }
+            };
         };
         self.rows_read += batch.rows as u64;
         Ok(Some(batch))

@@ -57,7 +57,8 @@ impl AdditiveNoise {
     /// # Errors
     ///
     /// As [`AdditiveNoise::apply`], and for a covariance matrix that is not
-    /// d × d for d columns or has a negative or non-finite entry on its diagonal.
+    /// d × d for d columns, not symmetric, has a non-finite entry or a
+    /// negative one on its diagonal.
     pub fn apply_with_covariance<R: Rng + ?Sized>(
         &self,
         columns: &[Vec<f64>],
@@ -67,18 +68,7 @@ impl AdditiveNoise {
         self.check(columns)?;
         let d = columns.len();
         let n = columns[0].len();
-        if cov.len() != d || cov.iter().any(|row| row.len() != d) {
-            return Err(Error::parameter(
-                "covariance",
-                format!("a {d} × {d} matrix is needed for {d} columns"),
-            ));
-        }
-        if (0..d).any(|a| !(cov[a][a] >= 0.0 && cov[a][a].is_finite())) {
-            return Err(Error::parameter(
-                "covariance",
-                "the variances on the diagonal must be finite and non-negative",
-            ));
-        }
+        check_covariance(cov, d)?;
         // The factor L with L·Lᵀ = the noise covariance.
         let factor: Vec<Vec<f64>> = match self.correlation {
             NoiseCorrelation::Uncorrelated => (0..d)
@@ -152,6 +142,51 @@ pub(crate) fn covariance(columns: &[Vec<f64>]) -> Vec<Vec<f64>> {
     cov
 }
 
+/// Checks that `cov` is a symmetric d × d matrix of finite numbers with a
+/// non-negative diagonal.
+pub(crate) fn check_covariance(cov: &[Vec<f64>], d: usize) -> Result<()> {
+    if cov.len() != d || cov.iter().any(|row| row.len() != d) {
+        return Err(Error::parameter(
+            "covariance",
+            format!("a {d} × {d} matrix is needed for {d} columns"),
+        ));
+    }
+    for (a, row) in cov.iter().enumerate() {
+        for (b, &value) in row.iter().enumerate() {
+            if !value.is_finite() {
+                return Err(Error::parameter(
+                    "covariance",
+                    format!(
+                        "entry ({}, {}) is {value}, not a finite number",
+                        a + 1,
+                        b + 1
+                    ),
+                ));
+            }
+            if value != cov[b][a] {
+                return Err(Error::parameter(
+                    "covariance",
+                    format!(
+                        "the matrix is not symmetric: entry ({}, {}) is {value} but ({}, {}) is {}",
+                        a + 1,
+                        b + 1,
+                        b + 1,
+                        a + 1,
+                        cov[b][a]
+                    ),
+                ));
+            }
+        }
+        if row[a] < 0.0 {
+            return Err(Error::parameter(
+                "covariance",
+                "the variances on the diagonal must be non-negative",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The lower Cholesky factor of a symmetric positive definite matrix.
 fn cholesky(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let d = m.len();
@@ -161,7 +196,7 @@ fn cholesky(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             let s: f64 = (0..j).map(|k| l[i][k] * l[j][k]).sum();
             if i == j {
                 let v = m[i][i] - s;
-                if v <= 0.0 {
+                if v.is_nan() || v <= 0.0 {
                     return None;
                 }
                 l[i][j] = v.sqrt();

@@ -27,6 +27,23 @@ pub enum BinningMethod {
     },
 }
 
+/// The most bins an equal-width or equal-frequency binning may ask for.
+pub const MAX_BINS: usize = 1 << 20;
+
+/// Checks a number of bins: at least 1, at most [`MAX_BINS`].
+pub(crate) fn check_bins(bins: usize) -> Result<()> {
+    if bins == 0 {
+        Err(Error::parameter("bins", "at least one bin is needed"))
+    } else if bins > MAX_BINS {
+        Err(Error::parameter(
+            "bins",
+            format!("{bins} bins is more than the {MAX_BINS} allowed"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// A binning transformation: a value with its parameters, serializable and
 /// replayable (the breaks are recorded, so new data is binned the same way).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,7 +74,8 @@ impl Binning {
     ///
     /// # Errors
     ///
-    /// [`crate::ErrorKind::InvalidParameter`] for 0 bins, breaks that do not
+    /// [`crate::ErrorKind::InvalidParameter`] for 0 bins or more than
+    /// [`MAX_BINS`], breaks that do not
     /// increase, bottom ≥ top, a value that is not finite (naming its row),
     /// no values to bin, or (explicit breaks) a value outside the breaks
     /// that is not top- or bottom-coded.
@@ -81,6 +99,11 @@ impl Binning {
             .copied()
             .filter(|&v| self.bottom.is_none_or(|b| v >= b) && self.top.is_none_or(|t| v < t))
             .collect();
+        if let BinningMethod::EqualWidth { bins } | BinningMethod::EqualFrequency { bins } =
+            &self.method
+        {
+            check_bins(*bins)?;
+        }
         let breaks = match &self.method {
             BinningMethod::Breaks { breaks } => {
                 if breaks.len() < 2
@@ -93,11 +116,6 @@ impl Binning {
                     ));
                 }
                 breaks.clone()
-            }
-            BinningMethod::EqualWidth { bins } | BinningMethod::EqualFrequency { bins }
-                if *bins == 0 =>
-            {
-                return Err(Error::parameter("bins", "at least one bin is needed"));
             }
             _ if inside.is_empty() => return Err(Error::parameter("values", "no values to bin")),
             BinningMethod::EqualWidth { bins } => {

@@ -8,7 +8,7 @@ mod pipeline;
 mod spec;
 
 pub use additive_noise::{AdditiveNoise, NoiseCorrelation};
-pub use binning::{Binned, Binning, BinningMethod};
+pub use binning::{Binned, Binning, BinningMethod, MAX_BINS};
 pub use mdav::{Microaggregation, mdav};
 pub use pipeline::{
     apply_transforms, apply_transforms_with_missing, replay_transforms,

@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::transform::additive_noise::NoiseCorrelation;
-use crate::transform::binning::{Binning, BinningMethod};
+use crate::transform::additive_noise::{NoiseCorrelation, check_covariance};
+use crate::transform::binning::{Binning, BinningMethod, check_bins};
 
 /// How a [`TransformSpec::Binning`] chooses its breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,14 +231,8 @@ impl TransformSpec {
                         format!("must be positive, got {fraction}"),
                     ));
                 }
-                let d = columns.len();
-                if let Some(cov) = covariance
-                    && (cov.len() != d || cov.iter().any(|row| row.len() != d))
-                {
-                    return Err(Error::parameter(
-                        "covariance",
-                        format!("a {d} × {d} matrix is needed for {d} columns"),
-                    ));
+                if let Some(cov) = covariance {
+                    check_covariance(cov, columns.len())?;
                 }
             }
         }
@@ -260,9 +254,7 @@ impl TransformSpec {
         };
         let method = match (method, bins, breaks) {
             (BinMethod::EqualWidth | BinMethod::EqualFrequency, Some(bins), None) => {
-                if *bins == 0 {
-                    return Err(Error::parameter("bins", "at least one bin is needed"));
-                }
+                check_bins(*bins)?;
                 if *method == BinMethod::EqualWidth {
                     BinningMethod::EqualWidth { bins: *bins }
                 } else {

@@ -337,3 +337,144 @@ fn parquet_round_trip_loads_like_csv() {
         assert_eq!(a, &b);
     }
 }
+
+/// Library calls with pieces that do not belong together are errors too.
+#[test]
+fn mismatched_library_arguments_are_errors() {
+    use deidentify::{
+        FrequencyTable, MetricKind, MetricSpec, Node, Population, RiskAnalysis, RiskOptions,
+        RiskThreshold, UtilityModel,
+    };
+    let data = load("datasets/adult/adult.toml");
+    let utility = UtilityModel::new(
+        &data.dataset,
+        &data.hierarchies,
+        &MetricSpec::new(MetricKind::Loss),
+    )
+    .unwrap();
+    let width = data.dataset.quasi_identifiers().len();
+    let parameter = |e: deidentify::Error| matches!(e.kind(), ErrorKind::InvalidParameter { .. });
+    assert!(parameter(
+        utility.lower_bound(&Node::new(vec![99])).unwrap_err()
+    ));
+    assert!(parameter(
+        utility
+            .lower_bound(&Node::new(vec![99; width]))
+            .unwrap_err()
+    ));
+    assert!(utility.lower_bound(&Node::bottom(width)).unwrap().is_some());
+    let table =
+        FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &Node::bottom(width))
+            .unwrap();
+    assert!(parameter(utility.score(&table, &[false], 0).unwrap_err()));
+    let flags = vec![false; table.classes()];
+    assert!(utility.score(&table, &flags, 0).is_ok());
+
+    // Thresholds built from the public variants are checked as the
+    // constructors check them; a class of size 0 is an error.
+    let options = |threshold| RiskOptions {
+        threshold,
+        population: Some(Population::SamplingFraction(0.5)),
+    };
+    for threshold in [RiskThreshold::ClassSize(0), RiskThreshold::Probability(2.0)] {
+        let e = RiskAnalysis::from_class_sizes(&[1, 1], None, &options(threshold)).unwrap_err();
+        assert!(parameter(e));
+    }
+    let e = RiskAnalysis::from_class_sizes(&[0, 1], None, &options(RiskThreshold::ClassSize(2)))
+        .unwrap_err();
+    assert!(e.to_string().contains("size 0"), "{e}");
+    // Suppression flags of the wrong length.
+    let e = deidentify::Suda::of_dataset(
+        &data.dataset,
+        &data.hierarchies,
+        &Node::bottom(width),
+        Some(&[]),
+        3,
+        0.01,
+    )
+    .unwrap_err();
+    assert!(parameter(e));
+    // Zayatz ignores sizes no sample of n records has.
+    let z = deidentify::zayatz(&[(0, 1), (1, 1), (u64::MAX, 1)], 1, 2.0);
+    assert!(z.is_finite());
+}
+
+/// A misspelt builder setting is an error naming it, not silently dropped
+/// (a dropped `top` would mean no top-coding).
+#[test]
+fn unknown_hierarchy_builder_settings_are_errors() {
+    let rules = |hierarchy: &str| {
+        format!(
+            "[data]\npath = \"data.csv\"\n\n[[attribute]]\nname = \"age\"\nrole = \"quasi-identifier\"\ntype = \"integer\"\nhierarchy = {hierarchy}\n"
+        )
+    };
+    let data = "age\n30\n45\n";
+    for (hierarchy, named) in [
+        (
+            r#"{ type = "interval", levels = [{ width = 10 }], tpo = 40 }"#,
+            "tpo",
+        ),
+        (r#"{ type = "redaction", charactr = "x" }"#, "charactr"),
+        (
+            r#"{ type = "interval", levels = [{ width = 10, breaks = [0, 50] }] }"#,
+            "levels",
+        ),
+    ] {
+        let rules = rules(hierarchy);
+        let error = match load_files(
+            "builder-typo",
+            &[("rules.toml", &rules), ("data.csv", data)],
+        ) {
+            Ok(_) => panic!("{hierarchy} was accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains(named), "{hierarchy}: {error}");
+    }
+    let ok = rules(r#"{ type = "interval", levels = [{ width = 10 }], top = 40 }"#);
+    load_files("builder-ok", &[("rules.toml", &ok), ("data.csv", data)]).unwrap();
+}
+
+/// Transformation parameters that would write NaN or exhaust memory are
+/// errors naming the parameter.
+#[test]
+fn transformation_parameters_out_of_range_are_errors() {
+    use deidentify::{AdditiveNoise, Binning, BinningMethod, MAX_BINS, NoiseCorrelation};
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let noise = AdditiveNoise {
+        correlation: NoiseCorrelation::Correlated,
+        fraction: 0.1,
+    };
+    let columns = vec![vec![1.0, 2.0, 3.0, 5.0], vec![2.0, 1.0, 4.0, 3.0]];
+    for cov in [
+        vec![vec![1.0, f64::NAN], vec![f64::NAN, 1.0]],
+        vec![vec![1.0, 0.5], vec![0.4, 1.0]],
+        vec![vec![1.0, f64::INFINITY], vec![f64::INFINITY, 1.0]],
+        vec![vec![-1.0, 0.0], vec![0.0, 1.0]],
+    ] {
+        let e = noise
+            .apply_with_covariance(&columns, &cov, &mut rng)
+            .unwrap_err();
+        assert!(e.to_string().contains("covariance"), "{cov:?}: {e}");
+    }
+    let ok = vec![vec![1.0, 0.5], vec![0.5, 1.0]];
+    let noisy = noise
+        .apply_with_covariance(&columns, &ok, &mut rng)
+        .unwrap();
+    assert!(noisy.iter().flatten().all(|v| v.is_finite()));
+
+    for bins in [0, MAX_BINS + 1, usize::MAX / 2] {
+        for method in [
+            BinningMethod::EqualWidth { bins },
+            BinningMethod::EqualFrequency { bins },
+        ] {
+            let binning = Binning {
+                method,
+                bottom: None,
+                top: None,
+            };
+            let e = binning.apply(&[1.0, 2.0, 3.0]).unwrap_err();
+            assert!(e.to_string().contains("bins"), "{e}");
+        }
+    }
+}

@@ -234,3 +234,44 @@ fn rolled_up_histograms_equal_counted_ones_for_small_and_large_sensitive_domains
         }
     }
 }
+
+/// 64 one-bit quasi-identifiers fill a packed key exactly; a constant one
+/// after them (a field of width 0) must not shift past the 64 bits.
+#[test]
+fn a_constant_attribute_after_a_full_64_bit_key_counts() {
+    let columns = 64;
+    let mut header: Vec<String> = (0..columns).map(|j| format!("b{j}")).collect();
+    header.push("constant".into());
+    let mut csv = header.join(",") + "\n";
+    for row in 0..6u64 {
+        let bits: Vec<String> = (0..columns)
+            .map(|j| (((row * 0x9E37_79B9) >> (j % 32)) & 1).to_string())
+            .collect();
+        csv += &(bits.join(",") + ",x\n");
+    }
+    let mut toml = String::from("[data]\npath = \"data.csv\"\n");
+    for name in &header {
+        toml += &format!(
+            "\n[[attribute]]\nname = \"{name}\"\nrole = \"quasi-identifier\"\nhierarchy = {{ type = \"redaction\" }}\n"
+        );
+    }
+    let dir = crate::scratch("full-key", &[("data.csv", &csv), ("rules.toml", &toml)]);
+    let data = deidentify::Ruleset::from_file(&dir.join("rules.toml"))
+        .unwrap()
+        .load()
+        .unwrap();
+    let qis = data.dataset.quasi_identifiers().len();
+    assert_eq!(qis, 65);
+    for node in [Node::bottom(qis), Node::new(vec![1; qis])] {
+        let table = FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &node).unwrap();
+        assert_eq!(table.counts().iter().sum::<u64>(), 6, "{node}");
+    }
+    let rolled = FrequencyTable::from_dataset(&data.dataset, &data.hierarchies, &Node::bottom(qis))
+        .unwrap()
+        .roll_up(
+            &data.hierarchies.quasi_identifiers(&data.dataset),
+            &Node::new((0..qis).map(|j| (j % 2) as u32).collect()),
+        )
+        .unwrap();
+    assert_eq!(rolled.counts().iter().sum::<u64>(), 6);
+}

@@ -399,3 +399,17 @@ fn a_failed_streamed_apply_leaves_no_output() {
         assert!(left.is_empty(), "left behind: {left:?}");
     }
 }
+
+#[test]
+fn a_long_run_of_empty_lines_reads_through_in_one_row_batches() {
+    let dir = scratch("stream-blank-lines", &[]);
+    let mut lines = generated_rows(40, 11);
+    // 200,000 empty lines between two records: 200,000 batches of nothing
+    // in a row (read by recursion, they would overflow the reader's stack).
+    lines.insert(20, "\n".repeat(199_999));
+    write_lines(&dir.join("blank.csv"), &lines);
+    let ruleset = ruleset_in(&dir, "blank.csv");
+    let streamed = StreamedTable::from_ruleset(&ruleset, &options(1)).unwrap();
+    assert_eq!(streamed.rows(), 40);
+    assert_eq!(streamed.table().counts().iter().sum::<u64>(), 40);
+}

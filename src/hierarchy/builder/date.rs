@@ -33,6 +33,7 @@ pub enum DateGranularity {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DateHierarchy {
     /// The levels above the day, finest first (must be increasing).
     #[serde(default = "all_granularities")]

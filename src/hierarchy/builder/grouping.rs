@@ -30,6 +30,7 @@ use crate::hierarchy::table::Hierarchy;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GroupingHierarchy {
     /// For each level above 0: group label → members.
     pub levels: Vec<BTreeMap<String, Vec<String>>>,

@@ -8,7 +8,7 @@ use crate::hierarchy::table::Hierarchy;
 
 /// One level of an interval hierarchy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum IntervalLevel {
     /// Intervals of a fixed width starting at `origin` (default 0):
     /// `[origin + i·width, origin + (i+1)·width)`.
@@ -55,6 +55,7 @@ pub enum IntervalLevel {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IntervalHierarchy {
     /// The levels above 0, finest first.
     pub levels: Vec<IntervalLevel>,

@@ -23,6 +23,7 @@ use crate::hierarchy::table::Hierarchy;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RedactionHierarchy {
     /// The mask character.
     #[serde(default = "default_mask")]
