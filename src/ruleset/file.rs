@@ -166,9 +166,11 @@ pub fn parse_strategy(name: &str, max_nodes: Option<u64>) -> Result<Strategy> {
     }
 }
 
-/// A parsed ruleset. Later stages add their own tables; tables this
-/// version does not know are kept unread.
+/// A parsed ruleset. A table or key it does not know is an error naming
+/// it, so a misspelt `[[transforms]]` never silently skips the
+/// transformations.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ruleset {
     /// How to read the data.
     pub data: DataRule,

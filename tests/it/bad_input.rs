@@ -478,3 +478,15 @@ fn transformation_parameters_out_of_range_are_errors() {
         }
     }
 }
+
+/// A misspelt table is an error naming it: `[[transforms]]` must not
+/// silently skip the transformations.
+#[test]
+fn unknown_ruleset_tables_are_errors() {
+    let rules = "[data]\npath = \"data.csv\"\n\n[[attribute]]\nname = \"age\"\nrole = \"insensitive\"\n\n[[transforms]]\ntype = \"top-coding\"\n";
+    let error = match load_files("table-typo", &[("rules.toml", rules), ("data.csv", "age\n30\n")]) {
+        Ok(_) => panic!("[[transforms]] was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("transforms"), "{error}");
+}
