@@ -100,12 +100,6 @@ impl PrivacyProfile {
         node: &Node,
         options: &ProfileOptions,
     ) -> Result<PrivacyProfile> {
-        if !(options.recursive_c.is_finite() && options.recursive_c > 0.0) {
-            return Err(Error::parameter(
-                "recursive_c",
-                "c must be a positive number",
-            ));
-        }
         let table = FrequencyTable::from_dataset(dataset, hierarchies, node)?;
         let sensitive = SensitiveAttribute::all(dataset, hierarchies, &options.orders)?;
         let names = dataset.quasi_identifier_names();
@@ -122,12 +116,19 @@ impl PrivacyProfile {
     ///
     /// # Errors
     ///
-    /// None at present; kept fallible for models that need preparation.
+    /// [`crate::ErrorKind::InvalidParameter`] when `options.recursive_c` is
+    /// not a positive number.
     pub fn of_table(
         table: &FrequencyTable,
         sensitive: &[SensitiveAttribute],
         options: &ProfileOptions,
     ) -> Result<PrivacyProfile> {
+        if !(options.recursive_c.is_finite() && options.recursive_c > 0.0) {
+            return Err(Error::parameter(
+                "recursive_c",
+                "c must be a positive number",
+            ));
+        }
         let k = table.counts().iter().copied().min().unwrap_or(0);
         let sample_uniques = table.counts().iter().filter(|&&c| c == 1).count() as u64;
         let mut profiles = BTreeMap::new();

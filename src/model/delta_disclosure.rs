@@ -51,16 +51,17 @@ impl DeltaDisclosurePrivacy {
     ///
     /// # Errors
     ///
-    /// [`crate::ErrorKind::InvalidParameter`] when δ ≤ 0 or not a number.
+    /// [`crate::ErrorKind::InvalidParameter`] when δ is not a positive finite
+    /// number (δ = ∞ would constrain nothing).
     pub fn new(
         attribute: &SensitiveAttribute,
         delta: f64,
         absent: AbsentValuePolicy,
     ) -> Result<Self> {
-        if delta.is_nan() || delta <= 0.0 {
+        if !(delta.is_finite() && delta > 0.0) {
             return Err(Error::parameter(
                 "delta",
-                format!("δ must be positive, got {delta}"),
+                format!("δ must be a positive number, got {delta}"),
             ));
         }
         Ok(DeltaDisclosurePrivacy {

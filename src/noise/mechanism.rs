@@ -183,7 +183,8 @@ pub fn laplace_count<R: Rng + ?Sized>(
 ///
 /// # Errors
 ///
-/// [`crate::ErrorKind::InvalidParameter`] for ε ≤ 0, δ outside (0, 1) or Δ ≤ 0.
+/// [`crate::ErrorKind::InvalidParameter`] for ε ≤ 0, δ outside (0, 1) or Δ ≤ 0,
+/// and for ε and δ so small that σ overflows.
 pub fn analytic_gaussian_sigma(epsilon: f64, delta: f64, sensitivity: f64) -> Result<f64> {
     if !(epsilon > 0.0 && epsilon.is_finite()) {
         return Err(Error::parameter(
@@ -204,13 +205,26 @@ pub fn analytic_gaussian_sigma(epsilon: f64, delta: f64, sensitivity: f64) -> Re
         ));
     }
     let phi = Normal::new(0.0, 1.0).expect("standard normal");
-    let leak = |sigma: f64| {
-        let (a, b) = (sensitivity / (2.0 * sigma), epsilon * sigma / sensitivity);
+    // In units of the sensitivity, r = σ/Δ, so that no intermediate
+    // overflows for any finite Δ.
+    let leak = |r: f64| {
+        let (a, b) = (0.5 / r, epsilon * r);
         phi.cdf(a - b) - epsilon.exp() * phi.cdf(-a - b)
     };
-    let mut hi = sensitivity;
+    let unbounded = || {
+        Error::parameter(
+            "epsilon",
+            format!(
+                "ε = {epsilon}, δ = {delta} and Δ = {sensitivity} need a σ beyond floating point"
+            ),
+        )
+    };
+    let mut hi = 1.0f64;
     while leak(hi) > delta {
         hi *= 2.0;
+        if !hi.is_finite() {
+            return Err(unbounded());
+        }
     }
     let mut lo = hi / 2.0;
     if leak(lo) <= delta {
@@ -224,7 +238,12 @@ pub fn analytic_gaussian_sigma(epsilon: f64, delta: f64, sensitivity: f64) -> Re
             hi = mid;
         }
     }
-    Ok(hi)
+    let sigma = hi * sensitivity;
+    if sigma.is_finite() {
+        Ok(sigma)
+    } else {
+        Err(unbounded())
+    }
 }
 
 /// A count released with (ε, δ)-DP by the discrete Gaussian, sampled exactly.
@@ -293,6 +312,13 @@ mod tests {
                 && exact_rational(-1.0).is_err()
                 && exact_rational(f64::NAN).is_err()
         );
+    }
+
+    #[test]
+    fn an_unbounded_sigma_is_an_error() {
+        let e = analytic_gaussian_sigma(1e-3, 1e-10, 1e308).unwrap_err();
+        assert!(e.to_string().contains("beyond floating point"), "{e}");
+        assert!(analytic_gaussian_sigma(1.0, 1e-6, 1.0).unwrap().is_finite());
     }
 
     #[test]

@@ -484,7 +484,10 @@ fn transformation_parameters_out_of_range_are_errors() {
 #[test]
 fn unknown_ruleset_tables_are_errors() {
     let rules = "[data]\npath = \"data.csv\"\n\n[[attribute]]\nname = \"age\"\nrole = \"insensitive\"\n\n[[transforms]]\ntype = \"top-coding\"\n";
-    let error = match load_files("table-typo", &[("rules.toml", rules), ("data.csv", "age\n30\n")]) {
+    let error = match load_files(
+        "table-typo",
+        &[("rules.toml", rules), ("data.csv", "age\n30\n")],
+    ) {
         Ok(_) => panic!("[[transforms]] was accepted"),
         Err(e) => e.to_string(),
     };
