@@ -70,10 +70,10 @@ pub use hierarchy::table::Hierarchy;
 pub use measure::profile::{PrivacyProfile, ProfileOptions, SensitiveProfile};
 pub use metric::{Aggregate, MetricKind, MetricSpec, NodeScore, UtilityModel};
 pub use model::{
-    AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, DeltaDisclosurePrivacy,
-    DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
-    ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity, Release, SampleUniqueness,
-    SensitiveAttribute, TCloseness,
+    AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, CellSizeEstimator,
+    DeltaDisclosurePrivacy, DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity,
+    GroundDistance, KAnonymity, KMap, ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity,
+    Release, SampleUniqueness, SensitiveAttribute, TCloseness,
 };
 pub use noise::{
     BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, PrivacyBudget, Rational, SumNoise,

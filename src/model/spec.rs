@@ -8,9 +8,10 @@ use crate::data::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::hierarchy::set::Hierarchies;
 use crate::model::{
-    AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, DeltaDisclosurePrivacy,
-    DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity, GroundDistance, KAnonymity,
-    PrivacyModel, RecursiveClDiversity, SampleUniqueness, SensitiveAttribute, TCloseness,
+    AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, CellSizeEstimator,
+    DeltaDisclosurePrivacy, DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity,
+    GroundDistance, KAnonymity, KMap, PrivacyModel, RecursiveClDiversity, SampleUniqueness,
+    SensitiveAttribute, TCloseness,
 };
 
 /// A privacy model with its parameters, as in a ruleset's
@@ -104,6 +105,19 @@ pub enum ModelSpec {
         #[serde(default)]
         records_at_risk: Option<f64>,
     },
+    /// [`KMap`], estimated from the sample: `{ type = "k-map", k = 5,
+    /// population = 317200000, significance = 0.05 }`.
+    KMap {
+        /// The k of the population.
+        k: u64,
+        /// The population size N (at least the table's rows).
+        population: u64,
+        /// The significance level α of the estimate.
+        significance: f64,
+        /// The cell-size estimator (default `poisson`).
+        #[serde(default)]
+        estimator: CellSizeEstimator,
+    },
     /// [`SampleUniqueness`]: `{ type = "sample-uniqueness", threshold = 0.01 }`.
     SampleUniqueness {
         /// Most released records (fraction) unique in the release.
@@ -117,6 +131,7 @@ impl ModelSpec {
         match self {
             ModelSpec::KAnonymity { .. }
             | ModelSpec::AverageRisk { .. }
+            | ModelSpec::KMap { .. }
             | ModelSpec::SampleUniqueness { .. } => None,
             ModelSpec::DistinctLDiversity { attribute, .. }
             | ModelSpec::EntropyLDiversity { attribute, .. }
@@ -255,6 +270,18 @@ impl ModelSpec {
                     ));
                 }
             }),
+            ModelSpec::KMap {
+                k,
+                population,
+                significance,
+                estimator,
+            } => Box::new(KMap::estimated(
+                *k,
+                rows,
+                *population,
+                *significance,
+                *estimator,
+            )?),
             ModelSpec::SampleUniqueness { threshold } => {
                 Box::new(SampleUniqueness::new(*threshold)?)
             }

@@ -348,6 +348,12 @@ fn model_pool() -> Vec<ModelSpec> {
             records_at_risk: Some(0.2),
         },
         ModelSpec::SampleUniqueness { threshold: 0.1 },
+        ModelSpec::KMap {
+            k: 6,
+            population: 150,
+            significance: 0.1,
+            estimator: deidentify::CellSizeEstimator::ZeroTruncatedPoisson,
+        },
     ]
 }
 
@@ -377,7 +383,7 @@ proptest! {
     #[test]
     fn optimal_equals_exhaustive_and_output_is_valid(
         t in table(),
-        picks in prop::collection::vec(0usize..17, 1..3),
+        picks in prop::collection::vec(0usize..18, 1..3),
         limit in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]),
         metric in 0usize..8,
     ) {
@@ -468,7 +474,7 @@ proptest! {
     }
 
     #[test]
-    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..17, 1..3), metric in 0usize..8) {
+    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..18, 1..3), metric in 0usize..8) {
         let (dataset, hierarchies) = build(&t);
         let config = search_config(&picks, 0.1, metric, SearchStrategy::Optimal);
         let Ok(first) = search(&dataset, &hierarchies, &config, &BTreeMap::new()) else { return Ok(()) };

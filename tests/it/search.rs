@@ -605,3 +605,43 @@ fn bad_configurations_are_errors() {
         );
     }
 }
+
+/// Estimated k-map in the US population (N = 317,200,000, α = 0.05) is
+/// 2-anonymity on adult's 30,162 records (λ = 0.000475): the same optimum
+/// as a search for 2-anonymity; with N = 4n and k = 20, λ = 5 gives
+/// ARX's k′ = 11.
+#[test]
+fn estimated_k_map_searches_as_derived_k_anonymity() {
+    let data = load("datasets/adult/adult9.toml");
+    let rows = data.dataset.rows() as u64;
+    let run = |models: Vec<ModelSpec>| {
+        search(
+            &data.dataset,
+            &data.hierarchies,
+            &config(models, 0.02, MetricKind::Loss),
+            &BTreeMap::new(),
+        )
+        .unwrap()
+        .optimum
+        .unwrap()
+    };
+    let k_map = |k, population| ModelSpec::KMap {
+        k,
+        population,
+        significance: 0.05,
+        estimator: deidentify::CellSizeEstimator::Poisson,
+    };
+    let optimum = run(vec![k_map(5, 317_200_000)]);
+    let expected = run(vec![k(2)]);
+    assert_eq!(
+        (&optimum.node, &optimum.score, optimum.suppressed),
+        (&expected.node, &expected.score, expected.suppressed)
+    );
+    let optimum = run(vec![k_map(20, 4 * rows)]);
+    let expected = run(vec![k(11)]);
+    assert_eq!(
+        (&optimum.node, &optimum.score, optimum.suppressed),
+        (&expected.node, &expected.score, expected.suppressed)
+    );
+    assert_ne!(run(vec![k(10)]).node, expected.node);
+}
