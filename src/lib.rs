@@ -42,6 +42,7 @@ mod metric;
 mod model;
 mod noise;
 mod pipeline;
+mod population;
 pub mod report;
 mod risk;
 mod ruleset;
@@ -72,8 +73,9 @@ pub use metric::{Aggregate, MetricKind, MetricSpec, NodeScore, UtilityModel};
 pub use model::{
     AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, CellSizeEstimator,
     DeltaDisclosurePrivacy, DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity,
-    GroundDistance, KAnonymity, KMap, ModelSpec, Monotonicity, PrivacyModel, RecursiveClDiversity,
-    Release, SampleUniqueness, SensitiveAttribute, TCloseness,
+    GroundDistance, KAnonymity, KMap, ModelSpec, Monotonicity, PopulationUniqueness, PrivacyModel,
+    RecursiveClDiversity, Release, SampleUniqueness, SensitiveAttribute, TCloseness,
+    UniquenessEstimator,
 };
 pub use noise::{
     BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, PrivacyBudget, Rational, SumNoise,

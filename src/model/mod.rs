@@ -11,7 +11,8 @@
 //!
 //! # Models of the whole release
 //!
-//! [`AverageRisk`] and [`SampleUniqueness`] judge the released classes
+//! [`AverageRisk`], [`SampleUniqueness`] and [`PopulationUniqueness`]
+//! judge the released classes
 //! together (METHODS.md §3.9). After the classes that fail the other models
 //! are suppressed, a release that fails them loses further classes,
 //! smallest first, as in ARX, as long as the limit allows.
@@ -23,6 +24,7 @@ pub(crate) mod delta_disclosure;
 mod k_anonymity;
 mod k_map;
 pub(crate) mod l_diversity;
+mod population_uniqueness;
 mod release;
 mod sample_uniqueness;
 mod sensitive;
@@ -40,6 +42,7 @@ pub use delta_disclosure::{AbsentValuePolicy, DeltaDisclosurePrivacy};
 pub use k_anonymity::KAnonymity;
 pub use k_map::{CellSizeEstimator, KMap};
 pub use l_diversity::{DistinctLDiversity, EntropyLDiversity, RecursiveClDiversity};
+pub use population_uniqueness::{PopulationUniqueness, UniquenessEstimator};
 pub use release::Release;
 pub use sample_uniqueness::SampleUniqueness;
 pub use sensitive::SensitiveAttribute;

@@ -10,9 +10,10 @@ use crate::hierarchy::set::Hierarchies;
 use crate::model::{
     AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, CellSizeEstimator,
     DeltaDisclosurePrivacy, DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity,
-    GroundDistance, KAnonymity, KMap, PrivacyModel, RecursiveClDiversity, SampleUniqueness,
-    SensitiveAttribute, TCloseness,
+    GroundDistance, KAnonymity, KMap, PopulationUniqueness, PrivacyModel, RecursiveClDiversity,
+    SampleUniqueness, SensitiveAttribute, TCloseness, UniquenessEstimator,
 };
+use crate::population::Population;
 
 /// A privacy model with its parameters, as in a ruleset's
 /// `models = [{ type = "k-anonymity", k = 5 }, …]`.
@@ -118,6 +119,22 @@ pub enum ModelSpec {
         #[serde(default)]
         estimator: CellSizeEstimator,
     },
+    /// [`PopulationUniqueness`]: `{ type = "population-uniqueness",
+    /// threshold = 0.01, population = 317200000 }` (or `sampling_fraction`
+    /// instead of `population`; `estimator` defaults to `dankar`).
+    PopulationUniqueness {
+        /// Most estimated fraction of the population unique.
+        threshold: f64,
+        /// The population size N.
+        #[serde(default)]
+        population: Option<u64>,
+        /// The sampling fraction n/N of the whole table.
+        #[serde(default)]
+        sampling_fraction: Option<f64>,
+        /// The estimate bounded.
+        #[serde(default)]
+        estimator: UniquenessEstimator,
+    },
     /// [`SampleUniqueness`]: `{ type = "sample-uniqueness", threshold = 0.01 }`.
     SampleUniqueness {
         /// Most released records (fraction) unique in the release.
@@ -132,6 +149,7 @@ impl ModelSpec {
             ModelSpec::KAnonymity { .. }
             | ModelSpec::AverageRisk { .. }
             | ModelSpec::KMap { .. }
+            | ModelSpec::PopulationUniqueness { .. }
             | ModelSpec::SampleUniqueness { .. } => None,
             ModelSpec::DistinctLDiversity { attribute, .. }
             | ModelSpec::EntropyLDiversity { attribute, .. }
@@ -282,6 +300,26 @@ impl ModelSpec {
                 *significance,
                 *estimator,
             )?),
+            ModelSpec::PopulationUniqueness {
+                threshold,
+                population,
+                sampling_fraction,
+                estimator,
+            } => {
+                let population = match (population, sampling_fraction) {
+                    (Some(size), None) => Population::Size(*size),
+                    (None, Some(f)) => Population::SamplingFraction(*f),
+                    _ => {
+                        return Err(Error::parameter(
+                            "population",
+                            "population-uniqueness takes one of population and sampling_fraction",
+                        ));
+                    }
+                };
+                Box::new(PopulationUniqueness::new(
+                    *threshold, population, rows, *estimator,
+                )?)
+            }
             ModelSpec::SampleUniqueness { threshold } => {
                 Box::new(SampleUniqueness::new(*threshold)?)
             }

@@ -239,9 +239,14 @@ pub fn run_expert_determination(
     };
     let risk_options = RiskOptions {
         threshold,
+        // A sampling fraction is of the whole input: the population it
+        // implies stays the same after records are suppressed.
         population: match (settings.population, settings.sampling_fraction) {
             (Some(n), _) => Some(Population::Size(n)),
-            (None, Some(f)) => Some(Population::SamplingFraction(f)),
+            (None, Some(f)) => {
+                let size = Population::SamplingFraction(f).size(dataset.rows() as u64)?;
+                Some(Population::Size(size.round() as u64))
+            }
             (None, None) => None,
         },
     };

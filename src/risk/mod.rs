@@ -6,18 +6,17 @@
 
 mod attacker;
 mod individual;
-mod population;
 mod suda;
 mod threshold;
 
 use serde::{Deserialize, Serialize};
 
-pub use attacker::{AttackerRisk, MarketerRisk};
-pub use individual::{IndividualRisk, benedetti_franconi};
-pub use population::{
+pub use crate::population::{
     Population, SnbFit, UniquenessModel, dankar, pitman, pitman_or_zero, pitman_parameters, snb,
     zayatz,
 };
+pub use attacker::{AttackerRisk, MarketerRisk};
+pub use individual::{IndividualRisk, benedetti_franconi};
 pub use suda::{MAX_SUDA_VARIABLES, Suda, minimal_sample_uniques};
 pub use threshold::RiskThreshold;
 

@@ -354,6 +354,18 @@ fn model_pool() -> Vec<ModelSpec> {
             significance: 0.1,
             estimator: deidentify::CellSizeEstimator::ZeroTruncatedPoisson,
         },
+        ModelSpec::PopulationUniqueness {
+            threshold: 0.05,
+            population: None,
+            sampling_fraction: Some(0.5),
+            estimator: deidentify::UniquenessEstimator::Zayatz,
+        },
+        ModelSpec::PopulationUniqueness {
+            threshold: 0.02,
+            population: Some(400),
+            sampling_fraction: None,
+            estimator: deidentify::UniquenessEstimator::Dankar,
+        },
     ]
 }
 
@@ -383,7 +395,7 @@ proptest! {
     #[test]
     fn optimal_equals_exhaustive_and_output_is_valid(
         t in table(),
-        picks in prop::collection::vec(0usize..18, 1..3),
+        picks in prop::collection::vec(0usize..20, 1..3),
         limit in prop::sample::select(vec![0.0, 0.05, 0.1, 0.3]),
         metric in 0usize..8,
     ) {
@@ -457,6 +469,23 @@ proptest! {
                     let uniques = groups.values().filter(|v| v.len() == 1).count() as u64;
                     prop_assert!(fraction(uniques) <= *threshold);
                 }
+                ModelSpec::PopulationUniqueness { threshold, population, sampling_fraction, estimator } => {
+                    let big_n = population.map_or_else(|| n as f64 / sampling_fraction.unwrap(), |p| p as f64);
+                    let mut histogram: BTreeMap<u64, u64> = BTreeMap::new();
+                    for v in groups.values() {
+                        *histogram.entry(v.len() as u64).or_default() += 1;
+                    }
+                    let histogram: Vec<(u64, u64)> = histogram.into_iter().collect();
+                    let uniques = match estimator {
+                        deidentify::UniquenessEstimator::Zayatz => deidentify::zayatz(&histogram, released, big_n),
+                        _ => deidentify::dankar(&histogram, released, big_n).0,
+                    };
+                    let has_uniques = histogram.first().is_some_and(|e| e.0 == 1);
+                    prop_assert!(
+                        (uniques > 0.0 && uniques / big_n <= *threshold) || (uniques == 0.0 && !has_uniques),
+                        "{} uniques of {} with sample uniques {}", uniques, big_n, has_uniques
+                    );
+                }
                 _ => {}
             }
 
@@ -474,7 +503,7 @@ proptest! {
     }
 
     #[test]
-    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..18, 1..3), metric in 0usize..8) {
+    fn search_is_deterministic(t in table(), picks in prop::collection::vec(0usize..20, 1..3), metric in 0usize..8) {
         let (dataset, hierarchies) = build(&t);
         let config = search_config(&picks, 0.1, metric, SearchStrategy::Optimal);
         let Ok(first) = search(&dataset, &hierarchies, &config, &BTreeMap::new()) else { return Ok(()) };

@@ -250,3 +250,69 @@ fn adult_optimum_meets_the_risk_analysis_and_equals_exhaustive() {
     // the node meets 1-anonymity, so no other model suppressed anything.
     assert!(optimum.suppressed > 0);
 }
+
+/// On adult in the US population (N = 317,200,000), a bound of a tenth of
+/// the Dankar estimate of population uniques before anonymization: the
+/// risk analysis of the optimum's output meets it.
+#[test]
+fn adult_population_uniqueness_meets_the_risk_analysis() {
+    let data = load("datasets/adult/adult9.toml");
+    let population = 317_200_000u64;
+    let options = RiskOptions {
+        threshold: RiskThreshold::probability(0.2).unwrap(),
+        population: Some(deidentify::Population::Size(population)),
+    };
+    let width = data.dataset.quasi_identifiers().len();
+    let bottom = deidentify::FrequencyTable::from_dataset(
+        &data.dataset,
+        &data.hierarchies,
+        &Node::bottom(width),
+    )
+    .unwrap();
+    let before = RiskAnalysis::of_table(&bottom, None, &options).unwrap();
+    let before = before.population_uniques.unwrap().dankar;
+    assert!(before > 0.0);
+    let threshold = before / 10.0;
+    let model = ModelSpec::PopulationUniqueness {
+        threshold,
+        population: Some(population),
+        sampling_fraction: None,
+        estimator: deidentify::UniquenessEstimator::Dankar,
+    };
+    let config = config(vec![model], 0.02);
+    let orders = BTreeMap::new();
+    let found = search(&data.dataset, &data.hierarchies, &config, &orders).unwrap();
+    let optimum = found.optimum.expect("a solution exists");
+    let out = apply(
+        &data.dataset,
+        &data.hierarchies,
+        &config,
+        &orders,
+        &optimum.node,
+    )
+    .unwrap();
+    let analysis =
+        RiskAnalysis::of_anonymized(&data.dataset, &data.hierarchies, &out, &options).unwrap();
+    let after = analysis.population_uniques.unwrap();
+    assert!(
+        (after.dankar > 0.0 && after.dankar <= threshold)
+            || (after.dankar == 0.0 && analysis.sample_unique_records == 0),
+        "{} > {threshold}",
+        after.dankar
+    );
+    assert_eq!(analysis.suppressed, optimum.suppressed);
+    // The same optimum as an exhaustive scan (the model is not monotone,
+    // so only the metric's lower bounds prune).
+    let exhaustive = AnonymizationConfig {
+        strategy: Strategy::Exhaustive,
+        ..config.clone()
+    };
+    let reference = search(&data.dataset, &data.hierarchies, &exhaustive, &orders)
+        .unwrap()
+        .optimum
+        .unwrap();
+    assert_eq!(
+        (&optimum.node, &optimum.score),
+        (&reference.node, &reference.score)
+    );
+}

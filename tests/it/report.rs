@@ -628,3 +628,32 @@ fn configured_transformations_are_applied_recorded_and_replayable() {
     let json = std::fs::read_to_string(&first.json).unwrap();
     assert_intact(&json, None);
 }
+
+/// An Expert Determination whose search targets the risk thresholds
+/// directly (average risk, sample and population uniqueness as models)
+/// meets them; a sampling fraction fixes one population for before and
+/// after.
+#[test]
+fn risk_models_meet_the_report_thresholds() {
+    let dir = temp_dir("risk-models");
+    let text = adult_ruleset_with(
+        "sampling_fraction = 0.01\nthresholds = { prosecutor_highest = 1.0, prosecutor_average = 0.05, sample_uniques = 0.01, population_uniques = 0.001 }",
+    )
+    .replace(
+        "    { type = \"k-anonymity\", k = 5 },\n    { type = \"distinct-l-diversity\", attribute = \"occupation\", l = 2 },\n",
+        "    { type = \"average-risk\", threshold = 0.05 },\n    { type = \"sample-uniqueness\", threshold = 0.01 },\n    { type = \"population-uniqueness\", threshold = 0.001, sampling_fraction = 0.01 },\n",
+    );
+    assert!(text.contains("average-risk"));
+    let outcome = run_in(&write_ruleset(&dir, &text), &dir).unwrap();
+    let report = &outcome.report;
+    assert!(report.summary.passes, "{:?}", report.summary.failures);
+    let before = report.risk.before.population_uniques.as_ref().unwrap();
+    let after = report.risk.after.as_ref().unwrap();
+    let after_population = after.population_uniques.as_ref().unwrap();
+    assert_eq!(before.population, 3_016_200.0);
+    assert_eq!(after_population.population, before.population);
+    assert!(after.prosecutor.success_rate <= 0.05);
+    assert!(after.sample_uniques <= 0.01);
+    assert!(after_population.dankar <= 0.001);
+    assert!(report.results.suppressed_records > 0);
+}

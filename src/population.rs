@@ -1,4 +1,6 @@
-//! Population uniqueness estimated from the sample (METHODS.md §4.2).
+//! The population a sample was drawn from, and its uniques estimated from
+//! the sample's class sizes (METHODS.md §4.2). A leaf: the risk analysis
+//! reports these estimates, and a privacy model bounds them in the search.
 
 use serde::{Deserialize, Serialize};
 
