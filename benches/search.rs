@@ -95,6 +95,31 @@ fn searches(c: &mut Criterion) {
         &adult8,
         &config(vec![k5(), closeness], 0.02),
     );
+    // Models of the whole release (ARX's risk-based criteria).
+    let average = ModelSpec::AverageRisk {
+        threshold: 0.05,
+        highest_risk: None,
+        records_at_risk: None,
+    };
+    let uniques = ModelSpec::SampleUniqueness { threshold: 0.01 };
+    bench_config(
+        c,
+        "adult9_avgrisk005_uniques001_2pct_loss",
+        &adult9,
+        &config(vec![average, uniques], 0.02),
+    );
+    let population = ModelSpec::PopulationUniqueness {
+        threshold: 0.0039,
+        population: Some(317_200_000),
+        sampling_fraction: None,
+        estimator: deidentify::UniquenessEstimator::Dankar,
+    };
+    bench_config(
+        c,
+        "adult9_popuniq_dankar_2pct_loss",
+        &adult9,
+        &config(vec![population], 0.02),
+    );
     if let Some(fars) = fars() {
         bench_config(c, "fars_k5_0pct_loss", &fars, &config(vec![k5()], 0.0));
         bench_config(c, "fars_k5_2pct_loss", &fars, &config(vec![k5()], 0.02));
