@@ -54,6 +54,34 @@ pub(crate) struct Evaluator<'a> {
     cache: RollUpCache,
 }
 
+/// The classes not marked in `outlier`, by increasing size, equal sizes in
+/// order of first appearance (class index): a counting sort when the sizes
+/// are small against the number of classes, else a stable sort.
+fn kept_by_size(counts: &[u64], outlier: &[bool]) -> Vec<usize> {
+    let kept = (0..counts.len()).filter(|&c| !outlier[c]);
+    let largest = counts.iter().copied().max().unwrap_or(0);
+    if largest > 4 * counts.len() as u64 + 1024 {
+        let mut kept: Vec<usize> = kept.collect();
+        kept.sort_by_key(|&c| counts[c]);
+        return kept;
+    }
+    // starts[s] = where the classes of size s begin.
+    let mut starts = vec![0usize; largest as usize + 2];
+    for c in kept.clone() {
+        starts[counts[c] as usize + 1] += 1;
+    }
+    for s in 1..starts.len() {
+        starts[s] += starts[s - 1];
+    }
+    let mut sorted = vec![0usize; starts[starts.len() - 1]];
+    for c in kept {
+        let slot = &mut starts[counts[c] as usize];
+        sorted[*slot] = c;
+        *slot += 1;
+    }
+    sorted
+}
+
 /// The most classes kept in the roll-up cache (over all cached tables).
 const CACHE_CLASSES: usize = 8_000_000;
 
@@ -211,11 +239,8 @@ impl<'a> Evaluator<'a> {
         outlier: &mut [bool],
         suppressed: u64,
     ) -> Option<u64> {
-        let counts = table.counts();
-        let mut kept: Vec<usize> = (0..counts.len()).filter(|&c| !outlier[c]).collect();
-        // (A stable sort: equal sizes stay in order of first appearance.)
-        kept.sort_by_key(|&c| counts[c]);
-        let sizes: Vec<u64> = kept.iter().map(|&c| counts[c]).collect();
+        let kept = kept_by_size(table.counts(), outlier);
+        let sizes: Vec<u64> = kept.iter().map(|&c| table.counts()[c]).collect();
         let prefix = Release::running_sums(&sizes);
         let release = Release::new(&sizes, &prefix);
         let passes = |removed: usize| {
@@ -309,5 +334,33 @@ impl<'a> Evaluator<'a> {
             score: Some(self.utility.score_checked(table, &outlier, suppressed)),
         };
         (true, evaluation, Some(outlier))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_by_size;
+
+    /// The counting sort and the stable sort give a stable sort's order.
+    #[test]
+    fn kept_classes_sort_by_size_then_index() {
+        let mut state = 7u64;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for round in 0..200 {
+            let classes = 1 + next(60) as usize;
+            // Small sizes (counting sort) and, every fourth round, sizes far
+            // above the number of classes (stable sort).
+            let bound = if round % 4 == 0 { 1 << 40 } else { 12 };
+            let counts: Vec<u64> = (0..classes).map(|_| 1 + next(bound)).collect();
+            let outlier: Vec<bool> = (0..classes).map(|_| next(3) == 0).collect();
+            let mut expected: Vec<usize> = (0..classes).filter(|&c| !outlier[c]).collect();
+            expected.sort_by_key(|&c| counts[c]);
+            assert_eq!(kept_by_size(&counts, &outlier), expected, "{counts:?}");
+        }
     }
 }
