@@ -413,3 +413,67 @@ fn a_long_run_of_empty_lines_reads_through_in_one_row_batches() {
     assert_eq!(streamed.rows(), 40);
     assert_eq!(streamed.table().counts().iter().sum::<u64>(), 40);
 }
+
+/// Models of the whole release and estimated k-map stream as they run in
+/// memory: same optimum, same suppressed records, same output bytes.
+#[test]
+fn streamed_release_models_equal_the_in_memory_run() {
+    let dir = scratch("stream-release", &[]);
+    write_lines(&dir.join("census.csv"), &generated_rows(8_000, 5));
+    let ruleset = ruleset_in(&dir, "census.csv");
+    let loaded = ruleset.load().unwrap();
+    let orders = ruleset.orders();
+    let config = AnonymizationConfig::new(
+        vec![
+            ModelSpec::KMap {
+                k: 8,
+                population: 16_000,
+                significance: 0.05,
+                estimator: deidentify::CellSizeEstimator::Poisson,
+            },
+            ModelSpec::AverageRisk {
+                threshold: 0.04,
+                highest_risk: None,
+                records_at_risk: None,
+            },
+            ModelSpec::PopulationUniqueness {
+                threshold: 0.002,
+                population: None,
+                sampling_fraction: Some(0.5),
+                estimator: deidentify::UniquenessEstimator::Zayatz,
+            },
+        ],
+        0.05,
+    );
+    let memory = search(&loaded.dataset, &loaded.hierarchies, &config, &orders).unwrap();
+    let optimum = memory.optimum.clone().expect("a solution exists");
+    // Suppression happened, so the streamed judgement of classes matters.
+    assert!(optimum.suppressed > 0);
+    let mut streamed = StreamedTable::from_ruleset(&ruleset, &options(1_500)).unwrap();
+    let result = streamed.search(&config, &orders).unwrap();
+    assert_eq!(result.optimum, memory.optimum);
+    let anonymized = apply(
+        &loaded.dataset,
+        &loaded.hierarchies,
+        &config,
+        &orders,
+        &optimum.node,
+    )
+    .unwrap();
+    write_csv(&anonymized.frame, &dir.join("memory.csv"), b';').unwrap();
+    let output = streamed
+        .apply_to_file(
+            &config,
+            &orders,
+            &optimum.node,
+            &dir.join("streamed.csv"),
+            b';',
+            &options(1_500),
+        )
+        .unwrap();
+    assert_eq!(output.evaluation, optimum);
+    assert_eq!(
+        std::fs::read(dir.join("streamed.csv")).unwrap(),
+        std::fs::read(dir.join("memory.csv")).unwrap()
+    );
+}
