@@ -281,6 +281,12 @@ pub fn run_expert_determination(
     progress("search");
     let orders = release_rules.orders();
     let result = search(dataset, hierarchies, &config, &orders)?;
+    // The models as the search applied them (k-map with its derived k′).
+    let applied_models = config
+        .models
+        .iter()
+        .map(|m| Ok(m.build(dataset, hierarchies, &orders)?.name()))
+        .collect::<Result<Vec<String>>>()?;
     trail.record(
         "search",
         format!(
@@ -289,6 +295,7 @@ pub fn run_expert_determination(
         ),
         json!({
             "models": config.models,
+            "applied_models": applied_models,
             "suppression_limit": config.suppression_limit,
             "metric": config.metric,
             "strategy": result.strategy,
@@ -598,6 +605,7 @@ pub fn run_expert_determination(
             safe_harbor: actions.clone(),
             transformations,
             models: config.models.clone(),
+            applied_models: applied_models.clone(),
             suppression_limit: config.suppression_limit,
             max_suppressed: result.max_suppressed,
             metric: serde_json::to_value(&config.metric).unwrap_or_default(),

@@ -184,6 +184,11 @@ pub struct Methods {
     pub transformations: Vec<serde_json::Value>,
     /// The privacy models the search had to satisfy.
     pub models: Vec<ModelSpec>,
+    /// The same models as the search applied them
+    /// ([`crate::PrivacyModel::name`]): k-map with its derived k′ and type I
+    /// error, for instance.
+    #[serde(default)]
+    pub applied_models: Vec<String>,
     /// The suppression limit, a fraction of rows.
     pub suppression_limit: f64,
     /// The limit in records, ⌊rate × rows⌋.

@@ -474,6 +474,7 @@ pub(crate) fn outline(report: &Report) -> Vec<Section> {
                     .collect::<Vec<_>>()
                     .join("; "),
             ],
+            vec!["Models as applied".to_owned(), m.applied_models.join("; ")],
             vec![
                 "Suppression limit".to_owned(),
                 format!(

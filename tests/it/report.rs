@@ -641,7 +641,7 @@ fn risk_models_meet_the_report_thresholds() {
     )
     .replace(
         "    { type = \"k-anonymity\", k = 5 },\n    { type = \"distinct-l-diversity\", attribute = \"occupation\", l = 2 },\n",
-        "    { type = \"average-risk\", threshold = 0.05 },\n    { type = \"sample-uniqueness\", threshold = 0.01 },\n    { type = \"population-uniqueness\", threshold = 0.001, sampling_fraction = 0.01 },\n",
+        "    { type = \"k-map\", k = 5, population = 3016200, significance = 0.05 },\n    { type = \"average-risk\", threshold = 0.05 },\n    { type = \"sample-uniqueness\", threshold = 0.01 },\n    { type = \"population-uniqueness\", threshold = 0.001, sampling_fraction = 0.01 },\n",
     );
     assert!(text.contains("average-risk"));
     let outcome = run_in(&write_ruleset(&dir, &text), &dir).unwrap();
@@ -656,4 +656,12 @@ fn risk_models_meet_the_report_thresholds() {
     assert!(after.sample_uniques <= 0.01);
     assert!(after_population.dankar <= 0.001);
     assert!(report.results.suppressed_records > 0);
+    // λ = 0.01 × 5: k-map is 2-anonymity, and the report says so.
+    assert!(
+        report.methods.applied_models[0].starts_with("5-map (estimated as 2-anonymity, Poisson"),
+        "{:?}",
+        report.methods.applied_models
+    );
+    assert!(render_html(report).contains("estimated as 2-anonymity"));
+    assert!(after.prosecutor.highest_risk <= 0.5);
 }
