@@ -26,6 +26,15 @@ struct Args {
     /// k-anonymity with this k (replaces the ruleset's k-anonymity model, or adds one).
     #[arg(long)]
     k: Option<u64>,
+    /// Average re-identification risk at most this (replaces the ruleset's
+    /// average-risk model, or adds one): classes smallest first are
+    /// suppressed, within the limit, until the release meets it.
+    #[arg(long)]
+    average_risk: Option<f64>,
+    /// At most this fraction of released records unique (replaces the
+    /// ruleset's sample-uniqueness model, or adds one).
+    #[arg(long)]
+    sample_uniques: Option<f64>,
     /// The largest fraction of records that may be suppressed, in [0, 1].
     #[arg(long)]
     suppression: Option<f64>,
@@ -72,6 +81,24 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             .retain(|m| !matches!(m, ModelSpec::KAnonymity { .. }));
         config.models.insert(0, ModelSpec::KAnonymity { k });
     }
+    if let Some(threshold) = args.average_risk {
+        config
+            .models
+            .retain(|m| !matches!(m, ModelSpec::AverageRisk { .. }));
+        config.models.push(ModelSpec::AverageRisk {
+            threshold,
+            highest_risk: None,
+            records_at_risk: None,
+        });
+    }
+    if let Some(threshold) = args.sample_uniques {
+        config
+            .models
+            .retain(|m| !matches!(m, ModelSpec::SampleUniqueness { .. }));
+        config
+            .models
+            .push(ModelSpec::SampleUniqueness { threshold });
+    }
     if let Some(s) = args.suppression {
         config.suppression_limit = s;
     }
@@ -84,7 +111,7 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     config.check()?;
     if config.models.is_empty() {
         return Err(
-            "no privacy model: give --k or list models in the ruleset's [anonymization] table"
+            "no privacy model: give --k, --average-risk or --sample-uniques, or list models in the ruleset's [anonymization] table"
                 .into(),
         );
     }
