@@ -91,8 +91,8 @@ pub use report::{
 pub use risk::{
     AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,
     PopulationUniques, RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport,
-    UniquenessModel, benedetti_franconi, dankar, minimal_sample_uniques, pitman, pitman_or_zero,
-    pitman_parameters, population_class_sizes, snb, zayatz,
+    UniquenessModel, benedetti_franconi, dankar, dankar_with, minimal_sample_uniques, pitman,
+    pitman_or_zero, pitman_parameters, population_class_sizes, snb, zayatz,
 };
 pub use ruleset::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

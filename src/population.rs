@@ -8,6 +8,19 @@ use statrs::function::gamma::ln_gamma;
 
 use crate::error::{Error, Result};
 
+/// The class-size histogram, `(size, classes)` pairs by increasing size, of
+/// class sizes given in increasing order.
+pub(crate) fn size_histogram(sorted_sizes: &[u64]) -> Vec<(u64, u64)> {
+    let mut histogram: Vec<(u64, u64)> = Vec::new();
+    for &size in sorted_sizes {
+        match histogram.last_mut() {
+            Some(last) if last.0 == size => last.1 += 1,
+            _ => histogram.push((size, 1)),
+        }
+    }
+    histogram
+}
+
 /// The population the sample was drawn from.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -39,6 +52,17 @@ impl Population {
             )),
         }
     }
+
+    /// The population as a fixed size for a table of `rows` records: a
+    /// sampling fraction f becomes round(rows/f), so that records suppressed
+    /// later do not shrink it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Population::size`].
+    pub fn fixed(self, rows: u64) -> Result<Population> {
+        Ok(Population::Size(self.size(rows)?.round() as u64))
+    }
 }
 
 /// The Zayatz (1991) estimate of the number of population uniques, from the
@@ -68,39 +92,39 @@ pub fn zayatz(histogram: &[(u64, u64)], n: u64, population: f64) -> f64 {
         return 0.0;
     }
     let (nf, big_n) = (n as f64, population);
-    // (Sizes of 0 or above n, which no sample of n records has, are ignored.)
-    let possible = |i: u64| (1..=n).contains(&i);
-    let max_size = histogram
+    // ln h(1; N, i, n) by the running product up to each distinct size, in
+    // ascending order, without storing a term per size. (Sizes of 0 or above
+    // n, which no sample of n records has, are ignored.)
+    let mut entries: Vec<(u64, u64)> = histogram
         .iter()
-        .map(|e| e.0)
-        .filter(|&i| possible(i))
-        .max()
-        .unwrap_or(1);
-    // ln h(1; N, i, n) for i = 1..=max_size, by the running product.
-    let mut ln_h = Vec::with_capacity(max_size as usize);
-    let mut ln_product = 0.0;
-    for i in 1..=max_size {
-        if i > 1 {
+        .copied()
+        .filter(|&(i, _)| (1..=n).contains(&i))
+        .collect();
+    entries.sort_unstable();
+    let ln_base = (nf / big_n).ln();
+    let (mut i, mut ln_product, mut denominator) = (1u64, 0.0f64, 0.0f64);
+    let mut h1 = 0.0;
+    for (size, classes) in entries {
+        while i < size {
             // C(N−i, n−1) = 0 once fewer than n − 1 units remain unmarked.
-            let ratio = (nf - 1.0) / (big_n - (i - 1) as f64);
+            let ratio = (nf - 1.0) / (big_n - i as f64);
             ln_product += if ratio >= 1.0 {
                 f64::NEG_INFINITY
             } else {
                 (-ratio).ln_1p()
             };
+            i += 1;
         }
-        ln_h.push((i as f64).ln() + (nf / big_n).ln() + ln_product);
+        let h = ((size as f64).ln() + ln_base + ln_product).exp();
+        if size == 1 {
+            h1 = h;
+        }
+        denominator += classes as f64 * h;
     }
-    let h = |i: u64| ln_h[i as usize - 1].exp();
-    let denominator: f64 = histogram
-        .iter()
-        .filter(|e| possible(e.0))
-        .map(|&(i, c)| c as f64 * h(i))
-        .sum();
     if denominator == 0.0 {
         return 0.0;
     }
-    let conditional = c1 as f64 * h(1) / denominator;
+    let conditional = c1 as f64 * h1 / denominator;
     c1 as f64 * conditional / (nf / big_n)
 }
 
@@ -369,16 +393,30 @@ pub enum UniquenessModel {
 /// Zayatz and SNB estimates (Zayatz's when SNB is not available).
 /// Returns (estimated uniques, the model chosen).
 pub fn dankar(histogram: &[(u64, u64)], n: u64, population: f64) -> (f64, UniquenessModel) {
+    dankar_with(histogram, n, population, true)
+}
+
+/// [`dankar`], with the fall-back from Pitman to Zayatz at f ≤ 0.1 only when
+/// `zayatz_fallback`; without it a Pitman model that is not available gives
+/// (0, [`UniquenessModel::None`]), as ARX evaluates the rule as a privacy
+/// criterion (METHODS.md §4.2).
+pub fn dankar_with(
+    histogram: &[(u64, u64)],
+    n: u64,
+    population: f64,
+    zayatz_fallback: bool,
+) -> (f64, UniquenessModel) {
     if histogram.iter().all(|e| e.0 != 1) {
         return (0.0, UniquenessModel::None);
     }
-    let z = zayatz(histogram, n, population);
     if n as f64 / population <= 0.1 {
         match pitman(histogram, n, population) {
             Some(p) => (p, UniquenessModel::Pitman),
-            None => (z, UniquenessModel::Zayatz),
+            None if zayatz_fallback => (zayatz(histogram, n, population), UniquenessModel::Zayatz),
+            None => (0.0, UniquenessModel::None),
         }
     } else {
+        let z = zayatz(histogram, n, population);
         match snb(histogram, n, population) {
             Some(s) if s.uniques < z => (s.uniques, UniquenessModel::Snb),
             _ => (z, UniquenessModel::Zayatz),

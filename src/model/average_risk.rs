@@ -20,27 +20,44 @@ use crate::model::{Monotonicity, PrivacyModel};
 /// highest risk h are at most a fraction r. Both are computed with the same
 /// floating-point expressions as [`crate::RiskAnalysis`]'s prosecutor
 /// `success_rate` and `records_at_risk`, so a release the search accepts is
-/// one the risk analysis passes. An empty release (everything suppressed)
-/// satisfies the model.
+/// one the risk analysis passes.
+///
+/// Two choices differ from ARX. The classes at risk are those with risk
+/// strictly above h, as the risk analysis counts them; ARX counts classes of
+/// up to its size threshold for h inclusive (at h = 0.2, a class of 5 is at
+/// risk there), and METHODS.md §2.3's translation of h to a size has a 1 %
+/// tolerance (h = 0.0905 gives 11 there, 12 here). And an empty release
+/// (everything suppressed) satisfies the model here, while ARX's 0/0 fails.
 ///
 /// When a release fails, the search suppresses whole classes, smallest
-/// first (ties in order of first appearance), and keeps the fewest that
-/// make it pass within the suppression limit.
+/// first, and keeps the fewest that make it pass within the suppression
+/// limit. Classes of equal size go in order of first appearance, which is
+/// ARX's order for metrics without a loss per class (for others ARX orders
+/// them by that loss).
 ///
 /// # Monotonicity
 ///
 /// Suppressing the m smallest classes removes the fewest records of any m
 /// classes, and since the smallest class is never above the average size,
 /// u/n never grows as they are removed: the fewest classes to suppress is a
-/// bisection away. Under generalization, take the classes a less general
-/// node suppressed: the more general classes made only of them stay within
-/// the limit, and every other class contains a released class, so u does
-/// not grow and n does not shrink. So the plain model is monotone under
+/// bisection away. Under generalization, let T be the classes of the more
+/// general node made only of classes the less general node suppressed
+/// (whether for this model or for a class model). T's records are within
+/// the limit; every class the class models flagged monotone with
+/// suppression (k-anonymity, distinct l-diversity, k-map) reject at the
+/// more general node is in T, since a failing union has only failing
+/// parts; and every other class contains a released class of the less
+/// general node, so with T suppressed u does not grow and n does not shrink.
+/// The |T| smallest classes carry no more records than T, so suppressing
+/// them does at least as well. So the plain model is monotone under
 /// generalization and with suppression (ARX: both true). In the relaxed
 /// variant a small released class can absorb suppressed ones and put more
-/// records at risk, so it is claimed monotone under generalization only
-/// (without suppression, a class of the more general node below the size
-/// 1/h is made of such classes of the less general one).
+/// records at risk (classes of 1, 1, 1 and 10 records, h = 1/3, r = 1/11,
+/// a limit of 2: two uniques suppressed pass, but merged into a pair the
+/// third unique and the pair exceed the limit), so it is claimed monotone
+/// under generalization only (without suppression, a class of the more
+/// general node below the size 1/h is made of such classes of the less
+/// general one).
 ///
 /// # Citations
 ///

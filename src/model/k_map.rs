@@ -5,6 +5,7 @@ use statrs::distribution::{Discrete, DiscreteCDF, Poisson};
 
 use crate::error::{Error, Result};
 use crate::frequency::table::EquivalenceClass;
+use crate::model::average_risk::probability;
 use crate::model::{Monotonicity, PrivacyModel};
 
 /// How population class sizes are estimated from sample class sizes.
@@ -35,7 +36,8 @@ pub enum CellSizeEstimator {
 /// zero-truncated Poisson, with P(1 ≤ X ≤ c | X ≥ 1) ≥ 1 − α, k′ = c* + 1.
 /// The search stops at k (a class of k sample records certainly stands for
 /// k individuals: type I error 0), and k′ = min(k, k′, n). The type I
-/// error is 1 − the probability reached.
+/// error is 1 − the probability reached; when k′ is capped at n, the
+/// search stops there too, and the error is that of the last size tried.
 ///
 /// # Monotonicity
 ///
@@ -61,9 +63,9 @@ impl KMap {
     ///
     /// # Errors
     ///
-    /// [`crate::ErrorKind::InvalidParameter`] when k < 1, `significance` is
-    /// not in [0, 1], the table is empty, or the population is smaller than
-    /// the table.
+    /// [`crate::ErrorKind::InvalidParameter`] when k < 1 or k is above the
+    /// population, `significance` is not in [0, 1], the table is empty, or
+    /// the population is smaller than the table.
     pub fn estimated(
         k: u64,
         rows: u64,
@@ -74,18 +76,23 @@ impl KMap {
         if k < 1 {
             return Err(Error::parameter("k", "k must be at least 1"));
         }
-        if !(0.0..=1.0).contains(&significance) {
-            return Err(Error::parameter(
-                "significance",
-                format!("significance = {significance} must be a number in [0, 1]"),
-            ));
-        }
+        let significance = probability("significance", significance)?;
         if rows == 0 || population < rows {
             return Err(Error::parameter(
                 "population",
                 format!("the population ({population}) must hold the table's {rows} records"),
             ));
         }
+        if k > population {
+            return Err(Error::parameter(
+                "k",
+                format!("k = {k} is larger than the population ({population})"),
+            ));
+        }
+        // The loops stop at k, as ARX's, and also once k′ would exceed the
+        // table (it is capped at n then), so a huge λ cannot make them run
+        // for long.
+        let stop = k.min(rows.saturating_add(2));
         let lambda = rows as f64 / population as f64 * k as f64;
         let poisson = Poisson::new(lambda)
             .map_err(|e| Error::parameter("population", format!("λ = f·k = {lambda}: {e}")))?;
@@ -101,17 +108,24 @@ impl KMap {
                         value = 1.0;
                         break;
                     }
+                    if counter >= stop {
+                        break;
+                    }
                 }
                 (counter + 1, value)
             }
             CellSizeEstimator::ZeroTruncatedPoisson => {
-                let nonzero = 1.0 - poisson.pmf(0);
+                // 1 − e^(−λ), precise for small λ.
+                let nonzero = -(-lambda).exp_m1();
                 let (mut counter, mut value) = (1u64, 0.0f64);
                 while value < threshold {
                     value += poisson.pmf(counter) / nonzero;
                     counter += 1;
                     if counter >= k {
                         value = 1.0;
+                        break;
+                    }
+                    if counter >= stop {
                         break;
                     }
                 }
@@ -211,7 +225,7 @@ mod tests {
         assert_eq!(k, 2);
         assert!((e - (1.0 - (-0.000_475_441_361_916_771_8f64).exp())).abs() < 1e-12);
         // Never above the table.
-        assert_eq!(derived(50, 3, 3, Poisson).0, 3);
+        assert_eq!(derived(50, 3, 60, Poisson).0, 3);
     }
 
     #[test]
@@ -222,5 +236,22 @@ mod tests {
         assert!(KMap::estimated(5, 10, 100, f64::NAN, Poisson).is_err());
         assert!(KMap::estimated(5, 10, 9, 0.05, Poisson).is_err());
         assert!(KMap::estimated(5, 0, 9, 0.05, Poisson).is_err());
+        assert!(KMap::estimated(101, 10, 100, 0.05, Poisson).is_err());
+        // A huge k and λ stop at the table's size at once.
+        let m = KMap::estimated(1 << 40, 10, 1 << 41, 0.05, Poisson).unwrap();
+        assert_eq!(m.derived_k(), 10);
+        let m = KMap::estimated(
+            1 << 40,
+            10,
+            1 << 41,
+            0.05,
+            CellSizeEstimator::ZeroTruncatedPoisson,
+        )
+        .unwrap();
+        assert_eq!(m.derived_k(), 10);
+        // A tiny λ keeps a finite type I error with the zero-truncated Poisson.
+        let m =
+            KMap::estimated(3, 1, 1 << 60, 0.05, CellSizeEstimator::ZeroTruncatedPoisson).unwrap();
+        assert!(m.type1_error().is_finite(), "{}", m.type1_error());
     }
 }

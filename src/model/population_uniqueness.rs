@@ -7,7 +7,7 @@ use crate::frequency::table::EquivalenceClass;
 use crate::model::average_risk::probability;
 use crate::model::release::Release;
 use crate::model::{Monotonicity, PrivacyModel};
-use crate::population::{Population, dankar, pitman_or_zero, snb, zayatz};
+use crate::population::{Population, dankar_with, pitman_or_zero, size_histogram, snb, zayatz};
 
 /// Which estimate of the population uniques a [`PopulationUniqueness`]
 /// bounds (METHODS.md §4.2).
@@ -32,21 +32,32 @@ pub enum UniquenessEstimator {
 ///
 /// Over the released classes (suppressed records excluded), with their
 /// class-size histogram, the n released records and the population size N
-/// (given, or the whole table's rows over the sampling fraction, so that
-/// suppression does not shrink it), the chosen estimate of the population
-/// uniques divided by N must be at most t (METHODS.md §3.9). The estimates
-/// are those of [`crate::RiskAnalysis`]'s `population_uniques`. As in ARX,
-/// an estimate of 0 (or a model that does not converge) passes only when
-/// the release has no sample unique; an empty release passes.
+/// (given, or round(rows/f) for the whole table's rows and the sampling
+/// fraction f, as [`crate::Population::fixed`], so that suppression does not
+/// shrink it), the chosen estimate of the population uniques divided by N
+/// must be at most t (METHODS.md §3.9). The estimates are those of
+/// [`crate::RiskAnalysis`]'s `population_uniques`, except that the Dankar
+/// rule does not fall back from Pitman to Zayatz ([`crate::dankar_with`]),
+/// as ARX evaluates it as a criterion (METHODS.md §4.2). As in ARX, an
+/// estimate of 0 (or a model that does not converge) passes only when the
+/// release has no sample unique; an empty release passes.
 ///
 /// When a release fails, the search suppresses classes smallest first and
-/// bisects on their number, as ARX does; the estimate need not fall as
-/// classes go, so the number found is ARX's, not always the fewest.
+/// bisects on their number, as for the other models of the release. The
+/// estimate need not fall as classes go, so the number found is not always
+/// the fewest, and a release may be judged infeasible although fewer
+/// suppressed classes would pass; ARX's own bisection differs in its
+/// details (it starts from the middle of all classes and stops at the
+/// limit), so the two may suppress different numbers of classes.
 ///
 /// # Monotonicity
 ///
-/// Not monotone with suppression; monotone under generalization with the
-/// Zayatz estimate only (ARX: `(false, model == ZAYATZ)`).
+/// Not monotone with suppression, nor under generalization with any
+/// estimate. ARX claims generalization monotonicity for Zayatz, but merging
+/// two classes that are not unique lowers the denominator Σ c_i·h(1; N, i, n)
+/// (h(1; N, a+b, n) < h(1; N, a, n) + h(1; N, b, n)), so the estimate rises:
+/// with N = 22, classes of 1, 5 and 5 records estimate 0.0586 of the
+/// population unique, and 1 and 10 records 0.0907 (a test below).
 ///
 /// # Citations
 ///
@@ -76,7 +87,7 @@ impl PopulationUniqueness {
     ) -> Result<PopulationUniqueness> {
         Ok(PopulationUniqueness {
             threshold: probability("threshold", threshold)?,
-            population: population.size(rows)?,
+            population: population.fixed(rows)?.size(rows)?,
             estimator,
         })
     }
@@ -86,7 +97,7 @@ impl PopulationUniqueness {
     fn fraction(&self, histogram: &[(u64, u64)], n: u64) -> f64 {
         let big_n = self.population;
         let uniques = match self.estimator {
-            UniquenessEstimator::Dankar => dankar(histogram, n, big_n).0,
+            UniquenessEstimator::Dankar => dankar_with(histogram, n, big_n, false).0,
             UniquenessEstimator::Zayatz => zayatz(histogram, n, big_n),
             UniquenessEstimator::Pitman => pitman_or_zero(histogram, n, big_n).unwrap_or(0.0),
             UniquenessEstimator::Snb => snb(histogram, n, big_n).map_or(0.0, |s| s.uniques),
@@ -108,7 +119,7 @@ impl PrivacyModel for PopulationUniqueness {
 
     fn monotonicity(&self) -> Monotonicity {
         Monotonicity {
-            generalization: self.estimator == UniquenessEstimator::Zayatz,
+            generalization: false,
             suppression: false,
         }
     }
@@ -130,13 +141,7 @@ impl PrivacyModel for PopulationUniqueness {
         if n == 0 {
             return true;
         }
-        let mut histogram: Vec<(u64, u64)> = Vec::new();
-        for &size in release.sizes() {
-            match histogram.last_mut() {
-                Some(last) if last.0 == size => last.1 += 1,
-                _ => histogram.push((size, 1)),
-            }
-        }
+        let histogram = size_histogram(release.sizes());
         let fraction = self.fraction(&histogram, n);
         if fraction > 0.0 {
             fraction <= self.threshold
@@ -172,6 +177,47 @@ mod tests {
         assert!(judge(&model(0.0), &[2, 2, 4]));
         // An empty release passes.
         assert!(judge(&model(0.0), &[]));
+    }
+
+    /// Zayatz's estimate rises when two classes that are not unique merge,
+    /// so it is not monotone under generalization (unlike ARX's claim).
+    #[test]
+    fn zayatz_is_not_monotone_under_generalization() {
+        let model =
+            PopulationUniqueness::new(0.07, Population::Size(22), 11, UniquenessEstimator::Zayatz)
+                .unwrap();
+        assert!(judge(&model, &[1, 5, 5]));
+        assert!(!judge(&model, &[1, 10]));
+        assert!(!model.monotonicity().generalization);
+    }
+
+    /// Without the fall-back, a Dankar estimate whose Pitman model does not
+    /// converge fails a release that has sample uniques.
+    #[test]
+    fn dankar_does_not_fall_back_to_zayatz() {
+        use crate::population::UniquenessModel;
+        // 50 uniques and a pair, n = 52 of N = 10^6 (f ≤ 0.1): Pitman does
+        // not converge; the fall-back gives Zayatz's estimate.
+        let histogram = [(1, 50), (2, 1)];
+        let (with, model) = dankar_with(&histogram, 52, 1e6, true);
+        assert_eq!(model, UniquenessModel::Zayatz);
+        assert!(with > 0.0);
+        assert_eq!(
+            dankar_with(&histogram, 52, 1e6, false),
+            (0.0, UniquenessModel::None)
+        );
+        let sizes = [vec![1; 50], vec![2]].concat();
+        let dankar = |t| {
+            PopulationUniqueness::new(
+                t,
+                Population::Size(1_000_000),
+                52,
+                UniquenessEstimator::Dankar,
+            )
+            .unwrap()
+        };
+        // Even the loosest threshold fails: no estimate, but uniques.
+        assert!(!judge(&dankar(1.0), &sizes));
     }
 
     #[test]

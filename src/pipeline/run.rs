@@ -243,10 +243,7 @@ pub fn run_expert_determination(
         // implies stays the same after records are suppressed.
         population: match (settings.population, settings.sampling_fraction) {
             (Some(n), _) => Some(Population::Size(n)),
-            (None, Some(f)) => {
-                let size = Population::SamplingFraction(f).size(dataset.rows() as u64)?;
-                Some(Population::Size(size.round() as u64))
-            }
+            (None, Some(f)) => Some(Population::SamplingFraction(f).fixed(dataset.rows() as u64)?),
             (None, None) => None,
         },
     };
@@ -281,12 +278,6 @@ pub fn run_expert_determination(
     progress("search");
     let orders = release_rules.orders();
     let result = search(dataset, hierarchies, &config, &orders)?;
-    // The models as the search applied them (k-map with its derived k′).
-    let applied_models = config
-        .models
-        .iter()
-        .map(|m| Ok(m.build(dataset, hierarchies, &orders)?.name()))
-        .collect::<Result<Vec<String>>>()?;
     trail.record(
         "search",
         format!(
@@ -295,7 +286,7 @@ pub fn run_expert_determination(
         ),
         json!({
             "models": config.models,
-            "applied_models": applied_models,
+            "applied_models": result.applied_models,
             "suppression_limit": config.suppression_limit,
             "metric": config.metric,
             "strategy": result.strategy,
@@ -605,7 +596,7 @@ pub fn run_expert_determination(
             safe_harbor: actions.clone(),
             transformations,
             models: config.models.clone(),
-            applied_models: applied_models.clone(),
+            applied_models: result.applied_models.clone(),
             suppression_limit: config.suppression_limit,
             max_suppressed: result.max_suppressed,
             metric: serde_json::to_value(&config.metric).unwrap_or_default(),

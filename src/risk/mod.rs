@@ -12,8 +12,8 @@ mod threshold;
 use serde::{Deserialize, Serialize};
 
 pub use crate::population::{
-    Population, SnbFit, UniquenessModel, dankar, pitman, pitman_or_zero, pitman_parameters, snb,
-    zayatz,
+    Population, SnbFit, UniquenessModel, dankar, dankar_with, pitman, pitman_or_zero,
+    pitman_parameters, snb, zayatz,
 };
 pub use attacker::{AttackerRisk, MarketerRisk};
 pub use individual::{IndividualRisk, benedetti_franconi};
@@ -26,6 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
+use crate::population::size_histogram;
 
 /// For every class of `sample_table` (counted from `sample` at some node),
 /// its size in a population table: the population is counted at the same
@@ -409,17 +410,11 @@ impl RiskAnalysis {
             ));
         }
         let n: u64 = sizes.iter().sum();
-        let mut histogram: Vec<(u64, u64)> = Vec::new();
-        {
+        let histogram = {
             let mut sorted = sizes.to_vec();
             sorted.sort_unstable();
-            for size in sorted {
-                match histogram.last_mut() {
-                    Some(last) if last.0 == size => last.1 += 1,
-                    _ => histogram.push((size, 1)),
-                }
-            }
-        }
+            size_histogram(&sorted)
+        };
         let uniques = histogram.iter().find(|e| e.0 == 1).map_or(0, |e| e.1);
         let prosecutor = AttackerRisk::new(sizes, sizes, t);
         let (journalist, basis, marketer) = match population_sizes {

@@ -44,6 +44,10 @@ pub struct SearchResult {
     pub proven_optimal: bool,
     /// Wall time of the search, in milliseconds.
     pub elapsed_ms: f64,
+    /// The models as the search applied them ([`crate::PrivacyModel::name`]),
+    /// in configuration order: k-map with its derived k′, for instance.
+    #[serde(default)]
+    pub applied_models: Vec<String>,
 }
 
 impl SearchResult {
@@ -146,6 +150,7 @@ pub(crate) fn search_with(
         strategy: config.strategy,
         proven_optimal: !matches!(config.strategy, Strategy::Heuristic { .. }),
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+        applied_models: evaluator.models.iter().map(|m| m.name()).collect(),
     })
 }
 

@@ -316,3 +316,47 @@ fn adult_population_uniqueness_meets_the_risk_analysis() {
         (&reference.node, &reference.score)
     );
 }
+
+/// Zayatz's estimate rises when the two classes of 5 merge (N = 22:
+/// 0.0586 at level 0, 0.0907 at level 1, nothing unique at the top), so a
+/// search that took it for monotone under generalization would tag level 0
+/// infeasible from level 1 and miss it.
+#[test]
+fn a_non_monotone_population_estimate_keeps_the_bottom_optimum() {
+    let data = "ward\na\nb\nb\nb\nb\nb\nc\nc\nc\nc\nc\n";
+    let rules = r#"
+[data]
+path = "data.csv"
+
+[[attribute]]
+name = "ward"
+role = "quasi-identifier"
+hierarchy = { type = "grouping", levels = [{ x = ["a"], y = ["b", "c"] }] }
+"#;
+    let dir = scratch("zayatz", &[("data.csv", data), ("rules.toml", rules)]);
+    let data = deidentify::Ruleset::from_file(&dir.join("rules.toml"))
+        .unwrap()
+        .load()
+        .unwrap();
+    let model = ModelSpec::PopulationUniqueness {
+        threshold: 0.07,
+        population: Some(22),
+        sampling_fraction: None,
+        estimator: deidentify::UniquenessEstimator::Zayatz,
+    };
+    let config = config(vec![model], 0.0);
+    let at = |level| {
+        evaluate_node(
+            &data.dataset,
+            &data.hierarchies,
+            &config,
+            &BTreeMap::new(),
+            &Node::new(vec![level]),
+        )
+        .unwrap()
+        .feasible
+    };
+    assert_eq!((at(0), at(1), at(2)), (true, false, true));
+    let found = search(&data.dataset, &data.hierarchies, &config, &BTreeMap::new()).unwrap();
+    assert_eq!(found.optimum.unwrap().node.levels(), &[0]);
+}
