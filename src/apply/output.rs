@@ -82,7 +82,7 @@ pub fn apply(
         ));
     };
     let qis = dataset.quasi_identifiers();
-    let compiled = hierarchies.quasi_identifiers(dataset);
+    let compiled = hierarchies.checked_quasi_identifiers(dataset)?;
     let suppressed_rows: Vec<bool> = table
         .row_classes(dataset, hierarchies)?
         .into_iter()

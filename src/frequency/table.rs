@@ -35,13 +35,16 @@ impl<'a> CountingInput<'a> {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] when a quasi-identifier has no
-    /// compiled hierarchy (use [`Hierarchies::compile`], which supplies one).
+    /// compiled hierarchy (use [`Hierarchies::compile`], which supplies one),
+    /// and [`ErrorKind::InvalidHierarchy`] for one compiled against another
+    /// dataset's dictionary.
     pub fn new(dataset: &'a Dataset, hierarchies: &'a Hierarchies) -> Result<CountingInput<'a>> {
         let quasi_identifiers = dataset
             .quasi_identifiers()
             .into_iter()
-            .map(|c| Ok((c.codes(), hierarchies.require(c.name())?)))
-            .collect::<Result<_>>()?;
+            .map(|c| c.codes())
+            .zip(hierarchies.checked_quasi_identifiers(dataset)?)
+            .collect();
         let sensitive = dataset
             .sensitive()
             .into_iter()

@@ -2,7 +2,7 @@
 
 use crate::data::attribute::AttributeRole;
 use crate::data::dataset::Dataset;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::table::Hierarchy;
 
@@ -67,7 +67,39 @@ impl Hierarchies {
         })
     }
 
-    /// The hierarchies of the dataset's quasi-identifiers, in column order.
+    /// The hierarchies of the dataset's quasi-identifiers, in column order,
+    /// checked to be compiled against this dataset's dictionaries.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when a quasi-identifier has no
+    /// hierarchy; [`ErrorKind::InvalidHierarchy`] when one was compiled
+    /// against another dictionary (hierarchies of another dataset).
+    pub fn checked_quasi_identifiers<'a>(
+        &'a self,
+        dataset: &'a Dataset,
+    ) -> Result<Vec<&'a CompiledHierarchy>> {
+        dataset
+            .quasi_identifiers()
+            .into_iter()
+            .map(|column| {
+                let hierarchy = self.require(column.name())?;
+                let identity = &hierarchy.levels()[0];
+                if identity.map().len() != column.cardinality()
+                    || identity.labels() != column.dictionary()
+                {
+                    return Err(Error::hierarchy(
+                        column.name(),
+                        "the hierarchy was compiled against another dictionary; compile the hierarchies for this dataset (Hierarchies::compile)",
+                    ));
+                }
+                Ok(hierarchy)
+            })
+            .collect()
+    }
+
+    /// The hierarchies of the dataset's quasi-identifiers, in column order
+    /// (unchecked: see [`Hierarchies::checked_quasi_identifiers`]).
     pub fn quasi_identifiers<'a>(&'a self, dataset: &'a Dataset) -> Vec<&'a CompiledHierarchy> {
         dataset
             .with_role(AttributeRole::QuasiIdentifier)

@@ -61,7 +61,7 @@ impl UtilityModel {
         let columns = dataset.quasi_identifiers();
         let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
         let counts: Vec<Vec<u64>> = columns.iter().map(|c| c.counts()).collect();
-        let compiled = hierarchies.quasi_identifiers(dataset);
+        let compiled = hierarchies.checked_quasi_identifiers(dataset)?;
         UtilityModel::from_counts(&names, &counts, &compiled, dataset.rows() as u64, spec)
     }
 

@@ -260,7 +260,7 @@ impl Suda {
         dis_fraction: f64,
     ) -> Result<Suda> {
         let qis = dataset.quasi_identifiers();
-        let compiled = hierarchies.quasi_identifiers(dataset);
+        let compiled = hierarchies.checked_quasi_identifiers(dataset)?;
         if node.levels().len() != qis.len() {
             return Err(Error::parameter(
                 "node",

@@ -108,7 +108,7 @@ impl<'a> Evaluator<'a> {
         let (bottom, utility) = (bottom?, utility?);
         Ok(Evaluator::from_parts(
             bottom,
-            hierarchies.quasi_identifiers(dataset),
+            hierarchies.checked_quasi_identifiers(dataset)?,
             models,
             utility,
             config,

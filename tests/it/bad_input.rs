@@ -493,3 +493,69 @@ fn unknown_ruleset_tables_are_errors() {
     };
     assert!(error.contains("transforms"), "{error}");
 }
+
+/// Hierarchies compiled for another dataset (same columns, another
+/// dictionary) are an error naming the column, not an index out of bounds.
+#[test]
+fn hierarchies_of_another_dataset_are_errors() {
+    use deidentify::{
+        AnonymizationConfig, FrequencyTable, MetricKind, MetricSpec, Node, UtilityModel, search,
+    };
+    let adult = load("datasets/adult/adult.toml");
+    let text = std::fs::read_to_string(crate::root().join("datasets/adult/adult.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    // The header and 200 records, last first: other dictionaries.
+    let mut csv = String::from(lines.remove(0));
+    csv.push('\n');
+    for line in lines.iter().take(200).rev() {
+        csv.push_str(line);
+        csv.push('\n');
+    }
+    let rules = std::fs::read_to_string(crate::root().join("datasets/adult/adult.toml"))
+        .unwrap()
+        .replace(
+            "\"hierarchies/",
+            &format!(
+                "\"{}/",
+                crate::root().join("datasets/adult/hierarchies").display()
+            ),
+        );
+    let rules = rules.replace("path = \"adult.csv\"", "path = \"small.csv\"");
+    let small = load_files(
+        "other-dictionary",
+        &[("rules.toml", &rules), ("small.csv", &csv)],
+    )
+    .unwrap();
+    let width = small.dataset.quasi_identifiers().len();
+    let is_hierarchy_error = |e: deidentify::Error| {
+        matches!(e.kind(), ErrorKind::InvalidHierarchy { .. })
+            && e.to_string().contains("another dictionary")
+    };
+    let e = FrequencyTable::from_dataset(&small.dataset, &adult.hierarchies, &Node::bottom(width))
+        .unwrap_err();
+    assert!(is_hierarchy_error(e));
+    let e = UtilityModel::new(
+        &small.dataset,
+        &adult.hierarchies,
+        &MetricSpec::new(MetricKind::Loss),
+    )
+    .unwrap_err();
+    assert!(is_hierarchy_error(e));
+    let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 2 }], 0.02);
+    let e = search(
+        &small.dataset,
+        &adult.hierarchies,
+        &config,
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(is_hierarchy_error(e));
+    // Its own hierarchies work.
+    search(
+        &small.dataset,
+        &small.hierarchies,
+        &config,
+        &BTreeMap::new(),
+    )
+    .unwrap();
+}
