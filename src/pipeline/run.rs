@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::measure::profile::{PrivacyProfile, ProfileOptions};
-use crate::model::SensitiveAttribute;
+use crate::model::{ModelSpec, SensitiveAttribute};
 use crate::pipeline::clock::Utc;
 use crate::report::{
     AuditTrail, ColumnReport, Context, DataSection, ExpertDeterminationRule, Identification,
@@ -500,6 +500,35 @@ pub fn run_expert_determination(
     ];
     if settings.population.is_none() && settings.sampling_fraction.is_none() {
         limitations.push("No population size was given: journalist and marketer risks use the data set as its own population, which overstates risk (HHS 2012 guidance), and population uniqueness is not estimated.".to_owned());
+    }
+    // A model that assumes its own population should agree with the one the
+    // risk analysis assumes.
+    let rows = dataset.rows() as u64;
+    let analysis_population = match risk_options.population {
+        Some(p) => Some(p.size(rows)?),
+        None => None,
+    };
+    for spec in &config.models {
+        let assumed = match spec {
+            ModelSpec::KMap { population, .. } => Some(Population::Size(*population)),
+            ModelSpec::PopulationUniqueness {
+                population,
+                sampling_fraction,
+                ..
+            } => population
+                .map(Population::Size)
+                .or(sampling_fraction.map(Population::SamplingFraction)),
+            _ => None,
+        };
+        let Some(assumed) = assumed else { continue };
+        let assumed = assumed.fixed(rows)?.size(rows)?;
+        if analysis_population != Some(assumed) {
+            limitations.push(format!(
+                "The privacy model {} assumes a population of {assumed}, but the risk analysis assumes {}; the two should describe the same population.",
+                serde_json::to_string(spec).unwrap_or_default(),
+                analysis_population.map_or("none".to_owned(), |n| n.to_string()),
+            ));
+        }
     }
     if !result.proven_optimal {
         limitations.push(

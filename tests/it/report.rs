@@ -664,4 +664,19 @@ fn risk_models_meet_the_report_thresholds() {
     );
     assert!(render_html(report).contains("estimated as 2-anonymity"));
     assert!(after.prosecutor.highest_risk <= 0.5);
+    // The models' populations agree with the analysis': no limitation says
+    // otherwise. A k-map over another population is named.
+    let mismatch = |report: &Report| {
+        report
+            .limitations
+            .iter()
+            .filter(|l| l.contains("assumes a population of"))
+            .count()
+    };
+    assert_eq!(mismatch(report), 0);
+    let other = text.replace("population = 3016200,", "population = 317200000,");
+    assert_ne!(other, text);
+    let dir = temp_dir("risk-models-other-population");
+    let outcome = run_in(&write_ruleset(&dir, &other), &dir).unwrap();
+    assert_eq!(mismatch(&outcome.report), 1);
 }
