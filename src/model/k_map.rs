@@ -97,41 +97,29 @@ impl KMap {
         let poisson = Poisson::new(lambda)
             .map_err(|e| Error::parameter("population", format!("λ = f·k = {lambda}: {e}")))?;
         let threshold = 1.0 - significance;
-        // ARX's loops, with its stop at k.
-        let (derived, reached) = match estimator {
-            CellSizeEstimator::Poisson => {
-                let (mut counter, mut value) = (0u64, 0.0f64);
-                while value < threshold {
-                    value = poisson.cdf(counter);
-                    counter += 1;
-                    if counter >= k {
-                        value = 1.0;
-                        break;
-                    }
-                    if counter >= stop {
-                        break;
-                    }
-                }
-                (counter + 1, value)
+        // ARX's loops, with its stop at k: the Poisson one starts at 0 and
+        // reads the CDF, returning counter + 1; the zero-truncated one
+        // starts at 1 and sums the truncated mass, returning counter.
+        let truncated = estimator == CellSizeEstimator::ZeroTruncatedPoisson;
+        // 1 − e^(−λ), precise for small λ.
+        let nonzero = -(-lambda).exp_m1();
+        let (mut counter, mut value) = (u64::from(truncated), 0.0f64);
+        while value < threshold {
+            value = if truncated {
+                value + poisson.pmf(counter) / nonzero
+            } else {
+                poisson.cdf(counter)
+            };
+            counter += 1;
+            if counter >= k {
+                value = 1.0;
+                break;
             }
-            CellSizeEstimator::ZeroTruncatedPoisson => {
-                // 1 − e^(−λ), precise for small λ.
-                let nonzero = -(-lambda).exp_m1();
-                let (mut counter, mut value) = (1u64, 0.0f64);
-                while value < threshold {
-                    value += poisson.pmf(counter) / nonzero;
-                    counter += 1;
-                    if counter >= k {
-                        value = 1.0;
-                        break;
-                    }
-                    if counter >= stop {
-                        break;
-                    }
-                }
-                (counter, value)
+            if counter >= stop {
+                break;
             }
-        };
+        }
+        let (derived, reached) = (counter + u64::from(!truncated), value);
         Ok(KMap {
             k,
             derived_k: derived.min(rows).min(k),
