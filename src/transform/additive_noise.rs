@@ -89,6 +89,16 @@ impl AdditiveNoise {
                 column[i] += self.fraction * e;
             }
         }
+        // Finite inputs and a finite p can still overflow (p = 1e308).
+        if out.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(Error::parameter(
+                "fraction",
+                format!(
+                    "noise of {} standard deviations overflows the numbers",
+                    self.fraction
+                ),
+            ));
+        }
         Ok(out)
     }
 }

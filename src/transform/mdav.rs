@@ -81,6 +81,15 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
             (mean, var.sqrt())
         })
         .collect();
+    if let Some(j) = stats
+        .iter()
+        .position(|&(m, s)| !(m.is_finite() && s.is_finite()))
+    {
+        return Err(Error::parameter(
+            "columns",
+            format!("column {j}: the values are too large to average in floating point"),
+        ));
+    }
     let z: Vec<Vec<f64>> = (0..n)
         .map(|i| {
             columns

@@ -559,3 +559,21 @@ fn hierarchies_of_another_dataset_are_errors() {
     )
     .unwrap();
 }
+
+/// Finite inputs that overflow in a transformation are errors, not
+/// infinities written to the output.
+#[test]
+fn transformations_that_overflow_are_errors() {
+    use deidentify::{AdditiveNoise, NoiseCorrelation, mdav};
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let noise = AdditiveNoise {
+        correlation: NoiseCorrelation::Uncorrelated,
+        fraction: 1e308,
+    };
+    let e = noise.apply(&[vec![1.0, 5.0, 9.0]], &mut rng).unwrap_err();
+    assert!(e.to_string().contains("fraction"), "{e}");
+    let huge = vec![f64::MAX, f64::MAX, -f64::MAX, f64::MAX];
+    let e = mdav(&[huge], 2).unwrap_err();
+    assert!(e.to_string().contains("too large"), "{e}");
+}
