@@ -69,19 +69,25 @@ const SIZE_BINS: [(&str, u64, u64); 8] = [
     ("100+", 100, u64::MAX),
 ];
 
+/// The records in `classes` classes of `size` (as a float: a report read
+/// from a file may hold any sizes).
+fn records(&(size, classes): &(u64, u64)) -> f64 {
+    size as f64 * classes as f64
+}
+
 /// The fraction of released records in classes of each size bin.
 fn size_distribution(analysis: &RiskAnalysis) -> Vec<f64> {
-    let total: u64 = analysis.class_sizes.iter().map(|(s, c)| s * c).sum();
+    let total: f64 = analysis.class_sizes.iter().map(records).sum();
     SIZE_BINS
         .iter()
         .map(|&(_, lo, hi)| {
-            let records: u64 = analysis
+            let within: f64 = analysis
                 .class_sizes
                 .iter()
                 .filter(|(s, _)| (lo..=hi).contains(s))
-                .map(|(s, c)| s * c)
+                .map(records)
                 .sum();
-            records as f64 / total.max(1) as f64
+            within / total.max(1.0)
         })
         .collect()
 }
@@ -99,20 +105,20 @@ const RISK_BINS: [(&str, f64, f64); 7] = [
 
 /// The fraction of released records in each individual (prosecutor) risk bin.
 fn risk_distribution(analysis: &RiskAnalysis) -> Vec<f64> {
-    let total: u64 = analysis.class_sizes.iter().map(|(s, c)| s * c).sum();
+    let total: f64 = analysis.class_sizes.iter().map(records).sum();
     RISK_BINS
         .iter()
         .map(|&(_, lo, hi)| {
-            let records: u64 = analysis
+            let within: f64 = analysis
                 .class_sizes
                 .iter()
                 .filter(|(s, _)| {
                     let r = 1.0 / *s as f64;
                     r > lo && r <= hi
                 })
-                .map(|(s, c)| s * c)
+                .map(records)
                 .sum();
-            records as f64 / total.max(1) as f64
+            within / total.max(1.0)
         })
         .collect()
 }

@@ -566,6 +566,17 @@ impl LabeledTable {
         let mut keys: Vec<u32> = Vec::new();
         let mut pairs: Vec<Vec<Vec<(u32, u64)>>> = vec![Vec::new(); sensitive.len()];
         let mut class_counts: Vec<u64> = Vec::new();
+        // The records counted per sensitive attribute (or in all): while they
+        // fit in 64 bits, no count or histogram sum below can overflow.
+        let mut totals = vec![0u64; sensitive.len().max(1)];
+        let mut add = |s: usize, n: u64, line: usize| -> Result<()> {
+            totals[s] = totals[s].checked_add(n).ok_or_else(|| {
+                invalid(format!(
+                    "row {line}: the counts add up to more than 2^64 records"
+                ))
+            })?;
+            Ok(())
+        };
         for row in 0..frame.height() {
             let line = row + 1;
             let mut key = Vec::with_capacity(width);
@@ -610,12 +621,16 @@ impl LabeledTable {
                             "row {line}: value '{value}' of '{name}' is not in the stored values"
                         ))
                     })?;
+                    add(s, n, line)?;
                     pairs[s][class].push((code, n));
                     if s == 0 {
                         class_counts[class] += n;
                     }
                 }
-                _ => class_counts[class] += n,
+                _ => {
+                    add(0, n, line)?;
+                    class_counts[class] += n;
+                }
             }
         }
         let histograms: Vec<Vec<Histogram>> = pairs
