@@ -61,7 +61,11 @@ impl Population {
     ///
     /// As [`Population::size`].
     pub fn fixed(self, rows: u64) -> Result<Population> {
-        Ok(Population::Size(self.size(rows)?.round() as u64))
+        let size = self.size(rows)?;
+        Ok(match self {
+            Population::Size(_) => self,
+            Population::SamplingFraction(_) => Population::Size(size.round() as u64),
+        })
     }
 }
 

@@ -212,7 +212,7 @@ impl UtilityModel {
                 format!("{} flags for {} classes", outlier.len(), table.classes()),
             ));
         }
-        Ok(self.score_checked(table, outlier, suppressed))
+        Ok(self.score_unchecked(table, outlier, suppressed))
     }
 
     /// Checks that `node` has one level within range per quasi-identifier.
@@ -235,8 +235,9 @@ impl UtilityModel {
         Ok(())
     }
 
-    /// [`UtilityModel::score`] for a table and flags known to match.
-    pub(crate) fn score_checked(
+    /// [`UtilityModel::score`] without its checks, for a table and flags
+    /// known to match (the search's own).
+    pub(crate) fn score_unchecked(
         &self,
         table: &FrequencyTable,
         outlier: &[bool],
@@ -369,11 +370,12 @@ impl UtilityModel {
     /// level within range per quasi-identifier of this model.
     pub fn lower_bound(&self, node: &Node) -> Result<Option<f64>> {
         self.check_node(node)?;
-        Ok(self.lower_bound_checked(node))
+        Ok(self.lower_bound_unchecked(node))
     }
 
-    /// [`UtilityModel::lower_bound`] for a node of the lattice.
-    pub(crate) fn lower_bound_checked(&self, node: &Node) -> Option<f64> {
+    /// [`UtilityModel::lower_bound`] without its check, for a node of the
+    /// lattice.
+    pub(crate) fn lower_bound_unchecked(&self, node: &Node) -> Option<f64> {
         let n = self.rows as f64;
         let (g, _) = self.factors();
         let values: Vec<f64> = match self.spec.kind {

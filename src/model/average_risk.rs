@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::frequency::table::EquivalenceClass;
 use crate::model::release::Release;
-use crate::model::{Monotonicity, PrivacyModel};
+use crate::model::{Monotonicity, PrivacyModel, probability};
 
 /// The average re-identification risk of the release is at most a threshold;
 /// optionally, also at most a fraction of its records has a risk above a
@@ -78,18 +78,6 @@ struct HighestRisk {
     records: f64,
     /// The smallest class size whose risk 1/size is at most `risk`.
     safe_size: u64,
-}
-
-/// Checks that `value` is a probability in [0, 1].
-pub(crate) fn probability(name: &str, value: f64) -> Result<f64> {
-    if (0.0..=1.0).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Error::parameter(
-            name,
-            format!("{name} = {value} must be a number in [0, 1]"),
-        ))
-    }
 }
 
 impl AverageRisk {

@@ -5,8 +5,7 @@ use statrs::distribution::{Discrete, DiscreteCDF, Poisson};
 
 use crate::error::{Error, Result};
 use crate::frequency::table::EquivalenceClass;
-use crate::model::average_risk::probability;
-use crate::model::{Monotonicity, PrivacyModel};
+use crate::model::{Monotonicity, PrivacyModel, probability};
 
 /// How population class sizes are estimated from sample class sizes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

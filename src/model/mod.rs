@@ -49,7 +49,20 @@ pub use sensitive::SensitiveAttribute;
 pub use spec::ModelSpec;
 pub use t_closeness::{GroundDistance, TCloseness};
 
+use crate::error::{Error, Result};
 use crate::frequency::table::EquivalenceClass;
+
+/// Checks that `value` is a probability in [0, 1].
+pub(crate) fn probability(name: &str, value: f64) -> Result<f64> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::parameter(
+            name,
+            format!("{name} = {value} must be a number in [0, 1]"),
+        ))
+    }
+}
 
 /// Whether a model stays satisfied when data is generalized further, and
 /// when a fixed suppression limit is in force (METHODS.md §3.10; ARX's
@@ -66,7 +79,8 @@ pub struct Monotonicity {
     pub suppression: bool,
 }
 
-/// A privacy model that every released equivalence class must satisfy.
+/// A privacy model: every released equivalence class must satisfy it, or
+/// (for a model of the whole release) the released classes together.
 pub trait PrivacyModel: fmt::Debug + Send + Sync {
     /// A short description with parameters, e.g. `5-anonymity`.
     fn name(&self) -> String;
@@ -92,7 +106,8 @@ pub trait PrivacyModel: fmt::Debug + Send + Sync {
     }
 
     /// Whether the model judges the release as a whole (average risk,
-    /// sample uniqueness) through [`PrivacyModel::is_satisfied_by_release`],
+    /// sample and population uniqueness) through
+    /// [`PrivacyModel::is_satisfied_by_release`],
     /// rather than, or besides, each class.
     fn judges_release(&self) -> bool {
         false

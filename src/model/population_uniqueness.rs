@@ -4,9 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::frequency::table::EquivalenceClass;
-use crate::model::average_risk::probability;
 use crate::model::release::Release;
-use crate::model::{Monotonicity, PrivacyModel};
+use crate::model::{Monotonicity, PrivacyModel, probability};
 use crate::population::{Population, dankar_with, pitman_or_zero, size_histogram, snb, zayatz};
 
 /// Which estimate of the population uniques a [`PopulationUniqueness`]
@@ -175,6 +174,14 @@ mod tests {
         assert!(!judge(&model(estimate * 0.999), &sizes));
         // Without uniques the estimate is 0, and that passes.
         assert!(judge(&model(0.0), &[2, 2, 4]));
+        // Without its smallest class the release has 7 records and one
+        // unique: the estimate is over the released records, not the rows.
+        let rest = zayatz(&[(1, 1), (2, 1), (4, 1)], 7, 16.0) / 16.0;
+        assert_ne!(rest, zayatz(&[(1, 1), (2, 1), (4, 1)], 8, 16.0) / 16.0);
+        let prefix = Release::running_sums(&sizes);
+        let release = Release::new(&sizes, &prefix).without_smallest(1);
+        assert!(model(rest).is_satisfied_by_release(&release));
+        assert!(!model(rest * 0.999).is_satisfied_by_release(&release));
         // An empty release passes.
         assert!(judge(&model(0.0), &[]));
     }

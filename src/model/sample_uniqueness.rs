@@ -2,9 +2,8 @@
 
 use crate::error::Result;
 use crate::frequency::table::EquivalenceClass;
-use crate::model::average_risk::probability;
 use crate::model::release::Release;
-use crate::model::{Monotonicity, PrivacyModel};
+use crate::model::{Monotonicity, PrivacyModel, probability};
 
 /// At most a fraction of the released records is unique in the release.
 ///

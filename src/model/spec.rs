@@ -162,6 +162,24 @@ impl ModelSpec {
         }
     }
 
+    /// The population a model assumes (k-map; population uniqueness when
+    /// given exactly one of `population` and `sampling_fraction`), if any.
+    pub fn population(&self) -> Option<Population> {
+        match self {
+            ModelSpec::KMap { population, .. } => Some(Population::Size(*population)),
+            ModelSpec::PopulationUniqueness {
+                population,
+                sampling_fraction,
+                ..
+            } => match (population, sampling_fraction) {
+                (Some(size), None) => Some(Population::Size(*size)),
+                (None, Some(f)) => Some(Population::SamplingFraction(*f)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Builds the model for `dataset`; `orders` gives explicit value orders
     /// of ordered-string attributes by name.
     ///
@@ -281,9 +299,14 @@ impl ModelSpec {
             } => Box::new(match (highest_risk, records_at_risk) {
                 (None, None) => AverageRisk::new(*threshold)?,
                 (Some(h), Some(r)) => AverageRisk::with_highest_risk(*threshold, *h, *r)?,
-                _ => {
+                (Some(_), None) | (None, Some(_)) => {
+                    let missing = if highest_risk.is_some() {
+                        "records_at_risk"
+                    } else {
+                        "highest_risk"
+                    };
                     return Err(Error::parameter(
-                        "records_at_risk",
+                        missing,
                         "average-risk takes highest_risk and records_at_risk together, or neither",
                     ));
                 }
@@ -302,20 +325,15 @@ impl ModelSpec {
             )?),
             ModelSpec::PopulationUniqueness {
                 threshold,
-                population,
-                sampling_fraction,
                 estimator,
+                ..
             } => {
-                let population = match (population, sampling_fraction) {
-                    (Some(size), None) => Population::Size(*size),
-                    (None, Some(f)) => Population::SamplingFraction(*f),
-                    _ => {
-                        return Err(Error::parameter(
-                            "population",
-                            "population-uniqueness takes one of population and sampling_fraction",
-                        ));
-                    }
-                };
+                let population = self.population().ok_or_else(|| {
+                    Error::parameter(
+                        "population",
+                        "population-uniqueness takes one of population and sampling_fraction",
+                    )
+                })?;
                 Box::new(PopulationUniqueness::new(
                     *threshold, population, rows, *estimator,
                 )?)

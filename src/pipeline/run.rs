@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::measure::profile::{PrivacyProfile, ProfileOptions};
-use crate::model::{ModelSpec, SensitiveAttribute};
+use crate::model::SensitiveAttribute;
 use crate::pipeline::clock::Utc;
 use crate::report::{
     AuditTrail, ColumnReport, Context, DataSection, ExpertDeterminationRule, Identification,
@@ -508,24 +508,14 @@ pub fn run_expert_determination(
         Some(p) => Some(p.size(rows)?),
         None => None,
     };
-    for spec in &config.models {
-        let assumed = match spec {
-            ModelSpec::KMap { population, .. } => Some(Population::Size(*population)),
-            ModelSpec::PopulationUniqueness {
-                population,
-                sampling_fraction,
-                ..
-            } => population
-                .map(Population::Size)
-                .or(sampling_fraction.map(Population::SamplingFraction)),
-            _ => None,
+    for (spec, applied) in config.models.iter().zip(&result.applied_models) {
+        let Some(assumed) = spec.population() else {
+            continue;
         };
-        let Some(assumed) = assumed else { continue };
         let assumed = assumed.fixed(rows)?.size(rows)?;
         if analysis_population != Some(assumed) {
             limitations.push(format!(
-                "The privacy model {} assumes a population of {assumed}, but the risk analysis assumes {}; the two should describe the same population.",
-                serde_json::to_string(spec).unwrap_or_default(),
+                "The privacy model {applied} assumes a population of {assumed}, but the risk analysis assumes {}; the two should describe the same population.",
                 analysis_population.map_or("none".to_owned(), |n| n.to_string()),
             ));
         }

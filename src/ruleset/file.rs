@@ -53,13 +53,47 @@ fn default_missing_label() -> String {
 }
 
 /// Where a column's hierarchy comes from.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum HierarchyRule {
     /// An ARX hierarchy file, relative to the ruleset file.
     File(PathBuf),
     /// A builder (`{ type = "interval", … }`).
     Builder(HierarchyBuilder),
+}
+
+/// A string is a file, a table a builder, read by the builder itself so
+/// that its error (an unknown key, say) reaches the user; an untagged enum
+/// would only say that no variant matched.
+impl<'de> Deserialize<'de> for HierarchyRule {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = HierarchyRule;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a hierarchy file name or a builder table")
+            }
+
+            fn visit_str<E: serde::de::Error>(
+                self,
+                path: &str,
+            ) -> std::result::Result<HierarchyRule, E> {
+                Ok(HierarchyRule::File(PathBuf::from(path)))
+            }
+
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> std::result::Result<HierarchyRule, M::Error> {
+                HierarchyBuilder::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(HierarchyRule::Builder)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// One `[[attribute]]` table.
@@ -102,7 +136,8 @@ pub enum MetricRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnonymizationRule {
-    /// The privacy models every released class must satisfy.
+    /// The privacy models the release must satisfy (each released class,
+    /// or the release as a whole).
     #[serde(default)]
     pub models: Vec<ModelSpec>,
     /// The largest fraction of records that may be suppressed (default 0).

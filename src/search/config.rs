@@ -41,7 +41,8 @@ impl Strategy {
 /// The search configuration: privacy models, the suppression limit, the metric, the strategy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnonymizationConfig {
-    /// Every released class must satisfy every model.
+    /// The models: every released class satisfies each class model, and the
+    /// release as a whole each model of the whole release.
     pub models: Vec<ModelSpec>,
     /// The largest fraction of records that may be suppressed, in [0, 1];
     /// the absolute limit is ⌊rate·n⌋ (METHODS.md §11.2).

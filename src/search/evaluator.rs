@@ -42,11 +42,12 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) hierarchies: Vec<&'a CompiledHierarchy>,
     pub(crate) models: Vec<Box<dyn PrivacyModel>>,
     pub(crate) min_class_size: u64,
-    /// Whether class sizes alone decide every model (k-anonymity only):
-    /// then classes of the minimal size are never checked further.
+    /// Whether class sizes alone decide every model (k-anonymity, k-map
+    /// and the models of the whole release): then classes of the minimal
+    /// size are never checked further.
     sizes_decide: bool,
-    /// Whether a model judges the release as a whole.
-    judges_release: bool,
+    /// The models that judge the release as a whole (indices into `models`).
+    release_models: Vec<usize>,
     pub(crate) max_suppressed: u64,
     pub(crate) utility: UtilityModel,
     /// Tables of evaluated nodes, reused as roll-up sources, sorted by
@@ -140,7 +141,9 @@ impl<'a> Evaluator<'a> {
                 .max()
                 .unwrap_or(1),
             sizes_decide: models.iter().all(|m| m.decided_by_size()),
-            judges_release: models.iter().any(|m| m.judges_release()),
+            release_models: (0..models.len())
+                .filter(|&m| models[m].judges_release())
+                .collect(),
             max_suppressed: (config.suppression_limit * rows as f64).floor() as u64,
             models,
             utility,
@@ -244,9 +247,10 @@ impl<'a> Evaluator<'a> {
         let prefix = Release::running_sums(&sizes);
         let release = Release::new(&sizes, &prefix);
         let passes = |removed: usize| {
-            self.models
+            let rest = release.without_smallest(removed);
+            self.release_models
                 .iter()
-                .all(|m| m.is_satisfied_by_release(&release.without_smallest(removed)))
+                .all(|&m| self.models[m].is_satisfied_by_release(&rest))
         };
         if passes(0) {
             return Some(suppressed);
@@ -318,7 +322,7 @@ impl<'a> Evaluator<'a> {
         if suppressed > self.max_suppressed {
             return (true, infeasible(), None);
         }
-        if self.judges_release {
+        if !self.release_models.is_empty() {
             match self.suppress_for_release(table, &mut outlier, suppressed) {
                 Some(total) => suppressed = total,
                 None => return (true, infeasible(), None),
@@ -331,7 +335,7 @@ impl<'a> Evaluator<'a> {
             suppressed,
             classes: table.classes() - suppressed_classes,
             suppressed_classes,
-            score: Some(self.utility.score_checked(table, &outlier, suppressed)),
+            score: Some(self.utility.score_unchecked(table, &outlier, suppressed)),
         };
         (true, evaluation, Some(outlier))
     }

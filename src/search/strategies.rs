@@ -262,7 +262,7 @@ pub(crate) fn optimal<'env>(
     } else {
         let bounds: Vec<Option<f64>> = candidates
             .iter()
-            .map(|&i| evaluator.utility.lower_bound_checked(&lattice.node(i)))
+            .map(|&i| evaluator.utility.lower_bound_unchecked(&lattice.node(i)))
             .collect();
         let mut order: Vec<usize> = (0..candidates.len()).collect();
         order.sort_by(|&a, &b| {
@@ -356,7 +356,7 @@ pub(crate) fn heuristic(evaluator: &Evaluator<'_>, lattice: &Lattice, max_nodes:
                 Some(s) => s.score,
                 None => evaluator
                     .utility
-                    .lower_bound_checked(&node)
+                    .lower_bound_unchecked(&node)
                     .unwrap_or(node.height() as f64),
             };
             if feasible {

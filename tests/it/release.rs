@@ -123,8 +123,9 @@ fn the_fewest_smallest_classes_are_suppressed() {
 #[test]
 fn the_search_prefers_generalizing_when_suppression_cannot_reach_the_risk() {
     let data = wards();
-    // 0.3 at level 0 would take e, a, b and c (8 records): over the limit
-    // of 5, so the optimum is level 1, one class of 11 (risk 1/11).
+    // 0.3 at level 0: removing e, a, b, c in turn leaves 4/10, 3/8, 2/6,
+    // 1/3, all above 0.3, so every record would go: over the limit of 5.
+    // The optimum is level 1, one class of 11 (risk 1/11).
     let result = search(
         &data.dataset,
         &data.hierarchies,
@@ -140,22 +141,57 @@ fn the_search_prefers_generalizing_when_suppression_cannot_reach_the_risk() {
 #[test]
 fn parameters_out_of_range_name_the_parameter() {
     let data = wards();
+    let relaxed = |highest_risk, records_at_risk| ModelSpec::AverageRisk {
+        threshold: 0.1,
+        highest_risk,
+        records_at_risk,
+    };
     let bad = [
-        average(1.5),
-        average(f64::NAN),
-        ModelSpec::AverageRisk {
-            threshold: 0.1,
-            highest_risk: Some(0.2),
-            records_at_risk: None,
-        },
-        ModelSpec::AverageRisk {
-            threshold: 0.1,
-            highest_risk: Some(0.0),
-            records_at_risk: Some(0.1),
-        },
-        ModelSpec::SampleUniqueness { threshold: -0.1 },
+        (average(1.5), "threshold"),
+        (average(f64::NAN), "threshold"),
+        (relaxed(Some(0.2), None), "records_at_risk"),
+        (relaxed(None, Some(0.1)), "highest_risk"),
+        (relaxed(Some(0.0), Some(0.1)), "highest_risk"),
+        (relaxed(Some(0.2), Some(1.5)), "records_at_risk"),
+        (ModelSpec::SampleUniqueness { threshold: -0.1 }, "threshold"),
+        (
+            ModelSpec::KMap {
+                k: 5,
+                population: 5,
+                significance: 0.05,
+                estimator: deidentify::CellSizeEstimator::Poisson,
+            },
+            "population",
+        ),
+        (
+            ModelSpec::KMap {
+                k: 5,
+                population: 100,
+                significance: 2.0,
+                estimator: deidentify::CellSizeEstimator::Poisson,
+            },
+            "significance",
+        ),
+        (
+            ModelSpec::PopulationUniqueness {
+                threshold: 0.1,
+                population: Some(100),
+                sampling_fraction: Some(0.5),
+                estimator: deidentify::UniquenessEstimator::Dankar,
+            },
+            "population",
+        ),
+        (
+            ModelSpec::PopulationUniqueness {
+                threshold: 0.1,
+                population: None,
+                sampling_fraction: Some(1.5),
+                estimator: deidentify::UniquenessEstimator::Dankar,
+            },
+            "sampling_fraction",
+        ),
     ];
-    for spec in bad {
+    for (spec, parameter) in bad {
         let error = search(
             &data.dataset,
             &data.hierarchies,
@@ -163,10 +199,12 @@ fn parameters_out_of_range_name_the_parameter() {
             &BTreeMap::new(),
         )
         .unwrap_err();
-        assert!(
-            matches!(error.kind(), ErrorKind::InvalidParameter { .. }),
-            "{spec:?}: {error}"
-        );
+        match error.kind() {
+            ErrorKind::InvalidParameter { name, .. } => {
+                assert_eq!(name, parameter, "{spec:?}: {error}")
+            }
+            other => panic!("{spec:?}: {other:?}"),
+        }
     }
 }
 
@@ -179,6 +217,8 @@ fn ruleset_models_parse() {
             { type = "average-risk", threshold = 0.05 },
             { type = "average-risk", threshold = 0.1, highest_risk = 0.2, records_at_risk = 0.05 },
             { type = "sample-uniqueness", threshold = 0.01 },
+            { type = "k-map", k = 5, population = 1000, significance = 0.05, estimator = "zero-truncated-poisson" },
+            { type = "population-uniqueness", threshold = 0.01, sampling_fraction = 0.1, estimator = "snb" },
         ]
     "#;
     let rule: deidentify::AnonymizationRule = toml::from_str(toml).unwrap();
@@ -193,6 +233,18 @@ fn ruleset_models_parse() {
                 records_at_risk: Some(0.05),
             },
             ModelSpec::SampleUniqueness { threshold: 0.01 },
+            ModelSpec::KMap {
+                k: 5,
+                population: 1000,
+                significance: 0.05,
+                estimator: deidentify::CellSizeEstimator::ZeroTruncatedPoisson,
+            },
+            ModelSpec::PopulationUniqueness {
+                threshold: 0.01,
+                population: None,
+                sampling_fraction: Some(0.1),
+                estimator: deidentify::UniquenessEstimator::Snb,
+            },
         ]
     );
 }
