@@ -730,3 +730,54 @@ impl Dictionary {
         self.labels
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes a table file of one quasi-identifier `a` with the given
+    /// labels (sorted) and counts, with the metadata `write_parquet` writes.
+    fn write_counts(path: &Path, labels: &[&str], counts: &[i64], rows: u64) {
+        let mut frame = DataFrame::new(
+            counts.len(),
+            vec![
+                Column::new("a".into(), labels.to_vec()),
+                Column::new(COUNT_COLUMN.into(), counts.to_vec()),
+            ],
+        )
+        .unwrap();
+        let metadata = vec![
+            (KEY_VERSION.to_owned(), TABLE_FORMAT_VERSION.to_string()),
+            (KEY_QIS.to_owned(), r#"["a"]"#.to_owned()),
+            (KEY_LEVELS.to_owned(), "[0]".to_owned()),
+            (KEY_SENSITIVE.to_owned(), "[]".to_owned()),
+            (KEY_ROWS.to_owned(), rows.to_string()),
+            (KEY_PARTIAL.to_owned(), "false".to_owned()),
+            (KEY_LABELS.to_owned(), {
+                let mut distinct = labels.to_vec();
+                distinct.dedup();
+                serde_json::json!([distinct]).to_string()
+            }),
+            (KEY_SENSITIVE_VALUES.to_owned(), "[]".to_owned()),
+        ];
+        ParquetWriter::new(File::create(path).unwrap())
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
+            .finish(&mut frame)
+            .unwrap();
+    }
+
+    #[test]
+    fn counts_past_2_to_the_64_are_an_error() {
+        let dir = std::env::temp_dir().join(format!("deidentify-parquet-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("counts.parquet");
+        // The same file format with small counts reads.
+        write_counts(&path, &["x", "y", "z"], &[1, 2, 3], 6);
+        assert_eq!(LabeledTable::read_parquet(&path).unwrap().total_rows(), 6);
+        // Three counts of 2^63 − 1 for one class pass 2^64.
+        write_counts(&path, &["x", "x", "x"], &[i64::MAX; 3], 3);
+        let e = LabeledTable::read_parquet(&path).unwrap_err();
+        assert!(e.to_string().contains("more than 2^64"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
