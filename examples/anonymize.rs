@@ -18,7 +18,7 @@ use serde_json::json;
 /// information loss that satisfies the ruleset's privacy models (with record
 /// suppression within a limit), and write the anonymized data.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The ruleset (TOML); its [anonymization] table gives models, suppression limit and metric.
     #[arg(long)]

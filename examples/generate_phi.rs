@@ -15,7 +15,7 @@ use rand::{RngExt, SeedableRng};
 
 /// Generate a seeded synthetic PHI table (CSV).
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Number of records.
     #[arg(long, default_value_t = 2000)]

@@ -13,7 +13,7 @@ use deidentify::{Node, PrivacyProfile, ProfileOptions, Ruleset};
 /// Measure k-anonymity, l-diversity, t-closeness, δ-disclosure, β-likeness
 /// and (α,k)-anonymity of a dataset generalized to one node (no suppression).
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The ruleset (TOML) describing the data, roles, types and hierarchies.
     #[arg(long)]

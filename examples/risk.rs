@@ -17,7 +17,7 @@ use deidentify::{
 /// population uniques, sdcMicro's individual risk and SUDA special uniques of the
 /// ruleset's quasi-identifiers.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The ruleset (TOML) describing the data, roles and hierarchies.
     #[arg(long)]

@@ -17,7 +17,7 @@ use serde_json::json;
 /// Remove, tokenize or generalize every declared identifier (Safe Harbor,
 /// 45 CFR 164.514(b)(2)), write the result, and scan it for residual identifiers.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// The ruleset: each column's role and Safe Harbor identifier kind (`identifier = "zip"`, …).
     #[arg(long)]
