@@ -162,27 +162,37 @@ fn streamed_generated_table_equals_in_memory_table_also_at_minimum_levels() {
     assert!(at_minimum.table().classes() < streamed.table().classes());
 }
 
-#[test]
-fn streamed_search_and_output_equal_the_in_memory_run() {
-    let dir = scratch("stream-apply", &[]);
-    write_lines(&dir.join("census.csv"), &generated_rows(12_000, 11));
-    let ruleset = ruleset_in(&dir, "census.csv");
+/// A search and apply run in memory and streamed.
+struct BothWays {
+    memory: deidentify::SearchResult,
+    /// Nodes the streamed search checked.
+    nodes_checked: u64,
+    anonymized: deidentify::Anonymized,
+    output: deidentify::StreamedOutput,
+    streamed: StreamedTable,
+}
+
+/// Searches `ruleset`'s data for `config` in memory and streamed (in
+/// batches of `batch_rows`) and applies the optimum both ways, asserting the
+/// same optimum, the same evaluation and the same CSV bytes
+/// (`dir/memory.csv`, `dir/streamed.csv`).
+fn run_both_ways(
+    dir: &Path,
+    ruleset: &Ruleset,
+    config: &AnonymizationConfig,
+    batch_rows: usize,
+) -> BothWays {
     let loaded = ruleset.load().unwrap();
     let orders = ruleset.orders();
-    let config = config();
-    let memory = search(&loaded.dataset, &loaded.hierarchies, &config, &orders).unwrap();
-    let mut streamed = StreamedTable::from_ruleset(&ruleset, &options(2_500)).unwrap();
-    let result = streamed.search(&config, &orders).unwrap();
-    let optimum = memory
-        .optimum
-        .clone()
-        .expect("adult has a 5-anonymous node");
+    let memory = search(&loaded.dataset, &loaded.hierarchies, config, &orders).unwrap();
+    let optimum = memory.optimum.clone().expect("a solution exists");
+    let mut streamed = StreamedTable::from_ruleset(ruleset, &options(batch_rows)).unwrap();
+    let result = streamed.search(config, &orders).unwrap();
     assert_eq!(result.optimum, memory.optimum);
-    assert_eq!(result.nodes_checked, memory.nodes_checked);
     let anonymized = apply(
         &loaded.dataset,
         &loaded.hierarchies,
-        &config,
+        config,
         &orders,
         &optimum.node,
     )
@@ -191,23 +201,44 @@ fn streamed_search_and_output_equal_the_in_memory_run() {
     write_csv(&anonymized.frame, &dir.join("memory.csv"), b';').unwrap();
     let output = streamed
         .apply_to_file(
-            &config,
+            config,
             &orders,
             &optimum.node,
             &dir.join("streamed.csv"),
             b';',
-            &options(2_500),
+            &options(batch_rows),
         )
         .unwrap();
-    assert_eq!(output.rows, 12_000);
     assert_eq!(output.evaluation, optimum);
-    assert_eq!(
-        output.suppressed_rows,
-        anonymized.suppressed_rows.iter().filter(|&&s| s).count() as u64
-    );
     assert_eq!(
         std::fs::read(dir.join("streamed.csv")).unwrap(),
         std::fs::read(dir.join("memory.csv")).unwrap()
+    );
+    BothWays {
+        memory,
+        nodes_checked: result.nodes_checked,
+        anonymized,
+        output,
+        streamed,
+    }
+}
+
+#[test]
+fn streamed_search_and_output_equal_the_in_memory_run() {
+    let dir = scratch("stream-apply", &[]);
+    write_lines(&dir.join("census.csv"), &generated_rows(12_000, 11));
+    let ruleset = ruleset_in(&dir, "census.csv");
+    let orders = ruleset.orders();
+    let config = config();
+    let run = run_both_ways(&dir, &ruleset, &config, 2_500);
+    let (memory, anonymized, output, mut streamed) =
+        (run.memory, run.anonymized, run.output, run.streamed);
+    let optimum = memory.optimum.clone().unwrap();
+    assert_eq!(run.nodes_checked, memory.nodes_checked);
+    assert_eq!(output.rows, 12_000);
+    assert_eq!(
+        output.suppressed_rows,
+        anonymized.suppressed_rows.iter().filter(|&&s| s).count() as u64
     );
     // Parquet: equal frames.
     streamed
@@ -421,8 +452,6 @@ fn streamed_release_models_equal_the_in_memory_run() {
     let dir = scratch("stream-release", &[]);
     write_lines(&dir.join("census.csv"), &generated_rows(8_000, 5));
     let ruleset = ruleset_in(&dir, "census.csv");
-    let loaded = ruleset.load().unwrap();
-    let orders = ruleset.orders();
     let config = AnonymizationConfig::new(
         vec![
             ModelSpec::KMap {
@@ -445,35 +474,7 @@ fn streamed_release_models_equal_the_in_memory_run() {
         ],
         0.05,
     );
-    let memory = search(&loaded.dataset, &loaded.hierarchies, &config, &orders).unwrap();
-    let optimum = memory.optimum.clone().expect("a solution exists");
+    let run = run_both_ways(&dir, &ruleset, &config, 1_500);
     // Suppression happened, so the streamed judgement of classes matters.
-    assert!(optimum.suppressed > 0);
-    let mut streamed = StreamedTable::from_ruleset(&ruleset, &options(1_500)).unwrap();
-    let result = streamed.search(&config, &orders).unwrap();
-    assert_eq!(result.optimum, memory.optimum);
-    let anonymized = apply(
-        &loaded.dataset,
-        &loaded.hierarchies,
-        &config,
-        &orders,
-        &optimum.node,
-    )
-    .unwrap();
-    write_csv(&anonymized.frame, &dir.join("memory.csv"), b';').unwrap();
-    let output = streamed
-        .apply_to_file(
-            &config,
-            &orders,
-            &optimum.node,
-            &dir.join("streamed.csv"),
-            b';',
-            &options(1_500),
-        )
-        .unwrap();
-    assert_eq!(output.evaluation, optimum);
-    assert_eq!(
-        std::fs::read(dir.join("streamed.csv")).unwrap(),
-        std::fs::read(dir.join("memory.csv")).unwrap()
-    );
+    assert!(run.memory.optimum.unwrap().suppressed > 0);
 }
