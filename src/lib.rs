@@ -35,6 +35,7 @@
 mod apply;
 mod data;
 mod error;
+pub mod exit;
 mod frequency;
 mod hierarchy;
 mod measure;
@@ -58,6 +59,7 @@ pub use data::dataset::{Dataset, EncodeOptions};
 pub use data::date::Date;
 pub use data::input::{CsvOptions, read_csv, read_parquet};
 pub use error::{Error, ErrorKind, Result};
+pub use exit::Exit;
 pub use frequency::histogram::{Histogram, HistogramEntries, HistogramRef};
 pub use frequency::node::Node;
 pub use frequency::table::{CountingInput, EquivalenceClass, FrequencyTable};
