@@ -5,8 +5,13 @@
 //! scans for residual identifiers, and writes the released data with
 //! `report.json`, `report.html` and `report.md`.
 //!
-//! Exit status: 0 when every threshold is met, 3 when the report's verdict
-//! is that the data may not be released, 1 on an error.
+//! It fails closed: the data is written under its release name only when
+//! every threshold is met. Otherwise the report (marked not releasable) is
+//! written and no data, or with `--quarantine` the data under a name that
+//! says `NOT-RELEASABLE`. No output may land on an input.
+//!
+//! Exit status (`deidentify::Exit`): 0 every threshold is met; 1 bad input
+//! or I/O error; 2 wrong command line; 3 not releasable.
 //!
 //! ```sh
 //! cargo run --release --example expert_determination            # bundled Adult, writes out/
@@ -19,7 +24,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use deidentify::{Date, Ruleset, RunOptions, STEPS, TokenKey, run_expert_determination};
+use deidentify::{Date, Exit, Ruleset, RunOptions, STEPS, TokenKey, run_expert_determination};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser, Debug)]
@@ -41,9 +46,13 @@ struct Args {
     /// The release date for the Safe Harbor age rule (YYYY-MM-DD; default today).
     #[arg(long)]
     reference_date: Option<String>,
+    /// When the verdict fails, still write the data, as NAME.NOT-RELEASABLE.csv,
+    /// for inspection (never under the release's name).
+    #[arg(long)]
+    quarantine: bool,
 }
 
-fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let ruleset = Ruleset::from_file(&args.config)?;
     let options = RunOptions {
@@ -59,6 +68,7 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             ),
             None => None,
         },
+        quarantine: args.quarantine,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(STEPS.len() as u64);
@@ -98,8 +108,10 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     for (name, value) in &report.summary.figures {
         println!("{name}: {value}");
     }
-    if let Some(data) = &outcome.data {
-        println!("data:   {}", data.display());
+    match &outcome.data {
+        Some(data) if report.summary.passes => println!("data:   {}", data.display()),
+        Some(data) => println!("data:   {} (quarantined: NOT RELEASABLE)", data.display()),
+        None => println!("data:   none written"),
     }
     println!("report: {}", outcome.json.display());
     println!("        {}", outcome.html.display());
@@ -110,19 +122,19 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     );
     println!("run time: {:.2} s", started.elapsed().as_secs_f64());
     Ok(if report.summary.passes {
-        ExitCode::SUCCESS
+        Exit::Success
     } else {
-        ExitCode::from(3)
+        Exit::NotReleasable
     })
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Error.into()
         }
     }
 }

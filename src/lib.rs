@@ -52,7 +52,7 @@ mod search;
 mod stream;
 mod transform;
 
-pub use apply::{Anonymized, apply, write_csv, write_parquet};
+pub use apply::{Anonymized, apply, check_output, write_csv, write_parquet};
 pub use data::attribute::{Attribute, AttributeRole, AttributeType, MissingPolicy};
 pub use data::column::EncodedColumn;
 pub use data::dataset::{Dataset, EncodeOptions};
@@ -84,7 +84,7 @@ pub use noise::{
     analytic_gaussian_sigma, bernoulli_exp, bounded_mean, discrete_gaussian, discrete_laplace,
     exact_rational, gaussian_count, laplace_count, round_to_multiple_of_2k,
 };
-pub use pipeline::{RunOptions, RunOutcome, STEPS, run_expert_determination};
+pub use pipeline::{RunOptions, RunOutcome, STEPS, quarantine_name, run_expert_determination};
 pub use report::{
     AuditEntry, AuditTrail, Expert, ExpertDeterminationRule, OutputFormat, PrincipleRatings,
     Rating, ReleaseType, Report, SCHEMA_VERSION, SECTIONS, ThreatModel, Verification, render_html,

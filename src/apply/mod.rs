@@ -1,7 +1,9 @@
 //! Applying a node to the rows: the anonymized output (the only pass over
 //! the rows after counting).
 
+mod destination;
 mod output;
 
-pub(crate) use output::temporary_path;
+pub use destination::check_output;
+pub(crate) use destination::{temporary_path, write_bytes};
 pub use output::{Anonymized, apply, write_csv, write_parquet};

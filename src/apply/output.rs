@@ -1,8 +1,9 @@
 //! The anonymized table and writing it.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::apply::destination::write_atomically;
 
 use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
@@ -135,42 +136,6 @@ pub fn apply(
     })
 }
 
-/// The temporary name a file is written under before it is renamed to
-/// `path`: `.<name>.partial` in the same folder (so the rename is atomic).
-pub(crate) fn temporary_path(path: &Path) -> PathBuf {
-    let mut temporary = PathBuf::from(path);
-    temporary.set_file_name(format!(
-        ".{}.partial",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    temporary
-}
-
-/// Writes to `path` through a temporary file renamed on success, so a failed
-/// write never leaves a partial file under the final name.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(File) -> std::result::Result<(), String>,
-) -> Result<()> {
-    let temporary = temporary_path(path);
-    let io = |source| ErrorKind::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::create(&temporary).map_err(io)?;
-    if let Err(reason) = write(file) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(ErrorKind::Parse {
-            path: path.to_path_buf(),
-            reason,
-        }
-        .into());
-    }
-    std::fs::rename(&temporary, path).map_err(|e| io(e).into())
-}
-
 /// Writes `frame` as CSV with a header and the given separator.
 ///
 /// # Errors
@@ -178,8 +143,8 @@ fn write_atomically(
 /// [`ErrorKind::Io`] or [`ErrorKind::Parse`] when the file cannot be written.
 pub fn write_csv(frame: &DataFrame, path: &Path, delimiter: u8) -> Result<()> {
     let mut frame = frame.clone();
-    write_atomically(path, |mut file| {
-        CsvWriter::new(&mut file)
+    write_atomically(path, |file| {
+        CsvWriter::new(file)
             .include_header(true)
             .with_separator(delimiter)
             .finish(&mut frame)

@@ -7,4 +7,4 @@ mod clock;
 mod run;
 
 pub(crate) use run::fmt_probability;
-pub use run::{RunOptions, RunOutcome, STEPS, run_expert_determination};
+pub use run::{RunOptions, RunOutcome, STEPS, quarantine_name, run_expert_determination};

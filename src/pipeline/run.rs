@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::apply::{apply, write_csv, write_parquet};
+use crate::apply::{apply, check_output, write_csv, write_parquet};
 use crate::data::attribute::{AttributeRole, AttributeType};
 use crate::data::date::Date;
 use crate::error::{Error, ErrorKind, Result};
@@ -54,6 +54,24 @@ pub struct RunOptions {
     pub key: Option<TokenKey>,
     /// The release date for the age rule of Safe Harbor; today when absent.
     pub reference_date: Option<Date>,
+    /// When the verdict fails, write the data anyway, under a name that
+    /// says so ([`quarantine_name`]: `NAME.NOT-RELEASABLE.csv`), for the
+    /// expert to inspect. Without it a failed run writes no data at all.
+    pub quarantine: bool,
+}
+
+/// The name a not-releasable output is quarantined under:
+/// `adult-deidentified.csv` → `adult-deidentified.NOT-RELEASABLE.csv`.
+pub fn quarantine_name(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match output.extension() {
+        Some(ext) => format!("{stem}.NOT-RELEASABLE.{}", ext.to_string_lossy()),
+        None => format!("{stem}.NOT-RELEASABLE"),
+    };
+    output.with_file_name(name)
 }
 
 /// What a run wrote.
@@ -67,7 +85,8 @@ pub struct RunOutcome {
     pub html: PathBuf,
     /// `report.md`.
     pub markdown: PathBuf,
-    /// The released data, when a transformation was found.
+    /// The released data: written only when the verdict passes (or, with
+    /// [`RunOptions::quarantine`], the quarantined file).
     pub data: Option<PathBuf>,
 }
 
@@ -80,14 +99,19 @@ pub struct RunOutcome {
 /// audit trail. `progress` is called with each step's name from [`STEPS`]
 /// as it starts.
 ///
-/// A report whose verdict fails is still written: [`Summary::passes`](crate::report::Summary::passes) says
-/// whether the data may be released.
+/// The run fails closed: the data is written under the release's name
+/// only when every requirement is met ([`Summary::passes`](crate::report::Summary::passes)). A
+/// failing run writes the report (marked not releasable) and no data, or
+/// with [`RunOptions::quarantine`] the data under a name that says
+/// `NOT-RELEASABLE`. No output may land on an input of the run (the data,
+/// the ruleset, a hierarchy or key file).
 ///
 /// # Errors
 ///
 /// Every error of reading, encoding, Safe Harbor, search and writing; and
 /// [`ErrorKind::InvalidParameter`] when the ruleset has no `[anonymization]`
-/// table or invalid `[expert_determination]` settings.
+/// table or invalid `[expert_determination]` settings, or an output would
+/// overwrite an input.
 pub fn run_expert_determination(
     ruleset: &Ruleset,
     options: &RunOptions,
@@ -119,6 +143,16 @@ pub fn run_expert_determination(
         move |source| ErrorKind::Io { path, source }
     };
     std::fs::create_dir_all(&options.out_dir).map_err(io(&options.out_dir))?;
+    let inputs = ruleset.input_files();
+    for output in [
+        settings.output.clone(),
+        quarantine_name(&settings.output),
+        "report.json".into(),
+        "report.html".into(),
+        "report.md".into(),
+    ] {
+        check_output(&options.out_dir.join(output), &inputs)?;
+    }
 
     // Load.
     progress("load");
@@ -305,7 +339,7 @@ pub fn run_expert_determination(
     let mut after = None;
     let mut privacy = None;
     let mut scan_section = None;
-    let mut written = None;
+    let mut released_frame = None;
     let mut output_rows = 0;
     if let Some(optimum) = &result.optimum {
         progress("apply");
@@ -383,34 +417,9 @@ pub fn run_expert_determination(
             findings: scan.findings.iter().take(100).cloned().collect(),
         });
 
-        progress("write");
-        let path = options.out_dir.join(&settings.output);
-        match format {
-            OutputFormat::Csv => write_csv(&anonymized.frame, &path, b',')?,
-            OutputFormat::Parquet => write_parquet(&anonymized.frame, &path)?,
-        }
-        let sha = sha256_file(&path)?;
-        trail.record(
-            "write",
-            format!("Wrote the released data to {}", settings.output.display()),
-            json!({
-                "file": settings.output.display().to_string(),
-                "format": format_name(format),
-                "sha256": sha,
-            }),
-            [("rows", output_rows)],
-        );
-        written = Some((path, sha));
-    } else {
-        trail.record(
-            "write",
-            "Wrote no data: no transformation meets the models within the suppression limit",
-            json!({ "file": null, "sha256": null }),
-            [("rows", 0)],
-        );
+        released_frame = Some(anonymized.frame);
     }
 
-    progress("report");
     let now = Utc::now();
     let checks = risk_checks(&settings, &before, after.as_ref());
     let scan = scan_section.unwrap_or_else(|| ScanSection {
@@ -447,6 +456,15 @@ pub fn run_expert_determination(
         ));
     }
     let passes = failures.is_empty();
+    let written = write_release(
+        released_frame.as_ref(),
+        passes,
+        options,
+        &settings,
+        &mut trail,
+        progress,
+    )?;
+    progress("report");
     let verdict = if passes {
         format!(
             "Every threshold is met for the {}: the risk of re-identification by the anticipated recipients is below the stated thresholds under the stated conditions.",
@@ -570,9 +588,9 @@ pub fn run_expert_determination(
             source: data_path.display().to_string(),
             input_sha256,
             input_rows,
-            output_file: written
-                .as_ref()
-                .map(|_| settings.output.display().to_string()),
+            output_file: written.as_ref().and_then(|(path, _)| {
+                path.file_name().map(|n| n.to_string_lossy().into_owned())
+            }),
             output_format: format_name(format).to_owned(),
             output_sha256: written.as_ref().map(|(_, sha)| sha.clone()),
             output_rows,
@@ -687,9 +705,9 @@ pub fn run_expert_determination(
     let json_path = options.out_dir.join("report.json");
     let html_path = options.out_dir.join("report.html");
     let md_path = options.out_dir.join("report.md");
-    write_atomic(&json_path, report.to_json().as_bytes())?;
-    write_atomic(&html_path, crate::report::render_html(&report).as_bytes())?;
-    write_atomic(&md_path, crate::report::render_markdown(&report).as_bytes())?;
+    crate::apply::write_bytes(&json_path, report.to_json().as_bytes())?;
+    crate::apply::write_bytes(&html_path, crate::report::render_html(&report).as_bytes())?;
+    crate::apply::write_bytes(&md_path, crate::report::render_markdown(&report).as_bytes())?;
     Ok(RunOutcome {
         report,
         json: json_path,
@@ -900,14 +918,65 @@ fn column_reports(
         .collect()
 }
 
-/// Writes `bytes` to a temporary name beside `path`, then renames it.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| ErrorKind::Io {
-        path: path.to_path_buf(),
-        source,
+/// The `write` step: the released data under its name when the verdict
+/// passes, under its quarantine name when it fails and quarantine was asked
+/// for, and nothing otherwise. Returns the file written with its SHA-256.
+fn write_release(
+    frame: Option<&polars::prelude::DataFrame>,
+    passes: bool,
+    options: &RunOptions,
+    settings: &ExpertDeterminationRule,
+    trail: &mut AuditTrail,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<(PathBuf, String)>> {
+    progress("write");
+    let Some(frame) = frame else {
+        trail.record(
+            "write",
+            "Wrote no data: no transformation meets the models within the suppression limit",
+            json!({ "file": null, "sha256": null }),
+            [("rows", 0)],
+        );
+        return Ok(None);
     };
-    let temporary = crate::apply::temporary_path(path);
-    std::fs::write(&temporary, bytes).map_err(io)?;
-    std::fs::rename(&temporary, path).map_err(io)?;
-    Ok(())
+    if !passes && !options.quarantine {
+        trail.record(
+            "write",
+            "Wrote no data: the release is not releasable (see the failures)",
+            json!({ "file": null, "sha256": null }),
+            [("rows", 0)],
+        );
+        return Ok(None);
+    }
+    let name = if passes {
+        settings.output.clone()
+    } else {
+        quarantine_name(&settings.output)
+    };
+    let path = options.out_dir.join(&name);
+    let format = settings.output_format();
+    match format {
+        OutputFormat::Csv => write_csv(frame, &path, b',')?,
+        OutputFormat::Parquet => write_parquet(frame, &path)?,
+    }
+    let sha = sha256_file(&path)?;
+    trail.record(
+        "write",
+        if passes {
+            format!("Wrote the released data to {}", name.display())
+        } else {
+            format!(
+                "Quarantined the data, which is not releasable, as {}",
+                name.display()
+            )
+        },
+        json!({
+            "file": name.display().to_string(),
+            "format": format_name(format),
+            "sha256": sha,
+            "releasable": passes,
+        }),
+        [("rows", frame.height() as u64)],
+    );
+    Ok(Some((path, sha)))
 }

@@ -303,6 +303,25 @@ impl Ruleset {
         self.base.join(&self.data.path)
     }
 
+    /// Every file this ruleset makes a run read: the ruleset itself, the
+    /// data, the hierarchy files and the Expert Determination's key file.
+    /// No output may land on one of them ([`crate::check_output`]).
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.path.clone(), self.data_path()];
+        files.extend(self.attributes.iter().filter_map(|a| match &a.hierarchy {
+            Some(HierarchyRule::File(file)) => Some(self.base.join(file)),
+            _ => None,
+        }));
+        if let Some(key) = self
+            .expert_determination
+            .as_ref()
+            .and_then(|e| e.key_file.as_ref())
+        {
+            files.push(self.base.join(key));
+        }
+        files
+    }
+
     /// The attribute metadata.
     pub fn attributes(&self) -> Vec<Attribute> {
         self.attributes

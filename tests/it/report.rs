@@ -276,10 +276,85 @@ fn an_unmeetable_threshold_fails_the_verdict() {
         .unwrap();
     assert_eq!(check.passes, Some(false));
     assert!(render_html(report).contains("DOES NOT MEET THE THRESHOLDS"));
-    // Parquet output, still verifiable.
+    // Fail closed: nothing under the release's name, and the report says so.
+    assert!(outcome.data.is_none());
+    assert!(!dir.join("out/out.parquet").exists());
+    assert_eq!(report.data.output_sha256, None);
     assert_eq!(report.data.output_format, "parquet");
     let text = std::fs::read_to_string(&outcome.json).unwrap();
-    assert_intact(&text, outcome.data.as_deref());
+    assert_intact(&text, None);
+
+    // Asked for, the data is quarantined under a name that says so, and
+    // the report (still not releasable) fingerprints that file.
+    let quarantined = run_expert_determination(
+        &ruleset,
+        &RunOptions {
+            out_dir: dir.join("out"),
+            quarantine: true,
+            ..RunOptions::default()
+        },
+        &mut |_: &str| {},
+    )
+    .unwrap();
+    assert!(!quarantined.report.summary.passes);
+    let data = quarantined.data.as_deref().unwrap();
+    assert_eq!(data, dir.join("out/out.NOT-RELEASABLE.parquet"));
+    assert!(!dir.join("out/out.parquet").exists());
+    assert_eq!(
+        quarantined.report.data.output_file.as_deref(),
+        Some("out.NOT-RELEASABLE.parquet")
+    );
+    let text = std::fs::read_to_string(&quarantined.json).unwrap();
+    assert_intact(&text, Some(data));
+}
+
+#[test]
+fn no_output_of_a_run_may_land_on_its_input() {
+    let dir = temp_dir("onto-input");
+    let data = dir.join("data.csv");
+    std::fs::copy(root().join("datasets/adult/adult.csv"), &data).unwrap();
+    let before = sha256_file(&data).unwrap();
+    let text = adult_ruleset_with("output = \"data.csv\"").replace(
+        &format!("path = {:?}", root().join("datasets/adult/adult.csv")),
+        "path = \"data.csv\"",
+    );
+    let ruleset = write_ruleset(&dir, &text);
+    let run = |out_dir: PathBuf| {
+        run_expert_determination(
+            &ruleset,
+            &RunOptions {
+                out_dir,
+                ..RunOptions::default()
+            },
+            &mut |_: &str| {},
+        )
+    };
+    // The release name on the data.
+    let message = run(dir.clone()).unwrap_err().to_string();
+    assert!(message.contains("would destroy the input"), "{message}");
+    assert_eq!(sha256_file(&data).unwrap(), before);
+    // A report name on the ruleset: a ruleset named report.json.
+    let renamed = dir.join("report.json");
+    std::fs::copy(dir.join("ruleset.toml"), &renamed).unwrap();
+    let ruleset = Ruleset::from_file(&renamed).unwrap();
+    let message = run_expert_determination(
+        &ruleset,
+        &RunOptions {
+            out_dir: dir.join("."),
+            ..RunOptions::default()
+        },
+        &mut |_: &str| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(message.contains("would destroy the input"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(&renamed).unwrap(),
+        std::fs::read_to_string(dir.join("ruleset.toml")).unwrap()
+    );
+    // Elsewhere it runs.
+    run(dir.join("out")).unwrap();
+    assert_eq!(sha256_file(&data).unwrap(), before);
 }
 
 #[test]
@@ -350,7 +425,7 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
     let phi = root().join("datasets/synthetic-phi");
     let original = std::fs::read_to_string(phi.join("phi.toml")).unwrap();
     let text = format!(
-        "{}\n[anonymization]\nsuppression_limit = 0.1\nmodels = [{{ type = \"k-anonymity\", k = 3 }}]\n\n[expert_determination]\nrelease_type = \"public\"\noutput = \"phi.csv\"\n",
+        "{}\n[anonymization]\nsuppression_limit = 0.1\nmodels = [{{ type = \"k-anonymity\", k = 5 }}]\n\n[expert_determination]\nrelease_type = \"public\"\noutput = \"phi.csv\"\n",
         original
             .replace(
                 "path = \"phi.csv\"",
@@ -385,6 +460,7 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
             out_dir: dir.join("out"),
             key: Some(key),
             reference_date: deidentify::Date::parse("2026-11-28"),
+            quarantine: false,
         },
         &mut |_: &str| {},
     )
@@ -415,6 +491,7 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
         zip.treatment
     );
     // Removed columns are not released; tokens are, and are not scanned.
+    assert!(report.summary.passes, "{:?}", report.summary.failures);
     let data = std::fs::read_to_string(outcome.data.as_ref().unwrap()).unwrap();
     let header = data.lines().next().unwrap();
     assert!(!header.contains("name") && !header.contains("ssn") && header.contains("mrn"));
@@ -486,17 +563,22 @@ fn the_examples_exit_with_the_verdict() {
         adult_ruleset_with("thresholds = { prosecutor_average = 0.001 }"),
     )
     .unwrap();
+    let failed_out = dir.join("failed");
     let failed = run(
         "expert_determination",
         &[
             "--config",
             ruleset.to_str().unwrap(),
             "--out",
-            out.to_str().unwrap(),
+            failed_out.to_str().unwrap(),
         ],
     );
     assert_eq!(failed.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&failed.stdout).contains("NOT RELEASABLE"));
+    let stdout = String::from_utf8_lossy(&failed.stdout);
+    assert!(stdout.contains("NOT RELEASABLE"), "{stdout}");
+    assert!(stdout.contains("data:   none written"), "{stdout}");
+    assert!(failed_out.join("report.json").exists());
+    assert!(!failed_out.join("adult-deidentified.csv").exists());
 }
 
 /// Renders the report in headless Chromium when it is installed (skips with a
