@@ -3,14 +3,18 @@
 //! ```text
 //! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --suppression 0.02 --json
 //! ```
+//!
+//! Exit status (`deidentify::Exit`): 0 found (and written); 1 bad input or
+//! I/O error (an output that is an input included); 2 wrong command line;
+//! 3 no transformation satisfies the models (nothing written).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    MetricKind, MetricSpec, ModelSpec, Ruleset, apply, parse_strategy, search, write_csv,
-    write_parquet,
+    Exit, MetricKind, MetricSpec, ModelSpec, Ruleset, apply, check_output, parse_strategy, search,
+    write_csv, write_parquet,
 };
 use serde_json::json;
 
@@ -55,8 +59,11 @@ struct Args {
     json: bool,
 }
 
-fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
+    if let Some(path) = &args.output {
+        check_output(path, &ruleset.input_files())?;
+    }
     let mut config =
         ruleset
             .anonymization
@@ -136,7 +143,7 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 result.max_suppressed, result.nodes_checked, result.lattice_size
             );
         }
-        return Ok(ExitCode::from(2));
+        return Ok(Exit::NotReleasable);
     };
     if let Some(path) = &args.output {
         let anonymized = apply(
@@ -203,16 +210,16 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             println!("wrote {}", path.display());
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Error.into()
         }
     }
 }

@@ -24,7 +24,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use deidentify::{Date, Exit, Ruleset, RunOptions, STEPS, TokenKey, run_expert_determination};
+use deidentify::{
+    Date, Exit, KeyEncoding, Ruleset, RunOptions, STEPS, TokenKey, run_expert_determination,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser, Debug)]
@@ -43,6 +45,9 @@ struct Args {
     /// otherwise the ruleset's key_file or DEIDENTIFY_TOKEN_KEY.
     #[arg(long)]
     key_file: Option<PathBuf>,
+    /// How --key-file holds the key: raw bytes, hex or base64 text.
+    #[arg(long, default_value = "raw")]
+    key_encoding: KeyEncoding,
     /// The release date for the Safe Harbor age rule (YYYY-MM-DD; default today).
     #[arg(long)]
     reference_date: Option<String>,
@@ -60,12 +65,12 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
         key: args
             .key_file
             .as_deref()
-            .map(TokenKey::from_file)
+            .map(|file| TokenKey::from_file_as(file, args.key_encoding))
             .transpose()?,
         reference_date: match &args.reference_date {
-            Some(text) => Some(
-                Date::parse(text).ok_or_else(|| format!("'{text}' is not a date (YYYY-MM-DD)"))?,
-            ),
+            Some(text) => {
+                Some(Date::parse(text).ok_or("--reference-date is not a date (YYYY-MM-DD)")?)
+            }
             None => None,
         },
         quarantine: args.quarantine,

@@ -91,7 +91,8 @@ pub struct Adult {
 impl Adult {
     /// Reads Adult (`;`-separated with a header).
     pub fn read(path: &Path) -> Result<Adult, Box<dyn std::error::Error>> {
-        let text = std::fs::read_to_string(path)?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().ok_or("empty Adult file")?.split(';').collect();
         if header != COLUMNS {
@@ -270,20 +271,27 @@ pub fn write_ruleset(output: &Path, hierarchies: &Path) -> std::io::Result<PathB
 }
 
 #[allow(dead_code)]
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
     let adult = Adult::read(&args.adult)?;
     if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
-    generate(&adult, args.rows, args.seed, &args.output)?;
+    generate(&adult, args.rows, args.seed, &args.output)
+        .map_err(|e| format!("cannot write {}: {e}", args.output.display()))?;
     let hierarchies = args
         .adult
         .parent()
         .map(|p| p.join("hierarchies"))
         .unwrap_or_else(|| PathBuf::from("hierarchies"));
-    let ruleset = write_ruleset(&args.output, &hierarchies)?;
+    let ruleset = write_ruleset(&args.output, &hierarchies).map_err(|e| {
+        format!(
+            "cannot write the ruleset beside {} (hierarchies from {}): {e}",
+            args.output.display(),
+            hierarchies.display()
+        )
+    })?;
     println!(
         "wrote {} rows to {} and the ruleset {} in {:.1} s",
         args.rows,
@@ -292,4 +300,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+#[allow(dead_code)]
+fn main() -> std::process::ExitCode {
+    match run(&Args::parse()) {
+        Ok(()) => deidentify::Exit::Success.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            deidentify::Exit::Error.into()
+        }
+    }
 }

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use deidentify::Exit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -100,10 +101,10 @@ fn main() -> ExitCode {
         out.push_str(&line);
     }
     match std::fs::write(&args.output, out) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::Success.into(),
         Err(e) => {
             eprintln!("error: cannot write {}: {e}", args.output.display());
-            ExitCode::FAILURE
+            Exit::Error.into()
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use deidentify::Exit;
 use deidentify::{Node, PrivacyProfile, ProfileOptions, Ruleset};
 
 /// Measure k-anonymity, l-diversity, t-closeness, δ-disclosure, β-likeness
@@ -81,10 +82,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => Exit::Success.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Error.into()
         }
     }
 }

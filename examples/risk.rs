@@ -3,14 +3,20 @@
 //! ```text
 //! cargo run --release --example risk -- --config datasets/adult/adult9.toml --population 317200000 --threshold 0.2 --json
 //! ```
+//!
+//! Exit status (`deidentify::Exit`): 0 measured (with `--fail-on-decision`:
+//! and every decision passes); 1 bad input or I/O error; 2 wrong command
+//! line; 3 with `--fail-on-decision`, a decision fails (after anonymization
+//! when `--anonymize`), or with `--anonymize` no transformation satisfies
+//! the models.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    AttributeRole, FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold,
-    Ruleset, Suda, apply, population_class_sizes, search,
+    AttributeRole, Exit, FrequencyTable, Node, Population, RiskAnalysis, RiskOptions,
+    RiskThreshold, Ruleset, Suda, apply, population_class_sizes, search,
 };
 
 /// Prosecutor, journalist and marketer risk, sample uniques, Zayatz and Pitman
@@ -54,12 +60,25 @@ struct Args {
     /// and measure the released data: prints the risk before and after.
     #[arg(long)]
     anonymize: bool,
+    /// Exit with status 3 when a decision at the threshold fails (for the
+    /// released data with --anonymize).
+    #[arg(long)]
+    fail_on_decision: bool,
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     json: bool,
 }
 
-fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+/// The exit status of a measured release.
+fn decided(args: &Args, risk: &RiskAnalysis) -> Exit {
+    if args.fail_on_decision && risk.decisions.iter().any(|d| !d.passes) {
+        Exit::NotReleasable
+    } else {
+        Exit::Success
+    }
+}
+
+fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
     let loaded = ruleset.load()?;
     let names = loaded.dataset.quasi_identifier_names();
@@ -138,7 +157,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         } else {
             print_summary(&before);
         }
-        return Ok(());
+        return Ok(decided(args, &before));
     }
     let rule = ruleset
         .anonymization
@@ -147,9 +166,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let config = rule.config()?;
     let orders = ruleset.orders();
     let result = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
-    let optimum = result
-        .optimum
-        .ok_or("no transformation satisfies the ruleset's models")?;
+    let Some(optimum) = result.optimum else {
+        eprintln!("no transformation satisfies the ruleset's models within the suppression limit");
+        return Ok(Exit::NotReleasable);
+    };
     let anonymized = apply(
         &loaded.dataset,
         &loaded.hierarchies,
@@ -202,7 +222,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         );
         print_summary(&after);
     }
-    Ok(())
+    Ok(decided(args, &after))
 }
 
 fn print_summary(risk: &RiskAnalysis) {
@@ -292,10 +312,10 @@ fn print_summary(risk: &RiskAnalysis) {
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Error.into()
         }
     }
 }

@@ -2,7 +2,11 @@
 //!
 //! Every error names what went wrong in terms a user can act on: the column,
 //! the value, the row (1-based data row, not counting the header) or the
-//! hierarchy level. Errors never contain secrets (token keys).
+//! hierarchy level. Errors never contain secrets (token keys), and their
+//! messages never show a cell's value, which may be PHI that would end up in
+//! a log: they show its *shape* instead ([`value_shape`]: letters as `A`/`a`,
+//! digits as `9`, punctuation kept, invisible characters escaped). The raw
+//! value stays in the [`ErrorKind`] fields for a caller that decides to show it.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -73,6 +77,46 @@ impl std::error::Error for Error {
     }
 }
 
+/// The shape of a cell's value, safe to print where the value is not: every
+/// letter becomes `A` or `a`, every digit `9`; ASCII punctuation and spaces
+/// stay; invisible characters (a stray `\r`, a byte-order mark, zero-width
+/// spaces) are shown escaped so they can be found; any other character is
+/// `?`. At most 24 characters are shown, followed by the length:
+/// `ABCDE` → `'AAAAA' (5 characters)`, `123-45-6789` → `'999-99-9999' (11 characters)`.
+pub fn value_shape(value: &str) -> String {
+    const SHOWN: usize = 24;
+    let mut shape = String::new();
+    let mut count = 0;
+    for c in value.chars() {
+        count += 1;
+        if count > SHOWN {
+            continue;
+        }
+        match c {
+            c if c.is_uppercase() => shape.push('A'),
+            c if c.is_alphabetic() => shape.push('a'),
+            c if c.is_numeric() => shape.push('9'),
+            ' ' => shape.push(' '),
+            c if c.is_ascii_punctuation() => shape.push(c),
+            '\r' | '\n' | '\t' => shape.extend(c.escape_debug()),
+            c if c.is_control()
+                || c.is_whitespace()
+                || matches!(c, '\u{feff}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}') =>
+            {
+                shape.extend(c.escape_unicode())
+            }
+            _ => shape.push('?'),
+        }
+    }
+    if count > SHOWN {
+        shape.push('…');
+    }
+    format!(
+        "'{shape}' ({count} character{})",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -102,7 +146,11 @@ pub enum ErrorKind {
         reason: String,
     },
     /// A column named in the ruleset or a model is not in the table.
-    #[error("unknown column '{column}' (the table has: {available})")]
+    #[error(
+        "unknown column '{}' (the table has: {})",
+        column.escape_debug(),
+        available.escape_debug()
+    )]
     UnknownColumn {
         /// The name that was looked up.
         column: String,
@@ -126,25 +174,31 @@ pub enum ErrorKind {
         row: usize,
     },
     /// A cell does not parse as the column's declared type.
-    #[error("column '{column}', row {row}: value '{value}' is not a valid {expected}")]
+    #[error(
+        "column '{column}', row {row}: a value shaped {} is not a valid {expected}",
+        value_shape(value)
+    )]
     InvalidValue {
         /// The column.
         column: String,
         /// The 1-based data row (the header is not counted).
         row: usize,
-        /// The offending value.
+        /// The offending value (not shown by `Display`: it may be PHI).
         value: String,
         /// The declared type.
         expected: String,
     },
     /// A value of a column does not appear in the column's hierarchy.
-    #[error("column '{column}', row {row}: value '{value}' is not in the column's hierarchy")]
+    #[error(
+        "column '{column}', row {row}: a value shaped {} is not in the column's hierarchy",
+        value_shape(value)
+    )]
     ValueNotInHierarchy {
         /// The column.
         column: String,
         /// The first 1-based data row holding the value.
         row: usize,
-        /// The value.
+        /// The value (not shown by `Display`: it may be PHI).
         value: String,
     },
     /// A hierarchy row has a different number of levels than the first row.
@@ -234,7 +288,35 @@ mod tests {
         });
         assert_eq!(
             e.to_string(),
-            "column 'age', row 17: value '130' is not in the column's hierarchy"
+            "column 'age', row 17: a value shaped '999' (3 characters) is not in the column's hierarchy"
+        );
+    }
+
+    #[test]
+    fn values_are_shown_by_their_shape_only() {
+        assert_eq!(value_shape("ABCDE"), "'AAAAA' (5 characters)");
+        assert_eq!(value_shape("123-45-6789"), "'999-99-9999' (11 characters)");
+        assert_eq!(value_shape("Amber Faulk"), "'Aaaaa Aaaaa' (11 characters)");
+        assert_eq!(value_shape("x"), "'a' (1 character)");
+        assert_eq!(value_shape("sex\r"), "'aaa\\r' (4 characters)");
+        assert_eq!(value_shape("\u{feff}id"), "'\\u{feff}aa' (3 characters)");
+        assert_eq!(value_shape("Zoë"), "'Aaa' (3 characters)");
+        let long = "a".repeat(30);
+        assert_eq!(
+            value_shape(&long),
+            format!("'{}…' (30 characters)", "a".repeat(24))
+        );
+        let e = Error::new(ErrorKind::InvalidValue {
+            column: "zip".into(),
+            row: 3,
+            value: "ABCDE".into(),
+            expected: "5-digit or ZIP+4 code".into(),
+        });
+        let shown = e.to_string();
+        assert!(!shown.contains("ABCDE"), "{shown}");
+        assert_eq!(
+            shown,
+            "column 'zip', row 3: a value shaped 'AAAAA' (5 characters) is not a valid 5-digit or ZIP+4 code"
         );
     }
 }

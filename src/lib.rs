@@ -58,7 +58,7 @@ pub use data::column::EncodedColumn;
 pub use data::dataset::{Dataset, EncodeOptions};
 pub use data::date::Date;
 pub use data::input::{CsvOptions, read_csv, read_parquet};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, Result, value_shape};
 pub use exit::Exit;
 pub use frequency::histogram::{Histogram, HistogramEntries, HistogramRef};
 pub use frequency::node::Node;
@@ -101,7 +101,7 @@ pub use ruleset::{
     parse_strategy,
 };
 pub use safe_harbor::{
-    AGE_90_OR_OLDER, ColumnAction, ColumnTokenizer, Detector, Finding, IdentifierKind,
+    AGE_90_OR_OLDER, ColumnAction, ColumnTokenizer, Detector, Finding, IdentifierKind, KeyEncoding,
     MIN_KEY_BYTES, RestrictedZipPrefixes, ScanReport, Scanner, TokenKey, apply_safe_harbor,
     birth_date_to_year, date_to_year, top_code_age,
 };

@@ -400,7 +400,7 @@ mod tests {
         let err = Dataset::from_dataframe(&frame, &attrs, &EncodeOptions::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "column 'age', row 2: value '4x' is not a valid integer"
+            "column 'age', row 2: a value shaped '9a' (2 characters) is not a valid integer"
         );
     }
 

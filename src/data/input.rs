@@ -50,6 +50,14 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
         }
         .into());
     }
+    if options.has_header {
+        check_header(&header_names(&bytes, options.delimiter, options.quote)).map_err(
+            |reason| ErrorKind::Parse {
+                path: path.to_path_buf(),
+                reason,
+            },
+        )?;
+    }
     let parse = CsvParseOptions::default()
         .with_separator(options.delimiter)
         .with_quote_char(options.quote);
@@ -58,8 +66,8 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
         .with_infer_schema_length(Some(0))
         .with_parse_options(parse)
         .with_raise_if_empty(false)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|reader| reader.finish())
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
         .map_err(|e| {
             ErrorKind::Parse {
                 path: path.to_path_buf(),
@@ -114,6 +122,58 @@ fn ragged_line(bytes: &[u8], delimiter: u8, quote: Option<u8>) -> Option<(usize,
     check(start_line, fields, empty)
 }
 
+/// The column names of the header line (the first record; a leading UTF-8
+/// byte-order mark and a final `\r` removed, quotes resolved).
+pub(crate) fn header_names(bytes: &[u8], delimiter: u8, quote: Option<u8>) -> Vec<String> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut names = Vec::new();
+    let mut field = Vec::new();
+    let mut in_quotes = false;
+    let mut iter = bytes.iter().peekable();
+    while let Some(&b) = iter.next() {
+        if Some(b) == quote {
+            if in_quotes && iter.peek() == Some(&&b) {
+                field.push(b);
+                iter.next();
+            } else {
+                in_quotes = !in_quotes;
+            }
+        } else if b == delimiter && !in_quotes {
+            names.push(String::from_utf8_lossy(&field).into_owned());
+            field.clear();
+        } else if b == b'\n' && !in_quotes {
+            break;
+        } else {
+            field.push(b);
+        }
+    }
+    if field.last() == Some(&b'\r') {
+        field.pop();
+    }
+    names.push(String::from_utf8_lossy(&field).into_owned());
+    names
+}
+
+/// Rejects a header with an empty or duplicated column name (polars would
+/// silently rename a duplicate `name` to `name_duplicated_0`, a column no
+/// ruleset declares). Names are shown with invisible characters escaped.
+pub(crate) fn check_header(names: &[String]) -> std::result::Result<(), String> {
+    for (i, name) in names.iter().enumerate() {
+        if let Some(first) = names[..i].iter().position(|n| n == name) {
+            return Err(format!(
+                "the header names column {} and column {} both '{}': every column needs its own name",
+                first + 1,
+                i + 1,
+                name.escape_debug()
+            ));
+        }
+        if name.trim().is_empty() && names.len() > 1 {
+            return Err(format!("column {} of the header has no name", i + 1));
+        }
+    }
+    Ok(())
+}
+
 /// Reads a Parquet file into a `DataFrame`.
 ///
 /// # Errors
@@ -137,6 +197,22 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_resolve_quotes_bom_and_crlf_and_duplicates_are_refused() {
+        let names = header_names(
+            b"\xef\xbb\xbfa,\"b,c\",\"d\"\"e\"\r\n1,2,3\n",
+            b',',
+            Some(b'"'),
+        );
+        assert_eq!(names, ["a", "b,c", "d\"e"]);
+        check_header(&names).unwrap();
+        let twice = header_names(b"name,age,name\n", b',', Some(b'"'));
+        let err = check_header(&twice).unwrap_err();
+        assert!(err.contains("column 1 and column 3 both 'name'"), "{err}");
+        let blank = header_names(b"a,,b\n", b',', Some(b'"'));
+        assert!(check_header(&blank).unwrap_err().contains("column 2"));
+    }
 
     #[test]
     fn ragged_lines_are_found() {

@@ -257,7 +257,7 @@ mod tests {
         let err = CompiledHierarchy::new(&age(), &column).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "column 'age', row 3: value '3' is not in the column's hierarchy"
+            "column 'age', row 3: a value shaped '9' (1 character) is not in the column's hierarchy"
         );
     }
 }

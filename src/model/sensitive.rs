@@ -122,7 +122,10 @@ impl SensitiveAttribute {
                         rank.get(v.as_str()).map(|&r| r as f64).ok_or_else(|| {
                             Error::parameter(
                                 "order",
-                                format!("the order of '{name}' does not list its value '{v}'"),
+                                format!(
+                                    "the order of '{name}' does not list one of its values, shaped {}",
+                                    crate::error::value_shape(v)
+                                ),
                             )
                         })
                     })

@@ -196,7 +196,9 @@ pub fn run_expert_determination(
         let loaded_key = match &options.key {
             None if ruleset.attributes.iter().any(|a| a.tokenize) => {
                 Some(match &settings.key_file {
-                    Some(file) => TokenKey::from_file(&ruleset.base.join(file))?,
+                    Some(file) => {
+                        TokenKey::from_file_as(&ruleset.base.join(file), settings.key_encoding)?
+                    }
                     None => TokenKey::from_env("DEIDENTIFY_TOKEN_KEY")?,
                 })
             }

@@ -289,6 +289,10 @@ pub struct ExpertDeterminationRule {
     /// ruleset; otherwise the `DEIDENTIFY_TOKEN_KEY` environment variable.
     #[serde(default)]
     pub key_file: Option<PathBuf>,
+    /// How `key_file` holds the key: `raw` bytes (the default), `hex` or
+    /// `base64` text.
+    #[serde(default)]
+    pub key_encoding: crate::safe_harbor::KeyEncoding,
     /// Run SUDA (special uniques) up to this many variables; absent: skipped.
     #[serde(default)]
     pub suda_max_size: Option<usize>,
@@ -333,6 +337,7 @@ impl Default for ExpertDeterminationRule {
             expert: Expert::default(),
             output: default_output(),
             key_file: None,
+            key_encoding: Default::default(),
             suda_max_size: None,
             seed: None,
             principles: BTreeMap::new(),

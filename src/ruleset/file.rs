@@ -201,6 +201,48 @@ pub fn parse_strategy(name: &str, max_nodes: Option<u64>) -> Result<Strategy> {
     }
 }
 
+/// A TOML error as the user sees it: the line and column, and the parser's
+/// message with long tokens withheld. The file is never echoed (toml's own
+/// `Display` quotes the offending line, which for a key file passed by
+/// mistake as the ruleset would print the key).
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = withhold_long_tokens(error.message().trim_end());
+    match error.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+/// `message` with every token longer than 20 characters (an excerpt of a
+/// key, a path or a value) replaced by its length.
+fn withhold_long_tokens(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut token = String::new();
+    let flush = |token: &mut String, out: &mut String| {
+        if token.chars().count() > 20 {
+            out.push_str(&format!("[{} characters withheld]", token.chars().count()));
+        } else {
+            out.push_str(token);
+        }
+        token.clear();
+    };
+    for c in message.chars() {
+        if c.is_whitespace() || matches!(c, '`' | '\'' | '"' | ',' | '(' | ')') {
+            flush(&mut token, &mut out);
+            out.push(c);
+        } else {
+            token.push(c);
+        }
+    }
+    flush(&mut token, &mut out);
+    out
+}
+
 /// A parsed ruleset. A table or key it does not know is an error naming
 /// it, so a misspelt `[[transforms]]` never silently skips the
 /// transformations.
@@ -273,7 +315,7 @@ impl Ruleset {
             .into()
         };
         let mut ruleset: Ruleset =
-            toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_owned()))?;
+            toml::from_str(text).map_err(|e| invalid(toml_error(text, &e)))?;
         ruleset.base = base.to_path_buf();
         ruleset.path = path.to_path_buf();
         if !ruleset.data.delimiter.is_ascii() || !ruleset.data.hierarchy_delimiter.is_ascii() {

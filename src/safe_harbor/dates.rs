@@ -15,7 +15,7 @@ pub const AGE_90_OR_OLDER: &str = "90+";
 pub fn date_to_year(value: &str) -> Result<String> {
     Date::parse(value)
         .map(|d| format!("{:04}", d.year))
-        .ok_or_else(|| Error::parameter("date", format!("'{value}' is not a date (YYYY-MM-DD)")))
+        .ok_or_else(|| Error::parameter("date", "the value is not a date (YYYY-MM-DD)"))
 }
 
 /// An age in whole years, with every age over 89 aggregated into `90+`.
@@ -28,7 +28,7 @@ pub fn top_code_age(value: &str) -> Result<String> {
     let age: u32 = value
         .trim()
         .parse()
-        .map_err(|_| Error::parameter("age", format!("'{value}' is not an age in whole years")))?;
+        .map_err(|_| Error::parameter("age", "the value is not an age in whole years"))?;
     Ok(if age > 89 {
         AGE_90_OR_OLDER.to_owned()
     } else {
@@ -45,16 +45,9 @@ pub fn top_code_age(value: &str) -> Result<String> {
 ///
 /// [`crate::ErrorKind::InvalidParameter`] when the value is not a date.
 pub fn birth_date_to_year(value: &str, reference: Date) -> Result<String> {
-    let birth = Date::parse(value).ok_or_else(|| {
-        Error::parameter(
-            "birth date",
-            format!("'{value}' is not a date (YYYY-MM-DD)"),
-        )
-    })?;
-    let mut age = reference.year - birth.year;
-    if (reference.month, reference.day) < (birth.month, birth.day) {
-        age -= 1;
-    }
+    let birth = Date::parse(value)
+        .ok_or_else(|| Error::parameter("birth date", "the value is not a date (YYYY-MM-DD)"))?;
+    let age = age_at(birth, reference);
     // Someone born in reference year − 90 may still be 89; the whole year is
     // aggregated so the year alone never reveals an age over 89.
     Ok(if age > 89 || birth.year <= reference.year - 90 {
@@ -62,6 +55,15 @@ pub fn birth_date_to_year(value: &str, reference: Date) -> Result<String> {
     } else {
         format!("{:04}", birth.year)
     })
+}
+
+/// The age in whole years at `reference` of someone born on `birth`.
+pub(crate) fn age_at(birth: Date, reference: Date) -> i32 {
+    let mut age = reference.year - birth.year;
+    if (reference.month, reference.day) < (birth.month, birth.day) {
+        age -= 1;
+    }
+    age
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::data::attribute::AttributeRole;
 use crate::data::date::Date;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ruleset::AttributeRule;
-use crate::safe_harbor::dates::{birth_date_to_year, date_to_year, top_code_age};
+use crate::safe_harbor::dates::{age_at, birth_date_to_year, date_to_year, top_code_age};
 use crate::safe_harbor::token::TokenKey;
 use crate::safe_harbor::zip::RestrictedZipPrefixes;
 
@@ -84,10 +84,21 @@ pub struct ColumnAction {
 /// codes, dates, birth dates and ages; tokenizes columns marked `tokenize`
 /// (with `key`); removes every other identifier column (a column with role
 /// `identifier` and no kind included). Other columns are kept as they are.
+/// Every column of `frame` must have a rule: a column nobody declared is
+/// never released unexamined.
+///
+/// `reference` is the release date, against which ages over 89 are judged:
+/// it must not precede any date or birth date in the data, and where a row
+/// has both an age and a birth date, an age over 89 must agree with the
+/// birth date's age at `reference`, so the released year and `90+` never
+/// contradict each other.
 ///
 /// # Errors
 ///
 /// [`ErrorKind::UnknownColumn`] for a rule naming no column;
+/// [`ErrorKind::InvalidParameter`] for a column without a rule, a reference
+/// date before a date of the data, or an age over 89 that its row's birth
+/// date contradicts;
 /// [`ErrorKind::InvalidValue`] for a cell that does not parse as its kind
 /// (naming column and row); [`ErrorKind::InvalidParameter`] when a column
 /// is to be tokenized but no key was given, or a kind other than an id is
@@ -113,6 +124,17 @@ pub fn apply_safe_harbor(
             .into());
         }
     }
+    // A column the ruleset does not list would be released unexamined.
+    if let Some(name) = names.iter().find(|n| !rules.iter().any(|r| &r.name == *n)) {
+        return Err(Error::parameter(
+            "attribute",
+            format!(
+                "column '{}' has no role in the ruleset; give it one (role = \"insensitive\" releases it unchanged, role = \"identifier\" removes it)",
+                name.escape_debug()
+            ),
+        ));
+    }
+    check_reference_date(frame, rules, reference)?;
     let mut columns = Vec::new();
     let mut actions = Vec::new();
     for name in &names {
@@ -201,7 +223,11 @@ pub fn apply_safe_harbor(
                                     v.to_owned()
                                 },
                                 expected: match e.kind() {
-                                    ErrorKind::InvalidParameter { reason, .. } => reason.clone(),
+                                    ErrorKind::InvalidParameter { reason, .. } => reason
+                                        .strip_prefix("the value is not a ")
+                                        .or_else(|| reason.strip_prefix("the value is not an "))
+                                        .unwrap_or(reason)
+                                        .to_owned(),
                                     other => other.to_string(),
                                 },
                             })?;
@@ -226,4 +252,79 @@ pub fn apply_safe_harbor(
         reason: e.to_string(),
     })?;
     Ok((frame, actions))
+}
+
+/// Checks `reference` against the data's dates: none may follow it (a
+/// release date before a birth date would keep the birth year of someone
+/// over 89), and an age over 89 must agree with its row's birth date.
+fn check_reference_date(frame: &DataFrame, rules: &[AttributeRule], reference: Date) -> Result<()> {
+    let column_of = |kinds: &[IdentifierKind]| -> Vec<&AttributeRule> {
+        rules
+            .iter()
+            .filter(|r| r.identifier.is_some_and(|k| kinds.contains(&k)))
+            .collect()
+    };
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        let column = frame
+            .column(name)
+            .and_then(|c| c.cast(&DataType::String))
+            .map_err(|e| ErrorKind::Parse {
+                path: "<safe harbor>".into(),
+                reason: e.to_string(),
+            })?;
+        let values = column.str().map_err(|e| ErrorKind::Parse {
+            path: "<safe harbor>".into(),
+            reason: e.to_string(),
+        })?;
+        Ok(values.iter().map(|v| v.map(str::to_owned)).collect())
+    };
+    let shown = |d: Date| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
+    let mut birth_dates = Vec::new();
+    for rule in column_of(&[IdentifierKind::Date, IdentifierKind::BirthDate]) {
+        let values = text(&rule.name)?;
+        for (row, value) in values.iter().enumerate() {
+            let Some(date) = value.as_deref().and_then(Date::parse) else {
+                continue;
+            };
+            if (date.year, date.month, date.day) > (reference.year, reference.month, reference.day)
+            {
+                return Err(Error::parameter(
+                    "reference_date",
+                    format!(
+                        "the reference date {} is before a date in column '{}', row {}: ages over 89 are judged at the release date, which must not precede any date of the data",
+                        shown(reference),
+                        rule.name,
+                        row + 1
+                    ),
+                ));
+            }
+        }
+        if rule.identifier == Some(IdentifierKind::BirthDate) {
+            birth_dates.push((rule.name.as_str(), values));
+        }
+    }
+    for rule in column_of(&[IdentifierKind::Age]) {
+        let ages = text(&rule.name)?;
+        for (birth_column, births) in &birth_dates {
+            for (row, (age, birth)) in ages.iter().zip(births).enumerate() {
+                let age = age.as_deref().and_then(|a| a.trim().parse::<u32>().ok());
+                let birth = birth.as_deref().and_then(Date::parse);
+                let (Some(age), Some(birth)) = (age, birth) else {
+                    continue;
+                };
+                if age > 89 && birth.year > reference.year - 90 && age_at(birth, reference) <= 89 {
+                    return Err(Error::parameter(
+                        "reference_date",
+                        format!(
+                            "column '{}', row {}: the age is over 89, but the birth date in column '{birth_column}' gives an age under 90 at the reference date {}; the released birth year and the age would contradict each other (is the reference date the date the ages were computed?)",
+                            rule.name,
+                            row + 1,
+                            shown(reference)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -28,12 +28,17 @@ pub enum Detector {
     IpAddress,
     /// Dates with a month or day (`2009-07-14`, `7/14/2009`, `July 14, 2009`).
     Date,
-    /// A whole cell that is a 5-digit ZIP code or ZIP+4.
+    /// A 5-digit ZIP code or ZIP+4, as a whole cell or as a number of its
+    /// own inside text (`lives in 02139`; not part of a longer number or a
+    /// decimal).
     Zip5,
-    /// Record-number-like identifiers: six or more digits, optionally after a short prefix (`MRN-0012345`).
+    /// Record-number-like identifiers: six or more digits, optionally after
+    /// a short prefix (`MRN-0012345`, `ref MRN8494566`), as a whole cell or
+    /// inside text (not a decimal).
     RecordNumber,
-    /// Personal names: two or three capitalized words, the first a first
-    /// name and the last a surname of the 1990 Census lists, or `Surname, First`.
+    /// Personal names anywhere in a cell: two capitalized words (optionally
+    /// with a middle initial between them), the first a first name and the
+    /// second a surname of the 1990 Census lists, or `Surname, First`.
     PersonalName,
 }
 
@@ -80,6 +85,7 @@ pub struct Scanner {
     first_names: HashSet<&'static str>,
     last_names: HashSet<&'static str>,
     name_words: Regex,
+    numbers: Regex,
 }
 
 impl Default for Scanner {
@@ -120,17 +126,11 @@ impl Scanner {
                         r"(?i)\b\d{{4}}-\d{{1,2}}-\d{{1,2}}\b|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b|\b{month}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|\b\d{{1,2}}\s+{month}\s+\d{{4}}\b"
                     )),
                 ),
-                (Detector::Zip5, re(r"^\s*\d{5}(?:-\d{4})?\s*$")),
-                (
-                    Detector::RecordNumber,
-                    re(r"^\s*[A-Za-z]{0,4}[-#:]?\s?\d{6,}\s*$"),
-                ),
             ],
+            numbers: re(r"\d+(?:-\d+)?"),
             first_names: FIRST_NAMES.lines().collect(),
             last_names: LAST_NAMES.lines().collect(),
-            name_words: re(
-                r"^\s*([A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)(?:\s+[A-Z]\.?)?(?:\s+([A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?))\s*$|^\s*([A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?),\s*([A-Z][a-z]+)\s*$",
-            ),
+            name_words: re(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?\b"),
         }
     }
 
@@ -142,13 +142,19 @@ impl Scanner {
             .filter(|(_, re)| re.is_match(value))
             .map(|(d, _)| *d)
             .collect();
-        if self.is_personal_name(value) {
-            found.push(Detector::PersonalName);
+        // Numbers are judged once each, with what stands around them: the
+        // dotted octets of an IP address are neither a ZIP code nor a date,
+        // and the digits of an SSN, phone number or date are not a record
+        // number.
+        let (zip, record) = self.numbers_in(value);
+        if zip {
+            found.push(Detector::Zip5);
         }
-        // A ZIP+4 or 9-digit number is not also reported as a record number,
-        // nor the dotted octets of an IP address as a date.
-        if found.contains(&Detector::Zip5) {
-            found.retain(|d| *d != Detector::RecordNumber);
+        if record {
+            found.push(Detector::RecordNumber);
+        }
+        if self.has_personal_name(value) {
+            found.push(Detector::PersonalName);
         }
         if found.contains(&Detector::IpAddress) {
             found.retain(|d| *d != Detector::Date);
@@ -156,17 +162,81 @@ impl Scanner {
         found
     }
 
-    fn is_personal_name(&self, value: &str) -> bool {
-        let Some(caps) = self.name_words.captures(value) else {
-            return false;
-        };
-        let upper = |i: usize| caps.get(i).map(|m| m.as_str().to_uppercase());
-        match (upper(1), upper(2), upper(3), upper(4)) {
-            (Some(first), Some(last), _, _) | (_, _, Some(last), Some(first)) => {
-                self.first_names.contains(first.as_str()) && self.last_names.contains(last.as_str())
+    /// Whether `value` holds a ZIP code and whether it holds a record
+    /// number: digit runs (with one optional `-` group, for ZIP+4) that are
+    /// not part of a decimal, a dotted or slashed group, or a word; five
+    /// digits or ZIP+4 are a ZIP code, six or more a record number (a short
+    /// letter prefix such as `MRN` may precede them). Digits another
+    /// detector already explains (in an SSN, phone number, e-mail address,
+    /// URL, date or IP address) are not also reported as numbers.
+    fn numbers_in(&self, value: &str) -> (bool, bool) {
+        let explained: Vec<(usize, usize)> = self
+            .patterns
+            .iter()
+            .filter(|(d, _)| *d != Detector::Zip5 && *d != Detector::RecordNumber)
+            .flat_map(|(_, re)| re.find_iter(value).map(|m| (m.start(), m.end())))
+            .collect();
+        let bytes = value.as_bytes();
+        let (mut zip, mut record) = (false, false);
+        for m in self.numbers.find_iter(value) {
+            if explained
+                .iter()
+                .any(|&(start, end)| m.start() < end && start < m.end())
+            {
+                continue;
             }
-            _ => false,
+            let before = bytes[..m.start()].last().copied();
+            let after = bytes.get(m.end()).copied();
+            let next = bytes.get(m.end() + 1).copied();
+            let glued =
+                |b: Option<u8>| b.is_some_and(|b| b == b'.' || b == b'/' || b == b',' || b == b':');
+            // A decimal point, a thousands separator or a time glue digits
+            // to the next group.
+            if (glued(after) && next.is_some_and(|b| b.is_ascii_digit()))
+                || (glued(before) && m.start() >= 2 && bytes[m.start() - 2].is_ascii_digit())
+            {
+                continue;
+            }
+            let text = m.as_str();
+            let (head, tail) = text.split_once('-').unwrap_or((text, ""));
+            if head.len() == 5 && (tail.is_empty() || tail.len() == 4) {
+                zip = true;
+            }
+            if tail.is_empty() && head.len() >= 6 {
+                record = true;
+            } else if !tail.is_empty() && (head.len() >= 6 || tail.len() >= 6) {
+                record = true;
+            }
         }
+        (zip, record)
+    }
+
+    /// Whether a first name followed by a surname (optionally with a
+    /// middle initial between them), or `Surname, First`, appears anywhere
+    /// in `value`.
+    fn has_personal_name(&self, value: &str) -> bool {
+        let words: Vec<_> = self.name_words.find_iter(value).collect();
+        words.windows(2).any(|pair| {
+            let gap = &value[pair[0].end()..pair[1].start()];
+            let first = pair[0].as_str().to_uppercase();
+            let second = pair[1].as_str().to_uppercase();
+            let initial = gap.trim();
+            let spaced = gap.starts_with(char::is_whitespace) && gap.ends_with(char::is_whitespace);
+            if gap.chars().all(char::is_whitespace) && !gap.is_empty()
+                || spaced
+                    && initial.len() <= 2
+                    && initial.starts_with(|c: char| c.is_ascii_uppercase())
+                    && initial[1..].chars().all(|c| c == '.')
+            {
+                self.first_names.contains(first.as_str())
+                    && self.last_names.contains(second.as_str())
+            } else if gap.starts_with(',') && gap[1..].chars().all(char::is_whitespace) {
+                self.last_names.contains(first.as_str())
+                    && self.first_names.contains(second.as_str())
+            } else {
+                false
+            }
+        })
     }
 
     /// Scans every column of `frame` except `skip` (declared token columns).
@@ -222,7 +292,7 @@ mod tests {
     #[test]
     fn each_detector_by_example() {
         let scanner = Scanner::new();
-        let cases: [(&str, &[Detector]); 16] = [
+        let cases: [(&str, &[Detector]); 25] = [
             ("123-45-6789", &[Detector::Ssn]),
             ("(617) 555-0100", &[Detector::Phone]),
             ("+1 617.555.0100", &[Detector::Phone]),
@@ -242,6 +312,29 @@ mod tests {
             ("John Smith", &[Detector::PersonalName]),
             ("Smith, Mary", &[Detector::PersonalName]),
             ("Mary J. Johnson", &[Detector::PersonalName]),
+            // Inside free text, every finding of a cell.
+            ("patient Amber Faulk", &[Detector::PersonalName]),
+            ("ref MRN8494566", &[Detector::RecordNumber]),
+            ("lives in 02139", &[Detector::Zip5]),
+            ("lives in 02139-4307, MA", &[Detector::Zip5]),
+            (
+                "seen by Dr. Amber Faulk ref MRN8494566 at 02139",
+                &[
+                    Detector::Zip5,
+                    Detector::RecordNumber,
+                    Detector::PersonalName,
+                ],
+            ),
+            (
+                "call (617) 555-0100, SSN 123-45-6789",
+                &[Detector::Ssn, Detector::Phone],
+            ),
+            ("Faulk, Amber was admitted", &[Detector::PersonalName]),
+            ("1234567", &[Detector::RecordNumber]),
+            (
+                "admitted 7/14/2009, MRN 1234567",
+                &[Detector::Date, Detector::RecordNumber],
+            ),
         ];
         for (value, expected) in cases {
             assert_eq!(scanner.detect(value), expected, "{value}");
@@ -258,6 +351,13 @@ mod tests {
             "*",
             "<=50K",
             "Self-emp-not-inc",
+            "dose 12.50000 mg",
+            "weight 80000.5",
+            "3,141,592 people",
+            "Never-married Own-child",
+            "White Female United-States",
+            "stable",
+            "Bachelors Prof-specialty",
         ] {
             assert!(
                 scanner.detect(clean).is_empty(),

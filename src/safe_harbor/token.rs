@@ -3,12 +3,55 @@
 use std::fmt;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind, Result};
 
 /// The shortest accepted key.
 pub const MIN_KEY_BYTES: usize = 32;
+
+/// The largest key file read (anything larger is not a key).
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// How a key file holds its key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyEncoding {
+    /// Every byte of the file is key material (`head -c 32 /dev/urandom`).
+    #[default]
+    Raw,
+    /// Hexadecimal text (`openssl rand -hex 32`).
+    Hex,
+    /// Standard base64 text (`openssl rand -base64 32`).
+    Base64,
+}
+
+impl fmt::Display for KeyEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KeyEncoding::Raw => "raw",
+            KeyEncoding::Hex => "hex",
+            KeyEncoding::Base64 => "base64",
+        })
+    }
+}
+
+impl std::str::FromStr for KeyEncoding {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<KeyEncoding> {
+        match text {
+            "raw" => Ok(KeyEncoding::Raw),
+            "hex" => Ok(KeyEncoding::Hex),
+            "base64" => Ok(KeyEncoding::Base64),
+            _ => Err(Error::parameter(
+                "key encoding",
+                "expected raw, hex or base64",
+            )),
+        }
+    }
+}
 
 /// A secret tokenization key. It is never printed: `Debug` shows only its
 /// fingerprint, and the bytes are wiped from memory when dropped.
@@ -33,24 +76,85 @@ impl TokenKey {
                 ),
             ));
         }
+        if bytes.iter().all(|&b| b == bytes[0]) {
+            return Err(Error::parameter(
+                "key",
+                "the token key repeats one byte (all zeros, say): it is not secret; make one with `head -c 32 /dev/urandom`",
+            ));
+        }
         Ok(TokenKey { bytes })
     }
 
-    /// Reads a key file (its raw bytes, a trailing newline removed).
+    /// Reads a key file as raw bytes: every byte is key material, a final
+    /// newline byte included (a random key ends in `0x0A` one time in 256).
+    /// For a key written as text, see [`TokenKey::from_file_as`].
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Io`] when the file cannot be read (the error names the
     /// path, never the contents), and the errors of [`TokenKey::from_bytes`].
     pub fn from_file(path: &Path) -> Result<TokenKey> {
-        let mut bytes = std::fs::read(path).map_err(|source| ErrorKind::Io {
+        TokenKey::from_file_as(path, KeyEncoding::Raw)
+    }
+
+    /// Reads a key file in the declared encoding: raw bytes, or hexadecimal
+    /// or standard base64 text (surrounding whitespace ignored). A text key
+    /// is accepted only when declared, so a raw key is never misread.
+    ///
+    /// # Errors
+    ///
+    /// As [`TokenKey::from_file`]; [`ErrorKind::InvalidParameter`] when the
+    /// text is not valid in the declared encoding (the message never shows
+    /// the file's content). Files over 64 KiB are refused unread.
+    pub fn from_file_as(path: &Path, encoding: KeyEncoding) -> Result<TokenKey> {
+        let io = |source| ErrorKind::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            bytes.pop();
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let mut bytes = Zeroizing::new(Vec::new());
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_KEY_FILE_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(io)?;
+        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+            return Err(Error::parameter(
+                "key",
+                format!(
+                    "{} is larger than {MAX_KEY_FILE_BYTES} bytes: not a key file",
+                    path.display()
+                ),
+            ));
         }
-        TokenKey::from_bytes(bytes)
+        let text = || {
+            std::str::from_utf8(&bytes).map(str::trim).map_err(|_| {
+                Error::parameter(
+                    "key",
+                    format!(
+                        "{} is not text, but the key was declared as {encoding}",
+                        path.display()
+                    ),
+                )
+            })
+        };
+        let invalid = || {
+            Error::parameter(
+                "key",
+                format!("{} is not valid {encoding} text", path.display()),
+            )
+        };
+        let material = match encoding {
+            KeyEncoding::Raw => bytes.to_vec(),
+            KeyEncoding::Hex => hex::decode(text()?).map_err(|_| invalid())?,
+            KeyEncoding::Base64 => {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text()?)
+                    .map_err(|_| invalid())?
+            }
+        };
+        TokenKey::from_bytes(material)
     }
 
     /// Reads a key from an environment variable.
@@ -161,6 +265,83 @@ mod tests {
         assert!(!err.to_string().contains("short"), "{err}");
         assert!(TokenKey::from_env("DEIDENTIFY_SURELY_UNSET_VARIABLE").is_err());
         assert!(TokenKey::from_file(Path::new("/nonexistent/key")).is_err());
+    }
+
+    fn key_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("deidentify-token-{name}-{}", std::process::id()));
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_raw_key_file_keeps_every_byte_a_final_newline_included() {
+        let mut bytes: Vec<u8> = (1u8..=31).collect();
+        bytes.push(b'\n');
+        let path = key_file("newline", &bytes);
+        let read = TokenKey::from_file(&path).unwrap();
+        let direct = TokenKey::from_bytes(bytes.clone()).unwrap();
+        assert_eq!(read.fingerprint(), direct.fingerprint());
+        // Before, the newline was dropped and a 31-byte key refused.
+        assert_eq!(read.bytes.len(), 32);
+    }
+
+    #[test]
+    fn text_keys_are_read_only_when_declared() {
+        let bytes: Vec<u8> = (0u8..32)
+            .map(|b| b.wrapping_mul(7).wrapping_add(3))
+            .collect();
+        let expected = TokenKey::from_bytes(bytes.clone()).unwrap().fingerprint();
+        let hex_file = key_file("hex", format!("{}\n", hex::encode(&bytes)).as_bytes());
+        assert_eq!(
+            TokenKey::from_file_as(&hex_file, KeyEncoding::Hex)
+                .unwrap()
+                .fingerprint(),
+            expected
+        );
+        // Undeclared, the 65 bytes of text are the key (not decoded).
+        assert_ne!(
+            TokenKey::from_file(&hex_file).unwrap().fingerprint(),
+            expected
+        );
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let b64_file = key_file("b64", b64.as_bytes());
+        assert_eq!(
+            TokenKey::from_file_as(&b64_file, KeyEncoding::Base64)
+                .unwrap()
+                .fingerprint(),
+            expected
+        );
+        let bad = key_file(
+            "bad-hex",
+            b"zz0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd",
+        );
+        let err = TokenKey::from_file_as(&bad, KeyEncoding::Hex)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is not valid hex text") && !err.contains("zz01"),
+            "{err}"
+        );
+        assert_eq!(
+            "base64".parse::<KeyEncoding>().unwrap(),
+            KeyEncoding::Base64
+        );
+        assert!("utf8".parse::<KeyEncoding>().is_err());
+    }
+
+    #[test]
+    fn constant_and_oversized_keys_are_refused() {
+        for byte in [0u8, 0xff, b'a'] {
+            let err = TokenKey::from_bytes(vec![byte; 32])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("repeats one byte"), "{err}");
+        }
+        let big = key_file("big", &vec![7u8; 70 * 1024]);
+        let err = TokenKey::from_file(&big).unwrap_err().to_string();
+        assert!(err.contains("not a key file"), "{err}");
     }
 
     #[test]

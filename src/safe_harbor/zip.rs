@@ -72,7 +72,7 @@ impl RestrictedZipPrefixes {
         if !shape_ok || !(digits.len() == 5 || digits.len() == 9) {
             return Err(Error::parameter(
                 "zip",
-                format!("'{zip}' is not a 5-digit or ZIP+4 code"),
+                "the value is not a 5-digit or ZIP+4 code",
             ));
         }
         let prefix = &digits[..3];

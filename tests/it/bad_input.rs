@@ -139,7 +139,7 @@ fn value_missing_from_hierarchy_names_column_row_and_value() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "column 'age', row 3: value '35' is not in the column's hierarchy"
+        "column 'age', row 3: a value shaped '99' (2 characters) is not in the column's hierarchy"
     );
 }
 
@@ -216,7 +216,7 @@ fn missing_value_and_invalid_type() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "column 'age', row 2: value 'thirty' is not a valid integer"
+        "column 'age', row 2: a value shaped 'aaaaaa' (6 characters) is not a valid integer"
     );
 }
 

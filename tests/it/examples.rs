@@ -329,7 +329,8 @@ fn safe_harbor_releases_clean_data_and_never_prints_the_key() {
 #[test]
 fn safe_harbor_fails_the_release_when_identifiers_remain_and_on_bad_input() {
     let toml = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.toml")).unwrap();
-    // E-mail declared insensitive: the scan finds every address and the run exits 2.
+    // E-mail declared insensitive: the scan finds every address, the run
+    // exits 4 (residual identifiers) and writes nothing.
     let leaky = toml.replace(
         "name = \"email\"\nrole = \"identifier\"\nidentifier = \"email\"",
         "name = \"email\"\nrole = \"insensitive\"",
@@ -355,9 +356,11 @@ fn safe_harbor_fails_the_release_when_identifiers_remain_and_on_bad_input() {
         cargo_example("safe_harbor", &refs)
     };
     let out = run(&dir);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["scan"]["counts"]["email"]["email"], 2000);
+    assert_eq!(json["output"], serde_json::Value::Null);
+    assert!(!dir.join("out.csv").exists());
     // A short key is refused, without echoing it.
     let dir = phi_scratch("sh-short-key", &toml, "short key");
     let out = run(&dir);
@@ -385,7 +388,8 @@ fn safe_harbor_fails_the_release_when_identifiers_remain_and_on_bad_input() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("column 'zip', row 5: value 'Boston'"),
+        stderr.contains("column 'zip', row 5: a value shaped 'Aaaaaa' (6 characters)")
+            && !stderr.contains("Boston"),
         "{stderr}"
     );
 }

@@ -182,7 +182,7 @@ fn weighted_individual_risk_by_hand() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "column 'w', row 2: value '-1' is not a valid positive sampling weight"
+        "column 'w', row 2: a value shaped '-9' (2 characters) is not a valid positive sampling weight"
     );
 }
 

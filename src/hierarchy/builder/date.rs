@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::date::Date;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, value_shape};
 use crate::hierarchy::builder::with_top;
 use crate::hierarchy::table::Hierarchy;
 
@@ -75,7 +75,10 @@ impl DateHierarchy {
             let date = Date::parse(value).ok_or_else(|| {
                 Error::hierarchy(
                     column,
-                    format!("value '{value}' is not a date (YYYY-MM-DD)"),
+                    format!(
+                        "a value shaped {} is not a date (YYYY-MM-DD)",
+                        value_shape(value)
+                    ),
                 )
             })?;
             let mut row = vec![value.clone()];

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, value_shape};
 use crate::hierarchy::builder::with_top;
 use crate::hierarchy::table::Hierarchy;
 
@@ -85,7 +85,10 @@ impl IntervalHierarchy {
                 .ok()
                 .filter(|x| x.is_finite())
                 .ok_or_else(|| {
-                    Error::hierarchy(column, format!("value '{value}' is not a number"))
+                    Error::hierarchy(
+                        column,
+                        format!("a value shaped {} is not a number", value_shape(value)),
+                    )
                 })?;
             let mut row = vec![value.clone()];
             for level in &self.levels {
