@@ -10,6 +10,7 @@ mod report;
 mod risk;
 mod scan;
 mod search;
+mod signature;
 mod stream;
 mod textbook;
 mod transform;
