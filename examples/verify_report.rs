@@ -1,22 +1,65 @@
-//! Verifies an Expert Determination report: recomputes its audit chain, the
-//! digest the expert signs, and (with `--data`) the released file's SHA-256.
-//! Exit status 0 when intact, 2 when not, 1 on an error.
+//! Verifies an Expert Determination report: recomputes its audit chain and
+//! the digest the expert signs, with `--data` the released file's SHA-256,
+//! with `--public-key` the expert's signature (`report.json.sig`), and
+//! states the report's verdict. It fails closed: the exit status is 0 only
+//! for an intact, releasable (and, with `--public-key`, validly signed)
+//! report.
 //!
 //! ```sh
-//! cargo run --release --example verify_report -- --report out/report.json --data out/adult-deidentified.csv
+//! cargo run --release --example verify_report -- --report out/report.json --data out/adult-deidentified.csv --public-key expert.pub
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use deidentify::verify_report;
+use deidentify::Exit;
+use deidentify::report::{
+    MAX_KEY_BYTES, MAX_REPORT_BYTES, MAX_SIGNATURE_BYTES, SignatureStatus, VerifyOptions,
+    signature_path, verify_report_file,
+};
 
+fn exit_codes() -> String {
+    let lines = [
+        (
+            Exit::Success,
+            "intact and releasable (and, with --public-key, validly signed)",
+        ),
+        (
+            Exit::Error,
+            "a file cannot be read or is not what it should be (missing, too large, not JSON, not a report, a bad key)",
+        ),
+        (Exit::Usage, "wrong command line"),
+        (
+            Exit::NotReleasable,
+            "intact, but the verdict is not releasable",
+        ),
+        (
+            Exit::NotIntact,
+            "altered (audit chain, content digest, data fingerprint), or the signature does not verify",
+        ),
+        (
+            Exit::Unsigned,
+            "--public-key given and there is no signature",
+        ),
+    ];
+    let mut text = String::from("Exit status:\n");
+    for (exit, meaning) in lines {
+        text.push_str(&format!("  {}  {meaning}\n", exit.code()));
+    }
+    text.push_str(&format!(
+        "\nAt most {} MiB of a report, {} bytes of a key and {} bytes of a signature are read.",
+        MAX_REPORT_BYTES >> 20,
+        MAX_KEY_BYTES,
+        MAX_SIGNATURE_BYTES
+    ));
+    text
+}
+
+/// Checks that an Expert Determination report and its data are intact, that
+/// the expert's signature verifies, and states the verdict.
 #[derive(Parser, Debug)]
-#[command(
-    version,
-    about = "Checks that an Expert Determination report and its data are intact"
-)]
+#[command(version, after_help = exit_codes())]
 struct Args {
     /// The report (report.json).
     #[arg(long)]
@@ -24,20 +67,34 @@ struct Args {
     /// The released data file to check against the report's fingerprint.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The expert's public key (PEM): the report must carry a signature
+    /// made with the matching private key.
+    #[arg(long)]
+    public_key: Option<PathBuf>,
+    /// The signature file [default: the report's path with .sig appended].
+    #[arg(long, requires = "public_key")]
+    signature: Option<PathBuf>,
     /// Print the verification as JSON.
     #[arg(long)]
     json: bool,
 }
 
-fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
-    let text = std::fs::read_to_string(&args.report)
-        .map_err(|e| format!("{}: {e}", args.report.display()))?;
-    let verification = verify_report(&text, args.data.as_deref())?;
+fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
+    let verification = verify_report_file(
+        &args.report,
+        &VerifyOptions {
+            data: args.data.as_deref(),
+            public_key: args.public_key.as_deref(),
+            signature: args.signature.as_deref(),
+        },
+    )?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verification)?);
-    } else if verification.intact {
+        return Ok(verification.exit());
+    }
+    if verification.intact {
         println!(
-            "intact: {} audit entries chained{}",
+            "intact: {} audit entries chained, content digest matches{}",
             verification.entries,
             if verification.data_checked {
                 ", data file matches"
@@ -46,24 +103,62 @@ fn run(args: &Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
         );
     } else {
-        println!("NOT INTACT:");
+        println!("NOT INTACT: {}", args.report.display());
         for problem in &verification.problems {
             println!("  - {problem}");
         }
     }
-    Ok(if verification.intact {
-        ExitCode::SUCCESS
+    match &verification.signature {
+        SignatureStatus::NotChecked => {
+            let path = signature_path(&args.report);
+            if path.exists() {
+                println!(
+                    "signature: not checked ({} exists; give --public-key to check it)",
+                    path.display()
+                );
+            } else {
+                println!("signature: not checked (no --public-key)");
+            }
+        }
+        SignatureStatus::Missing { path } => println!(
+            "UNSIGNED: no signature file at {} (sign with: sign_report --report {} --key KEY)",
+            path.display(),
+            args.report.display()
+        ),
+        SignatureStatus::Valid {
+            path,
+            public_key_sha256,
+        } => println!(
+            "signature: valid ({}, Ed25519, public key SHA-256 {public_key_sha256})",
+            path.display()
+        ),
+        SignatureStatus::Invalid { path } => {
+            println!("signature: DOES NOT VERIFY ({})", path.display())
+        }
+    }
+    let verdict = &verification.verdict;
+    let trust = if verification.intact {
+        ""
     } else {
-        ExitCode::from(2)
-    })
+        " (as the report states it; not to be trusted, see above)"
+    };
+    if verdict.releasable {
+        println!("verdict{trust}: releasable: {}", verdict.statement);
+    } else {
+        println!("verdict{trust}: NOT RELEASABLE: {}", verdict.statement);
+        for failure in &verdict.failures {
+            println!("  - {failure}");
+        }
+    }
+    Ok(verification.exit())
 }
 
 fn main() -> ExitCode {
     match run(&Args::parse()) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Error.into()
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The Expert Determination report (METHODS.md §8): its settings, its
 //! content as versioned JSON, the hash-chained audit trail, the HTML and
-//! Markdown renderings, and verification.
+//! Markdown renderings, verification, and the expert's Ed25519 signature.
 //!
 //! The report stage only reads what upstream stages produced; the run that
 //! produces it is [`crate::run_expert_determination`].
@@ -9,9 +9,12 @@ mod audit;
 mod digest;
 mod document;
 mod html;
+mod keys;
 mod markdown;
 mod outline;
+mod read;
 mod settings;
+mod signature;
 mod svg;
 mod verify;
 
@@ -22,11 +25,23 @@ pub use document::{
     ReleaseSection, Report, Results, RiskCheck, RiskSection, SCHEMA_VERSION, ScanSection, SignOff,
     Summary, ThresholdSetting,
 };
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use html::render_html;
+pub use keys::{
+    MAX_KEY_BYTES, generate_key_pair, public_key_path, public_key_sha256, read_signing_key,
+    read_verifying_key,
+};
 pub use markdown::render_markdown;
 pub use outline::SECTIONS;
 pub use settings::{
     Expert, ExpertDeterminationRule, MEASURES, OutputFormat, PrincipleRatings, Rating, ReleaseType,
     ThreatModel,
 };
-pub use verify::{Verification, verify_report};
+pub use signature::{
+    MAX_SIGNATURE_BYTES, ReportSignature, SIGNATURE_ALGORITHM, SIGNATURE_FORMAT, sign_report,
+    signature_path, signed_message,
+};
+pub use verify::{
+    MAX_REPORT_BYTES, SignatureStatus, Verdict, Verification, VerifyOptions, verify_report,
+    verify_report_file,
+};

@@ -1,5 +1,6 @@
 //! The statistician-facing examples run on the bundled data.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::root;
@@ -392,4 +393,180 @@ fn safe_harbor_fails_the_release_when_identifiers_remain_and_on_bad_input() {
             && !stderr.contains("Boston"),
         "{stderr}"
     );
+}
+
+/// Runs `verify_report` or `sign_report` with path arguments.
+fn run_paths(name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Output {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    cargo_example(name, &refs)
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn sign_report_then_verify_report_exit_with_each_outcome() {
+    use crate::signature::Fixture;
+    use deidentify::Exit;
+    let fixture = Fixture::releasable("cli-sign");
+    let report = &fixture.report;
+    let (key, public) = (
+        fixture.dir.join("expert.key"),
+        fixture.dir.join("expert.pub"),
+    );
+
+    // Key generation: owner-only, never printed, never overwritten.
+    let generated = run_paths("sign_report", &[&"--generate-key", &key]);
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let body = pem.lines().nth(1).unwrap();
+    assert!(!stdout(&generated).contains(body) && !stderr(&generated).contains(body));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = run_paths("sign_report", &[&"--generate-key", &key]);
+    assert_eq!(again.status.code(), Some(Exit::Error.code().into()));
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), pem);
+
+    // Unsigned: 6 with --public-key; the verdict is still stated.
+    let verify = |public: &Path| {
+        run_paths(
+            "verify_report",
+            &[&"--report", report, &"--public-key", &public],
+        )
+    };
+    let unsigned = verify(&public);
+    assert_eq!(unsigned.status.code(), Some(Exit::Unsigned.code().into()));
+    assert!(stdout(&unsigned).contains("UNSIGNED: no signature file at"));
+
+    // Signed and verified: 0.
+    let signed = run_paths("sign_report", &[&"--report", report, &"--key", &key]);
+    assert!(signed.status.success(), "{}", stderr(&signed));
+    assert!(!stdout(&signed).contains(body));
+    let valid = verify(&public);
+    assert!(valid.status.success(), "{}", stdout(&valid));
+    assert!(stdout(&valid).contains("signature: valid"));
+    assert!(stdout(&valid).contains("verdict: releasable"));
+
+    // Another key's public key: 5, the signature does not verify with it.
+    let other = fixture.dir.join("other.key");
+    let other_public = fixture.dir.join("other.pub");
+    assert!(
+        run_paths("sign_report", &[&"--generate-key", &other])
+            .status
+            .success()
+    );
+    let wrong = verify(&other_public);
+    assert_eq!(wrong.status.code(), Some(Exit::NotIntact.code().into()));
+    assert!(
+        stdout(&wrong).contains(&format!(
+            "the signature does not verify with the public key {}",
+            other_public.display()
+        )),
+        "{}",
+        stdout(&wrong)
+    );
+
+    // One byte of a field edited after signing: 5, the content change named.
+    let text = std::fs::read_to_string(report).unwrap();
+    let edited = text.replacen("\"output_rows\": 40", "\"output_rows\": 41", 1);
+    assert_ne!(edited, text);
+    std::fs::write(report, edited).unwrap();
+    let altered = verify(&public);
+    assert_eq!(altered.status.code(), Some(Exit::NotIntact.code().into()));
+    assert!(
+        stdout(&altered).contains("the report's content was changed after signing"),
+        "{}",
+        stdout(&altered)
+    );
+    assert!(stdout(&altered).starts_with("NOT INTACT"));
+    // A report that is not intact is not signed.
+    let refused = run_paths("sign_report", &[&"--report", report, &"--key", &key]);
+    assert_eq!(refused.status.code(), Some(Exit::NotIntact.code().into()));
+}
+
+#[test]
+fn verify_report_states_a_failing_verdict_and_exits_3() {
+    let fixture = crate::signature::Fixture::not_releasable("cli-verdict");
+    let out = run_paths("verify_report", &[&"--report", &fixture.report]);
+    assert_eq!(
+        out.status.code(),
+        Some(deidentify::Exit::NotReleasable.code().into())
+    );
+    let text = stdout(&out);
+    assert!(text.starts_with("intact"), "{text}");
+    assert!(text.contains("verdict: NOT RELEASABLE"), "{text}");
+    assert!(text.contains("  - prosecutor_average is"), "{text}");
+}
+
+#[test]
+fn verify_report_names_the_file_and_the_problem() {
+    let dir = crate::scratch(
+        "cli-bad-reports",
+        &[("notes.txt", "report: yes\n"), ("other.json", "[1, 2]")],
+    );
+    let error = |path: &Path| {
+        let out = run_paths("verify_report", &[&"--report", &path]);
+        assert_eq!(
+            out.status.code(),
+            Some(deidentify::Exit::Error.code().into())
+        );
+        stderr(&out)
+    };
+    let missing = error(&dir.join("absent.json"));
+    let not_json = error(&dir.join("notes.txt"));
+    let not_report = error(&dir.join("other.json"));
+    for (message, file, kind) in [
+        (&missing, "absent.json", "No such file or directory"),
+        (
+            &not_json,
+            "notes.txt",
+            "not JSON: expected value at line 1 column 1",
+        ),
+        (
+            &not_report,
+            "other.json",
+            "JSON but not a deidentify report",
+        ),
+    ] {
+        assert!(
+            message.contains(&dir.join(file).display().to_string()) && message.contains(kind),
+            "{message}"
+        );
+    }
+    // An endless input stops at the limit, quickly.
+    let started = std::time::Instant::now();
+    let zero = error(Path::new("/dev/zero"));
+    assert!(zero.contains("larger than the limit of 64 MiB"), "{zero}");
+    assert!(started.elapsed().as_secs() < 20);
+}
+
+#[test]
+fn verify_report_help_lists_the_exit_statuses() {
+    let out = cargo_example("verify_report", &["--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for exit in [
+        deidentify::Exit::Success,
+        deidentify::Exit::Error,
+        deidentify::Exit::Usage,
+        deidentify::Exit::NotReleasable,
+        deidentify::Exit::NotIntact,
+        deidentify::Exit::Unsigned,
+    ] {
+        assert!(help.contains(&format!("\n  {}  ", exit.code())), "{help}");
+    }
+    assert!(help.contains("--public-key"));
 }

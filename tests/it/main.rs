@@ -12,6 +12,7 @@ mod report;
 mod risk;
 mod scan;
 mod search;
+mod signature;
 mod stream;
 mod textbook;
 mod transform;

@@ -554,7 +554,10 @@ fn the_examples_exit_with_the_verdict() {
             data.to_str().unwrap(),
         ],
     );
-    assert_eq!(broken.status.code(), Some(2));
+    assert_eq!(
+        broken.status.code(),
+        Some(deidentify::Exit::NotIntact.code().into())
+    );
 
     let ruleset = dir.join("unmeetable.toml");
     std::fs::write(
