@@ -119,13 +119,17 @@ impl Hierarchy {
         Hierarchy::from_csv_str(column, &text, delimiter)
     }
 
-    /// Parses hierarchy text in ARX's format; see [`Hierarchy::from_csv`].
+    /// Parses hierarchy text in ARX's format; see [`Hierarchy::from_csv`]. A
+    /// leading UTF-8 byte-order mark and `\r\n` line ends are accepted.
     ///
     /// # Errors
     ///
     /// The errors of [`Hierarchy::from_rows`].
     pub fn from_csv_str(column: impl Into<String>, text: &str, delimiter: u8) -> Result<Hierarchy> {
         let delimiter = char::from(delimiter);
+        // A byte-order mark (as some spreadsheet programs write) would
+        // otherwise become part of the first value.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let rows = text
             .lines()
             .map(|line| line.strip_suffix('\r').unwrap_or(line))
@@ -163,6 +167,13 @@ impl Hierarchy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_value() {
+        let h = Hierarchy::from_csv_str("age", "\u{feff}17;*\r\n18;*\r\n", b';').unwrap();
+        assert_eq!(h.generalize("17", 1), Some("*"));
+        assert_eq!(h.rows()[0][0], "17");
+    }
 
     #[test]
     fn reads_arx_format_with_crlf() {
