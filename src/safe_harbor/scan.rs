@@ -202,9 +202,7 @@ impl Scanner {
             if head.len() == 5 && (tail.is_empty() || tail.len() == 4) {
                 zip = true;
             }
-            if tail.is_empty() && head.len() >= 6 {
-                record = true;
-            } else if !tail.is_empty() && (head.len() >= 6 || tail.len() >= 6) {
+            if head.len() >= 6 || tail.len() >= 6 {
                 record = true;
             }
         }
