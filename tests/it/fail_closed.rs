@@ -346,3 +346,38 @@ fn io_errors_name_the_path_not_a_debug_structure() {
     assert!(message.contains(missing), "{message}");
     assert!(!message.contains("Os {"), "{message}");
 }
+
+#[test]
+fn a_declared_data_fingerprint_catches_a_flipped_byte() {
+    use deidentify::{Ruleset, sha256_file, write_parquet};
+    let adult = Ruleset::from_file(&root().join("datasets/adult/adult9.toml")).unwrap();
+    let data = adult.read_data().unwrap();
+    let dir = scratch("fingerprint", &[]);
+    let parquet = dir.join("adult.parquet");
+    write_parquet(&data, &parquet).unwrap();
+    let sha = sha256_file(&parquet).unwrap();
+    let ruleset_text = |sha: &str| {
+        std::fs::read_to_string(root().join("datasets/adult/adult9.toml"))
+            .unwrap()
+            .replace(
+                "path = \"adult.csv\"",
+                &format!("path = \"adult.parquet\"\nsha256 = \"{sha}\""),
+            )
+            .replace(
+                "\"hierarchies/",
+                &format!("\"{}/hierarchies/", root().join("datasets/adult").display()),
+            )
+    };
+    let path = dir.join("ruleset.toml");
+    std::fs::write(&path, ruleset_text(&sha)).unwrap();
+    let ruleset = Ruleset::from_file(&path).unwrap();
+    assert_eq!(ruleset.read_data().unwrap().height(), data.height());
+    // One flipped bit in the middle of the file.
+    let mut bytes = std::fs::read(&parquet).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&parquet, &bytes).unwrap();
+    let message = ruleset.read_data().unwrap_err().to_string();
+    assert!(message.contains("changed or is corrupt"), "{message}");
+    assert!(ruleset.load().is_err());
+}
