@@ -146,17 +146,8 @@ pub fn apply_safe_harbor(
             columns.push(frame.column(name).expect("listed").clone());
             continue;
         }
-        let text = frame
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .map_err(|e| ErrorKind::Parse {
-                path: "<safe harbor>".into(),
-                reason: e.to_string(),
-            })?;
-        let values = text.str().map_err(|e| ErrorKind::Parse {
-            path: "<safe harbor>".into(),
-            reason: e.to_string(),
-        })?;
+        let text = text_column(frame, name)?;
+        let values = text.str().expect("cast to text");
         let tokenize = rule.is_some_and(|r| r.tokenize);
         let transform: Option<(CellTransform<'_>, &str, String)> = match kind {
             Some(IdentifierKind::Zip) => Some((
@@ -265,17 +256,8 @@ fn check_reference_date(frame: &DataFrame, rules: &[AttributeRule], reference: D
             .collect()
     };
     let text = |name: &str| -> Result<Vec<Option<String>>> {
-        let column = frame
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .map_err(|e| ErrorKind::Parse {
-                path: "<safe harbor>".into(),
-                reason: e.to_string(),
-            })?;
-        let values = column.str().map_err(|e| ErrorKind::Parse {
-            path: "<safe harbor>".into(),
-            reason: e.to_string(),
-        })?;
+        let column = text_column(frame, name)?;
+        let values = column.str().expect("cast to text");
         Ok(values.iter().map(|v| v.map(str::to_owned)).collect())
     };
     let shown = |d: Date| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day);
@@ -327,4 +309,18 @@ fn check_reference_date(frame: &DataFrame, rules: &[AttributeRule], reference: D
         }
     }
     Ok(())
+}
+
+/// Column `name` of `frame` cast to text (its `str()` view then exists).
+fn text_column(frame: &DataFrame, name: &str) -> Result<Column> {
+    frame
+        .column(name)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(|e| {
+            ErrorKind::Parse {
+                path: "<safe harbor>".into(),
+                reason: e.to_string(),
+            }
+            .into()
+        })
 }
