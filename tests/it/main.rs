@@ -2,6 +2,7 @@
 
 mod adult;
 mod bad_input;
+mod encryption;
 mod examples;
 mod frequency;
 mod properties;
