@@ -2,7 +2,7 @@
 //! (quasi-identifier tuple, sensitive value) with its count.
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Write};
+use std::io::{BufReader, Cursor, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use polars::io::mmap::MmapBytesReader;
@@ -474,11 +474,13 @@ impl LabeledTable {
     /// external engine in the same long form. Rows with equal labels (and
     /// sensitive value) are summed. Without the label dictionaries in the
     /// metadata, codes follow the order of first appearance in the file.
+    /// Plaintext only: an encrypted table is an error saying so (read it with
+    /// [`LabeledTable::read_parquet_with_key`]).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Io`] when the file cannot be opened; [`ErrorKind::Parse`]
-    /// when it is not Parquet, lacks the metadata (format version, names,
+    /// when it is encrypted, is not Parquet, lacks the metadata (format version, names,
     /// levels, total rows) or a column, has another format version, a null
     /// label or count, a count ≤ 0, a label absent from the stored
     /// dictionaries, classes whose sensitive attributes count different
@@ -510,7 +512,11 @@ impl LabeledTable {
         let encrypted = is_encrypted(&mut input).map_err(io)?;
         match (key, encrypted) {
             (None, false) => {
-                LabeledTable::from_reader(ParquetReader::new(input.into_inner()), path)
+                // Back to the start: the reader must not depend on where
+                // the detection left the file.
+                let mut file = input.into_inner();
+                file.seek(SeekFrom::Start(0)).map_err(io)?;
+                LabeledTable::from_reader(ParquetReader::new(file), path)
             }
             (Some(key), true) => {
                 let plaintext = key.decrypt(input, length, path)?;
