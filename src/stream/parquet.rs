@@ -480,11 +480,11 @@ impl LabeledTable {
     /// # Errors
     ///
     /// [`ErrorKind::Io`] when the file cannot be opened; [`ErrorKind::Parse`]
-    /// when it is encrypted, is not Parquet, lacks the metadata (format version, names,
-    /// levels, total rows) or a column, has another format version, a null
-    /// label or count, a count ≤ 0, a label absent from the stored
-    /// dictionaries, classes whose sensitive attributes count different
-    /// totals, or a total that differs from the metadata's.
+    /// when it is encrypted, is not Parquet, lacks the metadata (format
+    /// version, names, levels, total rows) or a column, has another format
+    /// version, a null label or count, a count ≤ 0, a label absent from the
+    /// stored dictionaries, classes whose sensitive attributes count
+    /// different totals, or a total that differs from the metadata's.
     pub fn read_parquet(path: &Path) -> Result<LabeledTable> {
         LabeledTable::read_parquet_with_key(path, None)
     }
@@ -777,7 +777,15 @@ fn write_frame<W: Write>(
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
         .finish(frame)
         .map(|_| ())
-        .map_err(|e| parse_error(path, &e.to_string()))
+        .map_err(|e| match e {
+            // The writer failed (a full disk, a closed pipe): an I/O error.
+            polars::prelude::PolarsError::IO { error, .. } => ErrorKind::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(error.kind(), error.to_string()),
+            }
+            .into(),
+            other => parse_error(path, &other.to_string()),
+        })
 }
 
 /// Label → code while reading: fixed (the stored dictionary) or growing.

@@ -290,8 +290,13 @@ fn no_plaintext_on_disk_when_writes_succeed_fail_or_stop() {
     {
         let path = stopped.join(format!("stopped-{i}.parquet"));
         let sink = Stopping::new(&path, limit);
-        let result = table.write_parquet_to(sink, Some(&key));
-        assert!(result.is_err(), "stopped after {limit} bytes");
+        let e = table
+            .write_parquet_to(sink, Some(&key))
+            .expect_err("the writer stopped");
+        assert!(
+            matches!(e.kind(), ErrorKind::Io { .. }),
+            "stopped after {limit} bytes: {e}"
+        );
         assert_eq!(std::fs::metadata(&path).unwrap().len(), limit as u64);
     }
     assert_eq!(plaintext_hits(&stopped, &needles), []);
@@ -303,6 +308,7 @@ fn no_plaintext_on_disk_when_writes_succeed_fail_or_stop() {
 
 /// A file writer that fails once `limit` bytes are written (a full disk, a
 /// killed process), keeping what it wrote.
+#[derive(Debug)]
 struct Stopping {
     file: std::fs::File,
     left: usize,
