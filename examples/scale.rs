@@ -9,12 +9,22 @@
 //!
 //! The models, suppression limit and metric come from the ruleset's
 //! `[anonymization]` table, unless `--k` / `--suppression` are given.
+//!
+//! `--table FILE` also writes the counted frequency table (a staging file of
+//! quasi-identifier tuples with their counts) and reads it back, timing both.
+//! With `--staging-key key.txt` (an age identity file; `--new-staging-key`
+//! creates it) or the key in `DEIDENTIFY_STAGING_KEY`, the table and the
+//! output are encrypted to that key as they are written (age files; decrypt
+//! with `age -d -i key.txt FILE`): no plaintext reaches the disk.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use deidentify::{AnonymizationConfig, ModelSpec, Ruleset, StreamOptions, StreamedTable};
+use deidentify::{
+    AnonymizationConfig, LabeledTable, ModelSpec, Ruleset, STAGING_KEY_ENV, StagingKey,
+    StreamOptions, StreamedTable,
+};
 
 /// Time ingest → search → apply on one file.
 #[derive(Parser, Debug)]
@@ -35,9 +45,37 @@ struct Args {
     /// Rows per batch.
     #[arg(long, default_value_t = 1 << 18)]
     batch_rows: usize,
+    /// Also write the counted frequency table here (long-form Parquet) and
+    /// read it back, timing both.
+    #[arg(long)]
+    table: Option<PathBuf>,
+    /// Encrypt the table and the output to this key (an age identity file,
+    /// as `age-keygen -o FILE` writes it). Without it, the key is read from
+    /// the environment variable DEIDENTIFY_STAGING_KEY if that is set.
+    #[arg(long, value_name = "FILE")]
+    staging_key: Option<PathBuf>,
+    /// Create the --staging-key file with a new key first (never overwrites).
+    #[arg(long, requires = "staging_key")]
+    new_staging_key: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// The staging key: the key file, the environment variable, or none.
+fn staging_key(args: &Args) -> deidentify::Result<Option<StagingKey>> {
+    match &args.staging_key {
+        Some(path) if args.new_staging_key => {
+            let key = StagingKey::generate();
+            key.write_new_file(path)?;
+            Ok(Some(key))
+        }
+        Some(path) => StagingKey::from_file(path).map(Some),
+        None if std::env::var_os(STAGING_KEY_ENV).is_some() => {
+            StagingKey::from_env(STAGING_KEY_ENV).map(Some)
+        }
+        None => Ok(None),
+    }
 }
 
 /// A field of /proc/self/status in KiB (VmHWM: peak resident set; VmRSS: current).
@@ -78,8 +116,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let options = StreamOptions {
         batch_rows: args.batch_rows,
+        staging_key: staging_key(&args)?,
         ..StreamOptions::default()
     };
+    let key = options.staging_key.as_ref();
     let orders = ruleset.orders();
     let total = Instant::now();
 
@@ -87,6 +127,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut streamed = StreamedTable::from_ruleset(&ruleset, &options)?;
     let ingest_s = started.elapsed().as_secs_f64();
     let ingest_peak = mib(status_kib("VmHWM:"));
+
+    // The staging table: written (encrypted as written with a key), then read back.
+    let mut table_times = None;
+    if let Some(path) = &args.table {
+        let labeled = streamed.labeled()?;
+        let started = Instant::now();
+        labeled.write_parquet_with_key(path, key)?;
+        let write_s = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let read = LabeledTable::read_parquet_with_key(path, key)?;
+        let read_s = started.elapsed().as_secs_f64();
+        if read.table().classes() != labeled.table().classes() {
+            return Err(format!("{} read back with another table", path.display()).into());
+        }
+        let bytes = std::fs::metadata(path)?.len();
+        table_times = Some((write_s, read_s, bytes));
+    }
 
     let started = Instant::now();
     let result = streamed.search(&config, &orders)?;
@@ -128,6 +185,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "peak_mib_after_ingest": ingest_peak,
             "peak_mib_after_search": search_peak,
             "peak_mib_after_apply": apply_peak,
+            "encrypted": key.is_some(),
+            "table": args.table.as_ref().map(|p| p.display().to_string()),
+            "table_write_s": table_times.map(|t| t.0),
+            "table_read_s": table_times.map(|t| t.1),
+            "table_bytes": table_times.map(|t| t.2),
         });
         println!("{report}");
     } else {
@@ -149,6 +211,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .join(",")
         );
         println!("output:  {}", output.display());
+        if let Some(key) = key {
+            println!("encrypted to the staging key {}", key.fingerprint());
+        }
+        if let (Some(path), Some((write_s, read_s, bytes))) = (&args.table, table_times) {
+            println!(
+                "staged:  {} ({bytes} bytes): written in {write_s:.3} s, read back in {read_s:.3} s",
+                path.display()
+            );
+        }
         println!("stage      wall (s)   peak RSS so far (MiB)");
         println!("ingest   {ingest_s:10.2}   {ingest_peak:10.0}");
         println!("search   {search_s:10.2}   {search_peak:10.0}");

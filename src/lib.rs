@@ -111,7 +111,8 @@ pub use search::{
 };
 pub use stream::{
     COUNT_COLUMN, ColumnSummary, LabeledTable, SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN,
-    StreamOptions, StreamedOutput, StreamedTable, TABLE_FORMAT_VERSION,
+    STAGING_KEY_ENV, StagingKey, StreamOptions, StreamedOutput, StreamedTable,
+    TABLE_FORMAT_VERSION,
 };
 pub use transform::{
     AdditiveNoise, BinMethod, Binned, Binning, BinningMethod, MAX_BINS, Microaggregation,

@@ -13,6 +13,7 @@ use crate::data::attribute::{AttributeRole, MissingPolicy};
 use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
+use crate::stream::encryption::{Sink, write_through_temporary};
 use crate::stream::ingest::{StreamOptions, StreamedTable};
 use crate::stream::search::StreamedTableParts;
 use crate::stream::source::{Batch, BatchReader, Format};
@@ -31,10 +32,11 @@ pub struct StreamedOutput {
     pub suppressed_rows: u64,
 }
 
-/// Writing one output file, batch by batch.
-enum OutputWriter {
-    Csv(polars::io::csv::write::BatchedWriter<File>),
-    Parquet(Box<polars::io::parquet::write::BatchedWriter<File>>),
+/// Writing one output file, batch by batch (through the sink over its
+/// temporary file, which encrypts when a staging key is given).
+enum OutputWriter<'a> {
+    Csv(polars::io::csv::write::BatchedWriter<&'a mut Sink<File>>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<&'a mut Sink<File>>>),
 }
 
 impl StreamedTable {
@@ -47,7 +49,10 @@ impl StreamedTable {
     /// The output goes to a temporary name in the same folder
     /// (`.<name>.partial`), renamed to `output` only when every row has been
     /// written; on error it is removed, so no partial file is left under the
-    /// final name.
+    /// final name. With [`StreamOptions::staging_key`] the output is an age
+    /// file encrypted to that key, encrypted as it is written (the temporary
+    /// file never holds plaintext); decrypt it with
+    /// [`crate::StagingKey::decrypt_file`] or `age -d -i key.txt`.
     ///
     /// # Errors
     ///
@@ -75,35 +80,27 @@ impl StreamedTable {
                     ),
                 ));
             };
-            let temporary = crate::apply::temporary_path(output);
-            let result = write_rows(
-                parts,
-                &evaluator.hierarchies,
-                node,
-                &table,
-                &outliers,
-                &temporary,
-                output,
-                delimiter,
-                options.batch_rows,
-            );
-            match result {
-                Ok((rows, suppressed_rows)) => {
-                    std::fs::rename(&temporary, output).map_err(|source| ErrorKind::Io {
-                        path: output.to_path_buf(),
-                        source,
-                    })?;
-                    Ok(StreamedOutput {
-                        evaluation,
-                        rows,
-                        suppressed_rows,
-                    })
-                }
-                Err(e) => {
-                    let _ = std::fs::remove_file(&temporary);
-                    Err(e)
-                }
-            }
+            let mut counts = (0, 0);
+            write_through_temporary(output, options.staging_key.as_ref(), |sink| {
+                counts = write_rows(
+                    parts,
+                    &evaluator.hierarchies,
+                    node,
+                    &table,
+                    &outliers,
+                    sink,
+                    output,
+                    delimiter,
+                    options.batch_rows,
+                )?;
+                Ok(())
+            })?;
+            let (rows, suppressed_rows) = counts;
+            Ok(StreamedOutput {
+                evaluation,
+                rows,
+                suppressed_rows,
+            })
         })
     }
 }
@@ -125,7 +122,8 @@ enum Plan {
     },
 }
 
-/// Streams the rows into `temporary`; returns (rows, suppressed rows).
+/// Streams the rows into `sink` (over the temporary file of `output`);
+/// returns (rows, suppressed rows).
 #[allow(clippy::too_many_arguments)]
 fn write_rows(
     parts: &StreamedTableParts<'_>,
@@ -133,7 +131,7 @@ fn write_rows(
     node: &Node,
     table: &crate::frequency::table::FrequencyTable,
     outliers: &[bool],
-    temporary: &Path,
+    sink: &mut Sink<File>,
     output: &Path,
     delimiter: u8,
     batch_rows: usize,
@@ -189,11 +187,6 @@ fn write_rows(
     let mut reader = BatchReader::open(&source.path, source.format, &requested, batch_rows)?;
     let header = reader.header().to_vec();
     crate::stream::ingest::check_columns(&header, parts.attributes, &source.path)?;
-    let io = |source| ErrorKind::Io {
-        path: output.to_path_buf(),
-        source,
-    };
-    let file = File::create(temporary).map_err(io)?;
     let schema: Schema = requested
         .iter()
         .map(|n| (n.as_str().into(), DataType::String))
@@ -207,12 +200,12 @@ fn write_rows(
     };
     let mut writer = match Format::of_path(output, delimiter) {
         Format::Parquet => OutputWriter::Parquet(Box::new(
-            ParquetWriter::new(file)
+            ParquetWriter::new(sink)
                 .batched(&schema)
                 .map_err(write_error)?,
         )),
         Format::Csv { .. } => OutputWriter::Csv(
-            CsvWriter::new(file)
+            CsvWriter::new(sink)
                 .include_header(true)
                 .with_separator(delimiter)
                 .batched(&schema)

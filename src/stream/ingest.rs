@@ -33,6 +33,13 @@ pub struct StreamOptions {
     /// above it. Only hierarchies from files can be applied while counting
     /// (a builder's labels depend on the whole column).
     pub min_levels: BTreeMap<String, u32>,
+    /// Encryption at rest (default: none). With a key, every file the
+    /// streaming path writes is an age file encrypted to it, from the first
+    /// byte (the temporary `.<name>.partial` included): the output of
+    /// [`StreamedTable::apply_to_file`], and frequency tables written with
+    /// [`crate::LabeledTable::write_parquet_with_key`] given this key. See
+    /// [`crate::StagingKey`].
+    pub staging_key: Option<crate::stream::encryption::StagingKey>,
 }
 
 impl Default for StreamOptions {
@@ -40,6 +47,7 @@ impl Default for StreamOptions {
         StreamOptions {
             batch_rows: 1 << 18,
             min_levels: BTreeMap::new(),
+            staging_key: None,
         }
     }
 }

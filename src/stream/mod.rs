@@ -13,14 +13,21 @@
 //! ([`LabeledTable`]); tables counted from different partitions of the data,
 //! here or by an external engine (see `docs/SCALE.md` for the SQL), merge by
 //! summing ([`LabeledTable::merge`]).
+//!
+//! Everything the streaming path writes can be encrypted at rest with a
+//! [`StagingKey`] ([`StreamOptions::staging_key`],
+//! [`LabeledTable::write_parquet_with_key`]): see [`StagingKey`] and
+//! `docs/SCALE.md`.
 
 mod apply;
+mod encryption;
 mod ingest;
 mod parquet;
 mod search;
 mod source;
 
 pub use apply::StreamedOutput;
+pub use encryption::{STAGING_KEY_ENV, StagingKey};
 pub use ingest::{ColumnSummary, StreamOptions, StreamedTable};
 pub use parquet::{
     COUNT_COLUMN, LabeledTable, SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN, TABLE_FORMAT_VERSION,

@@ -2,8 +2,10 @@
 //! (quasi-identifier tuple, sensitive value) with its count.
 
 use std::fs::File;
+use std::io::{BufReader, Cursor, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use polars::io::mmap::MmapBytesReader;
 use polars::prelude::{
     Column, DataFrame, DataType, KeyValueMetadata, ParquetReader, ParquetWriter, SerReader,
 };
@@ -13,6 +15,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::histogram::Histogram;
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
+use crate::stream::encryption::{
+    NEEDS_KEY, NOT_ENCRYPTED, Sink, StagingKey, is_encrypted, parse_error, write_through_temporary,
+};
 
 /// The format version written to and expected in the file's metadata.
 pub const TABLE_FORMAT_VERSION: u32 = 1;
@@ -326,15 +331,61 @@ impl LabeledTable {
         Ok(())
     }
 
-    /// Writes the table to `path` as Parquet (through a temporary name
-    /// renamed on success).
+    /// Writes the table to `path` as plaintext Parquet (through a temporary
+    /// name renamed on success): [`LabeledTable::write_parquet_with_key`]
+    /// without a key.
+    ///
+    /// # Errors
+    ///
+    /// As [`LabeledTable::write_parquet_with_key`].
+    pub fn write_parquet(&self, path: &Path) -> Result<()> {
+        self.write_parquet_with_key(path, None)
+    }
+
+    /// Writes the table to `path` as Parquet, encrypted to `key` when one
+    /// is given (an age file, see [`StagingKey`]). The bytes go to the
+    /// temporary name `.<name>.partial` in the same folder, renamed to
+    /// `path` on success and removed on failure; with a key they are
+    /// encrypted before they reach the file, so no plaintext is ever on disk.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidParameter`] when a quasi-identifier is named like
     /// one of the fixed columns (`sa_name`, `sa`, `n`); [`ErrorKind::Io`] or
     /// [`ErrorKind::Parse`] when the file cannot be written.
-    pub fn write_parquet(&self, path: &Path) -> Result<()> {
+    pub fn write_parquet_with_key(&self, path: &Path, key: Option<&StagingKey>) -> Result<()> {
+        let (mut frame, metadata) = self.frame(path)?;
+        write_through_temporary(path, key, |sink| {
+            write_frame(&mut frame, metadata, sink, path)
+        })
+    }
+
+    /// Writes the table as Parquet to `output` (any writer: a socket, an
+    /// object-store upload, a file opened by the caller), encrypted to `key`
+    /// when one is given, and returns the writer. If the writer fails part
+    /// way, what it was given is a prefix of the ciphertext (with a key).
+    ///
+    /// # Errors
+    ///
+    /// As [`LabeledTable::write_parquet_with_key`]; errors name the file as
+    /// `<writer>`.
+    pub fn write_parquet_to<W: Write>(&self, output: W, key: Option<&StagingKey>) -> Result<W> {
+        let path = Path::new("<writer>");
+        let io = |source| -> Error {
+            ErrorKind::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+            .into()
+        };
+        let (mut frame, metadata) = self.frame(path)?;
+        let mut sink = Sink::new(output, key).map_err(io)?;
+        write_frame(&mut frame, metadata, &mut sink, path)?;
+        sink.finish().map_err(io)
+    }
+
+    /// The long-form frame and the key-value metadata of the table file.
+    fn frame(&self, path: &Path) -> Result<(DataFrame, Vec<(String, String)>)> {
         if let Some(name) = self.quasi_identifiers.iter().find(|q| {
             [SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN, COUNT_COLUMN].contains(&q.as_str())
         }) {
@@ -392,7 +443,7 @@ impl LabeledTable {
             }
             .into()
         };
-        let mut frame = DataFrame::new(height, columns).map_err(|e| write_error(e.to_string()))?;
+        let frame = DataFrame::new(height, columns).map_err(|e| write_error(e.to_string()))?;
         let json = |v: serde_json::Value| v.to_string();
         let metadata = vec![
             (KEY_VERSION.to_owned(), TABLE_FORMAT_VERSION.to_string()),
@@ -416,36 +467,71 @@ impl LabeledTable {
                 json(serde_json::json!(self.sensitive_values)),
             ),
         ];
-        let temporary = crate::apply::temporary_path(path);
-        let io = |source| ErrorKind::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = File::create(&temporary).map_err(io)?;
-        let written = ParquetWriter::new(file)
-            .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
-            .finish(&mut frame);
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(write_error(e.to_string()));
-        }
-        std::fs::rename(&temporary, path).map_err(|e| io(e).into())
+        Ok((frame, metadata))
     }
 
     /// Reads a table written by [`LabeledTable::write_parquet`] or by an
     /// external engine in the same long form. Rows with equal labels (and
     /// sensitive value) are summed. Without the label dictionaries in the
     /// metadata, codes follow the order of first appearance in the file.
+    /// Plaintext only: an encrypted table is an error saying so (read it with
+    /// [`LabeledTable::read_parquet_with_key`]).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Io`] when the file cannot be opened; [`ErrorKind::Parse`]
-    /// when it is not Parquet, lacks the metadata (format version, names,
-    /// levels, total rows) or a column, has another format version, a null
-    /// label or count, a count ≤ 0, a label absent from the stored
-    /// dictionaries, classes whose sensitive attributes count different
-    /// totals, or a total that differs from the metadata's.
+    /// when it is encrypted, is not Parquet, lacks the metadata (format
+    /// version, names, levels, total rows) or a column, has another format
+    /// version, a null label or count, a count ≤ 0, a label absent from the
+    /// stored dictionaries, classes whose sensitive attributes count
+    /// different totals, or a total that differs from the metadata's.
     pub fn read_parquet(path: &Path) -> Result<LabeledTable> {
+        LabeledTable::read_parquet_with_key(path, None)
+    }
+
+    /// Reads a table file, encrypted to `key` when one is given: a key
+    /// requires encryption (a plaintext file is an error, never a silent
+    /// downgrade) and no key requires plaintext (an encrypted file is an
+    /// error saying it is encrypted). An encrypted file is decrypted into
+    /// memory, never to disk, and every byte of it is authenticated before
+    /// the table is parsed.
+    ///
+    /// # Errors
+    ///
+    /// As [`LabeledTable::read_parquet`], and [`ErrorKind::Parse`] when the
+    /// file is plaintext and a key was given, encrypted and no key was given,
+    /// encrypted to another key, truncated, or altered.
+    pub fn read_parquet_with_key(path: &Path, key: Option<&StagingKey>) -> Result<LabeledTable> {
+        let io = |source| ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        let length = file.metadata().map_err(io)?.len();
+        let mut input = BufReader::new(file);
+        let encrypted = is_encrypted(&mut input).map_err(io)?;
+        match (key, encrypted) {
+            (None, false) => {
+                // Back to the start: the reader must not depend on where
+                // the detection left the file.
+                let mut file = input.into_inner();
+                file.seek(SeekFrom::Start(0)).map_err(io)?;
+                LabeledTable::from_reader(ParquetReader::new(file), path)
+            }
+            (Some(key), true) => {
+                let plaintext = key.decrypt(input, length, path)?;
+                LabeledTable::from_reader(ParquetReader::new(Cursor::new(&plaintext[..])), path)
+            }
+            (Some(_), false) => Err(parse_error(path, NOT_ENCRYPTED)),
+            (None, true) => Err(parse_error(path, NEEDS_KEY)),
+        }
+    }
+
+    /// Parses a table file from its reader; `path` names it in errors.
+    fn from_reader<R: MmapBytesReader>(
+        mut reader: ParquetReader<R>,
+        path: &Path,
+    ) -> Result<LabeledTable> {
         let invalid = |reason: String| -> Error {
             ErrorKind::Parse {
                 path: path.to_path_buf(),
@@ -453,11 +539,6 @@ impl LabeledTable {
             }
             .into()
         };
-        let file = File::open(path).map_err(|source| ErrorKind::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut reader = ParquetReader::new(file);
         let metadata: FxHashMap<String, String> = reader
             .get_metadata()
             .map_err(|e| invalid(e.to_string()))?
@@ -586,7 +667,7 @@ impl LabeledTable {
                 })?;
                 key.push(encoders[j].code(label).ok_or_else(|| {
                     invalid(format!(
-                        "row {line}: label '{label}' of '{}' is not in the stored labels",
+                        "row {line}: the label of '{}' is not in the stored labels",
                         quasi_identifiers[j]
                     ))
                 })?);
@@ -618,7 +699,7 @@ impl LabeledTable {
                     let value = values[row].as_deref().unwrap_or("");
                     let code = value_encoders[s].code(value).ok_or_else(|| {
                         invalid(format!(
-                            "row {line}: value '{value}' of '{name}' is not in the stored values"
+                            "row {line}: the value of '{name}' is not in the stored values"
                         ))
                     })?;
                     add(s, n, line)?;
@@ -682,6 +763,29 @@ impl LabeledTable {
             partial,
         )
     }
+}
+
+/// Writes `frame` with the table file's `metadata` as Parquet to `sink`;
+/// `path` names the file in errors.
+fn write_frame<W: Write>(
+    frame: &mut DataFrame,
+    metadata: Vec<(String, String)>,
+    sink: &mut Sink<W>,
+    path: &Path,
+) -> Result<()> {
+    ParquetWriter::new(sink)
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(metadata)))
+        .finish(frame)
+        .map(|_| ())
+        .map_err(|e| match e {
+            // The writer failed (a full disk, a closed pipe): an I/O error.
+            polars::prelude::PolarsError::IO { error, .. } => ErrorKind::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(error.kind(), error.to_string()),
+            }
+            .into(),
+            other => parse_error(path, &other.to_string()),
+        })
 }
 
 /// Label → code while reading: fixed (the stored dictionary) or growing.

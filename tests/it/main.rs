@@ -3,6 +3,7 @@
 mod adult;
 mod bad_input;
 mod browser;
+mod encryption;
 mod examples;
 mod fail_closed;
 mod frequency;

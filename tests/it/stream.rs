@@ -146,6 +146,7 @@ fn streamed_generated_table_equals_in_memory_table_also_at_minimum_levels() {
         &StreamOptions {
             batch_rows: 3_000,
             min_levels,
+            ..StreamOptions::default()
         },
     )
     .unwrap();
@@ -270,6 +271,7 @@ fn streamed_search_and_output_equal_the_in_memory_run() {
         &StreamOptions {
             batch_rows: 2_500,
             min_levels,
+            ..StreamOptions::default()
         },
     )
     .unwrap();
