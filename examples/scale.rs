@@ -16,14 +16,19 @@
 //! creates it) or the key in `DEIDENTIFY_STAGING_KEY`, the table and the
 //! output are encrypted to that key as they are written (age files; decrypt
 //! with `age -d -i key.txt FILE`): no plaintext reaches the disk.
+//!
+//! Exit status (`deidentify::Exit`): 0 written; 1 bad input or I/O error
+//! (an output onto an input included); 2 wrong command line; 3 no node
+//! satisfies the models (nothing written).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
 use deidentify::{
-    AnonymizationConfig, LabeledTable, ModelSpec, Ruleset, STAGING_KEY_ENV, StagingKey,
-    StreamOptions, StreamedTable,
+    AnonymizationConfig, Exit, LabeledTable, ModelSpec, Ruleset, STAGING_KEY_ENV, StagingKey,
+    StreamOptions, StreamedTable, check_output,
 };
 
 /// Time ingest → search → apply on one file.
@@ -94,8 +99,17 @@ fn mib(kib: Option<u64>) -> f64 {
     kib.map_or(f64::NAN, |k| k as f64 / 1024.0)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+fn main() -> ExitCode {
+    match run(&Args::parse()) {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Error.into()
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let ruleset = Ruleset::from_file(&args.config)?;
     let mut config = match &ruleset.anonymization {
         Some(rule) => rule.config()?,
@@ -114,9 +128,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name.push(input.extension().unwrap_or_default());
         input.with_file_name(name)
     });
+    let mut inputs = ruleset.input_files();
+    inputs.extend(args.staging_key.clone());
+    check_output(&output, &inputs)?;
+    if let Some(table) = &args.table {
+        check_output(table, &inputs)?;
+    }
     let options = StreamOptions {
         batch_rows: args.batch_rows,
-        staging_key: staging_key(&args)?,
+        staging_key: staging_key(args)?,
         ..StreamOptions::default()
     };
     let key = options.staging_key.as_ref();
@@ -150,7 +170,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let search_s = started.elapsed().as_secs_f64();
     let search_peak = mib(status_kib("VmHWM:"));
     let Some(optimum) = result.optimum.clone() else {
-        return Err("no node satisfies the models within the suppression limit".into());
+        eprintln!("no node satisfies the models within the suppression limit; nothing written");
+        return Ok(Exit::NotReleasable);
     };
 
     let started = Instant::now();
@@ -226,5 +247,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("apply    {apply_s:10.2}   {apply_peak:10.0}");
         println!("total    {total_s:10.2}");
     }
-    Ok(())
+    Ok(Exit::Success)
 }

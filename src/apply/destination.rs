@@ -159,36 +159,54 @@ fn create_temporary(temporary: &Path) -> std::io::Result<File> {
 /// Writes to `path` through a temporary file renamed on success, so a
 /// failed write never leaves a partial file under the final name (see the
 /// module docs for links and special files). `write` gets the open
-/// temporary file and reports its own failure as text.
+/// temporary file and hands it back when done (it may wrap it, as an
+/// encrypting writer does); the file is synced before the rename, and the
+/// temporary is removed on any failure, the rename's included.
 ///
 /// # Errors
 ///
 /// The errors of [`resolve`]; [`ErrorKind::Io`] when the temporary file
-/// cannot be created or renamed; [`ErrorKind::Parse`] with `write`'s reason.
+/// cannot be created, synced or renamed; and `write`'s own errors.
+pub(crate) fn replace_atomically(
+    path: &Path,
+    write: impl FnOnce(File) -> Result<File>,
+) -> Result<()> {
+    let target = resolve(path)?;
+    let temporary = temporary_path(&target);
+    let io = |source| -> Error {
+        ErrorKind::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+        .into()
+    };
+    let written = create_temporary(&temporary)
+        .map_err(io)
+        .and_then(write)
+        .and_then(|file| file.sync_all().map_err(io))
+        .and_then(|()| std::fs::rename(&temporary, &target).map_err(io));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// [`replace_atomically`] for a writer that reports its failure as text
+/// (a [`ErrorKind::Parse`] naming `path`).
+///
+/// # Errors
+///
+/// As [`replace_atomically`].
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut File) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let target = resolve(path)?;
-    let temporary = temporary_path(&target);
-    let io = |source| ErrorKind::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut file = create_temporary(&temporary).map_err(io)?;
-    let written = write(&mut file).and_then(|()| file.sync_all().map_err(|e| e.to_string()));
-    drop(file);
-    if let Err(reason) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(ErrorKind::Parse {
+    replace_atomically(path, |mut file| {
+        write(&mut file).map_err(|reason| ErrorKind::Parse {
             path: path.to_path_buf(),
             reason,
-        }
-        .into());
-    }
-    std::fs::rename(&temporary, &target).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        io(e).into()
+        })?;
+        Ok(file)
     })
 }
 

@@ -5,5 +5,5 @@ mod destination;
 mod output;
 
 pub use destination::check_output;
-pub(crate) use destination::{temporary_path, write_bytes};
+pub(crate) use destination::{replace_atomically, write_bytes};
 pub use output::{Anonymized, apply, write_csv, write_parquet};

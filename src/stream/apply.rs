@@ -373,7 +373,8 @@ fn frozen_codes(
                 return Err(ErrorKind::Parse {
                     path: source.path.clone(),
                     reason: format!(
-                        "column '{name}', row {row}: value '{value}' was not seen when the table was counted (the file changed)"
+                        "column '{name}', row {row}: a value shaped {} was not seen when the table was counted (the file changed)",
+                        crate::error::value_shape(value)
                     ),
                 }
                 .into());

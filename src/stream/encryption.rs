@@ -422,8 +422,10 @@ impl<W: Write> Write for Sink<W> {
     }
 }
 
-/// Writes to `path` through its temporary name `.<name>.partial`, renamed
-/// on success and removed on any failure (the rename included): `write`
+/// Writes to `path` through its temporary name `.<name>.partial`
+/// (`crate::apply::replace_atomically`: owner-only, links followed,
+/// special files refused), renamed on success and removed on any failure
+/// (the rename included): `write`
 /// gets the sink over the temporary file (encrypting when `key` is given)
 /// and reports its own failures as a reason.
 pub(crate) fn write_through_temporary(
@@ -431,7 +433,6 @@ pub(crate) fn write_through_temporary(
     key: Option<&StagingKey>,
     write: impl FnOnce(&mut Sink<File>) -> std::result::Result<(), Error>,
 ) -> Result<()> {
-    let temporary = crate::apply::temporary_path(path);
     let io = |source| -> Error {
         ErrorKind::Io {
             path: path.to_path_buf(),
@@ -439,16 +440,11 @@ pub(crate) fn write_through_temporary(
         }
         .into()
     };
-    let written = File::create(&temporary).map_err(io).and_then(|file| {
+    crate::apply::replace_atomically(path, |file| {
         let mut sink = Sink::new(file, key).map_err(io)?;
         write(&mut sink)?;
-        sink.finish().map_err(io)?;
-        std::fs::rename(&temporary, path).map_err(io)
-    });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
+        sink.finish().map_err(io)
+    })
 }
 
 #[cfg(test)]

@@ -100,6 +100,25 @@ fn an_output_onto_an_input_is_refused_and_the_input_survives() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(std::fs::read(dir.join("adult.csv")).unwrap(), before);
+    // scale (streaming) onto its data, and its staging table onto the ruleset.
+    for flags in [["--output", "adult.csv"], ["--table", "adult9.toml"]] {
+        let out = cargo_example(
+            "scale",
+            &[
+                "--config",
+                &path(&dir, "adult9.toml"),
+                flags[0],
+                &path(&dir, flags[1]),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("would destroy the input"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(std::fs::read(dir.join("adult.csv")).unwrap(), before);
 }
 
 #[cfg(unix)]
