@@ -267,13 +267,16 @@ fn no_plaintext_on_disk_when_writes_succeed_fail_or_stop() {
     assert_eq!(files_in(&sealed), ["table.parquet"]);
     assert_eq!(plaintext_hits(&sealed, &needles), []);
 
-    // A write that fails at the rename (the name is taken by a folder): the
-    // temporary file was fully written, and is removed.
+    // A write whose name is taken by a folder: refused before a byte is
+    // written (a rename never replaces a folder), and nothing is left.
     let failed = scratch("encryption-scan-failed", &[("table.parquet/keep", "x")]);
     let e = table
         .write_parquet_with_key(&failed.join("table.parquet"), Some(&key))
         .unwrap_err();
-    assert!(matches!(e.kind(), ErrorKind::Io { .. }), "{e}");
+    assert!(
+        matches!(e.kind(), ErrorKind::InvalidParameter { .. }),
+        "{e}"
+    );
     assert_eq!(files_in(&failed), ["table.parquet"]);
     assert_eq!(plaintext_hits(&failed, &needles), []);
 
