@@ -4,6 +4,7 @@ mod adult;
 mod bad_input;
 mod examples;
 mod frequency;
+mod fuzz_corpus;
 mod properties;
 mod release;
 mod report;
