@@ -3,9 +3,35 @@
 use std::fs::File;
 use std::path::Path;
 
-use polars::prelude::{CsvParseOptions, CsvReadOptions, DataFrame, ParquetReader, SerReader};
+use polars::prelude::{
+    CsvParseOptions, CsvReadOptions, DataFrame, ParquetReader, PolarsResult, SerReader,
+};
 
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Runs a polars decoder on the file `path`. Some malformed files make
+/// polars panic instead of returning an error (a Parquet page holding more
+/// values than its row group: an integer overflow in `polars-parquet`,
+/// found by the `table_parquet` fuzz target), so a panic is caught and
+/// becomes a [`ErrorKind::Parse`] error naming the file, as polars' own
+/// errors do. Only the polars call runs inside: a panic of this crate's
+/// code is never hidden.
+pub(crate) fn decode<T>(path: &Path, read: impl FnOnce() -> PolarsResult<T>) -> Result<T> {
+    let parse = |reason: String| -> Error {
+        ErrorKind::Parse {
+            path: path.to_path_buf(),
+            reason,
+        }
+        .into()
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        Ok(read) => read.map_err(|e| parse(e.to_string())),
+        // The panic message is not repeated: it could quote the file's bytes.
+        Err(_) => Err(parse(
+            "the file is malformed: the polars decoder failed on it (panicked)".to_owned(),
+        )),
+    }
+}
 
 /// Options for reading a CSV file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,20 +87,15 @@ pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
     let parse = CsvParseOptions::default()
         .with_separator(options.delimiter)
         .with_quote_char(options.quote);
-    CsvReadOptions::default()
-        .with_has_header(options.has_header)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(parse)
-        .with_raise_if_empty(false)
-        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-        .finish()
-        .map_err(|e| {
-            ErrorKind::Parse {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            }
-            .into()
-        })
+    decode(path, || {
+        CsvReadOptions::default()
+            .with_has_header(options.has_header)
+            .with_infer_schema_length(Some(0))
+            .with_parse_options(parse)
+            .with_raise_if_empty(false)
+            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+            .finish()
+    })
 }
 
 /// The first line (1-based, the header is line 1) whose number of fields
@@ -179,19 +200,13 @@ pub(crate) fn check_header(names: &[String]) -> std::result::Result<(), String> 
 /// # Errors
 ///
 /// [`ErrorKind::Io`] when the file cannot be opened, and [`ErrorKind::Parse`]
-/// when it is not valid Parquet.
+/// when it is not valid Parquet (also when the decoder panics on it).
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|source| ErrorKind::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    ParquetReader::new(file).finish().map_err(|e| {
-        ErrorKind::Parse {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        }
-        .into()
-    })
+    decode(path, || ParquetReader::new(file).finish())
 }
 
 #[cfg(test)]

@@ -484,7 +484,8 @@ impl LabeledTable {
     /// version, names, levels, total rows) or a column, has another format
     /// version, a null label or count, a count ≤ 0, a label absent from the
     /// stored dictionaries, classes whose sensitive attributes count
-    /// different totals, or a total that differs from the metadata's.
+    /// different totals, or a total that differs from the metadata's; also when the
+    /// Parquet decoder panics on a malformed file.
     pub fn read_parquet(path: &Path) -> Result<LabeledTable> {
         LabeledTable::read_parquet_with_key(path, None)
     }
@@ -539,9 +540,8 @@ impl LabeledTable {
             }
             .into()
         };
-        let metadata: FxHashMap<String, String> = reader
-            .get_metadata()
-            .map_err(|e| invalid(e.to_string()))?
+        let file_metadata = crate::data::input::decode(path, || reader.get_metadata().cloned())?;
+        let metadata: FxHashMap<String, String> = file_metadata
             .key_value_metadata
             .iter()
             .flatten()
@@ -598,7 +598,7 @@ impl LabeledTable {
                 quasi_identifiers.len()
             )));
         }
-        let frame = reader.finish().map_err(|e| invalid(e.to_string()))?;
+        let frame = crate::data::input::decode(path, || reader.finish())?;
         let text = |name: &str| -> Result<Column> {
             frame
                 .column(name)

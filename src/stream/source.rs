@@ -177,13 +177,10 @@ impl BatchReader {
             }
             Format::Parquet => {
                 let mut reader = ParquetReader::new(file);
-                let schema = reader
-                    .schema()
-                    .map_err(|e| parse_error(path, e.to_string()))?;
+                // A panic of the decoder on a malformed file is an error too.
+                let schema = crate::data::input::decode(path, || reader.schema())?;
                 let header = schema.iter_names().map(|n| n.to_string()).collect();
-                let metadata = reader
-                    .get_metadata()
-                    .map_err(|e| parse_error(path, e.to_string()))?;
+                let metadata = crate::data::input::decode(path, || reader.get_metadata().cloned())?;
                 // Whole row groups per batch (at least one), so no row group
                 // is decoded twice.
                 let mut slices = Vec::new();
@@ -315,11 +312,12 @@ impl BatchReader {
                         path: self.path.clone(),
                         source,
                     })?;
-                    let frame = ParquetReader::new(file)
-                        .with_columns(Some(names.clone()))
-                        .with_slice(Some((offset, len)))
-                        .finish()
-                        .map_err(|e| parse_error(&self.path, e.to_string()))?;
+                    let frame = crate::data::input::decode(&self.path, || {
+                        ParquetReader::new(file)
+                            .with_columns(Some(names.clone()))
+                            .with_slice(Some((offset, len)))
+                            .finish()
+                    })?;
                     let columns = names
                         .iter()
                         .map(|name| {

@@ -7,6 +7,7 @@ mod encryption;
 mod examples;
 mod fail_closed;
 mod frequency;
+mod fuzz_corpus;
 mod properties;
 mod release;
 mod report;

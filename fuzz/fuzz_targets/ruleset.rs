@@ -1,0 +1,8 @@
+//! Fuzz target `ruleset`: see `deidentify_fuzz::ruleset`.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(
+    init: deidentify_fuzz::install_panic_hook(),
+    |data: &[u8]| deidentify_fuzz::ruleset(data)
+);
