@@ -26,8 +26,8 @@
 //! bound what an attacker learns *under their assumptions* (the attacker
 //! knows only the quasi-identifiers; the records are independent). They are
 //! not differential privacy, and an attacker with more background knowledge
-//! than modelled may learn more. The formulas follow
-//! `../shared/spec/METHODS.md`, cited by section in each item.
+//! than modelled may learn more. Each item's documentation gives its
+//! formula and the publication it follows.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
