@@ -202,10 +202,11 @@ pub(crate) fn check_header(names: &[String]) -> std::result::Result<(), String> 
 /// [`ErrorKind::Io`] when the file cannot be opened, and [`ErrorKind::Parse`]
 /// when it is not valid Parquet (also when the decoder panics on it).
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = File::open(path).map_err(|source| ErrorKind::Io {
+    let mut file = File::open(path).map_err(|source| ErrorKind::Io {
         path: path.to_path_buf(),
         source,
     })?;
+    super::parquet_check::check_parquet_file(path, &mut file)?;
     decode(path, || ParquetReader::new(file).finish())
 }
 

@@ -5,3 +5,4 @@ pub(crate) mod column;
 pub(crate) mod dataset;
 pub(crate) mod date;
 pub(crate) mod input;
+pub(crate) mod parquet_check;

@@ -11,6 +11,7 @@ use polars::prelude::{
 };
 use rustc_hash::FxHashMap;
 
+use crate::data::parquet_check::check_parquet_file;
 use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::histogram::Histogram;
 use crate::frequency::node::Node;
@@ -517,10 +518,12 @@ impl LabeledTable {
                 // the detection left the file.
                 let mut file = input.into_inner();
                 file.seek(SeekFrom::Start(0)).map_err(io)?;
+                check_parquet_file(path, &mut file)?;
                 LabeledTable::from_reader(ParquetReader::new(file), path)
             }
             (Some(key), true) => {
                 let plaintext = key.decrypt(input, length, path)?;
+                check_parquet_file(path, &mut Cursor::new(&plaintext[..]))?;
                 LabeledTable::from_reader(ParquetReader::new(Cursor::new(&plaintext[..])), path)
             }
             (Some(_), false) => Err(parse_error(path, NOT_ENCRYPTED)),

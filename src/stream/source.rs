@@ -176,6 +176,7 @@ impl BatchReader {
                 )
             }
             Format::Parquet => {
+                crate::data::parquet_check::check_parquet_file(path, &mut file)?;
                 let mut reader = ParquetReader::new(file);
                 // A panic of the decoder on a malformed file is an error too.
                 let schema = crate::data::input::decode(path, || reader.schema())?;

@@ -583,3 +583,40 @@ fn transformations_that_overflow_are_errors() {
     let e = mdav(&[huge], 2).unwrap_err();
     assert!(e.to_string().contains("too large"), "{e}");
 }
+
+/// A page whose bytes do not match the CRC-32 its header stores is refused
+/// before polars reads it; the same file unaltered reads. The files were
+/// written by pyarrow with page checksums (tests/data/parquet/README.md).
+#[test]
+fn parquet_page_checksums_are_verified() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parquet");
+    let frame = deidentify::read_parquet(&dir.join("page-crc.parquet")).unwrap();
+    assert_eq!(frame.height(), 4);
+    let sex: Vec<String> = (0..4)
+        .map(|i| {
+            frame
+                .column("sex")
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .str_value()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(sex, ["Male", "Male", "Female", "Female"]);
+
+    let flipped = dir.join("page-crc-flipped.parquet");
+    let error = deidentify::read_parquet(&flipped).unwrap_err();
+    assert!(
+        matches!(error.kind(), ErrorKind::Parse { path, .. } if *path == flipped),
+        "{error}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("row group 1, column 2: page 1"),
+        "{message}"
+    );
+    assert!(message.contains("CRC-32"), "{message}");
+    // The message names where, never the value.
+    assert!(!message.contains("emale"), "{message}");
+}

@@ -282,19 +282,32 @@ fn write_library_seeds() {
 
 /// Crash 1 (`table_parquet`): a page holding more values than its row group
 /// made polars-parquet 0.55.2 subtract with overflow (a panic with overflow
-/// checks). Both Parquet readers now give a parse error naming the file.
+/// checks). Crash 2 (`table_parquet`, found by CI's 30 s run on 2026-12-03):
+/// a data page declaring a negative number of values made polars ask for a
+/// 2^61-byte bitmap, an abort no `catch_unwind` can turn into an error. Both
+/// Parquet readers now check the page headers before polars decodes
+/// anything, and give a parse error naming the file and the page.
 #[test]
-fn a_parquet_page_longer_than_its_row_group_is_an_error() {
-    let path = root().join("fuzz/regressions/table_parquet/page-longer-than-row-group.parquet");
-    let errors = [
-        LabeledTable::read_parquet(&path).unwrap_err(),
-        deidentify::read_parquet(&path).unwrap_err(),
-    ];
-    for error in errors {
-        assert!(
-            matches!(error.kind(), ErrorKind::Parse { path: p, .. } if *p == path),
-            "{error}"
-        );
-        assert!(error.to_string().contains("malformed"), "{error}");
+fn malformed_parquet_page_headers_are_errors() {
+    for (name, says) in [
+        ("page-longer-than-row-group.parquet", "page"),
+        ("negative-page-value-count.parquet", "page"),
+    ] {
+        let path = root().join("fuzz/regressions/table_parquet").join(name);
+        let errors = [
+            LabeledTable::read_parquet(&path).unwrap_err(),
+            deidentify::read_parquet(&path).unwrap_err(),
+        ];
+        for error in errors {
+            assert!(
+                matches!(error.kind(), ErrorKind::Parse { path: p, .. } if *p == path),
+                "{name}: {error}"
+            );
+            assert!(
+                error.to_string().contains("not a sound Parquet file"),
+                "{name}: {error}"
+            );
+            assert!(error.to_string().contains(says), "{name}: {error}");
+        }
     }
 }
