@@ -134,12 +134,13 @@ fn check_pages(bytes: &[u8], values: i64) -> std::result::Result<(), String> {
             .checked_add(size)
             .filter(|&end| end <= bytes.len())
             .ok_or_else(|| format!("page {page}: the page runs past its column"))?;
-        if let Some(crc) = header.crc {
-            if crc32fast::hash(&bytes[body..end]) != crc as u32 {
-                return Err(format!(
-                    "page {page}: the page's bytes do not match its CRC-32 checksum"
-                ));
-            }
+        if header
+            .crc
+            .is_some_and(|crc| crc32fast::hash(&bytes[body..end]) != crc as u32)
+        {
+            return Err(format!(
+                "page {page}: the page's bytes do not match its CRC-32 checksum"
+            ));
         }
         seen += page_values(&header, values - seen).map_err(|e| format!("page {page}: {e}"))?;
         cursor.set_position(end as u64);

@@ -1,68 +1,253 @@
 //! The statistician-facing examples run on the bundled data.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use crate::root;
 
-/// Runs an example built by `cargo test` (which builds every example next
-/// to the test binaries), falling back to `cargo run` when it is absent.
+/// Runs an example from `target/<profile>/examples`, after checking that the
+/// binary is newer than every source it is built from (the crate's `src/`,
+/// the example's file, `Cargo.toml` and `Cargo.lock`), so the program under
+/// test is never a stale one left by an earlier build. `cargo test` builds
+/// every example before it runs the tests; `cargo test --test it` does not,
+/// and then a stale binary fails here with what to run.
+///
+/// (Building the examples from inside the test with a nested `cargo build`
+/// was tried: cargo's environment for tests differs enough from a shell's
+/// that the nested build and the next `cargo test` rebuilt polars in turn.)
 pub(crate) fn cargo_example(name: &str, args: &[&str]) -> std::process::Output {
-    let built = std::env::current_exe()
+    // target/<profile>/deps/it-… → target/<profile>/examples/<name>
+    let binary = std::env::current_exe()
         .ok()
         .and_then(|exe| Some(exe.parent()?.parent()?.join("examples").join(name)))
-        .filter(|path| path.exists());
-    let mut command = match built {
-        Some(path) => Command::new(path),
-        None => {
-            let mut c = Command::new(env!("CARGO"));
-            c.args(["run", "--quiet", "--example", name, "--"]);
-            c
-        }
-    };
-    command
+        .expect("the test binary lies in target/<profile>/deps");
+    let built = std::fs::metadata(&binary)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run `cargo build --examples` (or `cargo test`, which builds them)",
+                binary.display()
+            )
+        });
+    let example = root().join("examples").join(format!("{name}.rs"));
+    let sources = [
+        example,
+        root().join("Cargo.toml"),
+        root().join("Cargo.lock"),
+    ];
+    let newest = newest_modification(&root().join("src"))
+        .into_iter()
+        .chain(
+            sources
+                .iter()
+                .map(|p| std::fs::metadata(p).unwrap().modified().unwrap()),
+        )
+        .max()
+        .unwrap();
+    assert!(
+        built >= newest,
+        "{} is older than its sources: run `cargo build --examples` (or `cargo test`, which builds them)",
+        binary.display()
+    );
+    Command::new(&binary)
         .current_dir(root())
         .args(args)
         .output()
-        .expect("the example runs")
+        .unwrap_or_else(|e| panic!("example {name}: {e}"))
 }
 
-#[test]
-fn measure_prints_json_on_adult() {
-    let out = cargo_example(
-        "measure",
-        &[
-            "--config",
-            "datasets/adult/adult.toml",
-            "--levels",
-            "age=2,sex=1",
-            "--json",
-        ],
+/// The latest modification time of any file under `dir`.
+fn newest_modification(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                newest_modification(&entry.path())
+            } else {
+                entry.metadata().unwrap().modified().ok()
+            }
+        })
+        .max()
+}
+
+/// Adult read straight from its files (not through the crate): the rows of
+/// `datasets/adult/adult.csv` and each hierarchy as value → labels by level.
+struct AdultFiles {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    hierarchies: BTreeMap<String, HashMap<String, Vec<String>>>,
+}
+
+fn adult_files() -> &'static AdultFiles {
+    static FILES: OnceLock<AdultFiles> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("datasets/adult/adult.csv")).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap()
+            .split(';')
+            .map(str::to_owned)
+            .collect();
+        let rows = lines
+            .map(|l| l.split(';').map(str::to_owned).collect())
+            .collect();
+        let hierarchies = header
+            .iter()
+            .map(|name| {
+                let path = root().join(format!("datasets/adult/hierarchies/{name}.csv"));
+                let text = std::fs::read_to_string(path).unwrap();
+                let table = text
+                    .lines()
+                    .map(|l| {
+                        let labels: Vec<String> = l.split(';').map(str::to_owned).collect();
+                        (labels[0].clone(), labels)
+                    })
+                    .collect();
+                (name.clone(), table)
+            })
+            .collect();
+        AdultFiles {
+            header,
+            rows,
+            hierarchies,
+        }
+    })
+}
+
+/// Checks a released adult file (fields separated by `delimiter`) against the input, row by
+/// row: the same columns in the same order, every quasi-identifier cell the
+/// hierarchy's label of the input's value at `levels` (or `*` in a
+/// suppressed row, at most `max_suppressed` of them), every other cell
+/// unchanged, and every released quasi-identifier tuple shared by at least
+/// `k` rows. Returns the number of suppressed rows.
+pub(crate) fn assert_release_generalizes_adult(
+    released: &str,
+    delimiter: char,
+    levels: &BTreeMap<String, u32>,
+    k: usize,
+    max_suppressed: usize,
+) -> usize {
+    let adult = adult_files();
+    let mut lines = released.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(delimiter).collect();
+    assert_eq!(header, adult.header);
+    let out: Vec<Vec<&str>> = lines.map(|l| l.split(delimiter).collect()).collect();
+    assert_eq!(
+        out.len(),
+        adult.rows.len(),
+        "one released row per input row"
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["rows"], 30_162);
-    assert_eq!(json["levels"]["age"], 2);
-    assert_eq!(json["levels"]["sex"], 1);
-    for key in ["classes", "k"] {
-        assert!(json[key].is_u64(), "{key}");
+    let mut suppressed = 0;
+    let mut classes: HashMap<Vec<&str>, usize> = HashMap::new();
+    for (i, (output, input)) in out.iter().zip(&adult.rows).enumerate() {
+        let row_suppressed = levels.keys().all(|name| {
+            let j = adult.header.iter().position(|h| h == name).unwrap();
+            output[j] == "*"
+        });
+        let mut tuple = Vec::new();
+        for (j, name) in adult.header.iter().enumerate() {
+            let expected = match levels.get(name) {
+                Some(_) if row_suppressed => "*",
+                Some(&level) => &adult.hierarchies[name][&input[j]][level as usize],
+                None => &input[j],
+            };
+            assert_eq!(output[j], expected, "row {}, column {name}", i + 1);
+            if levels.contains_key(name) {
+                tuple.push(output[j]);
+            }
+        }
+        if row_suppressed {
+            suppressed += 1;
+        } else {
+            *classes.entry(tuple).or_default() += 1;
+        }
     }
-    let occupation = &json["sensitive"]["occupation"];
-    for key in [
-        "l_distinct",
-        "l_entropy",
-        "recursive_c_l",
-        "t_equal",
-        "t_hierarchical",
-        "delta_disclosure",
-        "beta_basic",
-        "beta_enhanced",
-    ] {
-        assert!(occupation.get(key).is_some(), "{key} missing");
+    assert!(suppressed <= max_suppressed, "{suppressed} suppressed");
+    let smallest = classes.values().min().copied().unwrap_or(usize::MAX);
+    assert!(smallest >= k, "a released class of {smallest} rows");
+    suppressed
+}
+
+fn levels_of(json: &serde_json::Value) -> BTreeMap<String, u32> {
+    json.as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, level)| (name.clone(), level.as_u64().unwrap() as u32))
+        .collect()
+}
+
+/// `measure` prints, at nodes D and E of the independent pandas/exact-rational
+/// reference (`tests/reference/adult_profile.py`, output in
+/// `tests/data/adult_profile_reference.json`), the reference's figures.
+#[test]
+fn measure_prints_the_reference_figures_on_adult() {
+    let text =
+        std::fs::read_to_string(root().join("tests/data/adult_profile_reference.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let names = adult_files().header.clone();
+    let qis: Vec<&String> = names.iter().filter(|n| *n != "occupation").collect();
+    for node in ["D", "E"] {
+        let expected = &reference["nodes"][node];
+        let levels: Vec<u64> = expected["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_u64().unwrap())
+            .collect();
+        let arg = qis
+            .iter()
+            .zip(&levels)
+            .map(|(name, level)| format!("{name}={level}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let out = cargo_example(
+            "measure",
+            &[
+                "--config",
+                "datasets/adult/adult.toml",
+                "--levels",
+                &arg,
+                "--json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["rows"], 30_162);
+        for (name, level) in qis.iter().zip(&levels) {
+            assert_eq!(json["levels"][name.as_str()], *level, "node {node}: {name}");
+        }
+        assert_eq!(json["classes"], expected["classes"], "node {node}");
+        assert_eq!(json["k"], expected["k"], "node {node}");
+        let occupation = &json["sensitive"]["occupation"];
+        for key in ["l_distinct", "recursive_c_l"] {
+            assert_eq!(occupation[key], expected[key], "node {node}: {key}");
+        }
+        for key in [
+            "l_entropy",
+            "t_equal",
+            "t_hierarchical",
+            "delta_disclosure",
+            "beta_basic",
+            "alpha",
+        ] {
+            let (ours, theirs) = (occupation[key].as_f64(), expected[key].as_f64());
+            assert!(
+                ours.zip(theirs)
+                    .is_some_and(|(a, b)| crate::close(a, b, 1e-12)),
+                "node {node}: {key} {ours:?} vs reference {theirs:?}"
+            );
+        }
+        // The reference finds no β for enhanced β-likeness at these nodes.
+        assert_eq!(expected["beta_enhanced"], serde_json::Value::Null);
     }
 }
 
@@ -115,15 +300,16 @@ fn anonymize_prints_arxs_optimum_and_writes_the_output() {
     ] {
         assert!(json.get(key).is_some(), "{key} missing");
     }
+    assert_eq!(json["suppressed"], 0);
+    // The released file: every row generalizes its input at the optimum, and
+    // every class has at least 5 rows (checked from the files, not the crate).
     let written = std::fs::read_to_string(&output).unwrap();
-    let mut lines = written.lines();
+    let levels = levels_of(&json["levels"]);
+    assert_eq!(levels.len(), 9);
     assert_eq!(
-        lines.next(),
-        Some(
-            "sex;age;race;marital-status;education;native-country;workclass;occupation;salary-class"
-        )
+        assert_release_generalizes_adult(&written, ';', &levels, 5, 0),
+        0
     );
-    assert_eq!(lines.count(), 30_162);
     let _ = std::fs::remove_file(output);
 }
 
@@ -569,4 +755,136 @@ fn verify_report_help_lists_the_exit_statuses() {
         assert!(help.contains(&format!("\n  {}  ", exit.code())), "{help}");
     }
     assert!(help.contains("--public-key"));
+}
+
+/// `generate_phi` with the seed and size the bundled file was made with
+/// (datasets/synthetic-phi/README.md) writes that file byte for byte.
+#[test]
+fn generate_phi_reproduces_the_bundled_file() {
+    let dir = crate::scratch("generate-phi", &[]);
+    let output = dir.join("phi.csv");
+    let out = cargo_example(
+        "generate_phi",
+        &[
+            "--rows",
+            "2000",
+            "--seed",
+            "2026",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bundled = std::fs::read(root().join("datasets/synthetic-phi/phi.csv")).unwrap();
+    assert!(
+        std::fs::read(&output).unwrap() == bundled,
+        "generate_phi --rows 2000 --seed 2026 no longer writes datasets/synthetic-phi/phi.csv"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `generate_census` draws rows whose every value occurs in the same column
+/// of adult, is a function of its seed, and differs between seeds.
+#[test]
+fn generate_census_samples_adult_values_reproducibly() {
+    let dir = crate::scratch("generate-census", &[]);
+    let run = |seed: &str, file: &str| {
+        let output = dir.join(file);
+        let out = cargo_example(
+            "generate_census",
+            &[
+                "--rows",
+                "3000",
+                "--seed",
+                seed,
+                "--output",
+                output.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::read_to_string(output).unwrap()
+    };
+    let first = run("7", "a.csv");
+    assert_eq!(first, run("7", "b.csv"), "the same seed, the same file");
+    assert_ne!(first, run("8", "c.csv"), "another seed, another file");
+    let adult = adult_files();
+    let domains: Vec<std::collections::HashSet<&str>> = (0..adult.header.len())
+        .map(|j| adult.rows.iter().map(|r| r[j].as_str()).collect())
+        .collect();
+    let mut lines = first.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    assert_eq!(header, adult.header);
+    let mut rows = 0;
+    // Ages are adult's moved by up to ±3 years within 17..=90, the other
+    // columns adult's values (examples/generate_census.rs's documentation).
+    let age = header.iter().position(|h| *h == "age").unwrap();
+    for (i, line) in lines.enumerate() {
+        let cells: Vec<&str> = line.split(';').collect();
+        assert_eq!(cells.len(), header.len(), "row {}", i + 1);
+        for (j, cell) in cells.iter().enumerate() {
+            if j == age {
+                let years: i64 = cell.parse().unwrap();
+                assert!((17..=90).contains(&years), "row {}: age {years}", i + 1);
+                assert!(
+                    (-3..=3).any(|d| domains[j].contains((years + d).to_string().as_str())),
+                    "row {}: age {years} is not within 3 years of an adult age",
+                    i + 1
+                );
+            } else {
+                assert!(
+                    domains[j].contains(cell),
+                    "row {}, column {}: not an adult value",
+                    i + 1,
+                    header[j]
+                );
+            }
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 3000);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `scale` (the streaming path) finds ARX's optimum for adult9, k = 5, no
+/// suppression (the same case as `anonymize` above), and its output
+/// generalizes every input row.
+#[test]
+fn scale_streams_adult_to_arxs_optimum() {
+    let dir = crate::scratch("scale", &[]);
+    let output = dir.join("adult-scaled.csv");
+    let out = cargo_example(
+        "scale",
+        &[
+            "--config",
+            "datasets/adult/adult9.toml",
+            "--k",
+            "5",
+            "--suppression",
+            "0",
+            "--batch-rows",
+            "4096",
+            "--output",
+            output.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["rows"], 30_162);
+    assert_eq!(json["suppressed_rows"], 0);
+    let levels = levels_of(&json["optimum"]);
+    let node: Vec<u32> = adult_files()
+        .header
+        .iter()
+        .map(|name| levels[name])
+        .collect();
+    // ARX 3.9.2's optimum for adult9-k5-0 under Loss (arithmetic mean), as
+    // in `anonymize_prints_arxs_optimum_and_writes_the_output`.
+    assert_eq!(node, [0, 4, 1, 1, 3, 2, 2, 1, 0]);
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(
+        assert_release_generalizes_adult(&written, ';', &levels, 5, 0),
+        0
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
