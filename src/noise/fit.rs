@@ -266,8 +266,16 @@ impl Reference {
         }
     }
 
+    /// The same distribution, its failure messages prefixed by `what` (the
+    /// mechanism and its parameters).
+    pub(crate) fn of(mut self, what: impl std::fmt::Display) -> Reference {
+        self.label = format!("{what}: {}", self.label);
+        self
+    }
+
     /// Panics, naming every failed check, unless the samples pass the mean,
     /// variance and χ² checks.
+    #[track_caller]
     pub(crate) fn assert_fits(&self, samples: &[i128]) {
         let failures: Vec<String> = [
             self.check_mean(samples),

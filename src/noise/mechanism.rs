@@ -393,7 +393,11 @@ mod tests {
                     i128::from(v.unwrap() - value)
                 })
                 .collect();
-            Reference::discrete_laplace(sensitivity as f64 / epsilon).assert_fits(&noise);
+            Reference::discrete_laplace(sensitivity as f64 / epsilon)
+                .of(format_args!(
+                    "laplace_count(Δ = {sensitivity}, ε = {epsilon})"
+                ))
+                .assert_fits(&noise);
         }
     }
 
@@ -408,9 +412,10 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(12);
         let draws = 10_000;
         // σ² = Δ²/(2ρ) with ρ from ε = ρ + 2√(ρ ln(1/δ)), by mpmath 1.3.0
-        // bisection at 50 digits (2026-12-03), independently of this crate.
+        // bisection at 50 digits (2026-12-03), independently of this crate,
+        // written as the nearest `f64`.
         for (value, sensitivity, epsilon, delta, sigma2) in [
-            (100i64, 1u64, 0.5, 1e-5, 94.092775911300286),
+            (100i64, 1u64, 0.5, 1e-5, 94.09277591130028),
             (-3, 2, 1.0, 1e-6, 114.48914665417595),
             (0, 3, 2.0, 1e-3, 35.442059992631775),
         ] {
@@ -432,7 +437,11 @@ mod tests {
                 .collect();
             // The code rounds σ² up to a multiple of 2⁻²⁰: a relative change
             // below 10⁻⁸, far inside the variance tolerance.
-            Reference::discrete_gaussian(sigma2).assert_fits(&noise);
+            Reference::discrete_gaussian(sigma2)
+                .of(format_args!(
+                    "gaussian_count(Δ = {sensitivity}, ε = {epsilon}, δ = {delta})"
+                ))
+                .assert_fits(&noise);
         }
     }
 
@@ -447,7 +456,7 @@ mod tests {
         let noise: Vec<i128> = (0..1000)
             .map(|_| i128::from(laplace_count(&mut rng, 100, 1, 1e-3, &mut budget).unwrap() - 100))
             .collect();
-        let reference = Reference::discrete_laplace(1000.0);
+        let reference = Reference::discrete_laplace(1000.0).of("laplace_count(Δ = 1, ε = 0.001)");
         reference.check_variance(&noise).unwrap();
         reference.check_fit(&noise).unwrap();
         // 500 Gaussian counts at ε = 10⁻³, δ = 10⁻⁵ (spending 0.5):
@@ -460,7 +469,8 @@ mod tests {
                 i128::from(g - 100)
             })
             .collect();
-        let reference = Reference::discrete_gaussian(23026850.919083565);
+        let reference = Reference::discrete_gaussian(23026850.919083565)
+            .of("gaussian_count(Δ = 1, ε = 0.001, δ = 1e-5)");
         reference.check_variance(&noise).unwrap();
         reference.check_fit(&noise).unwrap();
         assert!(
@@ -484,20 +494,22 @@ mod tests {
     /// `analytic_gaussian_sigma` against figures computed independently:
     /// bisection (200 halvings) of Balle & Wang's condition
     /// Φ(Δ/(2σ) − εσ/Δ) − e^ε·Φ(−Δ/(2σ) − εσ/Δ) = δ with mpmath 1.3.0 at 50
-    /// significant digits (`mpmath.ncdf`), 2026-12-03. The code bisects to a
+    /// significant digits (`mpmath.ncdf`), 2026-12-03, written as the nearest
+    /// `f64`. The code bisects to a
     /// relative 10⁻¹² and rounds up, in double precision: agreement to a
-    /// relative 10⁻⁹, and never below the figure by more than that.
+    /// relative 10⁻⁹ leaves room for the double-precision Φ and e^ε, and
+    /// catches any miscalibration (half or double σ, a wrong Δ or ε).
     #[test]
     fn analytic_gaussian_sigma_matches_independent_figures() {
         for (epsilon, delta, sensitivity, sigma) in [
-            (0.1, 1e-5, 1.0, 30.749566131977449),
-            (0.5, 1e-5, 1.0, 7.0318266755824914),
-            (1.0, 1e-5, 1.0, 3.7306316348159418),
-            (5.0, 1e-6, 1.0, 0.98004900030920991),
+            (0.1, 1e-5, 1.0, 30.74956613197745),
+            (0.5, 1e-5, 1.0, 7.031826675582491),
+            (1.0, 1e-5, 1.0, 3.730631634815942),
+            (5.0, 1e-6, 1.0, 0.9800490003092099),
             (0.01, 1e-10, 1.0, 501.29213292600074),
             (2.0, 1e-3, 1.0, 1.4452391609297835),
             (3.0, 1e-9, 1.0, 1.9437242635119693),
-            (0.5, 1e-5, 2.5, 17.579566688956229),
+            (0.5, 1e-5, 2.5, 17.57956668895623),
         ] {
             let got = analytic_gaussian_sigma(epsilon, delta, sensitivity).unwrap();
             assert!(

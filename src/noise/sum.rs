@@ -689,7 +689,9 @@ mod tests {
                     lattice_noise(r.value, k, s)
                 })
                 .collect();
-            Reference::discrete_laplace(scale).assert_fits(&noise);
+            Reference::discrete_laplace(scale)
+                .of(format_args!("BoundedSum::release, Laplace, k = {k}"))
+                .assert_fits(&noise);
         }
     }
 
@@ -734,7 +736,9 @@ mod tests {
                     lattice_noise(r.value, k, s)
                 })
                 .collect();
-            Reference::discrete_gaussian(sigma2).assert_fits(&noise);
+            Reference::discrete_gaussian(sigma2)
+                .of(format_args!("BoundedSum::release, Gaussian, k = {k}"))
+                .assert_fits(&noise);
         }
     }
 
@@ -776,7 +780,7 @@ mod tests {
                 -18,
                 655_360,
                 Reference::discrete_gaussian(1_966_923_568_859.0),
-                Reference::discrete_gaussian(94.092775911300286),
+                Reference::discrete_gaussian(94.09277591130028),
             ),
         ];
         for (sum_noise, count_noise, k, s, sum_reference, count_reference) in cases {
@@ -802,8 +806,10 @@ mod tests {
                 sums.push(lattice_noise(m.sum.value, k, s));
                 counts.push(i128::from(m.count - 4));
             }
-            sum_reference.assert_fits(&sums);
-            count_reference.assert_fits(&counts);
+            sum_reference.of("bounded_mean's sum").assert_fits(&sums);
+            count_reference
+                .of("bounded_mean's count")
+                .assert_fits(&counts);
         }
     }
 
