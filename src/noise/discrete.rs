@@ -163,27 +163,9 @@ pub fn discrete_gaussian<R: Rng + ?Sized>(rng: &mut R, sigma2: Rational) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::noise::fit::Reference;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
-
-    /// Empirical frequencies of `draws` samples against a probability mass
-    /// function: Pearson's χ² over the values with expected count ≥ 5.
-    fn chi_square(
-        counts: &std::collections::BTreeMap<i128, u64>,
-        pmf: impl Fn(i128) -> f64,
-        draws: u64,
-    ) -> (f64, usize) {
-        let (mut chi, mut cells) = (0.0, 0);
-        for y in -60..=60 {
-            let expected = pmf(y) * draws as f64;
-            if expected >= 5.0 {
-                let observed = counts.get(&y).copied().unwrap_or(0) as f64;
-                chi += (observed - expected).powi(2) / expected;
-                cells += 1;
-            }
-        }
-        (chi, cells)
-    }
 
     #[test]
     fn bernoulli_exp_matches_its_probability() {
@@ -202,49 +184,33 @@ mod tests {
         }
     }
 
+    /// The checks of `crate::noise::fit` (mean, variance within 5 standard
+    /// errors, pooled-tail χ² at α = 0.001) on `draws` samples of each scale,
+    /// the scale in the range where every integer is its own cell and one
+    /// large scale where the cells are binned.
     #[test]
-    fn discrete_laplace_is_exact_on_small_scales() {
+    fn discrete_laplace_has_the_exact_pmf_and_variance() {
         let mut rng = StdRng::seed_from_u64(2);
-        for (num, den) in [(1u128, 1u128), (3, 1), (5, 2)] {
-            let b = num as f64 / den as f64;
-            let draws = 100_000u64;
-            let mut counts = std::collections::BTreeMap::new();
-            for _ in 0..draws {
-                *counts
-                    .entry(discrete_laplace(&mut rng, Rational { num, den }).unwrap())
-                    .or_insert(0u64) += 1;
-            }
-            let norm = (1.0 - (-1.0 / b).exp()) / (1.0 + (-1.0 / b).exp());
-            let (chi, cells) = chi_square(&counts, |y| norm * (-(y.abs() as f64) / b).exp(), draws);
-            // χ² with `cells − 1` degrees of freedom: mean cells − 1, sd √(2(cells − 1)).
-            let dof = (cells - 1) as f64;
-            assert!(
-                chi < dof + 5.0 * (2.0 * dof).sqrt(),
-                "scale {b}: χ² = {chi} over {cells} cells"
-            );
+        let draws = 20_000;
+        for (num, den) in [(1u128, 3u128), (1, 1), (5, 2), (3, 1), (1000, 1)] {
+            let samples: Vec<i128> = (0..draws)
+                .map(|_| discrete_laplace(&mut rng, Rational { num, den }).unwrap())
+                .collect();
+            Reference::discrete_laplace(num as f64 / den as f64).assert_fits(&samples);
         }
     }
 
     #[test]
-    fn discrete_gaussian_is_exact_on_small_sigmas() {
+    fn discrete_gaussian_has_the_exact_pmf_and_variance() {
         let mut rng = StdRng::seed_from_u64(3);
-        for (num, den) in [(1u128, 1u128), (4, 1), (9, 4)] {
-            let sigma2 = num as f64 / den as f64;
-            let draws = 100_000u64;
-            let mut counts = std::collections::BTreeMap::new();
-            for _ in 0..draws {
-                *counts
-                    .entry(discrete_gaussian(&mut rng, Rational { num, den }).unwrap())
-                    .or_insert(0u64) += 1;
-            }
-            let weight = |y: i128| (-((y * y) as f64) / (2.0 * sigma2)).exp();
-            let total: f64 = (-200..=200).map(weight).sum();
-            let (chi, cells) = chi_square(&counts, |y| weight(y) / total, draws);
-            let dof = (cells - 1) as f64;
-            assert!(
-                chi < dof + 5.0 * (2.0 * dof).sqrt(),
-                "σ² = {sigma2}: χ² = {chi} over {cells} cells"
-            );
+        let draws = 15_000;
+        // σ² = 1/4 (variance 0.2150, visibly below σ²), 1, 9/4, 4, and a
+        // large σ² binned.
+        for (num, den) in [(1u128, 4u128), (1, 1), (9, 4), (4, 1), (1_000_000, 3)] {
+            let samples: Vec<i128> = (0..draws)
+                .map(|_| discrete_gaussian(&mut rng, Rational { num, den }).unwrap())
+                .collect();
+            Reference::discrete_gaussian(num as f64 / den as f64).assert_fits(&samples);
         }
     }
 

@@ -293,6 +293,7 @@ pub fn gaussian_count<R: Rng + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::noise::fit::Reference;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
@@ -342,16 +343,136 @@ mod tests {
         assert!(budget.spend(-0.1).is_err());
     }
 
+    /// σ² of the discrete Gaussian that `gaussian_count` must use for
+    /// (ε, δ) and sensitivity Δ, written independently of it: ρ solves
+    /// Bun & Steinke's (2016, Prop. 1.3) conversion ε = ρ + 2√(ρ ln(1/δ)),
+    /// found here by bisection rather than by the closed form the code uses,
+    /// and σ² = Δ²/(2ρ) (the discrete Gaussian is ρ-zCDP for that σ², CKS20
+    /// Theorem 4).
+    fn zcdp_sigma2(epsilon: f64, delta: f64, sensitivity: f64) -> f64 {
+        let l = (1.0 / delta).ln();
+        let (mut lo, mut hi) = (0.0f64, epsilon);
+        for _ in 0..200 {
+            let mid = (lo + hi) / 2.0;
+            if mid + 2.0 * (mid * l).sqrt() > epsilon {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        sensitivity * sensitivity / (2.0 * lo)
+    }
+
+    /// The exact δ at ε of the discrete Gaussian N_Z(0, σ²) for an integer
+    /// sensitivity Δ, from the definition of (ε, δ)-DP: the hockey-stick
+    /// divergence Σ_y max(0, P(y) − e^ε·P(y − Δ)) between N_Z(0, σ²) and its
+    /// shift by Δ (symmetric in the sign of the shift; CKS20 Theorem 7 gives
+    /// the same quantity in closed form).
+    fn discrete_gaussian_delta(sigma2: f64, epsilon: f64, sensitivity: i64) -> f64 {
+        let w = (40.0 * sigma2.sqrt()).ceil() as i64 + sensitivity + 2;
+        let weight = |y: i64| (-((y * y) as f64) / (2.0 * sigma2)).exp();
+        let total: f64 = (-w..=w).map(weight).sum();
+        (-w..=w)
+            .map(|y| (weight(y) - epsilon.exp() * weight(y - sensitivity)).max(0.0) / total)
+            .sum()
+    }
+
+    /// `laplace_count` adds discrete Laplace noise of scale Δ/ε: mean,
+    /// variance 2e^(−ε/Δ)/(1 − e^(−ε/Δ))² within 5 standard errors and a
+    /// pooled-tail χ² at α = 0.001 (`crate::noise::fit`), for sensitivities
+    /// other than 1 and ε that are not reciprocals of integers.
+    #[test]
+    fn laplace_count_noise_has_scale_sensitivity_over_epsilon() {
+        let mut rng = StdRng::seed_from_u64(11);
+        let draws = 15_000;
+        for (value, sensitivity, epsilon) in [(100i64, 1u64, 0.5), (-7, 3, 0.75), (0, 2, 0.1)] {
+            let noise: Vec<i128> = (0..draws)
+                .map(|_| {
+                    let mut budget = PrivacyBudget::new(epsilon).unwrap();
+                    let v = laplace_count(&mut rng, value, sensitivity, epsilon, &mut budget);
+                    i128::from(v.unwrap() - value)
+                })
+                .collect();
+            Reference::discrete_laplace(sensitivity as f64 / epsilon)
+                .of(format_args!(
+                    "laplace_count(Δ = {sensitivity}, ε = {epsilon})"
+                ))
+                .assert_fits(&noise);
+        }
+    }
+
+    /// `gaussian_count` adds discrete Gaussian noise with the zCDP-calibrated
+    /// σ² = Δ²/(2ρ) (its documented calibration: it does not use
+    /// [`analytic_gaussian_sigma`], which is for the continuous Gaussian):
+    /// the figures are pinned, the samples' mean, variance and pmf are
+    /// checked against them, and that σ² is shown (ε, δ)-DP by the exact
+    /// δ of the discrete Gaussian, while a quarter of it (half the σ) is not.
+    #[test]
+    fn gaussian_count_noise_has_the_zcdp_calibrated_variance() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let draws = 10_000;
+        // σ² = Δ²/(2ρ) with ρ from ε = ρ + 2√(ρ ln(1/δ)), by mpmath 1.3.0
+        // bisection at 50 digits (2026-12-03), independently of this crate,
+        // written as the nearest `f64`.
+        for (value, sensitivity, epsilon, delta, sigma2) in [
+            (100i64, 1u64, 0.5, 1e-5, 94.09277591130028),
+            (-3, 2, 1.0, 1e-6, 114.48914665417595),
+            (0, 3, 2.0, 1e-3, 35.442059992631775),
+        ] {
+            let independent = zcdp_sigma2(epsilon, delta, sensitivity as f64);
+            assert!((independent / sigma2 - 1.0).abs() < 1e-9, "{independent}");
+            let private = discrete_gaussian_delta(sigma2, epsilon, sensitivity as i64);
+            let half_sigma = discrete_gaussian_delta(sigma2 / 4.0, epsilon, sensitivity as i64);
+            assert!(
+                private <= delta && half_sigma > delta,
+                "{private}, {half_sigma}"
+            );
+            let noise: Vec<i128> = (0..draws)
+                .map(|_| {
+                    let mut budget = PrivacyBudget::new(epsilon).unwrap();
+                    let v =
+                        gaussian_count(&mut rng, value, sensitivity, epsilon, delta, &mut budget);
+                    i128::from(v.unwrap() - value)
+                })
+                .collect();
+            // The code rounds σ² up to a multiple of 2⁻²⁰: a relative change
+            // below 10⁻⁸, far inside the variance tolerance.
+            Reference::discrete_gaussian(sigma2)
+                .of(format_args!(
+                    "gaussian_count(Δ = {sensitivity}, ε = {epsilon}, δ = {delta})"
+                ))
+                .assert_fits(&noise);
+        }
+    }
+
     #[test]
     fn mechanisms_spend_and_add_noise() {
         let mut rng = StdRng::seed_from_u64(9);
         let mut budget = PrivacyBudget::new(2.0).unwrap();
-        let noisy: Vec<i64> = (0..1000)
-            .map(|_| laplace_count(&mut rng, 100, 1, 1e-3, &mut budget).unwrap())
+        // 1000 counts at ε = 10⁻³ (spending 1.0): discrete Laplace noise of
+        // scale 1000. With 1000 draws the variance check's standard error is
+        // √(5/1000) ≈ 7 % of the variance, so half or double the scale
+        // (a quarter or 4 times the variance) or no noise fails it.
+        let noise: Vec<i128> = (0..1000)
+            .map(|_| i128::from(laplace_count(&mut rng, 100, 1, 1e-3, &mut budget).unwrap() - 100))
             .collect();
-        assert!(noisy.iter().any(|&v| v != 100));
-        let g = gaussian_count(&mut rng, 100, 1, 0.5, 1e-5, &mut budget).unwrap();
-        assert!((g - 100).abs() < 100);
+        let reference = Reference::discrete_laplace(1000.0).of("laplace_count(Δ = 1, ε = 0.001)");
+        reference.check_variance(&noise).unwrap();
+        reference.check_fit(&noise).unwrap();
+        // 500 Gaussian counts at ε = 10⁻³, δ = 10⁻⁵ (spending 0.5):
+        // σ² = 1/(2ρ) = 23026850.919083565 (mpmath 1.3.0, 50 digits,
+        // 2026-12-03, as in `gaussian_count_noise_has_the_zcdp_calibrated_variance`);
+        // the variance's standard error is √(2/500) ≈ 6 %.
+        let noise: Vec<i128> = (0..500)
+            .map(|_| {
+                let g = gaussian_count(&mut rng, 100, 1, 1e-3, 1e-5, &mut budget).unwrap();
+                i128::from(g - 100)
+            })
+            .collect();
+        let reference = Reference::discrete_gaussian(23026850.919083565)
+            .of("gaussian_count(Δ = 1, ε = 0.001, δ = 1e-5)");
+        reference.check_variance(&noise).unwrap();
+        reference.check_fit(&noise).unwrap();
         assert!(
             laplace_count(&mut rng, 1, 1, 1.0, &mut budget).is_err(),
             "budget exhausted"
@@ -368,6 +489,34 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// `analytic_gaussian_sigma` against figures computed independently:
+    /// bisection (200 halvings) of Balle & Wang's condition
+    /// Φ(Δ/(2σ) − εσ/Δ) − e^ε·Φ(−Δ/(2σ) − εσ/Δ) = δ with mpmath 1.3.0 at 50
+    /// significant digits (`mpmath.ncdf`), 2026-12-03, written as the nearest
+    /// `f64`. The code bisects to a
+    /// relative 10⁻¹² and rounds up, in double precision: agreement to a
+    /// relative 10⁻⁹ leaves room for the double-precision Φ and e^ε, and
+    /// catches any miscalibration (half or double σ, a wrong Δ or ε).
+    #[test]
+    fn analytic_gaussian_sigma_matches_independent_figures() {
+        for (epsilon, delta, sensitivity, sigma) in [
+            (0.1, 1e-5, 1.0, 30.74956613197745),
+            (0.5, 1e-5, 1.0, 7.031826675582491),
+            (1.0, 1e-5, 1.0, 3.730631634815942),
+            (5.0, 1e-6, 1.0, 0.9800490003092099),
+            (0.01, 1e-10, 1.0, 501.29213292600074),
+            (2.0, 1e-3, 1.0, 1.4452391609297835),
+            (3.0, 1e-9, 1.0, 1.9437242635119693),
+            (0.5, 1e-5, 2.5, 17.57956668895623),
+        ] {
+            let got = analytic_gaussian_sigma(epsilon, delta, sensitivity).unwrap();
+            assert!(
+                (got / sigma - 1.0).abs() < 1e-9,
+                "ε = {epsilon}, δ = {delta}, Δ = {sensitivity}: σ = {got}, expected {sigma}"
+            );
+        }
     }
 
     #[test]

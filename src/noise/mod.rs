@@ -3,6 +3,8 @@
 //! with a budget accountant.
 
 mod discrete;
+#[cfg(test)]
+mod fit;
 mod mechanism;
 mod sum;
 
