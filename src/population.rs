@@ -479,10 +479,19 @@ mod tests {
             first.abs() < 1e-9 && second.abs() < 1e-6,
             "{first} {second}"
         );
+        // Known values from an independent fit: tests/reference/pitman.py solves the same two
+        // equations by nested bisection in Python (θ = 469.4848569419969,
+        // α = 0.4372162556637953; uniques 36658.340710229444 at N = 1e7, 100320.35469422415 at
+        // N = 1e8). The crate's Newton fit gives θ = 469.48485694198274, α = 0.437216255663804,
+        // uniques 36658.340710201184 and 100320.35469414914 (7.7e-13 relative from Python's):
+        // both fits stop at a tolerance, and the estimate carries α's remaining error times ln N.
+        let close = |a: f64, b: f64, rel: f64| (a - b).abs() <= rel * b.abs();
+        assert!(close(theta, 469.4848569419969, 1e-12), "θ = {theta}");
+        assert!(close(alpha, 0.4372162556637953, 1e-12), "α = {alpha}");
         let estimate = pitman(&histogram, n, 1e7).unwrap();
-        assert!(estimate > 0.0 && estimate < 1e7);
-        // More population, more population uniques.
-        assert!(pitman(&histogram, n, 1e8).unwrap() > estimate);
+        assert!(close(estimate, 36658.340710229444, 1e-11), "{estimate}");
+        let estimate = pitman(&histogram, n, 1e8).unwrap();
+        assert!(close(estimate, 100320.35469422415, 1e-11), "{estimate}");
         assert_eq!(pitman_or_zero(&[(2, 10)], 20, 1e6), Some(0.0));
         assert_eq!(pitman(&[(2, 10)], 20, 1e6), None);
     }

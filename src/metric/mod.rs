@@ -130,12 +130,16 @@ pub struct MetricSpec {
     /// The aggregate; `None` takes the metric's default.
     #[serde(default)]
     pub aggregate: Option<Aggregate>,
-    /// Per-attribute weights (default 0.5 each, as ARX), normalized by the largest.
+    /// Per-attribute weights (default 0.5 each, as ARX), normalized by the
+    /// largest; when all are 0, every attribute counts with weight 1 (as ARX).
     #[serde(default)]
     pub weights: std::collections::BTreeMap<String, f64>,
     /// ARX's generalization/suppression factor gs ∈ [0, 1] (default 0.5):
     /// generalization is weighted gF = 1 if gs ≤ 0.5 else 1 − 2(gs − 0.5),
-    /// suppression sF = 2gs if gs < 0.5 else 1. Used by Loss and entropy-nm.
+    /// suppression sF = 2gs if gs < 0.5 else 1. Used by Loss, precision
+    /// (kept records cost level/height·gF, suppressed ones sF), AECS (ARX
+    /// counts kept classes ·sF and the suppressed records' class ·gF) and
+    /// entropy-nm.
     #[serde(default = "default_gs")]
     pub gs_factor: f64,
 }

@@ -104,10 +104,12 @@ impl UtilityModel {
             .iter()
             .map(|&name| spec.weights.get(name).copied().unwrap_or(0.5))
             .collect();
+        // Normalized by the largest; when every weight is 0, all count
+        // alike (weight 1), as ARX's `AbstractMetricMultiDimensional` does.
         let max = raw.iter().copied().fold(0.0, f64::max);
         let weights = raw
             .iter()
-            .map(|&w| if max > 0.0 { w / max } else { 0.0 })
+            .map(|&w| if max > 0.0 { w / max } else { 1.0 })
             .collect();
         let mut entropy_raw = Vec::new();
         let mut shares = Vec::new();
@@ -260,8 +262,12 @@ impl UtilityModel {
                 (squares(&mut kept()) + u128::from(self.rows) * u128::from(suppressed)) as f64,
             ),
             MetricKind::Aecs => {
-                let classes = kept().count() + usize::from(suppressed > 0);
-                single(n / classes as f64)
+                // ARX's `MetricSDAECS` weights the kept classes by the
+                // suppression factor and the class of suppressed records by
+                // the generalization factor ("switched on purpose"); both
+                // are 1 at the default gs = 0.5.
+                let classes = kept().count() as f64 * s + if suppressed > 0 { g } else { 0.0 };
+                single(n / classes)
             }
             MetricKind::Height => {
                 let values: Vec<f64> = node.levels().iter().map(|&l| f64::from(l)).collect();
@@ -347,7 +353,9 @@ impl UtilityModel {
                             f64::from(node.levels()[j]) / f64::from(h)
                         };
                         let kept: u64 = kept().map(|c| table.counts()[c]).sum();
-                        (kept as f64 * ratio + suppressed as f64) / n
+                        // ARX's `MetricMDNMPrecision`: kept records cost
+                        // ratio·gF, suppressed ones sF.
+                        (kept as f64 * ratio * g + suppressed as f64 * s) / n
                     })
                     .collect();
                 NodeScore {
@@ -377,22 +385,25 @@ impl UtilityModel {
     /// lattice.
     pub(crate) fn lower_bound_unchecked(&self, node: &Node) -> Option<f64> {
         let n = self.rows as f64;
-        let (g, _) = self.factors();
+        let (g, s) = self.factors();
         let values: Vec<f64> = match self.spec.kind {
             MetricKind::Entropy | MetricKind::EntropyNm => {
                 self.monotone_entropy(node).into_iter().map(fl10).collect()
             }
             MetricKind::Height => node.levels().iter().map(|&l| f64::from(l)).collect(),
+            // ARX's bound is ratio·gF; a suppressed record costs sF, which
+            // is below that when gs < 0.5, so the bound takes the smaller.
             MetricKind::Precision => node
                 .levels()
                 .iter()
                 .zip(&self.heights)
                 .map(|(&l, &h)| {
-                    if h == 0 {
+                    let ratio = if h == 0 {
                         0.0
                     } else {
                         f64::from(l) / f64::from(h)
-                    }
+                    };
+                    (ratio * g).min(s)
                 })
                 .collect(),
             MetricKind::Loss => node

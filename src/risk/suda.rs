@@ -309,6 +309,166 @@ mod tests {
         // U = 2 sample uniques, P = 2 records in a pair: DIS = 0.02/(0.02 + 1.98).
         assert!((suda.dis - 0.02 / 2.0).abs() < 1e-15);
         assert_eq!(suda.dis_distribution.iter().sum::<u64>(), 4);
+        // q = 1 + 6/20 = 1.3, A = 1^-q + 1^-q = 2, U/DIS − U = 198:
+        // DIS-SUDA = 1/(1 + 198/(1·2)) = 0.01 for records 0 and 1.
+        assert_dis_scores(&suda, &[0.01, 0.01, 0.0, 0.0]);
+        assert_eq!(suda.msus_by_size, vec![1, 1]);
+    }
+
+    /// `suda`'s DIS-SUDA scores against reference values (relative 1e-14: the
+    /// references are 40-digit decimals from tests/reference/suda.py, the
+    /// crate's are f64 with `powf`).
+    fn assert_dis_scores(suda: &Suda, expected: &[f64]) {
+        assert_eq!(suda.dis_scores.len(), expected.len());
+        for (r, (&ours, &want)) in suda.dis_scores.iter().zip(expected).enumerate() {
+            assert!(
+                (ours - want).abs() <= 1e-14 * want.abs(),
+                "record {r}: DIS-SUDA {ours}, expected {want}"
+            );
+        }
+    }
+
+    /// M = 3, by hand (checked by brute force in tests/reference/suda.py).
+    /// Records (a, b, c); value counts a: 0×4, 1×3, 2×1; b: 0×4, 1×4; c: 0×3, 1×5;
+    /// (a,b): (0,0)×2 (0,1)×2 (1,0)×1 (1,1)×2 (2,0)×1; (a,c): (0,0)×2 (0,1)×2
+    /// (1,0)×1 (1,1)×2 (2,1)×1; (b,c): (0,0)×2 (0,1)×2 (1,0)×1 (1,1)×3.
+    ///
+    /// ```text
+    /// r0 (0,0,0): no unique value or pair; the triple is unique → MSU {a,b,c}  w(3) = 0! = 1
+    /// r1 (0,0,1): likewise                                    → {a,b,c}        1
+    /// r2 (0,1,0): (b,c) = (1,0) unique                        → {b,c}  w(2) = 1! = 1
+    /// r3 (1,0,0): (a,b) = (1,0) and (a,c) = (1,0) unique      → {a,b}, {a,c}   1 + 1 = 2
+    /// r4, r5 (1,1,1): a pair on all three                     → none           0
+    /// r6 (0,1,1): only the triple is unique                   → {a,b,c}        1
+    /// r7 (2,0,1): a = 2 unique (every larger set contains it) → {a}   w(1) = 2! = 2
+    /// ```
+    ///
+    /// MSUs by size 1, 3, 3. U = 6 uniques on the full key, P = 2 records in a
+    /// pair, f = 0.01: DIS = 0.06/(0.06 + 1.98) = 1/34. q = 1 + 5/20 = 1.25,
+    /// A = 4·1 + 2·2^-1.25, U/DIS − U = 198: DIS-SUDA = 1/(1 + 198/(s^1.25·A)).
+    #[test]
+    fn three_variables_by_hand() {
+        let a = [0u32, 0, 0, 1, 1, 1, 0, 2];
+        let b = [0u32, 0, 1, 0, 1, 1, 1, 0];
+        let c = [0u32, 1, 0, 0, 1, 1, 1, 1];
+        let msus = minimal_sample_uniques(&[&a, &b, &c], 3).unwrap();
+        let expected: Vec<Vec<usize>> = vec![
+            vec![3],
+            vec![3],
+            vec![2],
+            vec![2, 2],
+            vec![],
+            vec![],
+            vec![3],
+            vec![1],
+        ];
+        assert_eq!(msus, expected);
+        let suda = Suda::new(&[&a, &b, &c], 3, 0.01).unwrap();
+        assert_eq!(suda.scores, vec![1.0, 1.0, 1.0, 2.0, 0.0, 0.0, 1.0, 2.0]);
+        assert_eq!(suda.msus_by_size, vec![1, 3, 3]);
+        assert_eq!(suda.special_uniques, 6);
+        assert!((suda.dis - 1.0 / 34.0).abs() <= 1e-15, "{}", suda.dis);
+        let (one, two) = (0.02386548521923056, 0.054954207230590746);
+        assert_dis_scores(&suda, &[one, one, one, two, 0.0, 0.0, one, two]);
+        // Searching MSUs up to size 2 only loses the three of size 3.
+        let short = Suda::new(&[&a, &b, &c], 2, 0.01).unwrap();
+        assert_eq!(short.scores, vec![0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 2.0]);
+
+        // sdcMicro's own M = 3 example (tests/testthat/test_suda2.R, "suda2 simple example
+        // contrubtion": a = (2,1,1), b = (0,3,0), c = (0,6,0)). r0: a = 2 → {a}, 2! = 2;
+        // r1: b = 3 and c = 6 → {b}, {c}, 2 + 2 = 4; r2: (a,b) = (1,0) and (a,c) = (1,0) →
+        // 1 + 1 = 2. sdcMicro reports the contributions a 50 %, b 37.5 %, c 37.5 %: a takes
+        // part in MSUs worth 2 + 1 + 1 = 4 of the total 8, b and c in 2 + 1 = 3 each.
+        // Every record is unique (U = 3, P = 0): DIS = 1 and every DIS-SUDA score is 1.
+        let (a, b, c) = ([2u32, 1, 1], [0u32, 3, 0], [0u32, 6, 0]);
+        let suda = Suda::new(&[&a, &b, &c], 3, 0.01).unwrap();
+        assert_eq!(suda.scores, vec![2.0, 4.0, 2.0]);
+        assert_eq!(suda.dis, 1.0);
+        assert_eq!(suda.dis_scores, vec![1.0, 1.0, 1.0]);
+    }
+
+    /// M = 4: sdcMicro's published examples (tests/testthat/test_suda2.R), whose
+    /// SUDA scores sdcMicro's own tests assert; MSUs by hand (checked by brute
+    /// force in tests/reference/suda.py); w(k) = (4 − k)!: 6, 2, 1, 1.
+    #[test]
+    fn four_variables_sdcmicro_examples() {
+        // "suda2 book example": (age, gender, income, education); sdcMicro: score[5:8] =
+        // (4, 2, 6, 8). Codes: 20s/60s; male/female; 50k+/50k-; highschool/university/middle.
+        // r0–r3: two pairs → none.
+        // r4 (20s, female, 50k-, university): (gender, education) and (age, education) unique;
+        //    no value is, no other pair is (education = university twice, income+education
+        //    twice), every unique triple contains one of them → 2 + 2 = 4.
+        // r5 (20s, female, 50k-, highschool): (gender, education) = (female, highschool) → 2.
+        // r6 (…, middleschool): education unique; nothing without it is → 6.
+        // r7 (60s, male, 50k-, university): age unique → 6; (gender, education) =
+        //    (male, university) → 2; → 8.
+        let age = [0u32, 0, 0, 0, 0, 0, 0, 1];
+        let gender = [0u32, 0, 0, 0, 1, 1, 1, 0];
+        let income = [0u32, 0, 1, 1, 1, 1, 1, 1];
+        let education = [0u32, 0, 0, 0, 1, 0, 2, 1];
+        let columns = [&age[..], &gender, &income, &education];
+        let suda = Suda::new(&columns, 4, 0.01).unwrap();
+        assert_eq!(suda.scores, vec![0.0, 0.0, 0.0, 0.0, 4.0, 2.0, 6.0, 8.0]);
+        assert_eq!(suda.msus_by_size, vec![2, 4, 0, 0]);
+        // U = 4, P = 4 (two pairs): DIS = 0.04/(0.04 + 3.96) = 0.01; q = 1.2,
+        // A = 4^-1.2 + 2^-1.2 + 6^-1.2 + 8^-1.2, U/DIS − U = 396.
+        assert!((suda.dis - 0.01).abs() <= 1e-17, "{}", suda.dis);
+        assert_dis_scores(
+            &suda,
+            &[
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.01085909508641207,
+                0.004755860508376835,
+                0.01754516985485378,
+                0.024601056013068324,
+            ],
+        );
+
+        // "suda2 sdc guideline" (residence, gender, education, labour); sdcMicro: scores
+        // (0, 0, 6, 0, 12, 0, 6, 10, 0, 0). Codes: Urban/Rural; Female/Male; secondary
+        // incomplete/primary incomplete/secondary complete/primary complete/post-secondary;
+        // employed/non-LF/unemployed.
+        // r2: education = primary incomplete → 6 (urban+female+non-LF is 4 records).
+        // r4: residence = rural → 6; (gender, education) = (F, secondary complete),
+        //     (gender, labour) = (F, unemployed), (education, labour) = (sec. complete,
+        //     unemployed) → 2 + 2 + 2; → 12.
+        // r6: education = primary complete → 6.
+        // r7: education = post-secondary → 6; (residence, labour) = (urban, unemployed),
+        //     (gender, labour) = (M, unemployed) → 2 + 2; → 10.
+        // r0/r1, r3/r5, r8/r9: pairs → 0.
+        let residence = [0u32, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+        let gender = [0u32, 0, 0, 1, 0, 1, 0, 1, 0, 0];
+        let education = [0u32, 0, 1, 2, 2, 2, 3, 4, 0, 0];
+        let labour = [0u32, 0, 1, 0, 2, 0, 1, 2, 1, 1];
+        let columns = [&residence[..], &gender, &education, &labour];
+        let msus = minimal_sample_uniques(&columns, 4).unwrap();
+        assert_eq!(msus[4], vec![1, 2, 2, 2]);
+        assert_eq!(msus[7], vec![1, 2, 2]);
+        let suda = Suda::new(&columns, 4, 0.01).unwrap();
+        assert_eq!(
+            suda.scores,
+            vec![0.0, 0.0, 6.0, 0.0, 12.0, 0.0, 6.0, 10.0, 0.0, 0.0]
+        );
+        assert_eq!(suda.msus_by_size, vec![4, 5, 0, 0]);
+        assert_eq!(suda.special_uniques, 4);
+        // U = 4, P = 6 (three pairs): DIS = 0.04/(0.04 + 5.94) = 0.006688963210702341.
+        assert!(
+            (suda.dis - 0.006688963210702341).abs() <= 1e-15 * 0.0067,
+            "{}",
+            suda.dis
+        );
+        let (six, twelve, ten) = (
+            0.004986797707115754,
+            0.011383006246553124,
+            0.009166678732077927,
+        );
+        assert_dis_scores(
+            &suda,
+            &[0.0, 0.0, six, 0.0, twelve, 0.0, six, ten, 0.0, 0.0],
+        );
     }
 
     #[test]
