@@ -185,12 +185,16 @@ pub fn pitman_parameters(histogram: &[(u64, u64)], n: u64) -> Option<(f64, f64)>
     alpha = alpha.clamp(1e-6, 1.0 - 1e-6);
     for _ in 0..500 {
         let (mut f1, mut f2) = (0.0, 0.0);
+        // The sums of the terms' magnitudes, the scale of f1 and f2.
+        let (mut scale1, mut scale2) = (0.0, 0.0);
         let (mut d11, mut d12, mut d22) = (0.0, 0.0, 0.0);
         for i in 1..u {
             let i = i as f64;
             let x = 1.0 / (theta + i * alpha);
             f1 += x;
             f2 += i * x;
+            scale1 += x;
+            scale2 += i * x;
             d11 -= x * x;
             d12 -= i * x * x;
             d22 -= i * i * x * x;
@@ -198,6 +202,7 @@ pub fn pitman_parameters(histogram: &[(u64, u64)], n: u64) -> Option<(f64, f64)>
         for i in 1..n {
             let x = 1.0 / (theta + i as f64);
             f1 -= x;
+            scale1 += x;
             d11 += x * x;
         }
         for &(j, classes) in histogram.iter().filter(|e| e.0 >= 2) {
@@ -208,6 +213,7 @@ pub fn pitman_parameters(histogram: &[(u64, u64)], n: u64) -> Option<(f64, f64)>
                 s2 += x * x;
             }
             f2 -= classes as f64 * s1;
+            scale2 += classes as f64 * s1;
             d22 -= classes as f64 * s2;
         }
         // Newton step on the 2×2 system (the Jacobian is symmetric).
@@ -230,7 +236,11 @@ pub fn pitman_parameters(histogram: &[(u64, u64)], n: u64) -> Option<(f64, f64)>
         theta = next_theta;
         alpha = next_alpha;
         if converged {
-            return Some((theta, alpha));
+            // Steps halved towards the edge of the parameter space also
+            // shrink to nothing: only a point that solves the equations is
+            // a fit (else, say, α → 0 far from the maximum of the likelihood).
+            return (f1.abs() <= 1e-6 * scale1 && f2.abs() <= 1e-6 * scale2)
+                .then_some((theta, alpha));
         }
     }
     None
@@ -494,6 +504,25 @@ mod tests {
         assert!(close(estimate, 100320.35469422415, 1e-11), "{estimate}");
         assert_eq!(pitman_or_zero(&[(2, 10)], 20, 1e6), Some(0.0));
         assert_eq!(pitman(&[(2, 10)], 20, 1e6), None);
+    }
+
+    /// From the moment guess, Newton's steps for this sample leave the
+    /// parameter space and are halved towards α = 0 until they shrink to
+    /// nothing, at (θ, α) ≈ (259, 1e-13), where ∂L/∂α ≈ 2.1 (the likelihood
+    /// is at its largest near (14.2, 0.848)). That point is no fit: the
+    /// estimate (≈ θ, 259 uniques) understated the population uniques, and
+    /// population uniqueness passed releases it should not have. Found by
+    /// the property tests (tests/it/properties.rs).
+    #[test]
+    fn pitman_accepts_only_a_root_of_its_score_equations() {
+        let histogram = [(1, 74), (2, 8), (12, 1)];
+        if let Some((theta, alpha)) = pitman_parameters(&histogram, 102) {
+            let (first, second) = scores(&histogram, 102, theta, alpha);
+            assert!(
+                first.abs() < 1e-6 && second.abs() < 1e-6,
+                "({theta}, {alpha}): {first} {second}"
+            );
+        }
     }
 
     /// A population drawn from the SNB model itself (K classes, sizes 1 + X,
