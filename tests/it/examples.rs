@@ -344,59 +344,88 @@ fn anonymize_handles_large_k_and_rejects_k_above_rows() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("larger than the table"));
 }
 
+/// `anonymize` under the risk-based models, each alone against ARX 3.9.2
+/// (tests/reference/arx/RiskModelOptimum.java's configuration, one model at
+/// a time, run 2026-12-03 on this machine): ARX's optimum node, suppressed
+/// records and classes, with the released file read back and the model
+/// re-checked on it.
+///
+/// ARX's Loss score differs in the fourth digit (ours 0.19700426816666666
+/// and 0.1989600063222222, ARX's 0.19739268994444445 and
+/// 0.19932686128888888): among classes of equal size, ARX suppresses those
+/// of lowest information loss first, the crate those that appear first; the
+/// same number of records is suppressed either way. Both models together
+/// are not compared: ARX 3.9.2 returns [0,2,0,1,2,1,1,1,0] with 1 record
+/// suppressed and 2,040 classes, an average class size of 14.8, that is an
+/// average risk of 0.068 > 0.05 (its second sample-based model's binary
+/// search un-suppresses the classes the first one suppressed). The crate's
+/// answer for both is checked against both models on the released file.
 #[test]
 fn anonymize_targets_average_risk_and_sample_uniques() {
-    let out = cargo_example(
-        "anonymize",
-        &[
+    let run = |models: &[&str], output: &Path| {
+        let mut args = vec![
             "--config",
             "datasets/adult/adult9.toml",
             "--k",
             "1",
-            "--average-risk",
-            "0.05",
-            "--sample-uniques",
-            "0.01",
             "--suppression",
             "0.02",
             "--json",
-        ],
+            "--output",
+            output.to_str().unwrap(),
+        ];
+        args.extend_from_slice(models);
+        let out = cargo_example("anonymize", &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let released = std::fs::read_to_string(output).unwrap();
+        (json, released)
+    };
+    let dir = crate::scratch("anonymize-risk", &[]);
+    let output = dir.join("out.csv");
+    // The classes of a released file (suppressed rows excluded) and the
+    // number of suppressed rows, after checking every row against its input.
+    let classes = |json: &serde_json::Value, released: &str| {
+        let levels = levels_of(&json["levels"]);
+        let suppressed = assert_release_generalizes_adult(released, ';', &levels, 1, 603);
+        let mut sizes: HashMap<&str, usize> = HashMap::new();
+        for line in released.lines().skip(1) {
+            if !line.split(';').all(|cell| cell == "*") {
+                *sizes.entry(line).or_default() += 1;
+            }
+        }
+        (sizes.into_values().collect::<Vec<_>>(), suppressed)
+    };
+    let node = serde_json::json!([0, 3, 0, 1, 1, 1, 1, 1, 0]);
+    // Average risk 0.05 alone: ARX suppresses 459 records, keeps 1,485 classes.
+    let (json, released) = run(&["--average-risk", "0.05"], &output);
+    assert_eq!(json["node"], node);
+    assert_eq!(json["suppressed"], 459);
+    assert_eq!(json["classes"], 1_485);
+    let (sizes, suppressed) = classes(&json, &released);
+    assert_eq!((sizes.len(), suppressed), (1_485, 459));
+    assert!(sizes.len() as f64 / (30_162 - suppressed) as f64 <= 0.05);
+    // Sample uniques 1 % alone: ARX suppresses 531 records, keeps 1,413 classes.
+    let (json, released) = run(&["--sample-uniques", "0.01"], &output);
+    assert_eq!(json["node"], node);
+    assert_eq!(json["suppressed"], 531);
+    assert_eq!(json["classes"], 1_413);
+    let (sizes, suppressed) = classes(&json, &released);
+    assert_eq!((sizes.len(), suppressed), (1_413, 531));
+    let uniques = sizes.iter().filter(|&&s| s == 1).count();
+    assert!(uniques as f64 / (30_162 - suppressed) as f64 <= 0.01);
+    // Both: the released file meets both models.
+    let (json, released) = run(
+        &["--average-risk", "0.05", "--sample-uniques", "0.01"],
+        &output,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // The library's optimum for the same models (tests/it/release.rs checks
-    // it against an exhaustive scan).
-    let data = crate::load("datasets/adult/adult9.toml");
-    let config = deidentify::AnonymizationConfig::new(
-        vec![
-            deidentify::ModelSpec::KAnonymity { k: 1 },
-            deidentify::ModelSpec::AverageRisk {
-                threshold: 0.05,
-                highest_risk: None,
-                records_at_risk: None,
-            },
-            deidentify::ModelSpec::SampleUniqueness { threshold: 0.01 },
-        ],
-        0.02,
-    );
-    let optimum = deidentify::search(
-        &data.dataset,
-        &data.hierarchies,
-        &config,
-        &std::collections::BTreeMap::new(),
-    )
-    .unwrap()
-    .optimum
-    .unwrap();
-    assert_eq!(json["node"], serde_json::json!(optimum.node.levels()));
-    assert_eq!(json["suppressed"], optimum.suppressed);
-    assert!(optimum.suppressed > 0);
-    let classes = json["classes"].as_u64().unwrap() as f64;
-    assert!(classes / (30_162.0 - optimum.suppressed as f64) <= 0.05);
+    let (sizes, suppressed) = classes(&json, &released);
+    let kept = (30_162 - suppressed) as f64;
+    assert!(sizes.len() as f64 / kept <= 0.05);
+    assert!(sizes.iter().filter(|&&s| s == 1).count() as f64 / kept <= 0.01);
+    assert_eq!(json["node"], node);
+    assert_eq!(json["suppressed"], 531);
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// `risk` prints ARX's figures for adult, 9 quasi-identifiers, population
