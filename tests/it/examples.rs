@@ -552,22 +552,65 @@ fn safe_harbor_releases_clean_data_and_never_prints_the_key() {
         Some("mrn,zip,birth_date,admission_date,age,sex,diagnosis")
     );
     assert!(!written.contains(TEST_KEY));
-    // No 5-digit ZIP, no restricted prefix, no date finer than a year, no age over 89.
+    // Every output cell against its input cell (the same row of phi.csv):
+    // the ZIP's first three digits, or 000 for a restricted prefix; the
+    // dates' years (a birth year that would show an age over 89 as
+    // `<=YYYY`); ages up to 89 unchanged, 90+ above; the MRN a 32-character
+    // token, the same for the same MRN and different for different ones;
+    // sex and diagnosis unchanged.
+    let input = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.csv")).unwrap();
     let restricted = deidentify::RestrictedZipPrefixes::hhs_2000();
-    for line in written.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(cells[0].len(), 32);
-        assert!(
-            cells[1].len() == 3 && (cells[1] == "000" || !restricted.prefixes().contains(cells[1]))
+    let mut tokens: HashMap<String, String> = HashMap::new();
+    let mut rows = 0;
+    for (i, (line, original)) in written
+        .lines()
+        .skip(1)
+        .zip(input.lines().skip(1))
+        .enumerate()
+    {
+        let at = format!("row {}", i + 1);
+        let out: Vec<&str> = line.split(',').collect();
+        let cells: Vec<&str> = original.split(',').collect();
+        let (mrn, zip, birth, admission, age, sex, diagnosis) = (
+            cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8],
         );
-        assert!(
-            cells[2].len() == 4 || cells[2].starts_with("<="),
-            "{}",
-            cells[2]
-        );
-        assert_eq!(cells[3], "2026");
-        assert!(cells[4] == "90+" || cells[4].parse::<u32>().unwrap() <= 89);
+        assert_eq!(out[0].len(), 32, "{at}");
+        assert_ne!(out[0], mrn, "{at}");
+        let token = tokens
+            .entry(mrn.to_owned())
+            .or_insert_with(|| out[0].to_owned());
+        assert_eq!(out[0], token, "{at}: one MRN, one token");
+        let prefix = &zip[..3];
+        let expected_zip = if restricted.prefixes().contains(prefix) {
+            "000"
+        } else {
+            prefix
+        };
+        assert_eq!(out[1], expected_zip, "{at}");
+        let years: u32 = age.parse().unwrap();
+        if out[2].starts_with("<=") {
+            assert!(years > 89, "{at}: birth year withheld for age {years}");
+        } else {
+            assert_eq!(out[2], &birth[..4], "{at}");
+        }
+        assert_eq!(out[3], &admission[..4], "{at}");
+        assert_eq!(out[3], "2026", "{at}");
+        let expected_age = if years > 89 {
+            "90+".to_owned()
+        } else {
+            years.to_string()
+        };
+        assert_eq!(out[4], expected_age, "{at}");
+        assert_eq!((out[5], out[6]), (sex, diagnosis), "{at}");
+        rows += 1;
     }
+    assert_eq!(rows, 2000);
+    let distinct: std::collections::HashSet<&String> = tokens.values().collect();
+    assert_eq!(
+        distinct.len(),
+        tokens.len(),
+        "different MRNs, different tokens"
+    );
 }
 
 #[test]
