@@ -119,3 +119,8 @@ pub use transform::{
     NoiseCorrelation, TransformRecord, TransformSpec, apply_transforms,
     apply_transforms_with_missing, mdav, replay_transforms, replay_transforms_with_missing,
 };
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
