@@ -137,6 +137,15 @@ pub enum ErrorKind {
         /// What the reader reported, with the line where known.
         reason: String,
     },
+    /// An output could not be written (the encoder failed; an I/O failure is
+    /// [`ErrorKind::Io`]). Nothing is left under the output's name.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the writer reported.
+        reason: String,
+    },
     /// The ruleset (TOML) is malformed or inconsistent.
     #[error("invalid ruleset {path}: {reason}")]
     Ruleset {

@@ -120,6 +120,10 @@ pub use transform::{
     apply_transforms_with_missing, mdav, replay_transforms, replay_transforms_with_missing,
 };
 
+/// polars, whose `DataFrame` appears in this crate's signatures, re-exported
+/// so a caller uses the same version.
+pub use polars;
+
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -192,7 +192,7 @@ pub(crate) fn replace_atomically(
 }
 
 /// [`replace_atomically`] for a writer that reports its failure as text
-/// (a [`ErrorKind::Parse`] naming `path`).
+/// (a [`ErrorKind::Write`] naming `path`).
 ///
 /// # Errors
 ///
@@ -202,7 +202,7 @@ pub(crate) fn write_atomically(
     write: impl FnOnce(&mut File) -> std::result::Result<(), String>,
 ) -> Result<()> {
     replace_atomically(path, |mut file| {
-        write(&mut file).map_err(|reason| ErrorKind::Parse {
+        write(&mut file).map_err(|reason| ErrorKind::Write {
             path: path.to_path_buf(),
             reason,
         })?;
@@ -308,6 +308,13 @@ mod tests {
         let failed = dir.join("failed.csv");
         let err = write_atomically(&failed, |_| Err("disk on fire".into())).unwrap_err();
         assert!(err.to_string().contains("disk on fire"));
+        // A writer's failure is a write error naming the output, not a
+        // parse error.
+        assert!(
+            matches!(err.kind(), ErrorKind::Write { path, .. } if *path == failed),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("cannot write "), "{err}");
         assert!(!failed.exists() && !temporary_path(&failed).exists());
     }
 }

@@ -140,7 +140,7 @@ pub fn apply(
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Io`] or [`ErrorKind::Parse`] when the file cannot be written.
+/// [`ErrorKind::Io`] or [`ErrorKind::Write`] when the file cannot be written.
 pub fn write_csv(frame: &DataFrame, path: &Path, delimiter: u8) -> Result<()> {
     let mut frame = frame.clone();
     write_atomically(path, |file| {
@@ -156,7 +156,7 @@ pub fn write_csv(frame: &DataFrame, path: &Path, delimiter: u8) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::Io`] or [`ErrorKind::Parse`] when the file cannot be written.
+/// [`ErrorKind::Io`] or [`ErrorKind::Write`] when the file cannot be written.
 pub fn write_parquet(frame: &DataFrame, path: &Path) -> Result<()> {
     let mut frame = frame.clone();
     write_atomically(path, |file| {

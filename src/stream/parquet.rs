@@ -787,7 +787,11 @@ fn write_frame<W: Write>(
                 source: std::io::Error::new(error.kind(), error.to_string()),
             }
             .into(),
-            other => parse_error(path, &other.to_string()),
+            other => ErrorKind::Write {
+                path: path.to_path_buf(),
+                reason: other.to_string(),
+            }
+            .into(),
         })
 }
 
