@@ -82,29 +82,19 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
         config.max_nodes = args.max_nodes;
     }
     let mut config = config.config()?;
+    // Command-line models replace the ruleset's of the same kind.
     if let Some(k) = args.k {
-        config
-            .models
-            .retain(|m| !matches!(m, ModelSpec::KAnonymity { .. }));
-        config.models.insert(0, ModelSpec::KAnonymity { k });
+        config.set_model(ModelSpec::KAnonymity { k });
     }
     if let Some(threshold) = args.average_risk {
-        config
-            .models
-            .retain(|m| !matches!(m, ModelSpec::AverageRisk { .. }));
-        config.models.push(ModelSpec::AverageRisk {
+        config.set_model(ModelSpec::AverageRisk {
             threshold,
             highest_risk: None,
             records_at_risk: None,
         });
     }
     if let Some(threshold) = args.sample_uniques {
-        config
-            .models
-            .retain(|m| !matches!(m, ModelSpec::SampleUniqueness { .. }));
-        config
-            .models
-            .push(ModelSpec::SampleUniqueness { threshold });
+        config.set_model(ModelSpec::SampleUniqueness { threshold });
     }
     if let Some(s) = args.suppression {
         config.suppression_limit = s;

@@ -65,6 +65,44 @@ impl AnonymizationConfig {
         }
     }
 
+    /// Sets `model`: it replaces every model of the same kind (for a model
+    /// of a sensitive attribute, of the same kind on the same attribute), or
+    /// is added when there is none. k-anonymity goes first, as the search
+    /// lists it; any other model goes where the one it replaces was, or
+    /// last. This is how a program overrides a ruleset's model from its
+    /// command line (`anonymize --k 5`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use deidentify::{AnonymizationConfig, ModelSpec};
+    ///
+    /// let mut config = AnonymizationConfig::new(
+    ///     vec![ModelSpec::SampleUniqueness { threshold: 0.05 }, ModelSpec::KAnonymity { k: 2 }],
+    ///     0.02,
+    /// );
+    /// config.set_model(ModelSpec::KAnonymity { k: 5 });
+    /// config.set_model(ModelSpec::SampleUniqueness { threshold: 0.01 });
+    /// assert_eq!(
+    ///     config.models,
+    ///     [ModelSpec::KAnonymity { k: 5 }, ModelSpec::SampleUniqueness { threshold: 0.01 }]
+    /// );
+    /// ```
+    pub fn set_model(&mut self, model: ModelSpec) {
+        let same = |m: &ModelSpec| {
+            std::mem::discriminant(m) == std::mem::discriminant(&model)
+                && m.attribute() == model.attribute()
+        };
+        let at = self.models.iter().position(same);
+        self.models.retain(|m| !same(m));
+        if matches!(model, ModelSpec::KAnonymity { .. }) {
+            self.models.insert(0, model);
+        } else {
+            let at = at.unwrap_or(self.models.len()).min(self.models.len());
+            self.models.insert(at, model);
+        }
+    }
+
     /// Checks the parameters that do not depend on the data.
     ///
     /// # Errors
