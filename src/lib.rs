@@ -27,7 +27,10 @@
 //! knows only the quasi-identifiers; the records are independent). They are
 //! not differential privacy, and an attacker with more background knowledge
 //! than modelled may learn more. Each item's documentation gives its
-//! formula and the publication it follows.
+//! formula and the publication it follows, and cites by section the
+//! crate's methods document, [`methods`], which states every formula, the
+//! conventions shared with ARX and sdcMicro and where the crate departs
+//! from them.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -39,6 +42,7 @@ pub mod exit;
 mod frequency;
 mod hierarchy;
 mod measure;
+pub mod methods;
 mod metric;
 mod model;
 mod noise;

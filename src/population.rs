@@ -1,5 +1,5 @@
 //! The population a sample was drawn from, and its uniques estimated from
-//! the sample's class sizes (METHODS.md §4.2). A leaf: the risk analysis
+//! the sample's class sizes ([§4.2](crate::methods#42-population-uniqueness)). A leaf: the risk analysis
 //! reports these estimates, and a privacy model bounds them in the search.
 
 use serde::{Deserialize, Serialize};
@@ -155,7 +155,7 @@ pub fn zayatz(histogram: &[(u64, u64)], n: u64, population: f64) -> f64 {
 ///
 /// # Citations
 ///
-/// Hoshino, J. Official Statistics 17(4), 2001; ARX `risk/ModelPitman.java` (METHODS.md §4.2).
+/// Hoshino, J. Official Statistics 17(4), 2001; ARX `risk/ModelPitman.java` ([§4.2](crate::methods#42-population-uniqueness)).
 pub fn pitman(histogram: &[(u64, u64)], n: u64, population: f64) -> Option<f64> {
     let (theta, alpha) = pitman_parameters(histogram, n)?;
     let estimate =
@@ -285,7 +285,7 @@ fn snb_log_probabilities(alpha: f64, beta: f64, f: f64) -> (f64, f64, f64) {
 }
 
 /// The slide negative binomial estimate (Chen & Keller-McNulty 1998) of the
-/// population uniques, re-derived for this crate (METHODS.md §4.2 notes two
+/// population uniques, re-derived for this crate ([§4.2](crate::methods#42-population-uniqueness) notes two
 /// inconsistencies in ARX's implementation, which is not followed).
 ///
 /// # Formula
@@ -413,7 +413,7 @@ pub fn dankar(histogram: &[(u64, u64)], n: u64, population: f64) -> (f64, Unique
 /// [`dankar`], with the fall-back from Pitman to Zayatz at f ≤ 0.1 only when
 /// `zayatz_fallback`; without it a Pitman model that is not available gives
 /// (0, [`UniquenessModel::None`]), as ARX evaluates the rule as a privacy
-/// criterion (METHODS.md §4.2).
+/// criterion ([§4.2](crate::methods#42-population-uniqueness)).
 pub fn dankar_with(
     histogram: &[(u64, u64)],
     n: u64,

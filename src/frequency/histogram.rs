@@ -51,7 +51,7 @@ impl Histogram {
         self.view().count(code)
     }
 
-    /// The counts sorted in decreasing order (n_1 ≥ n_2 ≥ … of METHODS.md §3.2).
+    /// The counts sorted in decreasing order (n_1 ≥ n_2 ≥ … of [§3.2](crate::methods#32-l-diversity)).
     pub fn sorted_counts(&self) -> Vec<u64> {
         self.view().sorted_counts()
     }
@@ -211,7 +211,7 @@ impl<'a> HistogramRef<'a> {
         self.iter().map(|e| e.1).max().unwrap_or(0)
     }
 
-    /// The counts sorted in decreasing order (n_1 ≥ n_2 ≥ … of METHODS.md §3.2).
+    /// The counts sorted in decreasing order (n_1 ≥ n_2 ≥ … of [§3.2](crate::methods#32-l-diversity)).
     pub fn sorted_counts(&self) -> Vec<u64> {
         let mut counts: Vec<u64> = self.iter().map(|e| e.1).collect();
         counts.sort_unstable_by(|a, b| b.cmp(a));
@@ -268,7 +268,7 @@ pub(crate) enum HistogramColumn {
         entries: Vec<(u32, u64)>,
     },
     /// Class `c`'s count of `code` is `counts[c * width + code]`: for small
-    /// domains, where summing histograms is adding rows (METHODS.md §3).
+    /// domains, where summing histograms is adding rows ([§3](crate::methods#3-privacy-models)).
     Dense { width: usize, counts: Vec<u32> },
 }
 

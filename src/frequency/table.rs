@@ -642,7 +642,7 @@ fn dense_slot(key: &[u32], strides: &[u64]) -> usize {
 
 /// The distinct generalized quasi-identifier tuples of a table at one
 /// [`Node`], each with its count and, per sensitive attribute, the
-/// histogram of sensitive codes: the equivalence classes (METHODS.md §0).
+/// histogram of sensitive codes: the equivalence classes ([§0.1](crate::methods#01-notation)).
 ///
 /// Classes are numbered in order of first appearance in the rows. Tables
 /// are *mergeable*: counting two partitions of the rows separately and

@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// holding the value's label at generalization level `i` (column 0 is the
 /// value itself).
 ///
-/// This is ARX's hierarchy format (METHODS.md §11.1): `;`-separated, no
+/// This is ARX's hierarchy format ([§0.3](crate::methods#03-hierarchies)): `;`-separated, no
 /// header. A hierarchy is validated once, on construction:
 ///
 /// - it has at least one row and every row has the same number of columns;

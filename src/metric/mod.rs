@@ -1,4 +1,4 @@
-//! Utility (information-loss) metrics (METHODS.md §5, computed as ARX does, §11.4).
+//! Utility (information-loss) metrics ([§5](crate::methods#5-utility-metrics), computed as ARX does: [§5.1](crate::methods#51-aggregation-weights-and-the-gs-factor), [§5.2](crate::methods#52-metrics)).
 
 mod utility;
 
@@ -107,7 +107,7 @@ impl FromStr for MetricKind {
 }
 
 /// How per-attribute values combine into one score (ARX's aggregate
-/// functions, METHODS.md §11.4); w_j are the normalized attribute weights.
+/// functions, [§5.1](crate::methods#51-aggregation-weights-and-the-gs-factor)); w_j are the normalized attribute weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Aggregate {

@@ -23,7 +23,7 @@ pub struct NodeScore {
 }
 
 /// ARX's floor to 10 decimals, applied to each per-attribute value of Loss
-/// and non-uniform entropy (METHODS.md §11.4).
+/// and non-uniform entropy ([§5.1](crate::methods#51-aggregation-weights-and-the-gs-factor)).
 fn fl10(x: f64) -> f64 {
     (x * 1e10).floor() / 1e10
 }

@@ -13,7 +13,7 @@ use crate::model::{Monotonicity, PrivacyModel};
 ///
 /// |E| ≥ k and, for the protected value s (Wong et al.'s original form) or
 /// for every value (the general form, when no value is named):
-/// c_s/|E| ≤ α (METHODS.md §3.8).
+/// c_s/|E| ≤ α ([§3.8](crate::methods#38-αk-anonymity)).
 ///
 /// # Monotonicity
 ///

@@ -13,7 +13,7 @@ use crate::model::{Monotonicity, PrivacyModel, probability};
 ///
 /// Over the released records (suppressed records excluded), with u released
 /// classes and n released records, the average (prosecutor) risk u/n must
-/// be at most t (METHODS.md §3.9, §4.1: it is the prosecutor success rate,
+/// be at most t ([§3.9](crate::methods#39-risk-based-models), [§4.1](crate::methods#41-attacker-models): it is the prosecutor success rate,
 /// and the marketer risk when the attacker's database is the sample). The
 /// relaxed variant also requires
 /// (1/n) Σ_{classes j with 1/f_j > h} f_j ≤ r: the records at risk above the
@@ -25,7 +25,7 @@ use crate::model::{Monotonicity, PrivacyModel, probability};
 /// Two choices differ from ARX. The classes at risk are those with risk
 /// strictly above h, as the risk analysis counts them; ARX counts classes of
 /// up to its size threshold for h inclusive (at h = 0.2, a class of 5 is at
-/// risk there), and METHODS.md §2.3's translation of h to a size has a 1 %
+/// risk there), and ARX's translation of h to a size ([§2.3](crate::methods#23-risk-thresholds-and-class-sizes)) has a 1 %
 /// tolerance (h = 0.0905 gives 11 there, 12 here). And an empty release
 /// (everything suppressed) satisfies the model here, while ARX's 0/0 fails.
 ///

@@ -58,13 +58,13 @@ pub(crate) fn enhanced_beta(
 /// # Definition
 ///
 /// For every class and every value v with q_v > p_v: (q_v − p_v)/p_v ≤ β
-/// (METHODS.md §3.6).
+/// ([§3.6](crate::methods#36-β-likeness)).
 ///
 /// # Monotonicity
 ///
 /// q_v of a union is a weighted mean of the parts' q_v, so its gain is at
 /// most the largest part's: monotone under generalization. Not under
-/// suppression, by the merging argument of §3.10 (ARX: true / false).
+/// suppression, by the merging argument of [§3.10](crate::methods#310-monotonicity-and-suppression) (ARX: true / false).
 ///
 /// # Citations
 ///
@@ -113,7 +113,7 @@ impl PrivacyModel for BasicBetaLikeness {
 /// # Definition
 ///
 /// For every class and every value v with q_v > p_v:
-/// (q_v − p_v)/p_v ≤ min(β, −ln p_v) (METHODS.md §3.6).
+/// (q_v − p_v)/p_v ≤ min(β, −ln p_v) ([§3.6](crate::methods#36-β-likeness)).
 ///
 /// # Monotonicity
 ///

@@ -25,7 +25,7 @@ pub enum AbsentValuePolicy {
 /// # Definition
 ///
 /// For every class E and sensitive value s: |ln(q_s / p_s)| < δ (strict,
-/// natural log; METHODS.md §3.7). A value absent from E gives |ln 0| = ∞;
+/// natural log; [§3.7](crate::methods#37-δ-disclosure-privacy)). A value absent from E gives |ln 0| = ∞;
 /// [`AbsentValuePolicy`] decides whether that violates (the paper) or is
 /// skipped (ARX, pycanon; the default). ARX uses log₂; we use the natural
 /// log of the paper.

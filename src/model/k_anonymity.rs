@@ -9,7 +9,7 @@ use crate::model::{Monotonicity, PrivacyModel};
 /// # Definition
 ///
 /// A table is k-anonymous when every class E over the quasi-identifiers has
-/// |E| ≥ k (METHODS.md §3.1). k = 1 is trivially satisfied.
+/// |E| ≥ k ([§3.1](crate::methods#31-k-anonymity)). k = 1 is trivially satisfied.
 ///
 /// # Monotonicity
 ///

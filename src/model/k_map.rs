@@ -25,7 +25,7 @@ pub enum CellSizeEstimator {
 /// # Definition
 ///
 /// Each class E of the release must have F_E ≥ k records in the population
-/// (METHODS.md §3.5). Without the population table, F_E is estimated: with
+/// ([§3.5](crate::methods#35-k-map)). Without the population table, F_E is estimated: with
 /// sampling fraction f = n/N and λ = f·k, a population class of k
 /// individuals leaves a Poisson(λ) number of them in the sample. k′ is the
 /// smallest class size such that a class of k′ sample records comes from a

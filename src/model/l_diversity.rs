@@ -22,7 +22,7 @@ fn check_l(l: f64) -> Result<()> {
 /// # Definition
 ///
 /// With m the number of distinct values of the sensitive attribute in class
-/// E: m ≥ ⌈l⌉ (METHODS.md §3.2; ARX `distributions.size() >= ceil(l)`).
+/// E: m ≥ ⌈l⌉ ([§3.2](crate::methods#32-l-diversity); ARX `distributions.size() >= ceil(l)`).
 ///
 /// # Monotonicity
 ///
@@ -84,7 +84,7 @@ impl PrivacyModel for DistinctLDiversity {
 /// # Definition
 ///
 /// H(E) = −Σ (n_i/|E|) ln(n_i/|E|) ≥ ln l (natural log, Shannon estimator).
-/// Evaluated as ARX does (METHODS.md §11.3): pass iff m ≥ ⌈l⌉ and
+/// Evaluated as ARX does ([§3.2](crate::methods#32-l-diversity)): pass iff m ≥ ⌈l⌉ and
 /// Σ n_i·ln n_i ≤ |E|·(ln |E| − ln l) in double arithmetic, so that the
 /// exact ties H(E) = ln l, frequent on adult, pass.
 ///
@@ -93,7 +93,7 @@ impl PrivacyModel for DistinctLDiversity {
 /// Entropy is concave, so the entropy of a union of classes is at least the
 /// smallest entropy of its parts: monotone under generalization. Not under
 /// suppression: merging a failing class with a passing one can fail, so the
-/// records to suppress can grow (METHODS.md §3.10; ARX: true / false).
+/// records to suppress can grow ([§3.10](crate::methods#310-monotonicity-and-suppression); ARX: true / false).
 ///
 /// # Citations
 ///
@@ -162,7 +162,7 @@ impl PrivacyModel for EntropyLDiversity {
 /// # Definition
 ///
 /// With counts n_1 ≥ n_2 ≥ … ≥ n_m in class E: m ≥ l and
-/// n_1 < c·(n_l + n_{l+1} + … + n_m), strictly (METHODS.md §3.2).
+/// n_1 < c·(n_l + n_{l+1} + … + n_m), strictly ([§3.2](crate::methods#32-l-diversity)).
 ///
 /// # Monotonicity
 ///
@@ -305,7 +305,7 @@ mod arx_ties {
     use crate::hierarchy::set::Hierarchies;
 
     /// One class per count pattern; H(E) = ln 5 exactly for every pattern
-    /// listed in METHODS.md §11.3, and all of them must pass entropy-5-diversity.
+    /// found on ARX's adult data set, and all of them must pass entropy-5-diversity.
     #[test]
     fn exact_ties_pass_as_in_arx() {
         let patterns: [&[u64]; 7] = [

@@ -1,10 +1,10 @@
-//! Privacy models evaluated on equivalence classes (METHODS.md §3).
+//! Privacy models evaluated on equivalence classes ([§3](crate::methods#3-privacy-models)).
 //!
 //! # Suppressed records
 //!
 //! A model judges one equivalence class at a time. When the search (record
 //! suppression) removes the classes that fail, the suppressed records are,
-//! as in ARX (METHODS.md §3.0, §11.2), not re-checked as a group; they stay
+//! as in ARX ([§0.2](crate::methods#02-equivalence-classes-and-suppressed-records), [§6.2](crate::methods#62-the-suppression-limit)), not re-checked as a group; they stay
 //! in the reference distribution P of t-closeness and β-likeness (P is
 //! always the distribution over the whole input table). Measurements at a
 //! node without suppression ([`crate::PrivacyProfile`]) cover every class.
@@ -13,7 +13,7 @@
 //!
 //! [`AverageRisk`], [`SampleUniqueness`] and [`PopulationUniqueness`]
 //! judge the released classes
-//! together (METHODS.md §3.9). After the classes that fail the other models
+//! together ([§3.9](crate::methods#39-risk-based-models)). After the classes that fail the other models
 //! are suppressed, a release that fails them loses further classes,
 //! smallest first, as in ARX, as long as the limit allows.
 
@@ -65,7 +65,7 @@ pub(crate) fn probability(name: &str, value: f64) -> Result<f64> {
 }
 
 /// Whether a model stays satisfied when data is generalized further, and
-/// when a fixed suppression limit is in force (METHODS.md §3.10; ARX's
+/// when a fixed suppression limit is in force ([§3.10](crate::methods#310-monotonicity-and-suppression); ARX's
 /// `(monotonicWithSuppression, monotonicWithGeneralization)` flags).
 ///
 /// The search prunes the lattice only with flags that are `true`; a `false`

@@ -9,7 +9,7 @@ use crate::model::{Monotonicity, PrivacyModel, probability};
 use crate::population::{Population, dankar_with, pitman_or_zero, size_histogram, snb, zayatz};
 
 /// Which estimate of the population uniques a [`PopulationUniqueness`]
-/// bounds (METHODS.md §4.2).
+/// bounds ([§4.2](crate::methods#42-population-uniqueness)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UniquenessEstimator {
@@ -34,10 +34,10 @@ pub enum UniquenessEstimator {
 /// (given, or round(rows/f) for the whole table's rows and the sampling
 /// fraction f, as [`crate::Population::fixed`], so that suppression does not
 /// shrink it), the chosen estimate of the population uniques divided by N
-/// must be at most t (METHODS.md §3.9). The estimates are those of
+/// must be at most t ([§3.9](crate::methods#39-risk-based-models)). The estimates are those of
 /// [`crate::RiskAnalysis`]'s `population_uniques`, except that the Dankar
 /// rule does not fall back from Pitman to Zayatz ([`crate::dankar_with`]),
-/// as ARX evaluates it as a criterion (METHODS.md §4.2). As in ARX, an
+/// as ARX evaluates it as a criterion ([§4.2](crate::methods#42-population-uniqueness)). As in ARX, an
 /// estimate of 0 (or a model that does not converge) passes only when the
 /// release has no sample unique; an empty release passes.
 ///

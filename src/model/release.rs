@@ -1,5 +1,5 @@
 //! The released classes as a whole, for models that judge a release
-//! rather than one class at a time (METHODS.md §3.9).
+//! rather than one class at a time ([§3.9](crate::methods#39-risk-based-models)).
 
 /// The sizes of the released (kept) classes of a node, smallest first.
 ///

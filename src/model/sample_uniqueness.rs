@@ -10,7 +10,7 @@ use crate::model::{Monotonicity, PrivacyModel, probability};
 /// # Definition
 ///
 /// Over the released records (suppressed records excluded), the fraction
-/// of records in classes of size 1 must be at most t (METHODS.md §3.9; the
+/// of records in classes of size 1 must be at most t ([§3.9](crate::methods#39-risk-based-models); the
 /// `sample_uniques` of [`crate::RiskAnalysis`], computed with the same
 /// expression). An empty release satisfies the model. When a release
 /// fails, the search suppresses whole classes, smallest (that is, unique)

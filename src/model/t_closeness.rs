@@ -26,7 +26,7 @@ pub enum GroundDistance {
 /// # Definition
 ///
 /// EMD(P, Q_E) ≤ t, with P the distribution over the whole input table and
-/// Q_E that of class E (METHODS.md §3.3):
+/// Q_E that of class E ([§3.3](crate::methods#33-t-closeness)):
 ///
 /// ```text
 /// equal:        EMD = ½ Σ_v |p_v − q_v|
@@ -44,7 +44,7 @@ pub enum GroundDistance {
 /// Li et al. 2007 show the generalization property: the EMD of a union of
 /// classes is at most the largest EMD of its parts (EMD is convex in Q).
 /// Not under suppression: merging a failing class with a passing one can
-/// fail, so the records to suppress can grow (METHODS.md §3.10; ARX: true / false).
+/// fail, so the records to suppress can grow ([§3.10](crate::methods#310-monotonicity-and-suppression); ARX: true / false).
 ///
 /// # Citations
 ///

@@ -1,5 +1,5 @@
 //! Exact samplers for the discrete Laplace and discrete Gaussian
-//! distributions (Canonne, Kamath & Steinke, NeurIPS 2020; METHODS.md §7).
+//! distributions (Canonne, Kamath & Steinke, NeurIPS 2020; [§8.2](crate::methods#82-exact-samplers)).
 //!
 //! All arithmetic is on integers (rationals as numerator/denominator in
 //! `u128`), so the output distribution is exactly the stated one given a

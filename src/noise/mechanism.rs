@@ -1,5 +1,5 @@
 //! Differential privacy mechanisms for counts on the exact samplers, with a
-//! budget accountant (METHODS.md §7).
+//! budget accountant ([§8.1](crate::methods#81-mechanisms)).
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Calibrated noise (METHODS.md §7): exact discrete samplers, the DP
+//! Calibrated noise ([§8](crate::methods#8-noise-and-differential-privacy)): exact discrete samplers, the DP
 //! mechanisms for counts and for real-valued sums and means built on them,
 //! with a budget accountant.
 

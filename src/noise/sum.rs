@@ -1,5 +1,5 @@
 //! Differentially private sums and means of real numbers on the exact
-//! integer samplers (METHODS.md §7, "How OpenDP samples safely").
+//! integer samplers ([§8.3](crate::methods#83-sums-and-means-of-real-numbers)).
 //!
 //! Floating-point noise leaks (Mironov 2012), so no `f64` ever decides the
 //! noise: the clamped values are rounded *exactly* (as rationals) to a fine
@@ -105,7 +105,7 @@ impl SumNoise {
 /// sum to 2^k moves neighbours apart by at most one more step, which is why
 /// Δ_k adds 1: in data units the sensitivity is inflated from Δ to at most
 /// Δ + 2^(j−1) + 2^k, OpenDP's Δ + 2^k − 2^(k_min) with our finer input
-/// lattice 2^j in place of 2^(k_min) (METHODS.md §7).
+/// lattice 2^j in place of 2^(k_min) ([§8.3](crate::methods#83-sums-and-means-of-real-numbers)).
 ///
 /// Why this k: OpenDP's default k is −1074 (exact), which needs big
 /// integers; our samplers work in 128 bits. A lattice 2^20 times finer than
@@ -165,8 +165,8 @@ impl TryFrom<BoundedSumFields> for BoundedSum {
     }
 }
 
-/// A released DP sum with everything an auditor needs (METHODS.md §7:
-/// "log mechanism, ε, δ/ρ, sensitivity and k"). It holds nothing computed
+/// A released DP sum with everything an auditor needs ([§8.3](crate::methods#83-sums-and-means-of-real-numbers):
+/// mechanism, ε, δ or ρ, sensitivity and lattice). It holds nothing computed
 /// from the data without noise (not even how many values were clamped).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NoisySum {

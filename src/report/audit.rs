@@ -1,4 +1,4 @@
-//! The audit trail: a hash chain of every step of a run (METHODS.md §8).
+//! The audit trail: a hash chain of every step of a run ([§9.2](crate::methods#92-audit-trail)).
 //!
 //! Each entry records a step (load, each transformation, search, apply,
 //! scan, write) with its parameters and the counts it affected, plus the

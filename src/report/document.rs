@@ -1,4 +1,4 @@
-//! The report as data: every section of METHODS.md §8, serialized with serde
+//! The report as data: every section of [§9.1](crate::methods#91-sections), serialized with serde
 //! under a versioned schema (documented in `docs/report-schema.md`).
 
 use std::collections::BTreeMap;
@@ -17,34 +17,34 @@ use crate::safe_harbor::{ColumnAction, Detector, Finding};
 /// a major version changes or removes one.
 pub const SCHEMA_VERSION: &str = "1.0";
 
-/// An Expert Determination report (45 CFR 164.514(b)(1); METHODS.md §8).
+/// An Expert Determination report (45 CFR 164.514(b)(1); [§9](crate::methods#9-the-expert-determination-report)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// [`SCHEMA_VERSION`] at the time of writing.
     pub schema_version: String,
-    /// Who, what, when (§8 item 1).
+    /// Who, what, when ([§9.1](crate::methods#91-sections) item 1).
     pub identification: Identification,
     /// The verdict.
     pub summary: Summary,
-    /// The data in and out (§8 item 3).
+    /// The data in and out ([§9.1](crate::methods#91-sections) item 3).
     pub data: DataSection,
-    /// Recipients, threat model, population (§8 items 2, 4, 5).
+    /// Recipients, threat model, population ([§9.1](crate::methods#91-sections) items 2, 4, 5).
     pub context: Context,
-    /// What was done (§8 item 7).
+    /// What was done ([§9.1](crate::methods#91-sections) item 7).
     pub methods: Methods,
-    /// What the search chose and the privacy achieved (§8 item 9).
+    /// What the search chose and the privacy achieved ([§9.1](crate::methods#91-sections) item 9).
     pub results: Results,
-    /// Re-identification risk before and after (§8 items 6 and 8).
+    /// Re-identification risk before and after ([§9.1](crate::methods#91-sections) items 6 and 8).
     pub risk: RiskSection,
     /// The residual-identifier scan of the released data.
     pub scan: ScanSection,
-    /// Residual risks and limitations (§8 item 10).
+    /// Residual risks and limitations ([§9.1](crate::methods#91-sections) item 10).
     pub limitations: Vec<String>,
-    /// Conditions of release and re-assessment (§8 items 11, 12).
+    /// Conditions of release and re-assessment ([§9.1](crate::methods#91-sections) items 11, 12).
     pub release: ReleaseSection,
     /// Every step, hash-chained (see [`crate::report::verify_chain`]).
     pub audit: Vec<AuditEntry>,
-    /// The expert's attestation (§8 item 13).
+    /// The expert's attestation ([§9.1](crate::methods#91-sections) item 13).
     pub sign_off: SignOff,
 }
 
@@ -147,7 +147,7 @@ pub struct Context {
     pub principles: Vec<PrincipleAssessment>,
 }
 
-/// One quasi-identifier on the HHS risk principles (METHODS.md §2.2): the
+/// One quasi-identifier on the HHS risk principles ([§2.2](crate::methods#22-hhs-risk-principles)): the
 /// expert's ratings, when given, beside what the data shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PrincipleAssessment {

@@ -1,4 +1,4 @@
-//! The Expert Determination report (METHODS.md §8): its settings, its
+//! The Expert Determination report ([§9](crate::methods#9-the-expert-determination-report)): its settings, its
 //! content as versioned JSON, the hash-chained audit trail, the HTML and
 //! Markdown renderings, verification, and the expert's Ed25519 signature.
 //!

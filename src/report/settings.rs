@@ -1,5 +1,5 @@
 //! The ruleset's `[expert_determination]` table: the context of a release
-//! (METHODS.md §8, sections 2, 4, 5, 11, 12 and 13 of the report).
+//! (items 2, 4, 5, 11, 12 and 13 of the report, [§9.1](crate::methods#91-sections)).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 /// Who receives the data, which sets the default conditions of release and
-/// whether the maximum or the average risk binds (METHODS.md §2.3: maximum
+/// whether the maximum or the average risk binds ([§2.3](crate::methods#23-risk-thresholds-and-class-sizes): maximum
 /// risk for public releases, average risk for trusted recipients).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -59,7 +59,7 @@ impl ReleaseType {
     }
 }
 
-/// The attacker and what they know (METHODS.md §4.1, §8 item 4).
+/// The attacker and what they know ([§4.1](crate::methods#41-attacker-models); [§9.1](crate::methods#91-sections) item 4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThreatModel {
@@ -116,7 +116,7 @@ pub struct Expert {
 }
 
 /// A rating on one of the HHS risk principles (HHS 2012 guidance, Table 1;
-/// METHODS.md §2.2).
+/// [§2.2](crate::methods#22-hhs-risk-principles)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Rating {
@@ -258,7 +258,7 @@ pub struct ExpertDeterminationRule {
     /// Where the population figure comes from.
     #[serde(default)]
     pub population_source: Option<String>,
-    /// The base risk threshold, a probability in (0, 1] (METHODS.md §2.3).
+    /// The base risk threshold, a probability in (0, 1] ([§2.3](crate::methods#23-risk-thresholds-and-class-sizes)).
     #[serde(default)]
     pub threshold: Option<f64>,
     /// Or the base threshold as a minimal class size.

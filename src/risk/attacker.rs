@@ -1,4 +1,4 @@
-//! Prosecutor, journalist and marketer re-identification risk (METHODS.md §4.1).
+//! Prosecutor, journalist and marketer re-identification risk ([§4.1](crate::methods#41-attacker-models)).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
 //! sdcMicro's individual risk (Benedetti–Franconi), global risk and the
-//! expected number of re-identifications (METHODS.md §4.3).
+//! expected number of re-identifications ([§4.3](crate::methods#43-individual-risk-and-special-uniques)).
 
 use serde::{Deserialize, Serialize};
 
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn sdcmicro_test_vectors() {
-        // METHODS.md §4.3, computed from the formulas.
+        // Values computed from the formulas of [§4.3](crate::methods#43-individual-risk-and-special-uniques).
         for (f, weight_sum, expected) in [
             (1, 2.0, std::f64::consts::LN_2),
             (1, 10.0, 0.255843),

@@ -1,8 +1,8 @@
-//! Re-identification risk (METHODS.md §4): attacker models, sample and
+//! Re-identification risk ([§4](crate::methods#4-re-identification-risk)): attacker models, sample and
 //! population uniqueness, individual risk.
 //!
 //! Risk is measured over the released records: suppressed records are
-//! excluded, as in ARX (METHODS.md §3.0).
+//! excluded, as in ARX ([§0.2](crate::methods#02-equivalence-classes-and-suppressed-records)).
 
 mod attacker;
 mod individual;
@@ -117,7 +117,7 @@ pub struct Decision {
 pub struct ThresholdReport {
     /// As a probability.
     pub probability: f64,
-    /// As a smallest class size (METHODS.md §2.3 translation).
+    /// As a smallest class size (the translation of [§2.3](crate::methods#23-risk-thresholds-and-class-sizes)).
     pub k: u64,
 }
 

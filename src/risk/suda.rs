@@ -1,5 +1,5 @@
 //! Special uniques: minimal sample uniques (MSUs) and SUDA scores
-//! (METHODS.md §4.3), as sdcMicro's `suda2` reports them.
+//! ([§4.3](crate::methods#43-individual-risk-and-special-uniques)), as sdcMicro's `suda2` reports them.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;

@@ -1,4 +1,4 @@
-//! Risk thresholds as probabilities or class sizes (METHODS.md §2.3).
+//! Risk thresholds as probabilities or class sizes ([§2.3](crate::methods#23-risk-thresholds-and-class-sizes)).
 
 use std::fmt;
 
@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// A re-identification risk threshold: a largest acceptable probability, or
 /// the equivalent smallest class size k (risk 1/k).
 ///
-/// A probability t is translated to k as ARX does (METHODS.md §2.3):
+/// A probability t is translated to k as ARX does ([§2.3](crate::methods#23-risk-thresholds-and-class-sizes)):
 /// k = ⌊1/t⌋, plus 1 when 1/⌊1/t⌋ − t ≥ 0.01·t (1 % relative tolerance). So
 /// 0.09 gives k = 12 (1/11 = 0.0909 exceeds 0.09), 0.2 gives 5, 1/3 gives 3.
 /// Both forms are always reported, so "0.09" is never silently read as k = 11.
@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn translation_matches_arx() {
-        // METHODS.md §2.3, computed from ARX's ParameterTranslation.
+        // [§2.3](crate::methods#23-risk-thresholds-and-class-sizes), computed from ARX's ParameterTranslation.
         for (t, k) in [
             (0.09, 12),
             (0.33, 4),

@@ -265,7 +265,7 @@ pub struct Ruleset {
     #[serde(default)]
     pub anonymization: Option<AnonymizationRule>,
     /// The `[[transform]]` list: transformations applied to the data before
-    /// encoding, in order (METHODS.md §7); see [`Ruleset::read_transformed`].
+    /// encoding, in order ([§7](crate::methods#7-transformations-of-columns)); see [`Ruleset::read_transformed`].
     #[serde(default, rename = "transform")]
     pub transforms: Vec<crate::transform::TransformSpec>,
     /// The context and thresholds of an Expert Determination, if configured.

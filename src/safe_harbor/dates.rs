@@ -1,4 +1,4 @@
-//! Dates and ages under Safe Harbor (METHODS.md §1.3).
+//! Dates and ages under Safe Harbor ([§1.3](crate::methods#13-dates-and-ages)).
 
 use crate::data::date::Date;
 use crate::error::{Error, Result};

@@ -1,4 +1,4 @@
-//! HIPAA Safe Harbor building blocks (45 CFR 164.514(b)(2); METHODS.md §1):
+//! HIPAA Safe Harbor building blocks (45 CFR 164.514(b)(2); [§1](crate::methods#1-hipaa-safe-harbor)):
 //! stable keyed tokens, ZIP codes to three digits with the restricted
 //! prefixes, dates to years, ages over 89 aggregated, and the
 //! residual-identifier scan.

@@ -13,7 +13,7 @@ use crate::safe_harbor::token::TokenKey;
 use crate::safe_harbor::zip::RestrictedZipPrefixes;
 
 /// The kind of identifier a column holds: the 18 Safe Harbor categories of
-/// 164.514(b)(2)(i)(A)–(R) (METHODS.md §1.1), with dates split into
+/// 164.514(b)(2)(i)(A)–(R) ([§1.1](crate::methods#11-the-eighteen-identifiers)), with dates split into
 /// ordinary dates and birth dates, and ages (which Safe Harbor top-codes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -205,7 +205,7 @@ impl fmt::Debug for TokenKey {
 /// Tokenizes the values of one column: keyed BLAKE3 of the value, 128 bits
 /// as 32 hex digits. The same value always gives the same token (records
 /// stay linkable); without the key a token cannot be computed or reversed
-/// (see 45 CFR 164.514(c) and METHODS.md §1.5: a code derived from an
+/// (see 45 CFR 164.514(c) and [§1.5](crate::methods#15-re-identification-codes): a code derived from an
 /// identifier is acceptable under Expert Determination when the key is not
 /// disclosed; Safe Harbor releases should use random surrogates instead).
 pub struct ColumnTokenizer {

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 /// The bundled restricted-prefix list (HHS, 2000 Census), versioned.
 const HHS_2000: &str = include_str!("../../data/zip3-restricted-hhs2000.txt");
 
-/// A set of restricted 3-digit ZIP prefixes with its version (METHODS.md §1.2).
+/// A set of restricted 3-digit ZIP prefixes with its version ([§1.2](crate::methods#12-zip-codes)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestrictedZipPrefixes {
     version: String,

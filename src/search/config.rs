@@ -45,7 +45,7 @@ pub struct AnonymizationConfig {
     /// release as a whole each model of the whole release.
     pub models: Vec<ModelSpec>,
     /// The largest fraction of records that may be suppressed, in [0, 1];
-    /// the absolute limit is ⌊rate·n⌋ (METHODS.md §11.2).
+    /// the absolute limit is ⌊rate·n⌋ ([§6.2](crate::methods#62-the-suppression-limit)).
     pub suppression_limit: f64,
     /// The utility metric.
     pub metric: MetricSpec,

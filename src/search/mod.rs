@@ -1,5 +1,5 @@
 //! The search for the least-loss transformation that satisfies the models
-//! (METHODS.md §6).
+//! ([§6](crate::methods#6-lattice-search)).
 
 mod cache;
 mod config;

@@ -94,10 +94,10 @@ fn tag_closure<I: Iterator<Item = u64>>(
 /// monotone under generalization, checking few nodes: bottom-up over the
 /// levels, from each untagged node a greedy path to the top through
 /// untagged successors is bisected; a satisfying node tags all its
-/// generalizations, a failing one all its specializations (Flash; METHODS.md
-/// §6). The midpoints of up to [`PATHS`] such paths are evaluated in
+/// generalizations, a failing one all its specializations (Flash;
+/// [§6.3](crate::methods#63-pruned-optimal-search)). The midpoints of up to [`PATHS`] such paths are evaluated in
 /// parallel. The predicate is full feasibility when every model is monotone for
-/// the configured suppression (§3.10), otherwise "the records in classes
+/// the configured suppression ([§3.10](crate::methods#310-monotonicity-and-suppression)), otherwise "the records in classes
 /// smaller than the minimal class size fit in the suppression budget",
 /// which every feasible node meets.
 ///

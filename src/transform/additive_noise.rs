@@ -1,4 +1,5 @@
-//! Statistical additive noise for numeric columns (sdcMicro `addNoise`).
+//! Statistical additive noise for numeric columns (sdcMicro `addNoise`;
+//! [§7.3](crate::methods#73-additive-noise)).
 //!
 //! This is masking for statistical disclosure control, not differential
 //! privacy: use the exact discrete samplers for DP releases.

@@ -1,4 +1,4 @@
-//! Binning with top- and bottom-coding (METHODS.md §7; sdcMicro `globalRecode`, `topBotCoding`).
+//! Binning with top- and bottom-coding ([§7.1](crate::methods#71-binning-top-coding-and-bottom-coding); sdcMicro `globalRecode`, `topBotCoding`).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,5 @@
-//! MDAV microaggregation (Domingo-Ferrer & Mateo-Sanz 2002; sdcMicro `mdav`).
+//! MDAV microaggregation (Domingo-Ferrer & Mateo-Sanz 2002; sdcMicro `mdav`;
+//! [§7.2](crate::methods#72-microaggregation)).
 
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,7 @@ pub struct Microaggregation {
     /// Number of groups.
     pub group_count: usize,
     /// Information loss IL1s = Σ_j Σ_i |x_ij − x′_ij| / (√2·S_j), with S_j the
-    /// standard deviation of original column j (sdcMicro `dUtility`, METHODS.md §5).
+    /// standard deviation of original column j (sdcMicro `dUtility`, [§5.3](crate::methods#53-il1s)).
     pub il1s: f64,
 }
 

@@ -1,4 +1,4 @@
-//! Statistical transformations of columns (METHODS.md §7), configured as
+//! Statistical transformations of columns ([§7](crate::methods#7-transformations-of-columns)), configured as
 //! serializable, replayable values ([`TransformSpec`], [`TransformRecord`]).
 
 mod additive_noise;

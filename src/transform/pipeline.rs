@@ -1,5 +1,5 @@
 //! Applying and replaying configured transformations on a `DataFrame`
-//! (METHODS.md §7), and the ruleset methods that read transformed data.
+//! ([§7](crate::methods#7-transformations-of-columns)), and the ruleset methods that read transformed data.
 
 use polars::prelude::{Column, DataFrame, DataType};
 use rand::rngs::StdRng;

@@ -1,5 +1,5 @@
 //! Transformations as configured values (`[[transform]]` in a ruleset) and
-//! the records they leave for the audit trail (METHODS.md §5, §7, §8).
+//! the records they leave for the audit trail ([§7](crate::methods#7-transformations-of-columns), [§5.3](crate::methods#53-il1s), [§9.2](crate::methods#92-audit-trail)).
 //!
 //! A [`TransformSpec`] is what a user asks for; applying it fits whatever
 //! depends on the data or on chance (the breaks of an equal-frequency
@@ -49,7 +49,7 @@ pub enum BinMethod {
 pub enum TransformSpec {
     /// Binning of one numeric column into interval labels `[lo, hi)` (the
     /// last bin closed), with optional bottom-coding (`<bottom`) and
-    /// top-coding (`>=top`) (METHODS.md §7; sdcMicro `globalRecode`). The
+    /// top-coding (`>=top`) ([§7.1](crate::methods#71-binning-top-coding-and-bottom-coding); sdcMicro `globalRecode`). The
     /// fitted spec has `method = "breaks"` with the breaks actually used.
     Binning {
         /// The column.
@@ -90,7 +90,7 @@ pub enum TransformSpec {
         bottom_value: Option<f64>,
     },
     /// MDAV microaggregation of one or several numeric columns with group
-    /// size `k` (METHODS.md §5 for IL1s; [`crate::mdav`]): every value is
+    /// size `k` ([§7.2](crate::methods#72-microaggregation), [§5.3](crate::methods#53-il1s) for IL1s; [`crate::mdav`]): every value is
     /// replaced by its group's mean. Rows with a missing cell in any of the
     /// columns are left out of the grouping and left as they are.
     Microaggregation {
@@ -315,7 +315,7 @@ impl TransformSpec {
     }
 }
 
-/// What one transformation did, for the audit trail (METHODS.md §8):
+/// What one transformation did, for the audit trail ([§9.2](crate::methods#92-audit-trail)):
 /// self-describing and replayable.
 ///
 /// `parameters` is the *fitted* [`TransformSpec`] as JSON (with its `type`
@@ -334,7 +334,7 @@ pub struct TransformRecord {
     pub parameters: serde_json::Value,
     /// What the run found, not needed to replay it: the method asked for,
     /// values top- and bottom-coded, the number of MDAV groups and IL1s
-    /// (METHODS.md §5), the complete rows used to fit.
+    /// ([§5.3](crate::methods#53-il1s)), the complete rows used to fit.
     pub details: serde_json::Value,
     /// The number of values (cells, over all the columns) whose value changed.
     pub rows_affected: u64,
