@@ -568,7 +568,7 @@ fn metric_for(metric: &MetricSpec, t: &Table) -> MetricSpec {
 
 // ---------------------------------------------------------------------------
 // Independent re-verification of a released table. Everything below is
-// computed from the definitions (METHODS.md §3, ARX's conventions as the
+// computed from the definitions (docs/methods.md §3, ARX's conventions as the
 // model docs state them) on the test's own copy of the data, not with the
 // crate's model code.
 // ---------------------------------------------------------------------------

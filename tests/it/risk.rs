@@ -76,7 +76,7 @@ fn adult_matches_arx() {
         "{population:?}"
     );
     assert_eq!(population.dankar, population.pitman.unwrap());
-    // SNB: the crate's own re-derivation (METHODS.md §4.2 notes two inconsistencies in ARX's
+    // SNB: the crate's own re-derivation (docs/methods.md §4.2 notes two inconsistencies in ARX's
     // implementation, which it does not follow) converges here where ARX's does not, so ARX's
     // 0 is "no estimate", not a figure to match; at f ≤ 0.1 Dankar's rule does not use SNB.
     assert!(population.snb.is_some());
@@ -129,7 +129,7 @@ fn risk_after_anonymization() {
     let after =
         RiskAnalysis::of_anonymized(&adult.dataset, &adult.hierarchies, &anonymized, &options)
             .unwrap();
-    // k = 5 with 2 % suppression (METHODS.md §11.7 case 5b): 506 suppressed, 222 classes.
+    // k = 5 with 2 % suppression (ARX 3.9.2's adult9-k5-2 case): 506 suppressed, 222 classes.
     assert_eq!(after.suppressed, 506);
     assert_eq!(after.records, 30_162 - 506);
     assert_eq!(after.classes, 222);
@@ -187,7 +187,7 @@ fn weighted_individual_risk_by_hand() {
         .unwrap()
         .with_sampling_weights(&loaded.dataset, &loaded.hierarchies, &node, None, "w")
         .unwrap();
-    // METHODS.md §4.3 test vectors: (f, F̂) = (1, 2) → ln 2; (2, 4) → 0.306853; (3, 30) → 1/21.
+    // Test vectors of the formula (docs/methods.md §4.3), by hand: (f, F̂) = (1, 2) → ln 2; (2, 4) → 0.306853; (3, 30) → 1/21.
     let expected = 2f64.ln() + 2.0 * deidentify::benedetti_franconi(2, 4.0) + 3.0 / 21.0;
     assert!(risk.individual_risk.weighted);
     assert!((risk.individual_risk.expected_reidentifications - expected).abs() < 1e-12);

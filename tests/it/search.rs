@@ -1,5 +1,5 @@
-//! ARX's published optima on adult, reproduced exactly (METHODS.md §11.7:
-//! levels, score to the last digit, suppressed records, kept classes), and
+//! ARX 3.9.2's optima on adult, reproduced exactly (ARX's benchmark cases,
+//! run with ARX built from source on this machine's peer harness: levels, score to the last digit, suppressed records, kept classes), and
 //! per-node scores at non-optimal nodes that ARX itself reported.
 
 use std::collections::BTreeMap;
@@ -266,7 +266,7 @@ type NodeCase = (
     Option<f64>,
 );
 
-/// Scores ARX reported for single nodes (one-node lattices), METHODS.md §11.7.
+/// Scores ARX 3.9.2 reports for single nodes (one-node lattices).
 #[test]
 fn arx_scores_at_other_nodes() {
     let nine = load("datasets/adult/adult9.toml");
@@ -435,7 +435,7 @@ fn arx_scores_at_other_nodes() {
             0,
             Some(0.6984053307888889),
         ),
-        // A 1-ulp "tie" that only ARX's summation order separates (METHODS.md §11.5).
+        // A 1-ulp "tie" that only ARX's summation order separates (docs/methods.md §6.4).
         (
             true,
             vec![k(5)],

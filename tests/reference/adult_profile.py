@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Independent reference profile of privacy-model quantities (METHODS.md §3.1-3.8, §11.3).
+"""Independent reference profile of privacy-model quantities (docs/methods.md §3.1-3.8).
 
-Written from the METHODS.md definitions (not from pycanon). Pure Python/pandas; no cargo.
+Written from the definitions (docs/methods.md) (not from pycanon). Pure Python/pandas; no cargo.
 
 Usage:
     python3 tests/reference/adult_profile.py            # own values only
     python3 tests/reference/adult_profile.py --pycanon  # also run pycanon and compare
 
-Data: /work/shared/datasets/arx (override with env ARX_DATA).
+Data: ARX's benchmark folder with adult.csv and adult_hierarchy_*.csv, given in env ARX_DATA.
 Output: tests/data/adult_profile_reference.json (relative to the repo root).
 
 Conventions
@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-DATA = os.environ.get("ARX_DATA", "/work/shared/datasets/arx")
+DATA = os.environ.get("ARX_DATA") or sys.exit("set ARX_DATA to the folder of adult.csv and its hierarchies")
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "tests", "data", "adult_profile_reference.json")
 
@@ -78,7 +78,7 @@ def generalize(df, qis, levels, hier):
 
 # ------------------------------------------------------------------------- metrics
 def hier_emd_bottom_up(p, q, hrows):
-    """METHODS.md §3.3 bottom-up algorithm, exact rationals.
+    """docs/methods.md §3.3 bottom-up algorithm, exact rationals.
     p, q: dict leaf -> Fraction. hrows: leaf -> [leaf, lvl1, ..., root]. H = len-1.
     Nodes are identified by their path from the root (labels may repeat across branches)."""
     H = len(next(iter(hrows.values()))) - 1
@@ -152,7 +152,7 @@ def hier_emd_lp(p, q, hrows):
 
 
 def ordered_emd(p, q, ordered_values):
-    """METHODS.md §3.3 ordered distance, exact: (1/(m-1)) sum_i |sum_{j<=i} (q_j - p_j)|."""
+    """docs/methods.md §3.3 ordered distance, exact: (1/(m-1)) sum_i |sum_{j<=i} (q_j - p_j)|."""
     m = len(ordered_values)
     if m == 1:
         return Fraction(0)
@@ -338,7 +338,7 @@ def run_pycanon(df, qis, sas):
 
 def recursive_handcheck(g, sa):
     """pycanon's recursive_c_l_diversity on (i) a synthetic 2-class table and (ii) the 3 largest
-    real classes of a node, versus the METHODS.md §3.2 definition (counts sorted DESCENDING)."""
+    real classes of a node, versus the docs/methods.md §3.2 definition (counts sorted DESCENDING)."""
     from pycanon import anonymity as an
     out = {}
     syn = pd.DataFrame({"q": ["a"] * 7 + ["b"] * 4, "s": list("xxxxxyz") + list("uvww")})
@@ -401,7 +401,7 @@ def main():
             for c in ADULT_QI + [ADULT_SA]}
     result = {"source": (
         "tests/reference/adult_profile.py: independent Python/pandas implementation of "
-        "METHODS.md §3.1-3.8/§11.3 on /work/shared/datasets/arx/adult.csv (30,162 rows, CRLF stripped); "
+        "docs/methods.md §3.1-3.8 on ARX's adult.csv (30,162 rows, CRLF stripped); "
         "QIs = sex, age, race, marital-status, education, native-country, workclass, salary-class "
         "(level vectors in that order), SA = occupation; generalization = hierarchy label at the level; "
         "no suppression. EMDs, beta, alpha in exact rationals (Fraction) rounded once; entropy via "
