@@ -6,13 +6,17 @@
 //! produces it is [`crate::run_expert_determination`].
 
 mod audit;
+mod blocks;
+mod chart;
 mod digest;
 mod document;
+mod format;
 mod html;
 mod keys;
 mod markdown;
 mod outline;
 mod read;
+mod sections;
 mod settings;
 mod signature;
 mod svg;
