@@ -18,6 +18,7 @@ mod outline;
 mod read;
 mod sections;
 mod settings;
+mod sign;
 mod signature;
 mod svg;
 mod verify;
@@ -41,9 +42,10 @@ pub use settings::{
     Expert, ExpertDeterminationRule, MEASURES, OutputFormat, PrincipleRatings, Rating, ReleaseType,
     ThreatModel,
 };
+pub use sign::sign_report;
 pub use signature::{
-    MAX_SIGNATURE_BYTES, ReportSignature, SIGNATURE_ALGORITHM, SIGNATURE_FORMAT, sign_report,
-    signature_path, signed_message,
+    MAX_SIGNATURE_BYTES, ReportSignature, SIGNATURE_ALGORITHM, SIGNATURE_FORMAT, signature_path,
+    signed_message,
 };
 pub use verify::{
     MAX_REPORT_BYTES, SignatureStatus, Verdict, Verification, VerifyOptions, verify_report,
