@@ -3,24 +3,11 @@
 
 use std::fmt::Write;
 
+use crate::report::blocks::Block;
 use crate::report::document::Report;
-use crate::report::outline::{Block, outline};
-
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+use crate::report::format::escape;
+use crate::report::outline::{Section, outline};
+use crate::report::svg;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}\
 h1{font-size:1.6rem;border-bottom:2px solid #4c78a8;padding-bottom:.3rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc;page-break-after:avoid}\
@@ -47,7 +34,7 @@ pub fn render_html(report: &Report) -> String {
         let _ = writeln!(h, "<section id=\"{}\"><h2>{}</h2>", s.id, escape(s.title));
         for (i, block) in s.blocks.iter().enumerate() {
             match block {
-                Block::Paragraph(text) if s.id == "summary" && i == 0 => {
+                Block::Paragraph(text) if s.section == Section::Summary && i == 0 => {
                     let class = if report.summary.passes {
                         "pass"
                     } else {
@@ -66,8 +53,8 @@ pub fn render_html(report: &Report) -> String {
                     h.push_str("</ul>\n");
                 }
                 Block::Table(header, rows) => table(&mut h, header, rows, ""),
-                Block::Chart { svg, .. } => {
-                    h.push_str(svg);
+                Block::Chart { chart, .. } => {
+                    h.push_str(&svg::render(chart));
                     h.push('\n');
                 }
                 Block::Signature(lines) => {

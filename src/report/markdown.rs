@@ -3,8 +3,9 @@
 
 use std::fmt::Write;
 
+use crate::report::blocks::Block;
 use crate::report::document::Report;
-use crate::report::outline::{Block, outline};
+use crate::report::outline::outline;
 
 /// Escapes a table cell: pipes and line breaks.
 fn cell(text: &str) -> String {

@@ -6,14 +6,19 @@
 //! produces it is [`crate::run_expert_determination`].
 
 mod audit;
+mod blocks;
+mod chart;
 mod digest;
 mod document;
+mod format;
 mod html;
 mod keys;
 mod markdown;
 mod outline;
 mod read;
+mod sections;
 mod settings;
+mod sign;
 mod signature;
 mod svg;
 mod verify;
@@ -37,9 +42,10 @@ pub use settings::{
     Expert, ExpertDeterminationRule, MEASURES, OutputFormat, PrincipleRatings, Rating, ReleaseType,
     ThreatModel,
 };
+pub use sign::sign_report;
 pub use signature::{
-    MAX_SIGNATURE_BYTES, ReportSignature, SIGNATURE_ALGORITHM, SIGNATURE_FORMAT, sign_report,
-    signature_path, signed_message,
+    MAX_SIGNATURE_BYTES, ReportSignature, SIGNATURE_ALGORITHM, SIGNATURE_FORMAT, signature_path,
+    signed_message,
 };
 pub use verify::{
     MAX_REPORT_BYTES, SignatureStatus, Verdict, Verification, VerifyOptions, verify_report,

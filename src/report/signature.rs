@@ -50,7 +50,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorKind, Result};
 use crate::report::keys::public_key_sha256;
 use crate::report::read::{from_json, json, read_limited, utf8};
-use crate::report::verify::{SignatureStatus, Verification, VerifyOptions, verify_file};
 
 /// The `format` of a signature file.
 pub const SIGNATURE_FORMAT: &str = "deidentify-report-signature-v1";
@@ -226,35 +225,6 @@ impl ReportSignature {
         }
         problems
     }
-}
-
-/// Verifies the report at `report` ([`verify_report_file`](crate::report::verify_report_file), without a
-/// signature check) and, when it is intact, signs its content digest and
-/// data fingerprint with `key` and writes the signature to `signature`.
-/// A report that is not intact is not signed: the returned verification
-/// says why. Signing does not depend on the verdict: a determination that
-/// the data is not releasable can be signed too.
-///
-/// # Errors
-///
-/// Those of [`verify_report_file`](crate::report::verify_report_file), and [`ErrorKind::Io`] when the
-/// signature cannot be written.
-pub fn sign_report(report: &Path, key: &SigningKey, signature: &Path) -> Result<Verification> {
-    let checked = verify_file(report, &VerifyOptions::default())?;
-    let mut verification = checked.verification;
-    if verification.intact {
-        let signed = ReportSignature::sign(
-            key,
-            &checked.content_sha256,
-            checked.output_sha256.as_deref(),
-        );
-        signed.write(signature)?;
-        verification.signature = SignatureStatus::Valid {
-            path: signature.to_path_buf(),
-            public_key_sha256: signed.public_key_sha256,
-        };
-    }
-    Ok(verification)
 }
 
 fn to_hex(bytes: &[u8]) -> String {

@@ -4,13 +4,20 @@
 
 use std::fmt::Write;
 
-use crate::report::html::escape;
+use crate::report::chart::{Chart, Series};
+use crate::report::format::escape;
 
-/// One series of a grouped bar chart.
-pub(crate) struct Series<'a> {
-    pub name: &'a str,
-    pub color: &'a str,
-    pub values: Vec<f64>,
+/// Draws `chart` as inline SVG.
+pub(crate) fn render(chart: &Chart) -> String {
+    match chart {
+        Chart::GroupedBars {
+            title,
+            x_label,
+            categories,
+            series,
+        } => grouped_bars(title, x_label, categories, series),
+        Chart::LevelBars { title, rows } => level_bars(title, rows),
+    }
 }
 
 const WIDTH: f64 = 640.0;
@@ -20,12 +27,7 @@ const BOTTOM: f64 = 56.0;
 const TOP: f64 = 28.0;
 
 /// A grouped bar chart of fractions in [0, 1] (y axis in percent).
-pub(crate) fn grouped_bars(
-    title: &str,
-    x_label: &str,
-    categories: &[String],
-    series: &[Series<'_>],
-) -> String {
+fn grouped_bars(title: &str, x_label: &str, categories: &[String], series: &[Series]) -> String {
     let mut s = String::new();
     let plot_w = WIDTH - LEFT - 12.0;
     let plot_h = HEIGHT - TOP - BOTTOM;
@@ -108,7 +110,7 @@ pub(crate) fn grouped_bars(
 }
 
 /// Horizontal bars: for each attribute, its level out of the hierarchy's height.
-pub(crate) fn level_bars(title: &str, rows: &[(String, u32, u32)]) -> String {
+fn level_bars(title: &str, rows: &[(String, u32, u32)]) -> String {
     let row_h = 22.0;
     let label_w = 150.0;
     let plot_w = WIDTH - label_w - 60.0;
@@ -180,7 +182,10 @@ mod tests {
         assert!(chart.contains("&lt;before &amp; after&gt;"));
         assert_eq!(chart.matches("<rect").count(), 4 + 2);
         assert!(!chart.contains("<script"));
-        let levels = level_bars("Levels", &[("age".to_owned(), 1, 4)]);
+        let levels = render(&Chart::LevelBars {
+            title: "Levels".to_owned(),
+            rows: vec![("age".to_owned(), 1, 4)],
+        });
         assert!(levels.contains("1 / 4"));
         assert_eq!(nice_ceiling(0.37), 0.5);
         assert_eq!(nice_ceiling(0.9), 1.0);

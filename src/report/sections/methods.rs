@@ -1,0 +1,214 @@
+//! Section 4: the methods (Safe Harbor, transformations, privacy models,
+//! search and thresholds).
+
+use crate::report::blocks::{Block, header};
+use crate::report::document::{Methods, Report};
+use crate::report::format::fmt_probability;
+
+/// What Safe Harbor and the statistical transformations did, the settings of
+/// the search and the risk thresholds.
+pub(crate) fn methods(r: &Report) -> Vec<Block> {
+    let m = &r.methods;
+    let mut blocks = Vec::new();
+    if m.safe_harbor.is_empty() {
+        blocks.push(Block::Paragraph(
+            "Safe Harbor: the ruleset declares no direct identifier.".to_owned(),
+        ));
+    } else {
+        blocks.push(Block::Table(
+            header(["Column", "Action", "Detail", "Cells changed"]),
+            m.safe_harbor
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.column.clone(),
+                        a.action.clone(),
+                        a.detail.clone(),
+                        a.cells.to_string(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    blocks.push(transformations(m));
+    blocks.push(settings(m));
+    blocks.push(Block::Table(
+        header(["Measure", "Meaning", "Threshold"]),
+        m.thresholds
+            .iter()
+            .map(|t| {
+                vec![
+                    t.measure.clone(),
+                    t.description.clone(),
+                    fmt_probability(t.threshold),
+                ]
+            })
+            .collect(),
+    ));
+    blocks
+}
+
+/// The statistical transformations with their fitted parameters.
+fn transformations(m: &Methods) -> Block {
+    if m.transformations.is_empty() {
+        return Block::Paragraph(
+            "Statistical transformations (binning, microaggregation, noise): none configured."
+                .to_owned(),
+        );
+    }
+    let text = |t: &serde_json::Value, key: &str| match &t[key] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    };
+    Block::Table(
+        header([
+            "Transformation",
+            "Columns",
+            "Fitted parameters (replayable)",
+            "Cells changed",
+            "Missing cells",
+        ]),
+        m.transformations
+            .iter()
+            .map(|t| {
+                vec![
+                    text(t, "kind"),
+                    t["columns"]
+                        .as_array()
+                        .map(|c| {
+                            c.iter()
+                                .filter_map(|v| v.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        })
+                        .unwrap_or_default(),
+                    text(t, "parameters"),
+                    text(t, "rows_affected"),
+                    text(t, "missing_cells"),
+                ]
+            })
+            .collect(),
+    )
+}
+
+/// The privacy models, suppression, metric, search and base threshold.
+fn settings(m: &Methods) -> Block {
+    Block::Table(
+        header(["Setting", "Value"]),
+        vec![
+            vec![
+                "Privacy models".to_owned(),
+                m.models
+                    .iter()
+                    .map(|s| serde_json::to_string(s).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ],
+            vec!["Models as applied".to_owned(), m.applied_models.join("; ")],
+            vec![
+                "Suppression limit".to_owned(),
+                format!(
+                    "{} of the rows ({} records)",
+                    m.suppression_limit, m.max_suppressed
+                ),
+            ],
+            vec!["Utility metric".to_owned(), m.metric.to_string()],
+            vec![
+                "Search".to_owned(),
+                format!(
+                    "{} over {} nodes ({} evaluated, {:.0} ms){}",
+                    m.strategy,
+                    m.lattice_size,
+                    m.nodes_checked,
+                    m.search_ms,
+                    if m.proven_optimal {
+                        ", proven optimal"
+                    } else {
+                        ", not proven optimal"
+                    }
+                ),
+            ],
+            vec![
+                "Base risk threshold".to_owned(),
+                format!(
+                    "{} (smallest class size {})",
+                    fmt_probability(m.base_threshold.probability),
+                    m.base_threshold.k
+                ),
+            ],
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sections::fixture;
+    use crate::safe_harbor::ColumnAction;
+
+    #[test]
+    fn settings_and_thresholds_without_safe_harbor_or_transformations() {
+        let r = fixture::report();
+        let blocks = methods(&r);
+        assert_eq!(blocks.len(), 4);
+        assert!(matches!(&blocks[0], Block::Paragraph(t) if t.contains("no direct identifier")));
+        assert!(matches!(&blocks[1], Block::Paragraph(t) if t.ends_with("none configured.")));
+        let Block::Table(_, rows) = &blocks[2] else {
+            panic!("{:?}", blocks[2])
+        };
+        assert_eq!(rows[0][1], r#"{"type":"k-anonymity","k":2}"#);
+        assert_eq!(rows[1][1], "2-anonymity");
+        assert_eq!(rows[2][1], "0.1 of the rows (3 records)");
+        assert_eq!(
+            rows[4][1],
+            "optimal over 20 nodes (13 evaluated, 0 ms), proven optimal"
+        );
+        assert_eq!(rows[5][1], "0.5000 (smallest class size 2)");
+        let Block::Table(head, thresholds) = &blocks[3] else {
+            panic!("{:?}", blocks[3])
+        };
+        assert_eq!(head, &header(["Measure", "Meaning", "Threshold"]));
+        assert_eq!(thresholds[0][0], "prosecutor_highest");
+        assert_eq!(thresholds[0][2], "0.5000");
+    }
+
+    #[test]
+    fn safe_harbor_actions_and_transformations_are_tabled() {
+        let mut r = fixture::report();
+        r.methods.safe_harbor = vec![ColumnAction {
+            column: "zip".to_owned(),
+            kind: None,
+            action: "generalized".to_owned(),
+            detail: "ZIP3".to_owned(),
+            cells: 30,
+        }];
+        r.methods.transformations = vec![serde_json::json!({
+            "kind": "noise",
+            "columns": ["age", "income"],
+            "parameters": {"scale": 1.5},
+            "rows_affected": 30,
+            "missing_cells": null,
+        })];
+        let blocks = methods(&r);
+        assert_eq!(
+            blocks[0],
+            Block::Table(
+                header(["Column", "Action", "Detail", "Cells changed"]),
+                vec![vec![
+                    "zip".to_owned(),
+                    "generalized".to_owned(),
+                    "ZIP3".to_owned(),
+                    "30".to_owned()
+                ]]
+            )
+        );
+        let Block::Table(_, rows) = &blocks[1] else {
+            panic!("{:?}", blocks[1])
+        };
+        assert_eq!(
+            rows[0],
+            ["noise", "age, income", r#"{"scale":1.5}"#, "30", "—"]
+        );
+    }
+}
