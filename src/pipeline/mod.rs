@@ -4,7 +4,11 @@
 //! to the audit trail.
 
 mod clock;
+mod document;
 mod run;
+mod stages;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use run::fmt_probability;
 pub use run::{RunOptions, RunOutcome, STEPS, quarantine_name, run_expert_determination};

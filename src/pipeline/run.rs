@@ -2,32 +2,19 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
-use crate::apply::{apply, check_output, write_csv, write_parquet};
+use super::clock::Utc;
+use super::document::{self, Findings};
+use super::stages::{self, Loaded, Prepared, Protected, Trail, Transformed};
 use crate::data::attribute::{AttributeRole, AttributeType};
 use crate::data::date::Date;
-use crate::error::{Error, ErrorKind, Result};
-use crate::frequency::node::Node;
-use crate::frequency::table::FrequencyTable;
-use crate::measure::profile::{PrivacyProfile, ProfileOptions};
-use crate::model::SensitiveAttribute;
-use crate::pipeline::clock::Utc;
+use crate::error::Result;
 use crate::report::{
-    AuditTrail, ColumnReport, Context, DataSection, ExpertDeterminationRule, Identification,
-    LevelResult, MEASURES, Methods, OutputFormat, PrincipleAssessment, ReleaseSection, Report,
-    Results, RiskCheck, RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary,
-    ThresholdSetting, sha256_file,
+    ColumnReport, ExpertDeterminationRule, LevelResult, MEASURES, OutputFormat, Report, RiskCheck,
 };
-use crate::risk::{Population, RiskAnalysis, RiskOptions, RiskThreshold, Suda, ThresholdReport};
+use crate::risk::RiskAnalysis;
 use crate::ruleset::Ruleset;
-use crate::safe_harbor::{
-    ColumnAction, RestrictedZipPrefixes, Scanner, TokenKey, apply_safe_harbor,
-};
-use crate::search::search;
-use crate::transform::apply_transforms_with_missing;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use crate::safe_harbor::ColumnAction;
+use crate::safe_harbor::TokenKey;
 
 /// The steps of a run, in order, as reported to a progress observer.
 pub const STEPS: [&str; 10] = [
@@ -117,612 +104,105 @@ pub fn run_expert_determination(
     options: &RunOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunOutcome> {
-    let settings = ruleset.expert_determination.clone().unwrap_or_default();
-    settings.check()?;
-    let rule = ruleset.anonymization.as_ref().ok_or_else(|| {
-        Error::parameter(
-            "anonymization",
-            "an Expert Determination needs an [anonymization] table (models, suppression limit)",
-        )
-    })?;
-    let config = rule.config()?;
-    for attribute in settings.principles.keys() {
-        if !ruleset
-            .attributes
-            .iter()
-            .any(|a| &a.name == attribute && a.role == AttributeRole::QuasiIdentifier)
-        {
-            return Err(Error::parameter(
-                format!("principles.{attribute}"),
-                "ratings are given for quasi-identifiers only, and this is not one",
-            ));
-        }
-    }
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ErrorKind::Io { path, source }
-    };
-    std::fs::create_dir_all(&options.out_dir).map_err(io(&options.out_dir))?;
-    let inputs = ruleset.input_files();
-    for output in [
-        settings.output.clone(),
-        quarantine_name(&settings.output),
-        "report.json".into(),
-        "report.html".into(),
-        "report.md".into(),
-    ] {
-        check_output(&options.out_dir.join(output), &inputs)?;
-    }
+    let Prepared { settings, config } = stages::prepare(ruleset, options)?;
 
-    // Load.
     progress("load");
-    let ruleset_sha256 = sha256_file(&ruleset.path)?;
-    let mut trail = AuditTrail::new(ruleset_sha256.clone());
-    let data_path = ruleset.data_path();
-    let input_sha256 = sha256_file(&data_path)?;
-    let frame = ruleset.read_data()?;
-    let input_rows = frame.height() as u64;
-    let column_names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let scanner = Scanner::new();
-    let input_scan = scanner.scan(&frame, &[])?;
-    trail.record(
-        "load",
-        format!("Read {} and the ruleset", data_path.display()),
-        json!({
-            "ruleset": ruleset.path.display().to_string(),
-            "ruleset_sha256": ruleset_sha256,
-            "data": data_path.display().to_string(),
-            "data_sha256": input_sha256,
-            "columns": column_names,
-        }),
-        [
-            ("rows", input_rows),
-            ("columns", column_names.len() as u64),
-            ("input_identifier_cells", input_scan.total()),
-        ],
-    );
+    let loaded = stages::load(ruleset)?;
+    let mut trail = Trail::new(loaded.output.input.ruleset_sha256.clone());
+    let Loaded { input, frame } = trail.take(loaded);
 
-    // Safe Harbor on declared identifiers.
     progress("safe-harbor");
-    let declared = ruleset
-        .attributes
-        .iter()
-        .any(|a| a.identifier.is_some() || a.role == AttributeRole::Identifier);
-    let (frame, actions) = if declared {
-        let loaded_key = match &options.key {
-            None if ruleset.attributes.iter().any(|a| a.tokenize) => {
-                Some(match &settings.key_file {
-                    Some(file) => {
-                        TokenKey::from_file_as(&ruleset.base.join(file), settings.key_encoding)?
-                    }
-                    None => TokenKey::from_env("DEIDENTIFY_TOKEN_KEY")?,
-                })
-            }
-            _ => None,
-        };
-        let key = options.key.as_ref().or(loaded_key.as_ref());
-        let reference = options.reference_date.unwrap_or_else(Date::today);
-        let zips = RestrictedZipPrefixes::hhs_2000();
-        let (released, actions) =
-            apply_safe_harbor(&frame, &ruleset.attributes, key, &zips, reference)?;
-        let cells = actions.iter().map(|a| a.cells).sum();
-        trail.record(
-            "safe-harbor",
-            "Removed, tokenized or generalized the declared identifiers (45 CFR 164.514(b)(2))",
-            serde_json::to_value(&actions).unwrap_or_default(),
-            [("columns", actions.len() as u64), ("cells", cells)],
-        );
-        (released, actions)
-    } else {
-        (frame, Vec::new())
-    };
-    let release_rules = release_ruleset(ruleset, &actions);
+    let Protected { frame, actions } =
+        trail.take(stages::safe_harbor(ruleset, options, &settings, frame)?);
 
-    // Configured statistical transformations.
     progress("transform");
-    let (frame, records) = if ruleset.transforms.is_empty() {
-        (frame, Vec::new())
-    } else {
-        // Seeds of randomized steps come from `seed` or the operating
-        // system; either way each record carries the seed it used.
-        let mut rng = match settings.seed {
-            Some(seed) => StdRng::seed_from_u64(seed),
-            None => StdRng::seed_from_u64(rand::rng().random()),
-        };
-        apply_transforms_with_missing(
-            frame,
-            &ruleset.transforms,
-            &ruleset.data.missing_values,
-            &mut rng,
-        )?
-    };
-    for record in &records {
-        trail.record(
-            "transform",
-            format!("{} of {}", record.kind, record.columns.join(", ")),
-            serde_json::to_value(record).unwrap_or_default(),
-            [
-                ("cells_changed", record.rows_affected),
-                ("missing_cells", record.missing_cells),
-            ],
-        );
-    }
-    let transformations: Vec<serde_json::Value> = records
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
-        .collect();
+    let Transformed { frame, records } = trail.take(stages::transform(ruleset, &settings, frame)?);
+    let encoded = stages::encode(ruleset, &actions, &frame, &input.data_path)?;
 
-    let loaded = release_rules.load_frame(&frame, &data_path.display().to_string())?;
-    let dataset = &loaded.dataset;
-    let hierarchies = &loaded.hierarchies;
-    let names = dataset.quasi_identifier_names();
-    if names.is_empty() {
-        return Err(Error::parameter(
-            "attribute",
-            "an Expert Determination needs at least one quasi-identifier",
-        ));
-    }
-
-    // Risk before, at the ungeneralized node.
     progress("risk-before");
-    let threshold = match settings.k {
-        Some(k) => RiskThreshold::class_size(k)?,
-        None => RiskThreshold::probability(settings.base_threshold())?,
-    };
-    let risk_options = RiskOptions {
-        threshold,
-        // A sampling fraction is of the whole input: the population it
-        // implies stays the same after records are suppressed.
-        population: match (settings.population, settings.sampling_fraction) {
-            (Some(n), _) => Some(Population::Size(n)),
-            (None, Some(f)) => Some(Population::SamplingFraction(f).fixed(dataset.rows() as u64)?),
-            (None, None) => None,
-        },
-    };
-    let bottom = Node::new(vec![0; names.len()]);
-    let bottom_table = FrequencyTable::from_dataset(dataset, hierarchies, &bottom)?;
-    let mut before = RiskAnalysis::of_table(&bottom_table, None, &risk_options)?;
-    let dis_fraction = before
-        .population_uniques
-        .as_ref()
-        .map_or(0.01, |p| p.sampling_fraction.clamp(1e-9, 0.999_999));
-    if let Some(max_size) = settings.suda_max_size {
-        before.suda = Some(Suda::of_dataset(
-            dataset,
-            hierarchies,
-            &bottom,
-            None,
-            max_size,
-            dis_fraction,
-        )?);
-    }
-    trail.record(
-        "risk-before",
-        "Measured re-identification risk of the input",
-        json!({ "threshold": before.threshold, "population": risk_options.population }),
-        [
-            ("classes", before.classes as u64),
-            ("sample_unique_records", before.sample_unique_records),
-        ],
-    );
+    let before = trail.take(stages::risk_before(&settings, &encoded)?);
 
-    // Search.
     progress("search");
-    let orders = release_rules.orders();
-    let result = search(dataset, hierarchies, &config, &orders)?;
-    trail.record(
-        "search",
-        format!(
-            "Searched the generalization lattice ({} strategy)",
-            result.strategy.name()
-        ),
-        json!({
-            "models": config.models,
-            "applied_models": result.applied_models,
-            "suppression_limit": config.suppression_limit,
-            "metric": config.metric,
-            "strategy": result.strategy,
-            "optimum": result.levels(),
-            "proven_optimal": result.proven_optimal,
-        }),
-        [
-            ("nodes_checked", result.nodes_checked),
-            ("lattice_size", result.lattice_size),
-            ("max_suppressed", result.max_suppressed),
-        ],
-    );
+    let result = trail.take(stages::search_lattice(&config, &encoded)?);
 
-    // Apply, risk after, scan, write.
-    let format = settings.output_format();
     let mut after = None;
     let mut privacy = None;
-    let mut scan_section = None;
-    let mut released_frame = None;
-    let mut output_rows = 0;
+    let mut scan = None;
+    let mut released = None;
     if let Some(optimum) = &result.optimum {
         progress("apply");
-        let anonymized = apply(dataset, hierarchies, &config, &orders, &optimum.node)?;
-        output_rows = anonymized.frame.height() as u64;
-        trail.record(
-            "apply",
-            "Generalized the quasi-identifiers to the chosen levels and suppressed the classes that fail a model",
-            json!({ "levels": result.levels() }),
-            [
-                ("rows", output_rows),
-                ("suppressed_records", anonymized.evaluation.suppressed),
-                ("suppressed_classes", anonymized.evaluation.suppressed_classes as u64),
-                ("classes", anonymized.evaluation.classes as u64),
-            ],
-        );
+        let anonymized = trail.take(stages::apply_optimum(
+            &config,
+            &encoded,
+            &result,
+            &optimum.node,
+        )?);
 
         progress("risk-after");
-        let table = FrequencyTable::from_dataset(dataset, hierarchies, &optimum.node)?;
-        let suppressed = anonymized.suppressed_classes(&table, dataset, hierarchies)?;
-        let mut analysis = RiskAnalysis::of_table(&table, Some(&suppressed), &risk_options)?;
-        if let Some(max_size) = settings.suda_max_size {
-            analysis.suda = Some(Suda::of_dataset(
-                dataset,
-                hierarchies,
-                &optimum.node,
-                Some(&anonymized.suppressed_rows),
-                max_size,
-                dis_fraction,
-            )?);
-        }
-        let keep: Vec<bool> = suppressed.iter().map(|s| !s).collect();
-        let released = table.retain(&keep)?;
-        let sensitive = SensitiveAttribute::all(dataset, hierarchies, &orders)?;
-        let mut profile = PrivacyProfile::of_table(
-            &released,
-            &sensitive,
-            &ProfileOptions {
-                orders: orders.clone(),
-                ..ProfileOptions::default()
-            },
-        )?;
-        profile.levels = result.levels().unwrap_or_default();
-        trail.record(
-            "risk-after",
-            "Measured re-identification risk and privacy of the released records",
-            json!({ "k": profile.k, "classes": profile.classes }),
-            [
-                ("released_records", analysis.records),
-                ("classes", analysis.classes as u64),
-            ],
-        );
-        after = Some(analysis);
-        privacy = Some(profile);
+        let risk = trail.take(stages::risk_after(
+            &settings,
+            &encoded,
+            &before,
+            &result,
+            &optimum.node,
+            &anonymized,
+        )?);
+        after = Some(risk.analysis);
+        privacy = Some(risk.privacy);
 
         progress("scan");
-        let tokens: Vec<&str> = actions
-            .iter()
-            .filter(|a| a.action == "tokenized")
-            .map(|a| a.column.as_str())
-            .collect();
-        let scan = scanner.scan(&anonymized.frame, &tokens)?;
-        trail.record(
-            "scan",
-            "Scanned every released column except token columns for residual identifiers",
-            json!({ "skipped": tokens, "counts": scan.counts }),
-            [("cells", scan.cells), ("findings", scan.total())],
-        );
-        scan_section = Some(ScanSection {
-            clean: scan.is_clean(),
-            cells: scan.cells,
-            columns: scan.columns.clone(),
-            skipped: tokens.iter().map(|t| t.to_string()).collect(),
-            counts: scan.counts.clone(),
-            findings: scan.findings.iter().take(100).cloned().collect(),
-        });
-
-        released_frame = Some(anonymized.frame);
+        scan = Some(trail.take(stages::scan(&anonymized.frame, &actions)?));
+        released = Some(anonymized.frame);
     }
+    let output_rows = released.as_ref().map_or(0, |f| f.height() as u64);
 
     let now = Utc::now();
-    let checks = risk_checks(&settings, &before, after.as_ref());
-    let scan = scan_section.unwrap_or_else(|| ScanSection {
-        clean: true,
-        cells: 0,
-        columns: Vec::new(),
-        skipped: Vec::new(),
-        counts: Default::default(),
-        findings: Vec::new(),
-    });
-    let mut failures = Vec::new();
-    if result.optimum.is_none() {
-        failures.push(
-            "No transformation satisfies the privacy models within the suppression limit."
-                .to_owned(),
-        );
-    }
-    for check in &checks {
-        if check.passes == Some(false) {
-            failures.push(format!(
-                "{} is {} after de-identification, above the threshold {}.",
-                check.measure,
-                fmt_probability(check.after.unwrap_or(f64::NAN)),
-                fmt_probability(check.threshold.unwrap_or(f64::NAN))
-            ));
-        }
-    }
-    if !scan.clean {
-        failures.push(format!(
-            "The residual-identifier scan found {} suspicious cells.",
-            scan.findings
-                .len()
-                .max(scan.counts.values().flat_map(|m| m.values()).sum::<u64>() as usize)
-        ));
-    }
-    let passes = failures.is_empty();
-    let written = write_release(
-        released_frame.as_ref(),
-        passes,
+    let scan = scan.unwrap_or_else(stages::empty_scan);
+    let verdict = stages::verdict(&settings, &result, &before.analysis, after.as_ref(), &scan);
+
+    progress("write");
+    let written = trail.take(stages::write_release(
+        released.as_ref(),
+        verdict.passes,
         options,
         &settings,
-        &mut trail,
-        progress,
-    )?;
+    )?);
+
     progress("report");
-    let verdict = if passes {
-        format!(
-            "Every threshold is met for the {}: the risk of re-identification by the anticipated recipients is below the stated thresholds under the stated conditions.",
-            settings.release_type.describe()
-        )
-    } else {
-        "Not releasable: at least one requirement is not met (see the failures below).".to_owned()
-    };
-    let levels = level_results(dataset, hierarchies, &result);
-    let mut figures = vec![
-        ("Input records".to_owned(), input_rows.to_string()),
-        (
-            "Highest prosecutor risk before".to_owned(),
-            fmt_probability(before.prosecutor.highest_risk),
-        ),
-    ];
-    if let Some(after) = &after {
-        figures.push((
-            "Highest prosecutor risk after".to_owned(),
-            fmt_probability(after.prosecutor.highest_risk),
-        ));
-        figures.push((
-            "Average prosecutor risk after".to_owned(),
-            fmt_probability(after.prosecutor.success_rate),
-        ));
-    }
-    if let Some(o) = &result.optimum {
-        figures.push((
-            "Records suppressed".to_owned(),
-            format!(
-                "{} ({:.2}%)",
-                o.suppressed,
-                100.0 * o.suppressed as f64 / input_rows.max(1) as f64
-            ),
-        ));
-        figures.push((
-            "Generalization".to_owned(),
-            levels
-                .iter()
-                .map(|l| format!("{} {}/{}", l.attribute, l.level, l.height))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
-    }
-
-    let mut limitations = vec![
-        "Risk is measured against the quasi-identifiers declared in the ruleset. An attacker who knows other attributes (sensitive values, free text, dates of service) is outside this analysis.".to_owned(),
-        "Each record is assumed to describe a different individual; longitudinal data with several records per person needs a per-person analysis.".to_owned(),
-        "Repeated or overlapping releases of the same individuals can be linked with each other; each new release needs a determination that considers the earlier ones.".to_owned(),
-        "Suppressed records stay in the file with their quasi-identifiers replaced by '*'; their sensitive and insensitive values are released.".to_owned(),
-    ];
-    if settings.population.is_none() && settings.sampling_fraction.is_none() {
-        limitations.push("No population size was given: journalist and marketer risks use the data set as its own population, which overstates risk (HHS 2012 guidance), and population uniqueness is not estimated.".to_owned());
-    }
-    // A model that assumes its own population should agree with the one the
-    // risk analysis assumes.
-    let rows = dataset.rows() as u64;
-    let analysis_population = match risk_options.population {
-        Some(p) => Some(p.size(rows)?),
-        None => None,
-    };
-    for (spec, applied) in config.models.iter().zip(&result.applied_models) {
-        let Some(assumed) = spec.population() else {
-            continue;
-        };
-        let assumed = assumed.fixed(rows)?.size(rows)?;
-        if analysis_population != Some(assumed) {
-            limitations.push(format!(
-                "The privacy model {applied} assumes a population of {assumed}, but the risk analysis assumes {}; the two should describe the same population.",
-                analysis_population.map_or("none".to_owned(), |n| n.to_string()),
-            ));
-        }
-    }
-    if !result.proven_optimal {
-        limitations.push(
-            "The heuristic search does not prove the chosen transformation optimal.".to_owned(),
-        );
-    }
-    if ruleset
-        .transforms
-        .iter()
-        .any(|t| t.kind() == "additive-noise")
-    {
-        limitations.push("The report records the seed of every randomized transformation so that the run can be replayed; anyone holding the report could remove that noise, so the report must not be given to the data's recipients. (Statistical additive noise is not differential privacy.)".to_owned());
-    }
-    limitations.extend(settings.limitations.iter().cloned());
-
-    let valid_until = now.plus_months(settings.reassessment_months).date();
-    let thresholds = settings.effective_thresholds();
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION.to_owned(),
-        identification: Identification {
-            report_id: trail
-                .entries()
-                .last()
-                .map(|e| e.hash[..16].to_owned())
-                .unwrap_or_default(),
-            title: settings.title.clone().unwrap_or_else(|| {
-                format!(
-                    "Expert Determination: {}",
-                    data_path.file_name().map_or_else(
-                        || data_path.display().to_string(),
-                        |n| n.to_string_lossy().into_owned()
-                    )
-                )
-            }),
-            software: format!("deidentify {}", env!("CARGO_PKG_VERSION")),
-            created_utc: now.rfc3339(),
-            covered_entity: settings.covered_entity.clone(),
-            project: settings.project.clone(),
-            ruleset_path: ruleset.path.display().to_string(),
-            ruleset_sha256,
-        },
-        summary: Summary {
-            passes,
-            verdict,
-            failures,
-            figures,
-        },
-        data: DataSection {
-            source: data_path.display().to_string(),
-            input_sha256,
-            input_rows,
-            output_file: written.as_ref().and_then(|(path, _)| {
-                path.file_name().map(|n| n.to_string_lossy().into_owned())
-            }),
-            output_format: format_name(format).to_owned(),
-            output_sha256: written.as_ref().map(|(_, sha)| sha.clone()),
-            output_rows,
-            columns: column_reports(ruleset, &column_names, &actions, &levels),
-            input_scan: input_scan.counts.clone(),
-        },
-        context: Context {
-            recipients: settings.recipients.clone(),
-            release_type: serde_json::to_value(settings.release_type)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            release_description: settings.release_type.describe().to_owned(),
-            intended_use: settings.intended_use.clone(),
-            threat_model: settings.threat_model.clone(),
-            population: settings.population,
-            sampling_fraction: before.population_uniques.as_ref().map(|p| p.sampling_fraction),
-            population_source: settings.population_source.clone(),
-            assumptions: vec![
-                "The data is a sample of the population named above; every individual in it is also in that population.".to_owned(),
-                "The attacker knows at most the declared quasi-identifiers of a target, as they appear in the input.".to_owned(),
-                "The recipients are bound by the conditions of release below.".to_owned(),
-            ],
-            principles: names
-                .iter()
-                .map(|name| {
-                    let counts = dataset.encoded(name).map(|c| c.counts()).unwrap_or_default();
-                    let ratings = settings.principles.get(name).cloned();
-                    PrincipleAssessment {
-                        attribute: name.clone(),
-                        overall: ratings.as_ref().map(|r| r.overall()),
-                        ratings,
-                        distinct_values: counts.iter().filter(|&&n| n > 0).count() as u64,
-                        unique_records: counts.iter().filter(|&&n| n == 1).count() as u64,
-                    }
-                })
-                .collect(),
-        },
-        methods: Methods {
-            safe_harbor: actions.clone(),
-            transformations,
-            models: config.models.clone(),
-            applied_models: result.applied_models.clone(),
-            suppression_limit: config.suppression_limit,
-            max_suppressed: result.max_suppressed,
-            metric: serde_json::to_value(&config.metric).unwrap_or_default(),
-            strategy: result.strategy.name().to_owned(),
-            proven_optimal: result.proven_optimal,
-            nodes_checked: result.nodes_checked,
-            lattice_size: result.lattice_size,
-            search_ms: result.elapsed_ms,
-            base_threshold: ThresholdReport {
-                probability: threshold.as_probability(),
-                k: threshold.as_class_size(),
-            },
-            thresholds: thresholds
-                .iter()
-                .map(|(measure, &threshold)| ThresholdSetting {
-                    measure: measure.clone(),
-                    description: describe(measure).to_owned(),
-                    threshold,
-                })
-                .collect(),
-        },
-        results: Results {
-            found: result.optimum.is_some(),
-            levels,
-            suppressed_records: result.optimum.as_ref().map_or(0, |o| o.suppressed),
-            suppressed_classes: result
-                .optimum
-                .as_ref()
-                .map_or(0, |o| o.suppressed_classes as u64),
-            classes: result.optimum.as_ref().map_or(0, |o| o.classes as u64),
-            score: result
-                .optimum
-                .as_ref()
-                .and_then(|o| o.score.as_ref().map(|s| s.score)),
-            privacy,
-        },
-        risk: RiskSection {
-            before,
-            after,
-            checks,
-        },
+    let data = written.as_ref().map(|(path, _)| path.clone());
+    let findings = Findings {
+        ruleset,
+        settings: &settings,
+        config: &config,
+        input,
+        actions,
+        records,
+        encoded: &encoded,
+        before,
+        result,
+        output_rows,
+        after,
+        privacy,
         scan,
-        limitations,
-        release: ReleaseSection {
-            conditions: settings.conditions(),
-            reassessment_months: settings.reassessment_months,
-            valid_until,
-            triggers: [
-                "a new external data source that holds the quasi-identifiers becomes available to the recipients",
-                "the schema, the quasi-identifiers or the population covered change",
-                "a new recipient, a new use, or a release to the public is planned",
-                "further releases about the same individuals (cumulative disclosure)",
-                "a suspected re-identification or breach",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        },
-        audit: trail.into_entries(),
-        sign_off: SignOff {
-            statement: "I have applied generally accepted statistical and scientific principles and methods for rendering information not individually identifiable, and determined that the risk is very small that the information could be used, alone or in combination with other reasonably available information, by an anticipated recipient to identify an individual who is a subject of the information; the methods and results of the analysis that justify this determination are documented in this report (45 CFR 164.514(b)(1)).".to_owned(),
-            expert_name: settings.expert.name.clone(),
-            credentials: settings.expert.credentials.clone(),
-            organization: settings.expert.organization.clone(),
-            content_sha256: String::new(),
-        },
+        verdict,
+        written,
+        now,
     };
-    report.seal();
-
-    let json_path = options.out_dir.join("report.json");
-    let html_path = options.out_dir.join("report.html");
-    let md_path = options.out_dir.join("report.md");
-    crate::apply::write_bytes(&json_path, report.to_json().as_bytes())?;
-    crate::apply::write_bytes(&html_path, crate::report::render_html(&report).as_bytes())?;
-    crate::apply::write_bytes(&md_path, crate::report::render_markdown(&report).as_bytes())?;
+    let report = document::assemble(findings, trail.into_inner())?;
+    let [json, html, markdown] = document::write_reports(&report, &options.out_dir)?;
     Ok(RunOutcome {
         report,
-        json: json_path,
-        html: html_path,
-        markdown: md_path,
-        data: written.map(|(path, _)| path),
+        json,
+        html,
+        markdown,
+        data,
     })
 }
 
 /// The ruleset the release is encoded with: identifiers Safe Harbor removed
 /// are gone, tokenized identifier columns are released as insensitive
 /// columns, and generalized ones are read as text.
-fn release_ruleset(ruleset: &Ruleset, actions: &[ColumnAction]) -> Ruleset {
+pub(super) fn release_ruleset(ruleset: &Ruleset, actions: &[ColumnAction]) -> Ruleset {
     let mut rules = ruleset.clone();
     rules.attributes.retain(|a| {
         !actions
@@ -745,14 +225,14 @@ fn release_ruleset(ruleset: &Ruleset, actions: &[ColumnAction]) -> Ruleset {
     rules
 }
 
-fn format_name(format: OutputFormat) -> &'static str {
+pub(super) fn format_name(format: OutputFormat) -> &'static str {
     match format {
         OutputFormat::Csv => "csv",
         OutputFormat::Parquet => "parquet",
     }
 }
 
-fn describe(measure: &str) -> &'static str {
+pub(super) fn describe(measure: &str) -> &'static str {
     MEASURES
         .iter()
         .find(|(m, _)| *m == measure)
@@ -794,7 +274,7 @@ fn measure_value(
     }
 }
 
-fn risk_checks(
+pub(super) fn risk_checks(
     settings: &ExpertDeterminationRule,
     before: &RiskAnalysis,
     after: Option<&RiskAnalysis>,
@@ -822,7 +302,7 @@ fn risk_checks(
         .collect()
 }
 
-fn level_results(
+pub(super) fn level_results(
     dataset: &crate::data::dataset::Dataset,
     hierarchies: &crate::hierarchy::set::Hierarchies,
     result: &crate::search::SearchResult,
@@ -861,7 +341,7 @@ fn level_results(
         .collect()
 }
 
-fn column_reports(
+pub(super) fn column_reports(
     ruleset: &Ruleset,
     columns: &[String],
     actions: &[ColumnAction],
@@ -918,67 +398,4 @@ fn column_reports(
             }
         })
         .collect()
-}
-
-/// The `write` step: the released data under its name when the verdict
-/// passes, under its quarantine name when it fails and quarantine was asked
-/// for, and nothing otherwise. Returns the file written with its SHA-256.
-fn write_release(
-    frame: Option<&polars::prelude::DataFrame>,
-    passes: bool,
-    options: &RunOptions,
-    settings: &ExpertDeterminationRule,
-    trail: &mut AuditTrail,
-    progress: &mut dyn FnMut(&str),
-) -> Result<Option<(PathBuf, String)>> {
-    progress("write");
-    let Some(frame) = frame else {
-        trail.record(
-            "write",
-            "Wrote no data: no transformation meets the models within the suppression limit",
-            json!({ "file": null, "sha256": null }),
-            [("rows", 0)],
-        );
-        return Ok(None);
-    };
-    if !passes && !options.quarantine {
-        trail.record(
-            "write",
-            "Wrote no data: the release is not releasable (see the failures)",
-            json!({ "file": null, "sha256": null }),
-            [("rows", 0)],
-        );
-        return Ok(None);
-    }
-    let name = if passes {
-        settings.output.clone()
-    } else {
-        quarantine_name(&settings.output)
-    };
-    let path = options.out_dir.join(&name);
-    let format = settings.output_format();
-    match format {
-        OutputFormat::Csv => write_csv(frame, &path, b',')?,
-        OutputFormat::Parquet => write_parquet(frame, &path)?,
-    }
-    let sha = sha256_file(&path)?;
-    trail.record(
-        "write",
-        if passes {
-            format!("Wrote the released data to {}", name.display())
-        } else {
-            format!(
-                "Quarantined the data, which is not releasable, as {}",
-                name.display()
-            )
-        },
-        json!({
-            "file": name.display().to_string(),
-            "format": format_name(format),
-            "sha256": sha,
-            "releasable": passes,
-        }),
-        [("rows", frame.height() as u64)],
-    );
-    Ok(Some((path, sha)))
 }
