@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use super::clock::Utc;
-use super::fmt_probability;
 use super::run::{column_reports, describe, format_name, level_results};
 use super::stages::{Encoded, Input, RiskBefore, Verdict};
 use crate::error::Result;
 use crate::measure::profile::PrivacyProfile;
+use crate::report::format::fmt_probability;
 use crate::report::{
     AuditTrail, Context, DataSection, ExpertDeterminationRule, Identification, LevelResult,
     Methods, PrincipleAssessment, ReleaseSection, Report, Results, RiskSection, SCHEMA_VERSION,

@@ -10,5 +10,4 @@ mod stages;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use run::fmt_probability;
 pub use run::{RunOptions, RunOutcome, STEPS, quarantine_name, run_expert_determination};

@@ -239,18 +239,6 @@ pub(super) fn describe(measure: &str) -> &'static str {
         .map_or("", |(_, d)| d)
 }
 
-/// A probability for people: 4 significant digits.
-pub(crate) fn fmt_probability(p: f64) -> String {
-    if !p.is_finite() {
-        return "n/a".to_owned();
-    }
-    if p == 0.0 {
-        return "0".to_owned();
-    }
-    let digits = (3 - p.abs().log10().floor() as i32).max(0) as usize;
-    format!("{p:.digits$}")
-}
-
 /// The value of `measure` in `analysis` (see [`MEASURES`]).
 fn measure_value(
     analysis: &RiskAnalysis,

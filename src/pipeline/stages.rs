@@ -597,8 +597,8 @@ pub(crate) fn verdict(
             failures.push(format!(
                 "{} is {} after de-identification, above the threshold {}.",
                 check.measure,
-                super::fmt_probability(check.after.unwrap_or(f64::NAN)),
-                super::fmt_probability(check.threshold.unwrap_or(f64::NAN))
+                crate::report::format::fmt_probability(check.after.unwrap_or(f64::NAN)),
+                crate::report::format::fmt_probability(check.threshold.unwrap_or(f64::NAN))
             ));
         }
     }

@@ -10,7 +10,7 @@ mod blocks;
 mod chart;
 mod digest;
 mod document;
-mod format;
+pub(crate) mod format;
 mod html;
 mod keys;
 mod markdown;
