@@ -96,7 +96,7 @@ pub struct RunOutcome {
 /// # Errors
 ///
 /// Every error of reading, encoding, Safe Harbor, search and writing; and
-/// [`ErrorKind::InvalidParameter`] when the ruleset has no `[anonymization]`
+/// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) when the ruleset has no `[anonymization]`
 /// table or invalid `[expert_determination]` settings, or an output would
 /// overwrite an input.
 pub fn run_expert_determination(
