@@ -43,6 +43,20 @@ pub(crate) fn check_parquet_file<R: Read + Seek>(path: &Path, reader: &mut R) ->
 /// holds. The error says what is inconsistent and where (row group, column,
 /// page), never a value from the file.
 pub(crate) fn check_parquet<R: Read + Seek>(reader: &mut R) -> std::result::Result<(), String> {
+    // polars' Thrift readers panic on some malformed footers (an `expect`
+    // on a field's type, found by the `table_parquet` fuzz target): a
+    // panic is an error too. The message is not repeated: it could quote
+    // the file's bytes.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| walk(reader))).unwrap_or_else(|_| {
+        Err(
+            "the file is malformed: the Parquet metadata decoder failed on it (panicked)"
+                .to_owned(),
+        )
+    })
+}
+
+/// [`check_parquet`]'s walk, which may panic inside polars.
+fn walk<R: Read + Seek>(reader: &mut R) -> std::result::Result<(), String> {
     let length = reader
         .seek(SeekFrom::End(0))
         .map_err(|e| format!("cannot read the file: {e}"))?;
