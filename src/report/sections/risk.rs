@@ -135,7 +135,8 @@ fn size_distribution(analysis: &RiskAnalysis) -> Vec<f64> {
                 .iter()
                 .filter(|(s, _)| (lo..=hi).contains(s))
                 .map(records)
-                .sum();
+                // From +0.0: Rust's sum of no f64 is -0.0, shown "-0.00%".
+                .fold(0.0, |sum, r| sum + r);
             within / total.max(1.0)
         })
         .collect()
@@ -155,7 +156,7 @@ fn risk_distribution(analysis: &RiskAnalysis) -> Vec<f64> {
                     r > lo && r <= hi
                 })
                 .map(records)
-                .sum();
+                .fold(0.0, |sum, r| sum + r);
             within / total.max(1.0)
         })
         .collect()
@@ -249,16 +250,16 @@ mod tests {
         assert_eq!(series[0].name, "before");
         assert!((series[0].values[0] - 26.0 / 30.0).abs() < 1e-12);
         assert!((series[1].values[2] - 10.0 / 30.0).abs() < 1e-12);
-        // An empty bin reads "-0.00%": the sum of no f64 is -0.0 (kept as
-        // the renderings had it; to be fixed on its own).
-        assert_eq!(rows[0], ["1", "86.67%", "-0.00%"]);
-        assert_eq!(rows[4], ["10-19", "-0.00%", "33.33%"]);
+        // An empty bin reads "0.00%" (Rust's sum of no f64 is -0.0, which
+        // read "-0.00%" before the sums started from +0.0).
+        assert_eq!(rows[0], ["1", "86.67%", "0.00%"]);
+        assert_eq!(rows[4], ["10-19", "0.00%", "33.33%"]);
         let Block::Chart { rows, .. } = &blocks[3] else {
             panic!("{:?}", blocks[3])
         };
-        assert_eq!(rows[0], ["(0.5, 1]", "86.67%", "-0.00%"]);
+        assert_eq!(rows[0], ["(0.5, 1]", "86.67%", "0.00%"]);
         assert_eq!(rows[1], ["(0.2, 0.5]", "13.33%", "66.67%"]);
-        assert_eq!(rows[3], ["(0.05, 0.1]", "-0.00%", "33.33%"]);
+        assert_eq!(rows[3], ["(0.05, 0.1]", "0.00%", "33.33%"]);
     }
 
     #[test]
