@@ -215,12 +215,7 @@ fn measure_prints_the_reference_figures_on_adult() {
                 "--json",
             ],
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = success_json(&out);
         assert_eq!(json["rows"], 30_162);
         for (name, level) in qis.iter().zip(&levels) {
             assert_eq!(json["levels"][name.as_str()], *level, "node {node}: {name}");
@@ -281,12 +276,7 @@ fn anonymize_prints_arxs_optimum_and_writes_the_output() {
             output.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = success_json(&out);
     // ARX 3.9.2's optimum for adult9, k = 5, no suppression (its adult9-k5-0
     // benchmark case, run beside the crate with ARX built from source).
     assert_eq!(json["node"], serde_json::json!([0, 4, 1, 1, 3, 2, 2, 1, 0]));
@@ -329,12 +319,7 @@ fn anonymize_handles_large_k_and_rejects_k_above_rows() {
         ],
     );
     // k = 30,000 ≤ 30,162 rows: only the top node (one class) satisfies it.
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = success_json(&out);
     assert_eq!(json["node"], serde_json::json!([1, 4, 1, 2, 3, 2, 2, 2, 1]));
     assert_eq!(json["classes"], 1);
     let out = cargo_example(
@@ -377,8 +362,7 @@ fn anonymize_targets_average_risk_and_sample_uniques() {
         ];
         args.extend_from_slice(models);
         let out = cargo_example("anonymize", &args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let json = success_json(&out);
         let released = std::fs::read_to_string(output).unwrap();
         (json, released)
     };
@@ -449,12 +433,7 @@ fn risk_prints_arxs_figures_on_adult() {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = success_json(&out);
     let number = |pointer: &str| {
         json.pointer(pointer)
             .and_then(serde_json::Value::as_f64)
@@ -690,6 +669,13 @@ fn run_paths(name: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::
         .collect();
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     cargo_example(name, &refs)
+}
+
+/// The JSON an example printed, after checking it succeeded (its stderr
+/// is the failure message otherwise).
+fn success_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("the example prints JSON")
 }
 
 fn stdout(out: &std::process::Output) -> String {
@@ -969,8 +955,7 @@ fn scale_streams_adult_to_arxs_optimum() {
             "--json",
         ],
     );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = success_json(&out);
     assert_eq!(json["rows"], 30_162);
     assert_eq!(json["suppressed_rows"], 0);
     let levels = levels_of(&json["optimum"]);
