@@ -5,7 +5,7 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use deidentify::{Dataset, EncodeOptions, Ruleset};
+use deidentify::{Dataset, Ruleset, data::EncodeOptions};
 
 fn encode(c: &mut Criterion) {
     let rows = 1_000_000;

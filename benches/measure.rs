@@ -7,7 +7,12 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use deidentify::{FrequencyTable, GroundDistance, ModelSpec, Node, PrivacyProfile, ProfileOptions};
+use deidentify::{
+    Node, PrivacyProfile,
+    frequency::FrequencyTable,
+    measure::ProfileOptions,
+    model::{GroundDistance, ModelSpec},
+};
 
 fn measure(c: &mut Criterion) {
     let adult = common::adult();

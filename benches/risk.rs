@@ -7,8 +7,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use deidentify::{
-    FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, Ruleset, Suda,
-    dankar, pitman, snb, zayatz,
+    Node, RiskAnalysis, Ruleset,
+    frequency::FrequencyTable,
+    risk::{Population, RiskOptions, RiskThreshold, Suda, dankar, pitman, snb, zayatz},
 };
 
 fn risk(c: &mut Criterion) {

@@ -6,7 +6,10 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use deidentify::{CsvOptions, RestrictedZipPrefixes, Scanner, TokenKey, read_csv};
+use deidentify::{
+    data::{CsvOptions, read_csv},
+    safe_harbor::{RestrictedZipPrefixes, Scanner, TokenKey},
+};
 
 fn safe_harbor(c: &mut Criterion) {
     let values: Vec<String> = (0..1_000_000u32).map(|i| format!("MRN{i:08}")).collect();
@@ -48,11 +51,11 @@ fn safe_harbor(c: &mut Criterion) {
     group.throughput(Throughput::Elements(10_000_000));
     group.bench_function("discrete_laplace_10m_values", |b| {
         use rand::SeedableRng;
-        let scale = deidentify::Rational::new(1, 1).expect("scale");
+        let scale = deidentify::noise::Rational::new(1, 1).expect("scale");
         b.iter(|| {
             let mut rng = rand::rngs::StdRng::seed_from_u64(1);
             (0..10_000_000)
-                .map(|_| deidentify::discrete_laplace(&mut rng, scale).expect("sample"))
+                .map(|_| deidentify::noise::discrete_laplace(&mut rng, scale).expect("sample"))
                 .sum::<i128>()
         })
     });

@@ -14,7 +14,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use deidentify::{AnonymizationConfig, ModelSpec, Ruleset, StreamOptions, StreamedTable};
+use deidentify::{
+    AnonymizationConfig, Ruleset,
+    model::ModelSpec,
+    stream::{StreamOptions, StreamedTable},
+};
 
 const ROWS: u64 = 1_000_000;
 

@@ -10,8 +10,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use deidentify::{
-    AnonymizationConfig, GroundDistance, LoadedRuleset, MetricKind, MetricSpec, ModelSpec, Ruleset,
-    Strategy, search,
+    AnonymizationConfig, Ruleset,
+    metric::{MetricKind, MetricSpec},
+    model::{GroundDistance, ModelSpec},
+    ruleset::LoadedRuleset,
+    search,
+    search::Strategy,
 };
 
 fn config(models: Vec<ModelSpec>, limit: f64) -> AnonymizationConfig {
@@ -116,7 +120,7 @@ fn searches(c: &mut Criterion) {
         threshold: 0.0039,
         population: Some(317_200_000),
         sampling_fraction: None,
-        estimator: deidentify::UniquenessEstimator::Dankar,
+        estimator: deidentify::model::UniquenessEstimator::Dankar,
     };
     bench_config(
         c,

@@ -4,7 +4,7 @@
 //! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --suppression 0.02 --json
 //! ```
 //!
-//! Exit status (`deidentify::Exit`): 0 found (and written); 1 bad input or
+//! Exit status (`deidentify::exit::Exit`): 0 found (and written); 1 bad input or
 //! I/O error (an output that is an input included); 2 wrong command line;
 //! 3 no transformation satisfies the models (nothing written).
 
@@ -13,8 +13,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    Exit, MetricKind, MetricSpec, ModelSpec, Ruleset, apply, check_output, parse_strategy, search,
-    write_csv, write_parquet,
+    Ruleset, apply,
+    apply::{check_output, write_csv, write_parquet},
+    exit::Exit,
+    metric::{MetricKind, MetricSpec},
+    model::ModelSpec,
+    search,
 };
 use serde_json::json;
 
@@ -68,7 +72,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
         ruleset
             .anonymization
             .clone()
-            .unwrap_or_else(|| deidentify::AnonymizationRule {
+            .unwrap_or_else(|| deidentify::ruleset::AnonymizationRule {
                 models: Vec::new(),
                 suppression_limit: 0.0,
                 metric: None,
@@ -101,9 +105,6 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     }
     if let Some(metric) = args.metric {
         config.metric = MetricSpec::new(metric);
-    }
-    if let Some(name) = &args.strategy {
-        config.strategy = parse_strategy(name, args.max_nodes)?;
     }
     config.check()?;
     if config.models.is_empty() {

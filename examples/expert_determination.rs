@@ -10,7 +10,7 @@
 //! written and no data, or with `--quarantine` the data under a name that
 //! says `NOT-RELEASABLE`. No output may land on an input.
 //!
-//! Exit status (`deidentify::Exit`): 0 every threshold is met; 1 bad input
+//! Exit status (`deidentify::exit::Exit`): 0 every threshold is met; 1 bad input
 //! or I/O error; 2 wrong command line; 3 not releasable.
 //!
 //! ```sh
@@ -25,7 +25,12 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use deidentify::{
-    Date, Exit, KeyEncoding, Ruleset, RunOptions, STEPS, TokenKey, run_expert_determination,
+    Ruleset, RunOptions,
+    data::Date,
+    exit::Exit,
+    pipeline::STEPS,
+    run_expert_determination,
+    safe_harbor::{KeyEncoding, TokenKey},
 };
 use indicatif::{ProgressBar, ProgressStyle};
 

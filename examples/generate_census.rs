@@ -305,10 +305,10 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 #[allow(dead_code)]
 fn main() -> std::process::ExitCode {
     match run(&Args::parse()) {
-        Ok(()) => deidentify::Exit::Success.into(),
+        Ok(()) => deidentify::exit::Exit::Success.into(),
         Err(e) => {
             eprintln!("error: {e}");
-            deidentify::Exit::Error.into()
+            deidentify::exit::Exit::Error.into()
         }
     }
 }

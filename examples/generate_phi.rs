@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use deidentify::Exit;
+use deidentify::exit::Exit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use deidentify::Exit;
-use deidentify::{Node, PrivacyProfile, ProfileOptions, Ruleset};
+use deidentify::exit::Exit;
+use deidentify::{Node, PrivacyProfile, Ruleset, measure::ProfileOptions};
 
 /// Measure k-anonymity, l-diversity, t-closeness, δ-disclosure, β-likeness
 /// and (α,k)-anonymity of a dataset generalized to one node (no suppression).

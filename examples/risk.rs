@@ -4,7 +4,7 @@
 //! cargo run --release --example risk -- --config datasets/adult/adult9.toml --population 317200000 --threshold 0.2 --json
 //! ```
 //!
-//! Exit status (`deidentify::Exit`): 0 measured (with `--fail-on-decision`:
+//! Exit status (`deidentify::exit::Exit`): 0 measured (with `--fail-on-decision`:
 //! and every decision passes); 1 bad input or I/O error; 2 wrong command
 //! line; 3 with `--fail-on-decision`, a decision fails (after anonymization
 //! when `--anonymize`), or with `--anonymize` no transformation satisfies
@@ -15,8 +15,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    AttributeRole, Exit, FrequencyTable, Node, Population, RiskAnalysis, RiskOptions,
-    RiskThreshold, Ruleset, Suda, apply, population_class_sizes, search,
+    Node, RiskAnalysis, Ruleset, apply,
+    data::AttributeRole,
+    exit::Exit,
+    frequency::FrequencyTable,
+    risk::{Population, RiskOptions, RiskThreshold, Suda, population_class_sizes},
+    search,
 };
 
 /// Prosecutor, journalist and marketer risk, sample uniques, Zayatz and Pitman

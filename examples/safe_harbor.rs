@@ -9,7 +9,7 @@
 //! `NAME.NOT-RELEASABLE.csv` instead). Every column of the data needs a role
 //! in the ruleset, and the output may not be one of the inputs.
 //!
-//! Exit status (`deidentify::Exit`): 0 written and clean; 1 bad input or I/O
+//! Exit status (`deidentify::exit::Exit`): 0 written and clean; 1 bad input or I/O
 //! error; 2 wrong command line; 4 residual identifiers found (nothing
 //! released).
 
@@ -18,8 +18,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deidentify::{
-    Date, Exit, KeyEncoding, RestrictedZipPrefixes, Ruleset, Scanner, TokenKey, apply_safe_harbor,
-    check_output, quarantine_name, write_csv,
+    Ruleset,
+    apply::{check_output, write_csv},
+    apply_safe_harbor,
+    data::Date,
+    exit::Exit,
+    pipeline::quarantine_name,
+    safe_harbor::{KeyEncoding, RestrictedZipPrefixes, Scanner, TokenKey},
 };
 use serde_json::json;
 

@@ -17,7 +17,7 @@
 //! output are encrypted to that key as they are written (age files; decrypt
 //! with `age -d -i key.txt FILE`): no plaintext reaches the disk.
 //!
-//! Exit status (`deidentify::Exit`): 0 written; 1 bad input or I/O error
+//! Exit status (`deidentify::exit::Exit`): 0 written; 1 bad input or I/O error
 //! (an output onto an input included); 2 wrong command line; 3 no node
 //! satisfies the models (nothing written).
 
@@ -27,8 +27,11 @@ use std::time::Instant;
 
 use clap::Parser;
 use deidentify::{
-    AnonymizationConfig, Exit, LabeledTable, ModelSpec, Ruleset, STAGING_KEY_ENV, StagingKey,
-    StreamOptions, StreamedTable, check_output,
+    AnonymizationConfig, Ruleset,
+    apply::check_output,
+    exit::Exit,
+    model::ModelSpec,
+    stream::{LabeledTable, STAGING_KEY_ENV, StagingKey, StreamOptions, StreamedTable},
 };
 
 /// Time ingest → search → apply on one file.

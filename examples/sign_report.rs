@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use deidentify::Exit;
+use deidentify::exit::Exit;
 use deidentify::report::{
     SignatureStatus, generate_key_pair, public_key_sha256, read_signing_key, sign_report,
     signature_path,

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use deidentify::Exit;
+use deidentify::exit::Exit;
 use deidentify::report::{
     MAX_KEY_BYTES, MAX_REPORT_BYTES, MAX_SIGNATURE_BYTES, SignatureStatus, VerifyOptions,
     signature_path, verify_report_file,

@@ -2,12 +2,29 @@
 //!
 //! Statistical anonymization of health data under HIPAA.
 //!
-//! The data flows one way: a ruleset (TOML) and a table are **encoded**
-//! (dictionary-coded columns, hierarchies compiled to level tables), counted
-//! into a **frequency table** (distinct generalized quasi-identifier tuples
-//! with counts and sensitive histograms) and **measured** with privacy
-//! models at a generalization node. Later stages (lattice search, apply,
-//! risk, report) build on the same frequency table.
+//! The data flows one way, one public module per stage:
+//!
+//! | Stage | Module | What it holds |
+//! |---|---|---|
+//! | ruleset | [`ruleset`] | the TOML file: data, roles, hierarchies, models |
+//! | data in | [`data`] | CSV/Parquet input, roles, dictionary encoding |
+//! | hierarchies | [`hierarchy`] | ARX-format tables, builders, level tables |
+//! | Safe Harbor | [`safe_harbor`] | the 18 identifiers, keyed tokens, the residual scan |
+//! | transformations | [`transform`] | binning, microaggregation, additive noise |
+//! | frequency table | [`frequency`] | classes at a node, mergeable counts |
+//! | models | [`model`], [`measure`] | privacy models; a node's privacy profile |
+//! | metrics | [`metric`] | information loss as ARX computes it |
+//! | search | [`search`] | the lattice and the optimal search |
+//! | apply | [`apply`] | the release at a node (the second pass over rows) |
+//! | risk | [`risk`] | re-identification risk before and after |
+//! | noise | [`noise`] | exact discrete samplers, DP counts, sums and means |
+//! | report | [`report`] | the Expert Determination report, audit trail, signature |
+//! | end to end | [`pipeline`], [`stream`] | the whole run; data larger than memory |
+//!
+//! The root re-exports the names a first program needs; [`prelude`] brings
+//! the common types and traits in one import; [`error`] and [`exit`] hold
+//! the error type and the example programs' exit statuses; [`methods`] is
+//! the methods document every formula cites.
 //!
 //! ```no_run
 //! use deidentify::{Node, PrivacyProfile, Ruleset};
@@ -35,94 +52,40 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod apply;
-mod data;
-mod error;
+pub mod apply;
+pub mod data;
+pub mod error;
 pub mod exit;
-mod frequency;
-mod hierarchy;
-mod measure;
+pub mod frequency;
+pub mod hierarchy;
+pub mod measure;
 pub mod methods;
-mod metric;
-mod model;
-mod noise;
-mod pipeline;
+pub mod metric;
+pub mod model;
+pub mod noise;
+pub mod pipeline;
 mod population;
+pub mod prelude;
 pub mod report;
-mod risk;
-mod ruleset;
-mod safe_harbor;
-mod search;
-mod stream;
-mod transform;
+pub mod risk;
+pub mod ruleset;
+pub mod safe_harbor;
+pub mod search;
+pub mod stream;
+pub mod transform;
 
-pub use apply::{Anonymized, apply, check_output, write_csv, write_parquet};
-pub use data::attribute::{Attribute, AttributeRole, AttributeType, MissingPolicy};
-pub use data::column::EncodedColumn;
-pub use data::dataset::{Dataset, EncodeOptions};
-pub use data::date::Date;
-pub use data::input::{CsvOptions, read_csv, read_parquet};
-pub use error::{Error, ErrorKind, Result, value_shape};
-pub use exit::Exit;
-pub use frequency::histogram::{Histogram, HistogramEntries, HistogramRef};
-pub use frequency::node::Node;
-pub use frequency::table::{CountingInput, EquivalenceClass, FrequencyTable};
-pub use hierarchy::builder::{
-    DateGranularity, DateHierarchy, GroupingHierarchy, HierarchyBuilder, IntervalHierarchy,
-    IntervalLevel, RedactionHierarchy, TOP_LABEL,
-};
-pub use hierarchy::compiled::{CompiledHierarchy, Level};
-pub use hierarchy::set::Hierarchies;
-pub use hierarchy::table::Hierarchy;
-pub use measure::profile::{PrivacyProfile, ProfileOptions, SensitiveProfile};
-pub use metric::{Aggregate, MetricKind, MetricSpec, NodeScore, UtilityModel};
-pub use model::{
-    AbsentValuePolicy, AlphaKAnonymity, AverageRisk, BasicBetaLikeness, CellSizeEstimator,
-    DeltaDisclosurePrivacy, DistinctLDiversity, EnhancedBetaLikeness, EntropyLDiversity,
-    GroundDistance, KAnonymity, KMap, ModelSpec, Monotonicity, PopulationUniqueness, PrivacyModel,
-    RecursiveClDiversity, Release, SampleUniqueness, SensitiveAttribute, TCloseness,
-    UniquenessEstimator,
-};
-pub use noise::{
-    BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, PrivacyBudget, Rational, SumNoise,
-    analytic_gaussian_sigma, bernoulli_exp, bounded_mean, discrete_gaussian, discrete_laplace,
-    exact_rational, gaussian_count, laplace_count, round_to_multiple_of_2k,
-};
-pub use pipeline::{RunOptions, RunOutcome, STEPS, quarantine_name, run_expert_determination};
-pub use report::{
-    AuditEntry, AuditTrail, Expert, ExpertDeterminationRule, OutputFormat, PrincipleRatings,
-    Rating, ReleaseType, Report, SCHEMA_VERSION, SECTIONS, ThreatModel, Verification, render_html,
-    render_markdown, sha256_file, sha256_hex, verify_chain, verify_report,
-};
-pub use risk::{
-    AttackerRisk, Decision, IndividualRisk, MAX_SUDA_VARIABLES, MarketerRisk, Population,
-    PopulationUniques, RiskAnalysis, RiskOptions, RiskThreshold, SnbFit, Suda, ThresholdReport,
-    UniquenessModel, benedetti_franconi, dankar, dankar_with, minimal_sample_uniques, pitman,
-    pitman_or_zero, pitman_parameters, population_class_sizes, snb, zayatz,
-};
-pub use ruleset::{
-    AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,
-    parse_strategy,
-};
-pub use safe_harbor::{
-    AGE_90_OR_OLDER, ColumnAction, ColumnTokenizer, Detector, Finding, IdentifierKind, KeyEncoding,
-    MIN_KEY_BYTES, RestrictedZipPrefixes, ScanReport, Scanner, TokenKey, apply_safe_harbor,
-    birth_date_to_year, date_to_year, top_code_age,
-};
-pub use search::{
-    AnonymizationConfig, Lattice, MAX_LATTICE_NODES, NodeEvaluation, SearchResult, Strategy,
-    evaluate_node, search,
-};
-pub use stream::{
-    COUNT_COLUMN, ColumnSummary, LabeledTable, SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN,
-    STAGING_KEY_ENV, StagingKey, StreamOptions, StreamedOutput, StreamedTable,
-    TABLE_FORMAT_VERSION,
-};
-pub use transform::{
-    AdditiveNoise, BinMethod, Binned, Binning, BinningMethod, MAX_BINS, Microaggregation,
-    NoiseCorrelation, TransformRecord, TransformSpec, apply_transforms,
-    apply_transforms_with_missing, mdav, replay_transforms, replay_transforms_with_missing,
-};
+pub use apply::{Anonymized, apply};
+pub use data::Dataset;
+pub use error::{Error, ErrorKind, Result};
+pub use frequency::Node;
+pub use hierarchy::Hierarchies;
+pub use measure::PrivacyProfile;
+pub use pipeline::{RunOptions, run_expert_determination};
+pub use report::{Report, verify_report};
+pub use risk::RiskAnalysis;
+pub use ruleset::Ruleset;
+pub use safe_harbor::apply_safe_harbor;
+pub use search::{AnonymizationConfig, search};
 
 /// polars, whose `DataFrame` appears in this crate's signatures, re-exported
 /// so a caller uses the same version.

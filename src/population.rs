@@ -149,8 +149,8 @@ pub fn zayatz(histogram: &[(u64, u64)], n: u64, population: f64) -> f64 {
 /// α_0 = (θ_0(c_1 − n) + (n−1)c_1)/(n·u). Estimated uniques:
 /// exp(lnΓ(θ+1) − lnΓ(θ+α))·N^α.
 ///
-/// `None` when there are no sample uniques (the estimate is then 0: see
-/// [`pitman_or_zero`]), when the iteration does not converge to θ ≥ 0,
+/// `None` when there are no sample uniques (the risk analysis then reports
+/// an estimate of 0), when the iteration does not converge to θ ≥ 0,
 /// 0 < α < 1, or when the estimate falls outside [0, N] (as ARX rejects it).
 ///
 /// # Citations
@@ -247,7 +247,7 @@ pub fn pitman_parameters(histogram: &[(u64, u64)], n: u64) -> Option<(f64, f64)>
 }
 
 /// [`pitman`], with 0 when there are no sample uniques.
-pub fn pitman_or_zero(histogram: &[(u64, u64)], n: u64, population: f64) -> Option<f64> {
+pub(crate) fn pitman_or_zero(histogram: &[(u64, u64)], n: u64, population: f64) -> Option<f64> {
     if histogram.iter().all(|e| e.0 != 1) {
         Some(0.0)
     } else {
@@ -414,7 +414,7 @@ pub fn dankar(histogram: &[(u64, u64)], n: u64, population: f64) -> (f64, Unique
 /// `zayatz_fallback`; without it a Pitman model that is not available gives
 /// (0, [`UniquenessModel::None`]), as ARX evaluates the rule as a privacy
 /// criterion ([§4.2](crate::methods#42-population-uniqueness)).
-pub fn dankar_with(
+pub(crate) fn dankar_with(
     histogram: &[(u64, u64)],
     n: u64,
     population: f64,

@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
-use deidentify::{CsvOptions, LoadedRuleset, Ruleset, read_csv};
+use deidentify::{
+    Ruleset,
+    data::{CsvOptions, read_csv},
+    ruleset::LoadedRuleset,
+};
 use polars::prelude::{Column, DataFrame};
 
 /// The repository root.

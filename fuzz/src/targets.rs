@@ -14,8 +14,11 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use deidentify::{
-    Attribute, AttributeRole, AttributeType, CsvOptions, Dataset, EncodeOptions, Hierarchies,
-    Hierarchy, LabeledTable, MissingPolicy, Ruleset, TokenKey,
+    Dataset, Hierarchies, Ruleset,
+    data::{Attribute, AttributeRole, AttributeType, CsvOptions, EncodeOptions, MissingPolicy},
+    hierarchy::Hierarchy,
+    safe_harbor::TokenKey,
+    stream::LabeledTable,
 };
 use polars::prelude::{Column, DataFrame};
 use rand::SeedableRng;
@@ -91,7 +94,7 @@ pub fn csv(data: &[u8]) {
             quote,
             has_header: true,
         };
-        if let Ok(frame) = deidentify::read_csv(&file.0, &options) {
+        if let Ok(frame) = deidentify::data::read_csv(&file.0, &options) {
             encode(&frame);
         }
     }
@@ -169,7 +172,7 @@ pub fn ruleset(data: &[u8]) {
         .attributes
         .iter()
         .filter_map(|a| match &a.hierarchy {
-            Some(deidentify::HierarchyRule::File(file)) => Some(file.as_path()),
+            Some(deidentify::ruleset::HierarchyRule::File(file)) => Some(file.as_path()),
             _ => None,
         });
     if !is_plain(&ruleset.data.path) || !files.into_iter().all(is_plain) {
@@ -232,7 +235,7 @@ pub fn table_parquet(data: &[u8]) {
         let mut merged = table.clone();
         let _ = merged.merge(&table);
     }
-    if let Ok(frame) = deidentify::read_parquet(&file.0) {
+    if let Ok(frame) = deidentify::data::read_parquet(&file.0) {
         encode(&frame);
     }
 }

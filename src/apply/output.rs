@@ -62,7 +62,7 @@ impl Anonymized {
 ///
 /// # Errors
 ///
-/// As [`crate::evaluate_node`]; and [`crate::ErrorKind::InvalidParameter`]
+/// As [`crate::search::evaluate_node`]; and [`crate::ErrorKind::InvalidParameter`]
 /// when the node is not feasible (more records would be suppressed than the
 /// limit allows).
 pub fn apply(

@@ -124,7 +124,7 @@ impl Histogram {
 }
 
 /// A borrowed histogram (a class's histogram inside a
-/// [`crate::FrequencyTable`], or [`Histogram::view`]): its `(code, count)`
+/// [`crate::frequency::FrequencyTable`], or [`Histogram::view`]): its `(code, count)`
 /// pairs, read with [`HistogramRef::iter`], come sorted by code, counts > 0.
 #[derive(Clone, Copy, Debug)]
 pub struct HistogramRef<'a> {

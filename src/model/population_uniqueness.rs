@@ -32,11 +32,11 @@ pub enum UniquenessEstimator {
 /// Over the released classes (suppressed records excluded), with their
 /// class-size histogram, the n released records and the population size N
 /// (given, or round(rows/f) for the whole table's rows and the sampling
-/// fraction f, as [`crate::Population::fixed`], so that suppression does not
+/// fraction f, as [`crate::risk::Population::fixed`], so that suppression does not
 /// shrink it), the chosen estimate of the population uniques divided by N
 /// must be at most t ([§3.9](crate::methods#39-risk-based-models)). The estimates are those of
 /// [`crate::RiskAnalysis`]'s `population_uniques`, except that the Dankar
-/// rule does not fall back from Pitman to Zayatz ([`crate::dankar_with`]),
+/// rule does not fall back from Pitman to Zayatz (unlike [`crate::risk::dankar`]),
 /// as ARX evaluates it as a criterion ([§4.2](crate::methods#42-population-uniqueness)). As in ARX, an
 /// estimate of 0 (or a model that does not converge) passes only when the
 /// release has no sample unique; an empty release passes.

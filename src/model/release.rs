@@ -4,7 +4,7 @@
 /// The sizes of the released (kept) classes of a node, smallest first.
 ///
 /// A search builds one per node for the models whose
-/// [`crate::PrivacyModel::judges_release`] is true, and, when the release
+/// [`crate::model::PrivacyModel::judges_release`] is true, and, when the release
 /// fails them, suppresses whole classes smallest first (ARX's
 /// `HashGroupifyDistribution`) until it passes or the limit is reached.
 #[derive(Clone, Copy, Debug)]

@@ -171,7 +171,7 @@ impl SensitiveAttribute {
     }
 
     /// Position among the dataset's sensitive attributes (column order), the
-    /// index of its histograms in a [`crate::FrequencyTable`].
+    /// index of its histograms in a [`crate::frequency::FrequencyTable`].
     pub fn index(&self) -> usize {
         self.index
     }

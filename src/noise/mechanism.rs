@@ -14,7 +14,7 @@ use crate::noise::discrete::{Rational, discrete_gaussian, discrete_laplace};
 ///
 /// [`crate::ErrorKind::InvalidParameter`] for values that are not positive
 /// and finite, or whose exact form does not fit 128 bits.
-pub fn exact_rational(x: f64) -> Result<Rational> {
+pub(crate) fn exact_rational(x: f64) -> Result<Rational> {
     if !(x.is_finite() && x > 0.0) {
         return Err(Error::parameter(
             "value",

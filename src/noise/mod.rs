@@ -9,10 +9,5 @@ mod mechanism;
 mod sum;
 
 pub use discrete::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace};
-pub use mechanism::{
-    PrivacyBudget, analytic_gaussian_sigma, exact_rational, gaussian_count, laplace_count,
-};
-pub use sum::{
-    BoundedSum, LATTICE_BITS, MIN_K, NoisyMean, NoisySum, SumNoise, bounded_mean,
-    round_to_multiple_of_2k,
-};
+pub use mechanism::{PrivacyBudget, analytic_gaussian_sigma, gaussian_count, laplace_count};
+pub use sum::{BoundedSum, NoisyMean, NoisySum, SumNoise, bounded_mean};

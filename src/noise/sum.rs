@@ -17,11 +17,11 @@ use crate::noise::mechanism::{PrivacyBudget, exact_rational, gaussian_count, lap
 
 /// The smallest exponent of an `f64` lattice: 2^−1074 is the subnormal
 /// granularity (OpenDP's `get_min_k` for `f64`).
-pub const MIN_K: i32 = -1074;
+pub(crate) const MIN_K: i32 = -1074;
 
 /// How many bits finer than the noise scale the default lattice 2^k is:
 /// k = ⌊log₂ scale⌋ − 20 (see [`BoundedSum::new`]).
-pub const LATTICE_BITS: i32 = 20;
+pub(crate) const LATTICE_BITS: i32 = 20;
 
 /// How many bits finer than 2^k the inputs are rounded before the exact sum.
 const FINE_BITS: i32 = 32;
@@ -119,7 +119,7 @@ impl SumNoise {
 /// # Examples
 ///
 /// ```
-/// use deidentify::{BoundedSum, PrivacyBudget, SumNoise};
+/// use deidentify::noise::{BoundedSum, PrivacyBudget, SumNoise};
 /// use rand::SeedableRng;
 ///
 /// let sum = BoundedSum::new(0.0, 100.0, SumNoise::Laplace { epsilon: 1.0 })?;
@@ -423,17 +423,7 @@ pub fn bounded_mean<R: Rng + ?Sized>(
 ///
 /// [`crate::ErrorKind::InvalidParameter`] for a value that is not finite,
 /// k < −1074, or a quotient beyond 128 bits.
-///
-/// # Examples
-///
-/// ```
-/// use deidentify::round_to_multiple_of_2k;
-///
-/// assert_eq!(round_to_multiple_of_2k(0.3, -2)?, 1); // 0.3 / 0.25 = 1.2
-/// assert_eq!(round_to_multiple_of_2k(-0.375, -2)?, -2); // −1.5: away from 0
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn round_to_multiple_of_2k(x: f64, k: i32) -> Result<i128> {
+pub(crate) fn round_to_multiple_of_2k(x: f64, k: i32) -> Result<i128> {
     if !x.is_finite() {
         return Err(Error::parameter("value", format!("{x} is not finite")));
     }

@@ -185,7 +185,7 @@ pub struct Methods {
     /// The privacy models the search had to satisfy.
     pub models: Vec<ModelSpec>,
     /// The same models as the search applied them
-    /// ([`crate::PrivacyModel::name`]): k-map with its derived k′ and type I
+    /// ([`crate::model::PrivacyModel::name`]): k-map with its derived k′ and type I
     /// error, for instance.
     #[serde(default)]
     pub applied_models: Vec<String>,

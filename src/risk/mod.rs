@@ -12,8 +12,7 @@ mod threshold;
 use serde::{Deserialize, Serialize};
 
 pub use crate::population::{
-    Population, SnbFit, UniquenessModel, dankar, dankar_with, pitman, pitman_or_zero,
-    pitman_parameters, snb, zayatz,
+    Population, SnbFit, UniquenessModel, dankar, pitman, pitman_parameters, snb, zayatz,
 };
 pub use attacker::{AttackerRisk, MarketerRisk};
 pub use individual::{IndividualRisk, benedetti_franconi};
@@ -26,7 +25,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
-use crate::population::size_histogram;
+use crate::population::{pitman_or_zero, size_histogram};
 
 /// For every class of `sample_table` (counted from `sample` at some node),
 /// its size in a population table: the population is counted at the same

@@ -189,23 +189,15 @@ impl AnonymizationRule {
     }
 }
 
-/// Parses a strategy name; `max_nodes` is the heuristic's budget (default 10,000).
-///
-/// # Errors
-///
-/// [`ErrorKind::InvalidParameter`] for an unknown name.
-pub fn parse_strategy(name: &str, max_nodes: Option<u64>) -> Result<Strategy> {
-    match name {
-        "optimal" => Ok(Strategy::Optimal),
-        "exhaustive" => Ok(Strategy::Exhaustive),
-        "heuristic" => Ok(Strategy::Heuristic {
-            max_nodes: max_nodes.unwrap_or(10_000),
-        }),
-        other => Err(Error::parameter(
-            "strategy",
-            format!("unknown strategy '{other}' (known: optimal, exhaustive, heuristic)"),
-        )),
+/// Parses a strategy name; `max_nodes` is the heuristic's budget (default
+/// [`DEFAULT_HEURISTIC_BUDGET`](crate::search::DEFAULT_HEURISTIC_BUDGET)).
+pub(crate) fn parse_strategy(name: &str, max_nodes: Option<u64>) -> Result<Strategy> {
+    let mut strategy: Strategy = name.parse()?;
+    if let (Strategy::Heuristic { max_nodes: budget }, Some(max_nodes)) = (&mut strategy, max_nodes)
+    {
+        *budget = max_nodes;
     }
+    Ok(strategy)
 }
 
 /// A TOML error as the user sees it: the line and column, and the parser's
@@ -354,7 +346,7 @@ impl Ruleset {
 
     /// Every file this ruleset makes a run read: the ruleset itself, the
     /// data, the hierarchy files and the Expert Determination's key file.
-    /// No output may land on one of them ([`crate::check_output`]).
+    /// No output may land on one of them ([`crate::apply::check_output`]).
     pub fn input_files(&self) -> Vec<PathBuf> {
         let mut files = vec![self.path.clone(), self.data_path()];
         files.extend(self.attributes.iter().filter_map(|a| match &a.hierarchy {

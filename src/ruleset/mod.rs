@@ -5,5 +5,4 @@ mod file;
 
 pub use file::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,
-    parse_strategy,
 };

@@ -38,6 +38,54 @@ impl Strategy {
     }
 }
 
+/// The heuristic's evaluation budget when none is given.
+pub const DEFAULT_HEURISTIC_BUDGET: u64 = 10_000;
+
+impl std::str::FromStr for Strategy {
+    type Err = Error;
+
+    /// Parses a strategy name: `optimal`, `exhaustive`, `heuristic` (with
+    /// the default budget of [`DEFAULT_HEURISTIC_BUDGET`] evaluations) or
+    /// `heuristic:N` (a budget of N evaluations).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use deidentify::search::Strategy;
+    ///
+    /// assert_eq!("optimal".parse::<Strategy>()?, Strategy::Optimal);
+    /// assert_eq!("heuristic:500".parse::<Strategy>()?, Strategy::Heuristic { max_nodes: 500 });
+    /// assert!("fastest".parse::<Strategy>().is_err());
+    /// # Ok::<(), deidentify::Error>(())
+    /// ```
+    fn from_str(name: &str) -> Result<Strategy> {
+        let (kind, budget) = match name.split_once(':') {
+            Some((kind, budget)) => (kind, Some(budget)),
+            None => (name, None),
+        };
+        match (kind, budget) {
+            ("optimal", None) => Ok(Strategy::Optimal),
+            ("exhaustive", None) => Ok(Strategy::Exhaustive),
+            ("heuristic", None) => Ok(Strategy::Heuristic {
+                max_nodes: DEFAULT_HEURISTIC_BUDGET,
+            }),
+            ("heuristic", Some(budget)) => match budget.parse::<u64>() {
+                Ok(max_nodes) => Ok(Strategy::Heuristic { max_nodes }),
+                Err(_) => Err(Error::parameter(
+                    "strategy",
+                    "the heuristic's budget after ':' must be a whole number of evaluations",
+                )),
+            },
+            _ => Err(Error::parameter(
+                "strategy",
+                format!(
+                    "unknown strategy '{name}' (known: optimal, exhaustive, heuristic, heuristic:N)"
+                ),
+            )),
+        }
+    }
+}
+
 /// The search configuration: privacy models, the suppression limit, the metric, the strategy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnonymizationConfig {
@@ -75,7 +123,7 @@ impl AnonymizationConfig {
     /// # Examples
     ///
     /// ```
-    /// use deidentify::{AnonymizationConfig, ModelSpec};
+    /// use deidentify::{AnonymizationConfig, model::ModelSpec};
     ///
     /// let mut config = AnonymizationConfig::new(
     ///     vec![ModelSpec::SampleUniqueness { threshold: 0.05 }, ModelSpec::KAnonymity { k: 2 }],

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-pub use config::{AnonymizationConfig, Strategy};
+pub use config::{AnonymizationConfig, DEFAULT_HEURISTIC_BUDGET, Strategy};
 pub(crate) use evaluator::Evaluator;
 pub use evaluator::NodeEvaluation;
 pub use lattice::{Lattice, MAX_LATTICE_NODES};
@@ -44,7 +44,7 @@ pub struct SearchResult {
     pub proven_optimal: bool,
     /// Wall time of the search, in milliseconds.
     pub elapsed_ms: f64,
-    /// The models as the search applied them ([`crate::PrivacyModel::name`]),
+    /// The models as the search applied them ([`crate::model::PrivacyModel::name`]),
     /// in configuration order: k-map with its derived k′, for instance.
     #[serde(default)]
     pub applied_models: Vec<String>,
@@ -74,7 +74,7 @@ impl SearchResult {
 /// # Errors
 ///
 /// Errors of the configuration ([`AnonymizationConfig::check`]), of the
-/// models ([`crate::ModelSpec::build`]: unknown attributes, parameters out of
+/// models ([`crate::model::ModelSpec::build`]: unknown attributes, parameters out of
 /// range, k larger than the table) and of the metric, and
 /// [`crate::ErrorKind::InvalidParameter`] when the optimal or exhaustive
 /// strategy is asked to search more than [`MAX_LATTICE_NODES`] nodes.

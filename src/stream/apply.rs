@@ -44,7 +44,7 @@ impl StreamedTable {
     /// writing the anonymized rows to `output` (Parquet for a `.parquet`
     /// name, else CSV separated by `delimiter`): the same table as
     /// [`crate::apply()`] on the in-memory data, written as
-    /// [`crate::write_csv`] / [`crate::write_parquet`] would write it.
+    /// [`crate::apply::write_csv`] / [`crate::apply::write_parquet`] would write it.
     ///
     /// The output goes to a temporary name in the same folder
     /// (`.<name>.partial`), renamed to `output` only when every row has been
@@ -52,7 +52,7 @@ impl StreamedTable {
     /// final name. With [`StreamOptions::staging_key`] the output is an age
     /// file encrypted to that key, encrypted as it is written (the temporary
     /// file never holds plaintext); decrypt it with
-    /// [`crate::StagingKey::decrypt_file`] or `age -d -i key.txt`.
+    /// [`crate::stream::StagingKey::decrypt_file`] or `age -d -i key.txt`.
     ///
     /// # Errors
     ///

@@ -1,6 +1,6 @@
 //! Encryption at rest for the files the streaming path writes: frequency
-//! tables ([`crate::LabeledTable`]) and the streamed output
-//! ([`crate::StreamedTable::apply_to_file`]), with a [`StagingKey`] (whose
+//! tables ([`crate::stream::LabeledTable`]) and the streamed output
+//! ([`crate::stream::StreamedTable::apply_to_file`]), with a [`StagingKey`] (whose
 //! documentation gives the format and the guarantees).
 //!
 //! # Why age
@@ -13,7 +13,7 @@
 //! - It interoperates: the files decrypt with the `age` tool (or `rage`, or
 //!   the Go library) without this crate, which an audit or a recovery needs;
 //!   our own format would need our program to read it.
-//! - It is keyed like the tokens ([`crate::TokenKey`]): one key file, or the
+//! - It is keyed like the tokens ([`crate::safe_harbor::TokenKey`]): one key file, or the
 //!   key in an environment variable ([`STAGING_KEY_ENV`]); the key file is
 //!   what `age-keygen` writes.
 //! - It already is the STREAM construction: the payload is
@@ -96,7 +96,7 @@ const ARMOR_MAGIC: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 /// # Examples
 ///
 /// ```no_run
-/// use deidentify::{LabeledTable, Ruleset, StagingKey, StreamOptions, StreamedTable};
+/// use deidentify::{Ruleset, stream::{LabeledTable, StagingKey, StreamOptions, StreamedTable}};
 ///
 /// let key = StagingKey::from_file("staging-key.txt".as_ref())?; // or StagingKey::from_env(..)
 /// let options = StreamOptions {

@@ -37,8 +37,8 @@ pub struct StreamOptions {
     /// streaming path writes is an age file encrypted to it, from the first
     /// byte (the temporary `.<name>.partial` included): the output of
     /// [`StreamedTable::apply_to_file`], and frequency tables written with
-    /// [`crate::LabeledTable::write_parquet_with_key`] given this key. See
-    /// [`crate::StagingKey`].
+    /// [`crate::stream::LabeledTable::write_parquet_with_key`] given this key. See
+    /// [`crate::stream::StagingKey`].
     pub staging_key: Option<crate::stream::encryption::StagingKey>,
 }
 

@@ -110,7 +110,7 @@ impl StreamedTable {
         })
     }
 
-    /// Evaluates one node with `config`, as [`crate::evaluate_node`] does.
+    /// Evaluates one node with `config`, as [`crate::search::evaluate_node`] does.
     ///
     /// # Errors
     ///
@@ -129,11 +129,11 @@ impl StreamedTable {
     }
 
     /// The table with its labels, for writing to Parquet
-    /// ([`crate::LabeledTable::write_parquet`]).
+    /// ([`crate::stream::LabeledTable::write_parquet`]).
     ///
     /// # Errors
     ///
-    /// As [`crate::LabeledTable::new`] (never for a table counted here).
+    /// As [`crate::stream::LabeledTable::new`] (never for a table counted here).
     pub fn labeled(&self) -> Result<crate::stream::parquet::LabeledTable> {
         let qis = self.quasi_identifier_hierarchies()?;
         let labels = qis

@@ -34,7 +34,7 @@ use crate::transform::spec::{BinMethod, TransformRecord, TransformSpec};
 /// # Examples
 ///
 /// ```
-/// use deidentify::{TransformSpec, apply_transforms, replay_transforms};
+/// use deidentify::transform::{TransformSpec, apply_transforms, replay_transforms};
 /// use polars::prelude::{Column, DataFrame};
 /// use rand::SeedableRng;
 ///

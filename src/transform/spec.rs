@@ -36,7 +36,7 @@ pub enum BinMethod {
 /// # Examples
 ///
 /// ```
-/// use deidentify::TransformSpec;
+/// use deidentify::transform::TransformSpec;
 ///
 /// let spec: TransformSpec = serde_json::from_str(
 ///     r#"{ "type": "binning", "column": "age", "method": "equal-width", "bins": 4, "top": 90 }"#,
@@ -90,7 +90,7 @@ pub enum TransformSpec {
         bottom_value: Option<f64>,
     },
     /// MDAV microaggregation of one or several numeric columns with group
-    /// size `k` ([§7.2](crate::methods#72-microaggregation), [§5.3](crate::methods#53-il1s) for IL1s; [`crate::mdav`]): every value is
+    /// size `k` ([§7.2](crate::methods#72-microaggregation), [§5.3](crate::methods#53-il1s) for IL1s; [`crate::transform::mdav`]): every value is
     /// replaced by its group's mean. Rows with a missing cell in any of the
     /// columns are left out of the grouping and left as they are.
     Microaggregation {
@@ -322,7 +322,7 @@ impl TransformSpec {
 /// tag): the breaks actually used by a binning, the group size of a
 /// microaggregation, the fraction, covariance and seed of a noise.
 /// [`TransformRecord::spec`] turns it back into a spec, and
-/// [`crate::replay_transforms`] replays a list of records.
+/// [`crate::transform::replay_transforms`] replays a list of records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TransformRecord {
     /// The transformation's `type` (`binning`, `top-bottom-coding`,

@@ -2,7 +2,7 @@
 //! pandas and exact rationals (`tests/reference/adult_profile.py`, output in
 //! `tests/data/adult_profile_reference.json`).
 
-use deidentify::{FrequencyTable, Node, PrivacyProfile, ProfileOptions};
+use deidentify::{Node, PrivacyProfile, frequency::FrequencyTable, measure::ProfileOptions};
 use serde_json::Value;
 
 use crate::{close, load, root};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use deidentify::{ErrorKind, ModelSpec, Ruleset};
+use deidentify::{ErrorKind, Ruleset, model::ModelSpec};
 
 use crate::{load, scratch};
 
@@ -24,7 +24,10 @@ role = "sensitive"
 
 const AGE: &str = "30;30-39;*\n31;30-39;*\n40;40-49;*\n";
 
-fn load_files(name: &str, files: &[(&str, &str)]) -> deidentify::Result<deidentify::LoadedRuleset> {
+fn load_files(
+    name: &str,
+    files: &[(&str, &str)],
+) -> deidentify::Result<deidentify::ruleset::LoadedRuleset> {
     let dir = scratch(name, files);
     Ruleset::from_file(&dir.join("rules.toml"))?.load()
 }
@@ -238,12 +241,12 @@ fn model_parameters_out_of_range() {
         ModelSpec::TCloseness {
             attribute: "occupation".into(),
             t: 1.5,
-            distance: deidentify::GroundDistance::Equal,
+            distance: deidentify::model::GroundDistance::Equal,
         },
         ModelSpec::TCloseness {
             attribute: "occupation".into(),
             t: 0.2,
-            distance: deidentify::GroundDistance::Ordered,
+            distance: deidentify::model::GroundDistance::Ordered,
         },
         ModelSpec::BasicBetaLikeness {
             attribute: "occupation".into(),
@@ -283,7 +286,7 @@ fn model_parameters_out_of_range() {
 #[test]
 fn node_errors() {
     let adult = load("datasets/adult/adult.toml");
-    let err = deidentify::FrequencyTable::from_dataset(
+    let err = deidentify::frequency::FrequencyTable::from_dataset(
         &adult.dataset,
         &adult.hierarchies,
         &deidentify::Node::new(vec![0; 3]),
@@ -293,7 +296,7 @@ fn node_errors() {
         matches!(err.kind(), ErrorKind::InvalidParameter { .. }),
         "{err}"
     );
-    let err = deidentify::FrequencyTable::from_dataset(
+    let err = deidentify::frequency::FrequencyTable::from_dataset(
         &adult.dataset,
         &adult.hierarchies,
         &deidentify::Node::new(vec![0, 5, 0, 0, 0, 0, 0, 0]),
@@ -309,15 +312,15 @@ fn node_errors() {
 fn parquet_round_trip_loads_like_csv() {
     let adult = load("datasets/adult/adult.toml");
     let dir = scratch("parquet", &[]);
-    let frame = deidentify::read_csv(
+    let frame = deidentify::data::read_csv(
         &crate::root().join("datasets/adult/adult.csv"),
-        &deidentify::CsvOptions {
+        &deidentify::data::CsvOptions {
             delimiter: b';',
             ..Default::default()
         },
     )
     .unwrap();
-    deidentify::write_parquet(&frame, &dir.join("adult.parquet")).unwrap();
+    deidentify::apply::write_parquet(&frame, &dir.join("adult.parquet")).unwrap();
     let text = std::fs::read_to_string(crate::root().join("datasets/adult/adult.toml"))
         .unwrap()
         .replace("path = \"adult.csv\"", "path = \"adult.parquet\"")
@@ -342,8 +345,10 @@ fn parquet_round_trip_loads_like_csv() {
 #[test]
 fn mismatched_library_arguments_are_errors() {
     use deidentify::{
-        FrequencyTable, MetricKind, MetricSpec, Node, Population, RiskAnalysis, RiskOptions,
-        RiskThreshold, UtilityModel,
+        Node, RiskAnalysis,
+        frequency::FrequencyTable,
+        metric::{MetricKind, MetricSpec, UtilityModel},
+        risk::{Population, RiskOptions, RiskThreshold},
     };
     let data = load("datasets/adult/adult.toml");
     let utility = UtilityModel::new(
@@ -384,7 +389,7 @@ fn mismatched_library_arguments_are_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("size 0"), "{e}");
     // Suppression flags of the wrong length.
-    let e = deidentify::Suda::of_dataset(
+    let e = deidentify::risk::Suda::of_dataset(
         &data.dataset,
         &data.hierarchies,
         &Node::bottom(width),
@@ -395,8 +400,8 @@ fn mismatched_library_arguments_are_errors() {
     .unwrap_err();
     assert!(parameter(e));
     // Zayatz ignores sizes no sample of n records has.
-    let z = deidentify::zayatz(&[(0, 1), (1, 1), (u64::MAX, 1)], 1, 2.0);
-    assert_eq!(z, deidentify::zayatz(&[(1, 1)], 1, 2.0));
+    let z = deidentify::risk::zayatz(&[(0, 1), (1, 1), (u64::MAX, 1)], 1, 2.0);
+    assert_eq!(z, deidentify::risk::zayatz(&[(1, 1)], 1, 2.0));
     assert!(z > 0.0);
 }
 
@@ -444,7 +449,9 @@ fn unknown_hierarchy_builder_settings_are_errors() {
 /// errors naming the parameter.
 #[test]
 fn transformation_parameters_out_of_range_are_errors() {
-    use deidentify::{AdditiveNoise, Binning, BinningMethod, MAX_BINS, NoiseCorrelation};
+    use deidentify::transform::{
+        AdditiveNoise, Binning, BinningMethod, MAX_BINS, NoiseCorrelation,
+    };
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let noise = AdditiveNoise {
@@ -505,7 +512,10 @@ fn unknown_ruleset_tables_are_errors() {
 #[test]
 fn hierarchies_of_another_dataset_are_errors() {
     use deidentify::{
-        AnonymizationConfig, FrequencyTable, MetricKind, MetricSpec, Node, UtilityModel, search,
+        AnonymizationConfig, Node,
+        frequency::FrequencyTable,
+        metric::{MetricKind, MetricSpec, UtilityModel},
+        search,
     };
     let adult = load("datasets/adult/adult.toml");
     let text = std::fs::read_to_string(crate::root().join("datasets/adult/adult.csv")).unwrap();
@@ -570,7 +580,7 @@ fn hierarchies_of_another_dataset_are_errors() {
 /// infinities written to the output.
 #[test]
 fn transformations_that_overflow_are_errors() {
-    use deidentify::{AdditiveNoise, NoiseCorrelation, mdav};
+    use deidentify::transform::{AdditiveNoise, NoiseCorrelation, mdav};
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     let noise = AdditiveNoise {
@@ -590,7 +600,7 @@ fn transformations_that_overflow_are_errors() {
 #[test]
 fn parquet_page_checksums_are_verified() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parquet");
-    let frame = deidentify::read_parquet(&dir.join("page-crc.parquet")).unwrap();
+    let frame = deidentify::data::read_parquet(&dir.join("page-crc.parquet")).unwrap();
     assert_eq!(frame.height(), 4);
     let sex: Vec<String> = (0..4)
         .map(|i| {
@@ -606,7 +616,7 @@ fn parquet_page_checksums_are_verified() {
     assert_eq!(sex, ["Male", "Male", "Female", "Female"]);
 
     let flipped = dir.join("page-crc-flipped.parquet");
-    let error = deidentify::read_parquet(&flipped).unwrap_err();
+    let error = deidentify::data::read_parquet(&flipped).unwrap_err();
     assert!(
         matches!(error.kind(), ErrorKind::Parse { path, .. } if *path == flipped),
         "{error}"

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use deidentify::{Ruleset, RunOptions, SECTIONS, run_expert_determination};
+use deidentify::{Ruleset, RunOptions, report::SECTIONS, run_expert_determination};
 use serde::Deserialize;
 
 use crate::{root, scratch};

@@ -8,8 +8,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use deidentify::{
-    AnonymizationConfig, ErrorKind, LabeledTable, ModelSpec, Node, Ruleset, StagingKey,
-    StreamOptions, StreamedTable, read_parquet,
+    AnonymizationConfig, ErrorKind, Node, Ruleset,
+    data::read_parquet,
+    model::ModelSpec,
+    stream::{LabeledTable, StagingKey, StreamOptions, StreamedTable},
 };
 
 use crate::examples::cargo_example;

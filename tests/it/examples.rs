@@ -539,7 +539,7 @@ fn safe_harbor_releases_clean_data_and_never_prints_the_key() {
     // token, the same for the same MRN and different for different ones;
     // sex and diagnosis unchanged.
     let input = std::fs::read_to_string(root().join("datasets/synthetic-phi/phi.csv")).unwrap();
-    let restricted = deidentify::RestrictedZipPrefixes::hhs_2000();
+    let restricted = deidentify::safe_harbor::RestrictedZipPrefixes::hhs_2000();
     let mut tokens: HashMap<String, String> = HashMap::new();
     let mut rows = 0;
     for (i, (line, original)) in written
@@ -689,7 +689,7 @@ fn stderr(out: &std::process::Output) -> String {
 #[test]
 fn sign_report_then_verify_report_exit_with_each_outcome() {
     use crate::signature::Fixture;
-    use deidentify::Exit;
+    use deidentify::exit::Exit;
     let fixture = Fixture::releasable("cli-sign");
     let report = &fixture.report;
     let (key, public) = (
@@ -776,7 +776,7 @@ fn verify_report_states_a_failing_verdict_and_exits_3() {
     let out = run_paths("verify_report", &[&"--report", &fixture.report]);
     assert_eq!(
         out.status.code(),
-        Some(deidentify::Exit::NotReleasable.code().into())
+        Some(deidentify::exit::Exit::NotReleasable.code().into())
     );
     let text = stdout(&out);
     assert!(text.starts_with("intact"), "{text}");
@@ -794,7 +794,7 @@ fn verify_report_names_the_file_and_the_problem() {
         let out = run_paths("verify_report", &[&"--report", &path]);
         assert_eq!(
             out.status.code(),
-            Some(deidentify::Exit::Error.code().into())
+            Some(deidentify::exit::Exit::Error.code().into())
         );
         stderr(&out)
     };
@@ -832,12 +832,12 @@ fn verify_report_help_lists_the_exit_statuses() {
     assert!(out.status.success());
     let help = stdout(&out);
     for exit in [
-        deidentify::Exit::Success,
-        deidentify::Exit::Error,
-        deidentify::Exit::Usage,
-        deidentify::Exit::NotReleasable,
-        deidentify::Exit::NotIntact,
-        deidentify::Exit::Unsigned,
+        deidentify::exit::Exit::Success,
+        deidentify::exit::Exit::Error,
+        deidentify::exit::Exit::Usage,
+        deidentify::exit::Exit::NotReleasable,
+        deidentify::exit::Exit::NotIntact,
+        deidentify::exit::Exit::Unsigned,
     ] {
         assert!(help.contains(&format!("\n  {}  ", exit.code())), "{help}");
     }

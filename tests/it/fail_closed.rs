@@ -368,7 +368,7 @@ fn io_errors_name_the_path_not_a_debug_structure() {
 
 #[test]
 fn a_declared_data_fingerprint_catches_a_flipped_byte() {
-    use deidentify::{Ruleset, sha256_file, write_parquet};
+    use deidentify::{Ruleset, apply::write_parquet, report::sha256_file};
     let adult = Ruleset::from_file(&root().join("datasets/adult/adult9.toml")).unwrap();
     let data = adult.read_data().unwrap();
     let dir = scratch("fingerprint", &[]);

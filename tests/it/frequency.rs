@@ -1,7 +1,10 @@
 //! Frequency tables on adult: partitions merge to the whole, roll-up equals
 //! direct counting.
 
-use deidentify::{CountingInput, FrequencyTable, Node};
+use deidentify::{
+    Node,
+    frequency::{CountingInput, FrequencyTable},
+};
 
 use crate::load;
 
@@ -84,7 +87,10 @@ type Synthetic = (
 
 /// [`synthetic`], with a sensitive attribute of `sensitive` codes when given.
 fn synthetic_with(columns: usize, domain: u32, rows: usize, sensitive: Option<u32>) -> Synthetic {
-    use deidentify::{AttributeRole, AttributeType, EncodedColumn, Hierarchy};
+    use deidentify::{
+        data::{AttributeRole, AttributeType, EncodedColumn},
+        hierarchy::Hierarchy,
+    };
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let values: Vec<Vec<u32>> = (0..rows)
         .map(|_| {
@@ -180,7 +186,7 @@ fn assert_partition(
 
 #[test]
 fn counting_and_roll_up_agree_with_the_rows_for_narrow_and_wide_keys() {
-    use deidentify::CompiledHierarchy;
+    use deidentify::hierarchy::CompiledHierarchy;
     // 3 × 10 bits fit in one packed u64; 9 × 10 bits do not.
     for (columns, rows) in [(3, 70_000), (9, 3_000)] {
         let (dataset, hierarchies, values, heights) = synthetic(columns, 1000, rows);

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 use deidentify::{
-    ErrorKind, LabeledTable, Ruleset, RunOptions, StreamOptions, StreamedTable, verify_report,
+    ErrorKind, Ruleset, RunOptions,
+    stream::{LabeledTable, StreamOptions, StreamedTable},
+    verify_report,
 };
 
 use crate::{root, scratch};
@@ -270,7 +272,7 @@ fn write_library_seeds() {
         &ruleset,
         &RunOptions {
             out_dir: dir.join("out"),
-            reference_date: deidentify::Date::parse("2026-01-01"),
+            reference_date: deidentify::data::Date::parse("2026-01-01"),
             ..RunOptions::default()
         },
         &mut |_: &str| {},
@@ -301,7 +303,7 @@ fn malformed_parquet_page_headers_are_errors() {
         let path = root().join("fuzz/regressions/table_parquet").join(name);
         let errors = [
             LabeledTable::read_parquet(&path).unwrap_err(),
-            deidentify::read_parquet(&path).unwrap_err(),
+            deidentify::data::read_parquet(&path).unwrap_err(),
         ];
         for error in errors {
             assert!(

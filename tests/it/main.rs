@@ -23,7 +23,7 @@ mod transform;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use deidentify::{LoadedRuleset, Ruleset};
+use deidentify::{Ruleset, ruleset::LoadedRuleset};
 
 /// The repository root.
 pub fn root() -> PathBuf {

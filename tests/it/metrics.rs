@@ -23,8 +23,10 @@
 use std::collections::BTreeMap;
 
 use deidentify::{
-    Aggregate, AnonymizationConfig, MetricKind, MetricSpec, ModelSpec, Node, Strategy,
-    evaluate_node,
+    AnonymizationConfig, Node,
+    metric::{Aggregate, MetricKind, MetricSpec},
+    model::ModelSpec,
+    search::{Strategy, evaluate_node},
 };
 
 use crate::load;

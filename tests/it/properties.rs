@@ -23,11 +23,20 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use deidentify::{
-    AbsentValuePolicy, Aggregate, AnonymizationConfig, Anonymized, AttributeRole, AttributeRule,
-    AttributeType, CellSizeEstimator, CountingInput, Dataset, Date, EncodedColumn, ErrorKind,
-    FrequencyTable, GroundDistance, Hierarchies, Hierarchy, IdentifierKind, KMap, MetricKind,
-    MetricSpec, ModelSpec, Node, Release, RestrictedZipPrefixes, Strategy as SearchStrategy,
-    TokenKey, UniquenessEstimator, apply, apply_safe_harbor, evaluate_node, search,
+    AnonymizationConfig, Anonymized, Dataset, ErrorKind, Hierarchies, Node, apply,
+    apply_safe_harbor,
+    data::{AttributeRole, AttributeType, Date, EncodedColumn},
+    frequency::{CountingInput, FrequencyTable},
+    hierarchy::Hierarchy,
+    metric::{Aggregate, MetricKind, MetricSpec},
+    model::{
+        AbsentValuePolicy, CellSizeEstimator, GroundDistance, KMap, ModelSpec, Release,
+        UniquenessEstimator,
+    },
+    ruleset::AttributeRule,
+    safe_harbor::{IdentifierKind, RestrictedZipPrefixes, TokenKey},
+    search,
+    search::{Strategy as SearchStrategy, evaluate_node},
 };
 use polars::prelude::{Column as FrameColumn, DataFrame};
 use proptest::prelude::*;
@@ -828,7 +837,7 @@ fn zayatz(sizes: &BTreeMap<u64, u64>, n: u64, big_n: f64) -> f64 {
 /// Γ(θ+1)/Γ(θ+α)·N^α computed here. `None` without a fit, or outside [0, N].
 fn pitman(sizes: &BTreeMap<u64, u64>, n: u64, big_n: f64) -> Result<Option<f64>, TestCaseError> {
     let histogram: Vec<(u64, u64)> = sizes.iter().map(|(&s, &c)| (s, c)).collect();
-    let Some((theta, alpha)) = deidentify::pitman_parameters(&histogram, n) else {
+    let Some((theta, alpha)) = deidentify::risk::pitman_parameters(&histogram, n) else {
         return Ok(None);
     };
     prop_assert!(
@@ -879,7 +888,7 @@ fn pitman(sizes: &BTreeMap<u64, u64>, n: u64, big_n: f64) -> Result<Option<f64>,
 /// then K·β^α. `None` without a fit, or outside [0, N].
 fn snb(sizes: &BTreeMap<u64, u64>, n: u64, big_n: f64) -> Result<Option<f64>, TestCaseError> {
     let histogram: Vec<(u64, u64)> = sizes.iter().map(|(&s, &c)| (s, c)).collect();
-    let Some(fit) = deidentify::snb(&histogram, n, big_n) else {
+    let Some(fit) = deidentify::risk::snb(&histogram, n, big_n) else {
         return Ok(None);
     };
     let (a, b, f) = (fit.alpha, fit.beta, n as f64 / big_n);
@@ -1566,7 +1575,7 @@ proptest! {
         max_size in 1usize..=5,
     ) {
         let views: Vec<&[u32]> = columns.iter().map(Vec::as_slice).collect();
-        let mut found = deidentify::minimal_sample_uniques(&views, max_size).unwrap();
+        let mut found = deidentify::risk::minimal_sample_uniques(&views, max_size).unwrap();
         for sizes in &mut found {
             sizes.sort_unstable();
         }
@@ -1664,15 +1673,15 @@ proptest! {
     ) {
         let list = RestrictedZipPrefixes::hhs_2000();
         prop_assert_eq!(list.generalize(&zip).unwrap(), expected_zip(&prefix), "ZIP {}", zip);
-        prop_assert_eq!(deidentify::date_to_year(&date_text(day)).unwrap(), format!("{:04}", day.0));
+        prop_assert_eq!(deidentify::safe_harbor::date_to_year(&date_text(day)).unwrap(), format!("{:04}", day.0));
         let reference_date = Date::parse(&date_text(reference)).unwrap();
         prop_assert_eq!(
-            deidentify::birth_date_to_year(&date_text(birth), reference_date).unwrap(),
+            deidentify::safe_harbor::birth_date_to_year(&date_text(birth), reference_date).unwrap(),
             expected_birth_year(birth, reference),
             "born {} at {}", date_text(birth), date_text(reference)
         );
         let text = if padded { format!(" {age:03} ") } else { age.to_string() };
-        let coded = deidentify::top_code_age(&text).unwrap();
+        let coded = deidentify::safe_harbor::top_code_age(&text).unwrap();
         if age <= 89 {
             prop_assert_eq!(coded, age.to_string());
         } else {

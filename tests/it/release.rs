@@ -6,8 +6,13 @@
 use std::collections::BTreeMap;
 
 use deidentify::{
-    AnonymizationConfig, ErrorKind, LoadedRuleset, MetricKind, MetricSpec, ModelSpec, Node,
-    RiskAnalysis, RiskOptions, RiskThreshold, Strategy, apply, evaluate_node, search,
+    AnonymizationConfig, ErrorKind, Node, RiskAnalysis, apply,
+    metric::{MetricKind, MetricSpec},
+    model::ModelSpec,
+    risk::{RiskOptions, RiskThreshold},
+    ruleset::LoadedRuleset,
+    search,
+    search::{Strategy, evaluate_node},
 };
 
 use crate::{load, scratch};
@@ -159,7 +164,7 @@ fn parameters_out_of_range_name_the_parameter() {
                 k: 5,
                 population: 5,
                 significance: 0.05,
-                estimator: deidentify::CellSizeEstimator::Poisson,
+                estimator: deidentify::model::CellSizeEstimator::Poisson,
             },
             "population",
         ),
@@ -168,7 +173,7 @@ fn parameters_out_of_range_name_the_parameter() {
                 k: 5,
                 population: 100,
                 significance: 2.0,
-                estimator: deidentify::CellSizeEstimator::Poisson,
+                estimator: deidentify::model::CellSizeEstimator::Poisson,
             },
             "significance",
         ),
@@ -177,7 +182,7 @@ fn parameters_out_of_range_name_the_parameter() {
                 threshold: 0.1,
                 population: Some(100),
                 sampling_fraction: Some(0.5),
-                estimator: deidentify::UniquenessEstimator::Dankar,
+                estimator: deidentify::model::UniquenessEstimator::Dankar,
             },
             "population",
         ),
@@ -186,7 +191,7 @@ fn parameters_out_of_range_name_the_parameter() {
                 threshold: 0.1,
                 population: None,
                 sampling_fraction: Some(1.5),
-                estimator: deidentify::UniquenessEstimator::Dankar,
+                estimator: deidentify::model::UniquenessEstimator::Dankar,
             },
             "sampling_fraction",
         ),
@@ -221,7 +226,7 @@ fn ruleset_models_parse() {
             { type = "population-uniqueness", threshold = 0.01, sampling_fraction = 0.1, estimator = "snb" },
         ]
     "#;
-    let rule: deidentify::AnonymizationRule = toml::from_str(toml).unwrap();
+    let rule: deidentify::ruleset::AnonymizationRule = toml::from_str(toml).unwrap();
     let config = rule.config().unwrap();
     assert_eq!(
         config.models,
@@ -237,13 +242,13 @@ fn ruleset_models_parse() {
                 k: 5,
                 population: 1000,
                 significance: 0.05,
-                estimator: deidentify::CellSizeEstimator::ZeroTruncatedPoisson,
+                estimator: deidentify::model::CellSizeEstimator::ZeroTruncatedPoisson,
             },
             ModelSpec::PopulationUniqueness {
                 threshold: 0.01,
                 population: None,
                 sampling_fraction: Some(0.1),
-                estimator: deidentify::UniquenessEstimator::Snb,
+                estimator: deidentify::model::UniquenessEstimator::Snb,
             },
         ]
     );
@@ -312,10 +317,10 @@ fn adult_population_uniqueness_meets_the_risk_analysis() {
     let population = 317_200_000u64;
     let options = RiskOptions {
         threshold: RiskThreshold::probability(0.2).unwrap(),
-        population: Some(deidentify::Population::Size(population)),
+        population: Some(deidentify::risk::Population::Size(population)),
     };
     let width = data.dataset.quasi_identifiers().len();
-    let bottom = deidentify::FrequencyTable::from_dataset(
+    let bottom = deidentify::frequency::FrequencyTable::from_dataset(
         &data.dataset,
         &data.hierarchies,
         &Node::bottom(width),
@@ -329,7 +334,7 @@ fn adult_population_uniqueness_meets_the_risk_analysis() {
         threshold,
         population: Some(population),
         sampling_fraction: None,
-        estimator: deidentify::UniquenessEstimator::Dankar,
+        estimator: deidentify::model::UniquenessEstimator::Dankar,
     };
     let config = config(vec![model], 0.02);
     let orders = BTreeMap::new();
@@ -394,7 +399,7 @@ hierarchy = { type = "grouping", levels = [{ x = ["a"], y = ["b", "c"] }] }
         threshold: 0.07,
         population: Some(22),
         sampling_fraction: None,
-        estimator: deidentify::UniquenessEstimator::Zayatz,
+        estimator: deidentify::model::UniquenessEstimator::Zayatz,
     };
     let config = config(vec![model], 0.0);
     let at = |level| {

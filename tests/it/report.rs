@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use deidentify::{
-    Report, Ruleset, RunOptions, RunOutcome, SECTIONS, TokenKey, render_html, render_markdown,
-    run_expert_determination, sha256_file, verify_report,
+    Report, Ruleset, RunOptions,
+    pipeline::RunOutcome,
+    report::{SECTIONS, render_html, render_markdown, sha256_file},
+    run_expert_determination,
+    safe_harbor::TokenKey,
+    verify_report,
 };
 
 use crate::root;
@@ -135,7 +139,7 @@ fn the_adult_run_meets_its_thresholds_and_verifies() {
         .find(|p| p.attribute == "age")
         .unwrap();
     assert_eq!(age.distinct_values, 72);
-    assert_eq!(age.overall, Some(deidentify::Rating::Medium));
+    assert_eq!(age.overall, Some(deidentify::report::Rating::Medium));
     let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
     assert_eq!(
         steps,
@@ -157,11 +161,11 @@ fn the_json_round_trips() {
     let text = std::fs::read_to_string(out.join("report.json")).unwrap();
     let parsed: Report = serde_json::from_str(&text).unwrap();
     assert_eq!(parsed, outcome.report);
-    assert_eq!(parsed.schema_version, deidentify::SCHEMA_VERSION);
+    assert_eq!(parsed.schema_version, deidentify::report::SCHEMA_VERSION);
     assert_eq!(parsed.to_json(), text);
 }
 
-fn tampered(edit: impl FnOnce(&mut serde_json::Value)) -> deidentify::Verification {
+fn tampered(edit: impl FnOnce(&mut serde_json::Value)) -> deidentify::report::Verification {
     let (_, out) = adult_run();
     let text = std::fs::read_to_string(out.join("report.json")).unwrap();
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -491,7 +495,7 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
         &RunOptions {
             out_dir: dir.join("out"),
             key: Some(key),
-            reference_date: deidentify::Date::parse("2026-11-28"),
+            reference_date: deidentify::data::Date::parse("2026-11-28"),
             quarantine: false,
         },
         &mut |_: &str| {},
@@ -529,7 +533,7 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
     assert!(!header.contains("name") && !header.contains("ssn") && header.contains("mrn"));
     assert_eq!(report.scan.skipped, ["mrn"]);
     // The input scan shows what the declarations had to remove.
-    let detected = |column: &str, detector: deidentify::Detector| {
+    let detected = |column: &str, detector: deidentify::safe_harbor::Detector| {
         report
             .data
             .input_scan
@@ -538,9 +542,12 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
             .copied()
             .unwrap_or(0)
     };
-    assert_eq!(detected("ssn", deidentify::Detector::Ssn), 2000);
-    assert!(detected("email", deidentify::Detector::Email) > 0);
-    assert!(detected("name", deidentify::Detector::PersonalName) > 0);
+    assert_eq!(
+        detected("ssn", deidentify::safe_harbor::Detector::Ssn),
+        2000
+    );
+    assert!(detected("email", deidentify::safe_harbor::Detector::Email) > 0);
+    assert!(detected("name", deidentify::safe_harbor::Detector::PersonalName) > 0);
     assert!(report.scan.clean, "{:?}", report.scan.counts);
     // The key never appears; its fingerprint does.
     let json = std::fs::read_to_string(&outcome.json).unwrap();
@@ -589,7 +596,7 @@ fn the_examples_exit_with_the_verdict() {
     );
     assert_eq!(
         broken.status.code(),
-        Some(deidentify::Exit::NotIntact.code().into())
+        Some(deidentify::exit::Exit::NotIntact.code().into())
     );
 
     let ruleset = dir.join("unmeetable.toml");
@@ -639,7 +646,7 @@ fn configured_transformations_are_applied_recorded_and_replayable() {
     let report = &first.report;
     let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
     assert_eq!(&steps[..2], ["load", "transform"]);
-    let record: deidentify::TransformRecord =
+    let record: deidentify::transform::TransformRecord =
         serde_json::from_value(report.methods.transformations[0].clone()).unwrap();
     assert_eq!(record.kind, "top-bottom-coding");
     // Every age above 80 in the input is top-coded, and nothing else changes.
@@ -658,7 +665,7 @@ fn configured_transformations_are_applied_recorded_and_replayable() {
     assert_eq!(record.rows_affected, above);
     assert_eq!(report.audit[1].counts["cells_changed"], above);
     // Replaying the recorded transformation on the input gives the same ages.
-    let (replayed, _) = deidentify::replay_transforms(input, &[record]).unwrap();
+    let (replayed, _) = deidentify::transform::replay_transforms(input, &[record]).unwrap();
     let after = ages(&replayed);
     for (a, b) in before.iter().zip(&after) {
         assert_eq!(*b, a.min(80.0));

@@ -4,7 +4,9 @@
 //! population 317,238,626).
 
 use deidentify::{
-    FrequencyTable, Node, Population, RiskAnalysis, RiskOptions, RiskThreshold, UniquenessModel,
+    Node, RiskAnalysis,
+    frequency::FrequencyTable,
+    risk::{Population, RiskOptions, RiskThreshold, UniquenessModel},
 };
 
 use crate::{close, load};
@@ -188,7 +190,7 @@ fn weighted_individual_risk_by_hand() {
         .with_sampling_weights(&loaded.dataset, &loaded.hierarchies, &node, None, "w")
         .unwrap();
     // Test vectors of the formula (docs/methods.md §4.3), by hand: (f, F̂) = (1, 2) → ln 2; (2, 4) → 0.306853; (3, 30) → 1/21.
-    let expected = 2f64.ln() + 2.0 * deidentify::benedetti_franconi(2, 4.0) + 3.0 / 21.0;
+    let expected = 2f64.ln() + 2.0 * deidentify::risk::benedetti_franconi(2, 4.0) + 3.0 / 21.0;
     assert!(risk.individual_risk.weighted);
     assert!((risk.individual_risk.expected_reidentifications - expected).abs() < 1e-12);
     assert!((risk.individual_risk.global_risk - expected / 6.0).abs() < 1e-12);
@@ -243,7 +245,7 @@ fn journalist_against_a_population_table() {
     let population = rules.load().unwrap();
     let node = Node::bottom(9);
     let table = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
-    let sizes = deidentify::population_class_sizes(
+    let sizes = deidentify::risk::population_class_sizes(
         (&adult.dataset, &adult.hierarchies),
         &table,
         (&population.dataset, &population.hierarchies),
@@ -260,7 +262,7 @@ fn journalist_against_a_population_table() {
     assert!((risk.marketer.success_rate - 19_502.0 / (2.0 * 30_162.0)).abs() < 1e-12);
     assert_eq!(risk.prosecutor.highest_risk, 1.0);
     // A population that does not contain the sample is rejected.
-    let err = deidentify::population_class_sizes(
+    let err = deidentify::risk::population_class_sizes(
         (&population.dataset, &population.hierarchies),
         &FrequencyTable::from_dataset(&population.dataset, &population.hierarchies, &node).unwrap(),
         (&adult.dataset, &adult.hierarchies),

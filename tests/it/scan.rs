@@ -1,7 +1,10 @@
 //! The residual-identifier scan: every planted identifier is found, and
 //! adult yields no false positive.
 
-use deidentify::{CsvOptions, Detector, Scanner, read_csv};
+use deidentify::{
+    data::{CsvOptions, read_csv},
+    safe_harbor::{Detector, Scanner},
+};
 use polars::prelude::{Column, DataFrame};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};

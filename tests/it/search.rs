@@ -5,8 +5,13 @@
 use std::collections::BTreeMap;
 
 use deidentify::{
-    AnonymizationConfig, FrequencyTable, GroundDistance, LoadedRuleset, MetricKind, MetricSpec,
-    ModelSpec, Node, NodeEvaluation, Strategy, evaluate_node, search,
+    AnonymizationConfig, Node,
+    frequency::FrequencyTable,
+    metric::{MetricKind, MetricSpec},
+    model::{GroundDistance, ModelSpec},
+    ruleset::LoadedRuleset,
+    search,
+    search::{NodeEvaluation, Strategy, evaluate_node},
 };
 
 use crate::load;
@@ -629,7 +634,7 @@ fn estimated_k_map_searches_as_derived_k_anonymity() {
         k,
         population,
         significance: 0.05,
-        estimator: deidentify::CellSizeEstimator::Poisson,
+        estimator: deidentify::model::CellSizeEstimator::Poisson,
     };
     let optimum = run(vec![k_map(5, 317_200_000)]);
     let expected = run(vec![k(2)]);

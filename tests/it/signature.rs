@@ -7,7 +7,9 @@ use deidentify::report::{
     ReportSignature, SignatureStatus, VerifyOptions, generate_key_pair, public_key_sha256,
     read_signing_key, read_verifying_key, sign_report, signature_path, verify_report_file,
 };
-use deidentify::{Exit, Report, Ruleset, RunOptions, run_expert_determination, sha256_file};
+use deidentify::{
+    Report, Ruleset, RunOptions, exit::Exit, report::sha256_file, run_expert_determination,
+};
 use ed25519_dalek::{Signature, Verifier};
 
 use crate::scratch;
@@ -97,7 +99,7 @@ impl Fixture {
     }
 
     /// Verifies the report with `public`.
-    fn verify(&self, public: &Path) -> deidentify::Verification {
+    fn verify(&self, public: &Path) -> deidentify::report::Verification {
         verify_report_file(
             &self.report,
             &VerifyOptions {
@@ -351,7 +353,7 @@ fn unreadable_reports_give_their_own_message_naming_the_path() {
         format!(
             "cannot read {}: a deidentify report of schema version 2.1, which this version (schema {}) does not read",
             name("future.json"),
-            deidentify::SCHEMA_VERSION
+            deidentify::report::SCHEMA_VERSION
         )
     );
 }

@@ -6,8 +6,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use deidentify::{
-    AnonymizationConfig, ErrorKind, FrequencyTable, LabeledTable, ModelSpec, Node, Ruleset,
-    StreamOptions, StreamedTable, apply, read_parquet, search, write_csv, write_parquet,
+    AnonymizationConfig, ErrorKind, Node, Ruleset, apply,
+    apply::{write_csv, write_parquet},
+    data::read_parquet,
+    frequency::FrequencyTable,
+    model::ModelSpec,
+    search,
+    stream::{LabeledTable, StreamOptions, StreamedTable},
 };
 
 use crate::{load, root, scratch};
@@ -165,11 +170,11 @@ fn streamed_generated_table_equals_in_memory_table_also_at_minimum_levels() {
 
 /// A search and apply run in memory and streamed.
 struct BothWays {
-    memory: deidentify::SearchResult,
+    memory: deidentify::search::SearchResult,
     /// Nodes the streamed search checked.
     nodes_checked: u64,
     anonymized: deidentify::Anonymized,
-    output: deidentify::StreamedOutput,
+    output: deidentify::stream::StreamedOutput,
     streamed: StreamedTable,
 }
 
@@ -460,7 +465,7 @@ fn streamed_release_models_equal_the_in_memory_run() {
                 k: 8,
                 population: 16_000,
                 significance: 0.05,
-                estimator: deidentify::CellSizeEstimator::Poisson,
+                estimator: deidentify::model::CellSizeEstimator::Poisson,
             },
             ModelSpec::AverageRisk {
                 threshold: 0.04,
@@ -471,7 +476,7 @@ fn streamed_release_models_equal_the_in_memory_run() {
                 threshold: 0.002,
                 population: None,
                 sampling_fraction: Some(0.5),
-                estimator: deidentify::UniquenessEstimator::Zayatz,
+                estimator: deidentify::model::UniquenessEstimator::Zayatz,
             },
         ],
         0.05,

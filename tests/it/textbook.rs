@@ -2,8 +2,10 @@
 //! Tables 3 and 4, with expected values derived by hand below.
 
 use deidentify::{
-    FrequencyTable, GroundDistance, Node, PrivacyProfile, ProfileOptions, SensitiveAttribute,
-    TCloseness,
+    Node, PrivacyProfile,
+    frequency::FrequencyTable,
+    measure::ProfileOptions,
+    model::{GroundDistance, SensitiveAttribute, TCloseness},
 };
 
 use crate::{close, scratch};
@@ -61,7 +63,7 @@ fn paper_node() -> Node {
     Node::new(vec![2, 1])
 }
 
-fn load() -> deidentify::LoadedRuleset {
+fn load() -> deidentify::ruleset::LoadedRuleset {
     let dir = scratch(
         "li2007",
         &[

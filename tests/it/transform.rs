@@ -3,8 +3,12 @@
 //! the DP bounded sum's lattice noise against the discrete Laplace pmf.
 
 use deidentify::{
-    BoundedSum, ErrorKind, PrivacyBudget, Ruleset, SumNoise, TransformRecord, TransformSpec,
-    apply_transforms, apply_transforms_with_missing, mdav, replay_transforms,
+    ErrorKind, Ruleset,
+    noise::{BoundedSum, PrivacyBudget, SumNoise},
+    transform::{
+        TransformRecord, TransformSpec, apply_transforms, apply_transforms_with_missing, mdav,
+        replay_transforms,
+    },
 };
 use polars::prelude::{Column, DataFrame};
 use proptest::prelude::*;

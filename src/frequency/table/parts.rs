@@ -137,7 +137,7 @@ impl FrequencyTable {
     ///
     /// [`ErrorKind::IncompatibleTables`] when the number of sensitive
     /// attributes differs or a size would shrink.
-    pub fn widen_sensitive(&mut self, cardinalities: &[u32]) -> Result<()> {
+    pub(crate) fn widen_sensitive(&mut self, cardinalities: &[u32]) -> Result<()> {
         if cardinalities.len() != self.sensitive_cardinalities.len()
             || cardinalities
                 .iter()

@@ -24,7 +24,7 @@ pub enum DateGranularity {
 /// # Examples
 ///
 /// ```
-/// use deidentify::{DateGranularity, DateHierarchy};
+/// use deidentify::hierarchy::{DateGranularity, DateHierarchy};
 /// let h = DateHierarchy::default().build("admitted", &["2009-07-14".into()])?;
 /// assert_eq!(h.generalize("2009-07-14", 1), Some("2009-07"));
 /// assert_eq!(h.generalize("2009-07-14", 2), Some("2009"));

@@ -19,7 +19,7 @@ use crate::hierarchy::table::Hierarchy;
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use deidentify::GroupingHierarchy;
+/// use deidentify::hierarchy::GroupingHierarchy;
 /// let mut level1 = BTreeMap::new();
 /// level1.insert("young".to_string(), vec!["18".to_string(), "25".to_string()]);
 /// level1.insert("old".to_string(), vec!["70".to_string()]);

@@ -38,7 +38,7 @@ pub enum IntervalLevel {
 /// # Examples
 ///
 /// ```
-/// use deidentify::{IntervalHierarchy, IntervalLevel};
+/// use deidentify::hierarchy::{IntervalHierarchy, IntervalLevel};
 /// let builder = IntervalHierarchy {
 ///     levels: vec![
 ///         IntervalLevel::Width { width: 5.0, origin: 0.0 },

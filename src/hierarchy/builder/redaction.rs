@@ -16,7 +16,7 @@ use crate::hierarchy::table::Hierarchy;
 /// # Examples
 ///
 /// ```
-/// use deidentify::RedactionHierarchy;
+/// use deidentify::hierarchy::RedactionHierarchy;
 /// let h = RedactionHierarchy::default().build("zip", &["02139".into(), "02142".into()])?;
 /// assert_eq!(h.generalize("02139", 2), Some("021**"));
 /// assert_eq!(h.height(), 5);
