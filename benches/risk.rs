@@ -19,10 +19,8 @@ fn risk(c: &mut Criterion) {
     let node = Node::bottom(9);
     let table =
         FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).expect("counts");
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.2).expect("threshold"),
-        population: Some(Population::Size(317_200_000)),
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.2).expect("threshold"))
+        .with_population(Population::Size(317_200_000));
     let analysis = RiskAnalysis::of_table(&table, None, &options).expect("analysis");
     let (histogram, n, population) = (&analysis.class_sizes, analysis.records, 317_200_000.0);
     let mut group = c.benchmark_group("risk_adult9");
@@ -33,10 +31,8 @@ fn risk(c: &mut Criterion) {
         })
     });
     group.bench_function("attacker_models_and_individual_risk", |b| {
-        let no_population = RiskOptions {
-            population: None,
-            ..options.clone()
-        };
+        let mut no_population = options.clone();
+        no_population.population = None;
         b.iter(|| {
             RiskAnalysis::of_table(black_box(&table), None, &no_population).expect("analysis")
         })

@@ -37,10 +37,7 @@ fn safe_harbor(c: &mut Criterion) {
                 .count()
         })
     });
-    let options = CsvOptions {
-        delimiter: b';',
-        ..CsvOptions::default()
-    };
+    let options = CsvOptions::default().with_delimiter(b';');
     let adult =
         read_csv(&common::root().join("datasets/adult/adult.csv"), &options).expect("adult");
     let scanner = Scanner::new();

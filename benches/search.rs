@@ -19,12 +19,9 @@ use deidentify::{
 };
 
 fn config(models: Vec<ModelSpec>, limit: f64) -> AnonymizationConfig {
-    AnonymizationConfig {
-        models,
-        suppression_limit: limit,
-        metric: MetricSpec::new(MetricKind::Loss),
-        strategy: Strategy::Optimal,
-    }
+    AnonymizationConfig::new(models, limit)
+        .with_metric(MetricSpec::new(MetricKind::Loss))
+        .with_strategy(Strategy::Optimal)
 }
 
 fn k5() -> ModelSpec {

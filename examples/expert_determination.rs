@@ -65,20 +65,15 @@ struct Args {
 fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let ruleset = Ruleset::from_file(&args.config)?;
-    let options = RunOptions {
-        out_dir: args.out.clone(),
-        key: args
-            .key_file
-            .as_deref()
-            .map(|file| TokenKey::from_file_as(file, args.key_encoding))
-            .transpose()?,
-        reference_date: match &args.reference_date {
-            Some(text) => {
-                Some(Date::parse(text).ok_or("--reference-date is not a date (YYYY-MM-DD)")?)
-            }
-            None => None,
-        },
-        quarantine: args.quarantine,
+    let mut options = RunOptions::new(args.out.clone()).with_quarantine(args.quarantine);
+    options.key = args
+        .key_file
+        .as_deref()
+        .map(|file| TokenKey::from_file_as(file, args.key_encoding))
+        .transpose()?;
+    options.reference_date = match &args.reference_date {
+        Some(text) => Some(Date::parse(text).ok_or("--reference-date is not a date (YYYY-MM-DD)")?),
+        None => None,
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new(STEPS.len() as u64);

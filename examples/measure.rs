@@ -35,11 +35,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let loaded = ruleset.load()?;
     let names = loaded.dataset.quasi_identifier_names();
     let node = Node::parse(&args.levels, &names)?;
-    let options = ProfileOptions {
-        recursive_c: args.recursive_c,
-        orders: ruleset.orders(),
-        ..ProfileOptions::default()
-    };
+    let options = ProfileOptions::default()
+        .with_recursive_c(args.recursive_c)
+        .with_orders(ruleset.orders());
     let profile = PrivacyProfile::measure(&loaded.dataset, &loaded.hierarchies, &node, &options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&profile)?);

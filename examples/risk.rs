@@ -97,10 +97,8 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
         (None, Some(f)) => Some(Population::SamplingFraction(f)),
         (None, None) => None,
     };
-    let options = RiskOptions {
-        threshold,
-        population,
-    };
+    let mut options = RiskOptions::new(threshold);
+    options.population = population;
     let population_table = match &args.population_table {
         None => None,
         Some(file) => {

@@ -137,11 +137,8 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     if let Some(table) = &args.table {
         check_output(table, &inputs)?;
     }
-    let options = StreamOptions {
-        batch_rows: args.batch_rows,
-        staging_key: staging_key(args)?,
-        ..StreamOptions::default()
-    };
+    let mut options = StreamOptions::default().with_batch_rows(args.batch_rows);
+    options.staging_key = staging_key(args)?;
     let key = options.staging_key.as_ref();
     let orders = ruleset.orders();
     let total = Instant::now();

@@ -80,14 +80,7 @@ struct Args {
 }
 
 fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
-    let verification = verify_report_file(
-        &args.report,
-        &VerifyOptions {
-            data: args.data.as_deref(),
-            public_key: args.public_key.as_deref(),
-            signature: args.signature.as_deref(),
-        },
-    )?;
+    let verification = verify_report_file(&args.report, &verify_options(args))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verification)?);
         return Ok(verification.exit());
@@ -161,4 +154,13 @@ fn main() -> ExitCode {
             Exit::Error.into()
         }
     }
+}
+
+/// What to check besides the report, from the command line.
+fn verify_options(args: &Args) -> VerifyOptions<'_> {
+    let mut options = VerifyOptions::default();
+    options.data = args.data.as_deref();
+    options.public_key = args.public_key.as_deref();
+    options.signature = args.signature.as_deref();
+    options
 }

@@ -14,8 +14,8 @@
 //! | frequency table | [`frequency`] | classes at a node, mergeable counts |
 //! | models | [`model`], [`measure`] | privacy models; a node's privacy profile |
 //! | metrics | [`metric`] | information loss as ARX computes it |
-//! | search | [`search`] | the lattice and the optimal search |
-//! | apply | [`apply`] | the release at a node (the second pass over rows) |
+//! | search | [`search`](mod@search) | the lattice and the optimal search |
+//! | apply | [`apply`](mod@apply) | the release at a node (the second pass over rows) |
 //! | risk | [`risk`] | re-identification risk before and after |
 //! | noise | [`noise`] | exact discrete samplers, DP counts, sums and means |
 //! | report | [`report`] | the Expert Determination report, audit trail, signature |

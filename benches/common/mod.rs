@@ -25,10 +25,7 @@ pub fn adult() -> LoadedRuleset {
 /// Adult's 30,162 rows repeated cyclically to `rows` rows, as text columns.
 #[allow(dead_code)]
 pub fn adult_frame(rows: usize) -> DataFrame {
-    let options = CsvOptions {
-        delimiter: b';',
-        ..CsvOptions::default()
-    };
+    let options = CsvOptions::default().with_delimiter(b';');
     let adult = read_csv(&root().join("datasets/adult/adult.csv"), &options).expect("adult reads");
     let columns = adult
         .columns()

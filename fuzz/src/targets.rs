@@ -89,11 +89,10 @@ pub fn csv(data: &[u8]) {
         quotes.push(None);
     }
     for quote in quotes {
-        let options = CsvOptions {
-            delimiter,
-            quote,
-            has_header: true,
-        };
+        let options = CsvOptions::default()
+            .with_delimiter(delimiter)
+            .with_quote(quote)
+            .with_has_header(true);
         if let Ok(frame) = deidentify::data::read_csv(&file.0, &options) {
             encode(&frame);
         }
@@ -107,11 +106,9 @@ fn encode(frame: &DataFrame) {
         .iter()
         .map(|n| n.to_string())
         .collect();
-    let options = EncodeOptions {
-        missing_values: vec!["?".to_owned()],
-        missing_policy: MissingPolicy::Category,
-        ..EncodeOptions::default()
-    };
+    let options = EncodeOptions::default()
+        .with_missing_values(vec!["?".to_owned()])
+        .with_missing_policy(MissingPolicy::Category);
     for typed in [false, true] {
         let attributes: Vec<Attribute> = names
             .iter()

@@ -20,6 +20,7 @@ pub const SUPPRESSED: &str = "*";
 
 /// An anonymized table.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Anonymized {
     /// The released data: identifiers removed, quasi-identifiers replaced by
     /// their labels at the node (`*` for suppressed records), sensitive and
@@ -59,6 +60,24 @@ impl Anonymized {
 /// Applies `node` to `dataset`: generalizes every quasi-identifier, and
 /// suppresses (replaces by `*`) the quasi-identifiers of every record in a
 /// class that fails a model of `config`.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// use deidentify::model::ModelSpec;
+/// use deidentify::{AnonymizationConfig, Node, Ruleset, apply};
+///
+/// let loaded = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())?.load()?;
+/// let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.0);
+/// // ARX's optimum for this configuration (the search finds it too).
+/// let node = Node::new(vec![0, 4, 1, 1, 3, 2, 2, 1, 0]);
+/// let released = apply(&loaded.dataset, &loaded.hierarchies, &config, &BTreeMap::new(), &node)?;
+/// assert_eq!(released.frame.height(), 30_162); // nothing suppressed
+/// assert_eq!(released.evaluation.suppressed, 0);
+/// # Ok::<(), deidentify::Error>(())
+/// ```
 ///
 /// # Errors
 ///

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// How a table is turned into a [`Dataset`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EncodeOptions {
     /// Strings that mean "missing" in addition to nulls (an empty CSV field
     /// is read as null). Default: none.
@@ -20,6 +21,32 @@ pub struct EncodeOptions {
     pub missing_label: String,
     /// A name for the data's origin, used in error messages (a file path).
     pub source_name: String,
+}
+
+impl EncodeOptions {
+    /// The options with the strings that mean "missing".
+    pub fn with_missing_values(mut self, missing_values: Vec<String>) -> EncodeOptions {
+        self.missing_values = missing_values;
+        self
+    }
+
+    /// The options with the policy for missing cells.
+    pub fn with_missing_policy(mut self, missing_policy: MissingPolicy) -> EncodeOptions {
+        self.missing_policy = missing_policy;
+        self
+    }
+
+    /// The options with the label of the missing category.
+    pub fn with_missing_label(mut self, missing_label: String) -> EncodeOptions {
+        self.missing_label = missing_label;
+        self
+    }
+
+    /// The options naming the data's origin in error messages.
+    pub fn with_source_name(mut self, source_name: String) -> EncodeOptions {
+        self.source_name = source_name;
+        self
+    }
 }
 
 impl Default for EncodeOptions {

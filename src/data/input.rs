@@ -35,6 +35,7 @@ pub(crate) fn decode<T>(path: &Path, read: impl FnOnce() -> PolarsResult<T>) -> 
 
 /// Options for reading a CSV file.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CsvOptions {
     /// The field separator (ARX's files use `;`).
     pub delimiter: u8,
@@ -42,6 +43,26 @@ pub struct CsvOptions {
     pub quote: Option<u8>,
     /// Whether the first line holds the column names (required by the ruleset loader).
     pub has_header: bool,
+}
+
+impl CsvOptions {
+    /// The options with the field separator `delimiter`.
+    pub fn with_delimiter(mut self, delimiter: u8) -> CsvOptions {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// The options with the quote character `quote` (`None`: quotes are read literally).
+    pub fn with_quote(mut self, quote: Option<u8>) -> CsvOptions {
+        self.quote = quote;
+        self
+    }
+
+    /// The options with or without a header line.
+    pub fn with_has_header(mut self, has_header: bool) -> CsvOptions {
+        self.has_header = has_header;
+        self
+    }
 }
 
 impl Default for CsvOptions {

@@ -17,6 +17,7 @@ use crate::model::{AbsentValuePolicy, GroundDistance, SensitiveAttribute, TClose
 
 /// Options of [`PrivacyProfile::measure`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ProfileOptions {
     /// The c of recursive (c,l)-diversity for which the largest l is reported.
     pub recursive_c: f64,
@@ -24,6 +25,26 @@ pub struct ProfileOptions {
     pub absent: AbsentValuePolicy,
     /// Explicit value orders of ordered-string sensitive attributes.
     pub orders: BTreeMap<String, Vec<String>>,
+}
+
+impl ProfileOptions {
+    /// The options with the c of recursive (c,l)-diversity.
+    pub fn with_recursive_c(mut self, recursive_c: f64) -> ProfileOptions {
+        self.recursive_c = recursive_c;
+        self
+    }
+
+    /// The options with δ-disclosure's policy for absent values.
+    pub fn with_absent(mut self, absent: AbsentValuePolicy) -> ProfileOptions {
+        self.absent = absent;
+        self
+    }
+
+    /// The options with explicit value orders.
+    pub fn with_orders(mut self, orders: BTreeMap<String, Vec<String>>) -> ProfileOptions {
+        self.orders = orders;
+        self
+    }
 }
 
 impl Default for ProfileOptions {
@@ -72,6 +93,7 @@ pub struct SensitiveProfile {
 /// The privacy profile of a table at a node, without suppression: every
 /// class counts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PrivacyProfile {
     /// The node measured, as attribute → level in column order.
     pub levels: BTreeMap<String, u32>,

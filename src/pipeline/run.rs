@@ -32,6 +32,7 @@ pub const STEPS: [&str; 10] = [
 
 /// How to run.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct RunOptions {
     /// The folder the released data and the reports go to (created if absent).
     pub out_dir: PathBuf,
@@ -45,6 +46,34 @@ pub struct RunOptions {
     /// says so ([`quarantine_name`]: `NAME.NOT-RELEASABLE.csv`), for the
     /// expert to inspect. Without it a failed run writes no data at all.
     pub quarantine: bool,
+}
+
+impl RunOptions {
+    /// Options writing to `out_dir`, with every other option at its default.
+    pub fn new(out_dir: impl Into<PathBuf>) -> RunOptions {
+        RunOptions {
+            out_dir: out_dir.into(),
+            ..RunOptions::default()
+        }
+    }
+
+    /// The options with the token `key`.
+    pub fn with_key(mut self, key: TokenKey) -> RunOptions {
+        self.key = Some(key);
+        self
+    }
+
+    /// The options with the release date `reference_date`.
+    pub fn with_reference_date(mut self, reference_date: Date) -> RunOptions {
+        self.reference_date = Some(reference_date);
+        self
+    }
+
+    /// The options with quarantine on or off.
+    pub fn with_quarantine(mut self, quarantine: bool) -> RunOptions {
+        self.quarantine = quarantine;
+        self
+    }
 }
 
 /// The name a not-releasable output is quarantined under:
@@ -63,6 +92,7 @@ pub fn quarantine_name(output: &Path) -> PathBuf {
 
 /// What a run wrote.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RunOutcome {
     /// The report.
     pub report: Report,
@@ -92,6 +122,21 @@ pub struct RunOutcome {
 /// with [`RunOptions::quarantine`] the data under a name that says
 /// `NOT-RELEASABLE`. No output may land on an input of the run (the data,
 /// the ruleset, a hierarchy or key file).
+///
+/// # Examples
+///
+/// ```no_run
+/// use deidentify::pipeline::RunOptions;
+/// use deidentify::{Ruleset, run_expert_determination};
+///
+/// let ruleset = Ruleset::from_file("datasets/adult/adult.toml".as_ref())?;
+/// let mut options = RunOptions::default();
+/// options.out_dir = "out".into();
+/// let outcome = run_expert_determination(&ruleset, &options, &mut |step| eprintln!("{step}"))?;
+/// println!("report: {}", outcome.html.display());
+/// println!("{}", outcome.report.summary.verdict);
+/// # Ok::<(), deidentify::Error>(())
+/// ```
 ///
 /// # Errors
 ///

@@ -24,6 +24,7 @@ pub const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// What [`verify_report_file`] checks besides the report itself.
 #[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
 pub struct VerifyOptions<'a> {
     /// The released data file, checked against the report's fingerprint.
     pub data: Option<&'a Path>,
@@ -32,6 +33,26 @@ pub struct VerifyOptions<'a> {
     pub public_key: Option<&'a Path>,
     /// The signature file; by default [`signature_path`] of the report.
     pub signature: Option<&'a Path>,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// The options checking the released `data` file too.
+    pub fn with_data(mut self, data: &'a Path) -> VerifyOptions<'a> {
+        self.data = Some(data);
+        self
+    }
+
+    /// The options requiring a signature that verifies with `public_key`.
+    pub fn with_public_key(mut self, public_key: &'a Path) -> VerifyOptions<'a> {
+        self.public_key = Some(public_key);
+        self
+    }
+
+    /// The options reading the signature from `signature`.
+    pub fn with_signature(mut self, signature: &'a Path) -> VerifyOptions<'a> {
+        self.signature = Some(signature);
+        self
+    }
 }
 
 /// The report's verdict, as it states it.
@@ -74,6 +95,7 @@ pub enum SignatureStatus {
 
 /// The outcome of [`verify_report`] and [`verify_report_file`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Verification {
     /// No problem found (a missing signature is not a problem here: see
     /// [`Verification::signature`]).
@@ -119,6 +141,17 @@ impl Verification {
 /// `write` step naming the report's output fingerprint; the sign-off digest
 /// matches the content; and the data file hashes to the report's output
 /// fingerprint. No signature is checked (see [`verify_report_file`]).
+///
+/// # Examples
+///
+/// ```no_run
+/// use deidentify::verify_report;
+///
+/// let json = std::fs::read_to_string("out/report.json")?;
+/// let verification = verify_report(&json, Some("out/adult-deidentified.csv".as_ref()))?;
+/// assert!(verification.intact, "{:?}", verification.problems);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///

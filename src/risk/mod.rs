@@ -90,11 +90,28 @@ pub fn population_class_sizes(
 
 /// What a risk analysis assumes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RiskOptions {
     /// The acceptable risk.
     pub threshold: RiskThreshold,
     /// The population, for population-uniqueness estimates.
     pub population: Option<Population>,
+}
+
+impl RiskOptions {
+    /// Options with the acceptable risk `threshold` and no population.
+    pub fn new(threshold: RiskThreshold) -> RiskOptions {
+        RiskOptions {
+            threshold,
+            population: None,
+        }
+    }
+
+    /// The options with `population`, for population-uniqueness estimates.
+    pub fn with_population(mut self, population: Population) -> RiskOptions {
+        self.population = Some(population);
+        self
+    }
 }
 
 /// The acceptance decision for one measure.
@@ -148,7 +165,27 @@ pub struct PopulationUniques {
 }
 
 /// A re-identification risk analysis of released data.
+///
+/// # Examples
+///
+/// ```
+/// use deidentify::frequency::FrequencyTable;
+/// use deidentify::risk::{RiskOptions, RiskThreshold};
+/// use deidentify::{Node, RiskAnalysis, Ruleset};
+///
+/// let loaded = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())?.load()?;
+/// // The risk of the data as it is (every quasi-identifier at level 0).
+/// let node = Node::bottom(loaded.dataset.quasi_identifiers().len());
+/// let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node)?;
+/// let options = RiskOptions::new(RiskThreshold::probability(0.2)?);
+/// let risk = RiskAnalysis::of_table(&table, None, &options)?;
+/// assert_eq!(risk.records, 30_162);
+/// assert_eq!(risk.prosecutor.highest_risk, 1.0); // some records are unique
+/// assert!(!risk.prosecutor.passes);
+/// # Ok::<(), deidentify::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RiskAnalysis {
     /// Released records (suppressed records excluded).
     pub records: u64,

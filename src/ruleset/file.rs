@@ -285,6 +285,24 @@ pub struct LoadedRuleset {
 impl Ruleset {
     /// Reads and checks a ruleset file.
     ///
+    /// # Examples
+    ///
+    /// ```
+    /// use deidentify::Ruleset;
+    /// use deidentify::data::AttributeRole;
+    ///
+    /// let ruleset = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())?;
+    /// let quasi = ruleset
+    ///     .attributes()
+    ///     .into_iter()
+    ///     .filter(|a| a.role == AttributeRole::QuasiIdentifier)
+    ///     .count();
+    /// assert_eq!(quasi, 9);
+    /// let loaded = ruleset.load()?;
+    /// assert_eq!(loaded.dataset.rows(), 30_162);
+    /// # Ok::<(), deidentify::Error>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`ErrorKind::Io`] when it cannot be read, [`ErrorKind::Ruleset`] when it

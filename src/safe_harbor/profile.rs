@@ -93,6 +93,29 @@ pub struct ColumnAction {
 /// birth date's age at `reference`, so the released year and `90+` never
 /// contradict each other.
 ///
+/// # Examples
+///
+/// ```
+/// use deidentify::data::Date;
+/// use deidentify::safe_harbor::{RestrictedZipPrefixes, TokenKey};
+/// use deidentify::{Ruleset, apply_safe_harbor};
+///
+/// let ruleset = Ruleset::from_file("datasets/synthetic-phi/phi.toml".as_ref())?;
+/// let frame = ruleset.read_data()?;
+/// // A real key comes from a file or the environment (`TokenKey::from_file`).
+/// let key = TokenKey::from_bytes((1..=32).collect())?;
+/// let reference = Date::parse("2026-11-28").expect("a date");
+/// let zips = RestrictedZipPrefixes::hhs_2000();
+/// let (released, actions) =
+///     apply_safe_harbor(&frame, &ruleset.attributes, Some(&key), &zips, reference)?;
+/// assert_eq!(released.height(), frame.height());
+/// // Names, SSNs, emails and phone numbers are removed; the MRN is tokenized.
+/// assert!(released.column("name").is_err() && released.column("ssn").is_err());
+/// assert_ne!(released.column("mrn")?.get(0)?, frame.column("mrn")?.get(0)?);
+/// println!("{actions:?}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 ///
 /// [`ErrorKind::UnknownColumn`] for a rule naming no column;

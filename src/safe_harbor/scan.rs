@@ -55,6 +55,7 @@ pub struct Finding {
 
 /// The scan's result.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ScanReport {
     /// Findings, at most [`Scanner::MAX_FINDINGS_PER_COLUMN`] per column and detector.
     pub findings: Vec<Finding>,

@@ -88,6 +88,7 @@ impl std::str::FromStr for Strategy {
 
 /// The search configuration: privacy models, the suppression limit, the metric, the strategy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AnonymizationConfig {
     /// The models: every released class satisfies each class model, and the
     /// release as a whole each model of the whole release.
@@ -111,6 +112,18 @@ impl AnonymizationConfig {
             metric: MetricSpec::new(MetricKind::Loss),
             strategy: Strategy::Optimal,
         }
+    }
+
+    /// The configuration with `metric` as its utility metric.
+    pub fn with_metric(mut self, metric: MetricSpec) -> AnonymizationConfig {
+        self.metric = metric;
+        self
+    }
+
+    /// The configuration with `strategy` as its search strategy.
+    pub fn with_strategy(mut self, strategy: Strategy) -> AnonymizationConfig {
+        self.strategy = strategy;
+        self
     }
 
     /// Sets `model`: it replaces every model of the same kind (for a model

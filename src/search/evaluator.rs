@@ -18,6 +18,7 @@ use crate::search::config::AnonymizationConfig;
 
 /// The outcome of evaluating one node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NodeEvaluation {
     /// The node.
     pub node: Node,

@@ -26,6 +26,7 @@ use crate::hierarchy::set::Hierarchies;
 
 /// What a search found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SearchResult {
     /// The best node, or `None` when no node satisfies the models within the
     /// suppression limit (not an error: the configuration cannot be met).
@@ -70,6 +71,25 @@ impl SearchResult {
 /// Ties are broken by the rule of [`Strategy`]-independent ranking: lower
 /// score, then lower level sum, then the lexicographically smaller level
 /// vector; so every strategy that evaluates the optimum returns the same node.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// use deidentify::model::ModelSpec;
+/// use deidentify::{AnonymizationConfig, Ruleset, search};
+///
+/// let loaded = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())?.load()?;
+/// // 5-anonymity with at most 2 % of the records suppressed, least Loss.
+/// let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.02);
+/// let result = search(&loaded.dataset, &loaded.hierarchies, &config, &BTreeMap::new())?;
+/// let optimum = result.optimum.expect("the top node is always 5-anonymous here");
+/// assert!(optimum.suppressed <= 603); // ⌊0.02 · 30,162⌋
+/// let loss = optimum.score.as_ref().map(|s| s.score);
+/// println!("{} with Loss {loss:?}", optimum.node);
+/// # Ok::<(), deidentify::Error>(())
+/// ```
 ///
 /// # Errors
 ///

@@ -96,13 +96,11 @@ const ARMOR_MAGIC: &[u8] = b"-----BEGIN AGE ENCRYPTED FILE-----";
 /// # Examples
 ///
 /// ```no_run
-/// use deidentify::{Ruleset, stream::{LabeledTable, StagingKey, StreamOptions, StreamedTable}};
+/// use deidentify::Ruleset;
+/// use deidentify::stream::{LabeledTable, StagingKey, StreamOptions, StreamedTable};
 ///
 /// let key = StagingKey::from_file("staging-key.txt".as_ref())?; // or StagingKey::from_env(..)
-/// let options = StreamOptions {
-///     staging_key: Some(key.clone()),
-///     ..StreamOptions::default()
-/// };
+/// let options = StreamOptions::default().with_staging_key(key.clone());
 /// let ruleset = Ruleset::from_file("census.toml".as_ref())?;
 /// let streamed = StreamedTable::from_ruleset(&ruleset, &options)?;
 /// let mut part = streamed.labeled()?;

@@ -21,6 +21,7 @@ use crate::stream::source::{Batch, BatchReader, Format};
 
 /// How a file is streamed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StreamOptions {
     /// Rows per batch (default 262,144). Memory holds a few batches at a
     /// time besides the frequency table; Parquet batches are whole row
@@ -40,6 +41,29 @@ pub struct StreamOptions {
     /// [`crate::stream::LabeledTable::write_parquet_with_key`] given this key. See
     /// [`crate::stream::StagingKey`].
     pub staging_key: Option<crate::stream::encryption::StagingKey>,
+}
+
+impl StreamOptions {
+    /// The options with `batch_rows` rows per batch.
+    pub fn with_batch_rows(mut self, batch_rows: usize) -> StreamOptions {
+        self.batch_rows = batch_rows;
+        self
+    }
+
+    /// The options with the least levels `min_levels`, applied while counting.
+    pub fn with_min_levels(mut self, min_levels: BTreeMap<String, u32>) -> StreamOptions {
+        self.min_levels = min_levels;
+        self
+    }
+
+    /// The options encrypting every file written to `staging_key`.
+    pub fn with_staging_key(
+        mut self,
+        staging_key: crate::stream::encryption::StagingKey,
+    ) -> StreamOptions {
+        self.staging_key = Some(staging_key);
+        self
+    }
 }
 
 impl Default for StreamOptions {

@@ -314,10 +314,7 @@ fn parquet_round_trip_loads_like_csv() {
     let dir = scratch("parquet", &[]);
     let frame = deidentify::data::read_csv(
         &crate::root().join("datasets/adult/adult.csv"),
-        &deidentify::data::CsvOptions {
-            delimiter: b';',
-            ..Default::default()
-        },
+        &deidentify::data::CsvOptions::default().with_delimiter(b';'),
     )
     .unwrap();
     deidentify::apply::write_parquet(&frame, &dir.join("adult.parquet")).unwrap();
@@ -377,10 +374,8 @@ fn mismatched_library_arguments_are_errors() {
 
     // Thresholds built from the public variants are checked as the
     // constructors check them; a class of size 0 is an error.
-    let options = |threshold| RiskOptions {
-        threshold,
-        population: Some(Population::SamplingFraction(0.5)),
-    };
+    let options =
+        |threshold| RiskOptions::new(threshold).with_population(Population::SamplingFraction(0.5));
     for threshold in [RiskThreshold::ClassSize(0), RiskThreshold::Probability(2.0)] {
         let e = RiskAnalysis::from_class_sizes(&[1, 1], None, &options(threshold)).unwrap_err();
         assert!(parameter(e));

@@ -100,10 +100,7 @@ fn report_html() -> &'static str {
         let ruleset = Ruleset::from_file(&root().join("datasets/adult/adult.toml")).unwrap();
         let outcome = run_expert_determination(
             &ruleset,
-            &RunOptions {
-                out_dir: scratch("browser-run", &[]).join("out"),
-                ..RunOptions::default()
-            },
+            &RunOptions::new(scratch("browser-run", &[]).join("out")),
             &mut |_: &str| {},
         )
         .unwrap();

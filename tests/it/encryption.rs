@@ -25,11 +25,9 @@ fn adult() -> Ruleset {
 }
 
 fn keyed(key: &StagingKey) -> StreamOptions {
-    StreamOptions {
-        batch_rows: 4_096,
-        staging_key: Some(key.clone()),
-        ..StreamOptions::default()
-    }
+    StreamOptions::default()
+        .with_batch_rows(4_096)
+        .with_staging_key(key.clone())
 }
 
 /// The adult table (eight quasi-identifiers, occupation sensitive) counted

@@ -270,11 +270,9 @@ fn write_library_seeds() {
     let (dir, ruleset) = adult_sample("report", &sample_ruleset("sensitive"));
     let outcome = deidentify::run_expert_determination(
         &ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            reference_date: deidentify::data::Date::parse("2026-01-01"),
-            ..RunOptions::default()
-        },
+        &RunOptions::new(dir.join("out")).with_reference_date(
+            deidentify::data::Date::parse("2026-01-01").expect("reference_date"),
+        ),
         &mut |_: &str| {},
     )
     .unwrap();

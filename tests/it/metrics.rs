@@ -176,12 +176,9 @@ fn check(label_prefix: &str) {
     );
     let mut failures = Vec::new();
     for f in &figures {
-        let config = AnonymizationConfig {
-            models: vec![ModelSpec::KAnonymity { k: f.k }],
-            suppression_limit: f.limit,
-            metric: spec(&f.label),
-            strategy: Strategy::Optimal,
-        };
+        let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: f.k }], f.limit)
+            .with_metric(spec(&f.label))
+            .with_strategy(Strategy::Optimal);
         let node = Node::new(f.node.clone());
         let e = evaluate_node(
             &adult.dataset,
@@ -255,12 +252,9 @@ fn loss_aggregates_and_weights_match_arx() {
 fn spelled_out_figures() {
     let adult = load("datasets/adult/adult9.toml");
     let score = |label: &str, levels: &[u32], limit: f64| {
-        let config = AnonymizationConfig {
-            models: vec![ModelSpec::KAnonymity { k: 5 }],
-            suppression_limit: limit,
-            metric: spec(label),
-            strategy: Strategy::Optimal,
-        };
+        let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], limit)
+            .with_metric(spec(label))
+            .with_strategy(Strategy::Optimal);
         evaluate_node(
             &adult.dataset,
             &adult.hierarchies,

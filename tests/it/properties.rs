@@ -1314,12 +1314,7 @@ proptest! {
         prop_assert!(model.is_ok(), "{:?}: {:?}", spec, model.err());
         let model = model.unwrap();
         prop_assert!(model.judges_release());
-        let config = AnonymizationConfig {
-            models: vec![spec],
-            suppression_limit: limit,
-            metric: MetricSpec::new(MetricKind::Loss),
-            strategy: SearchStrategy::Optimal,
-        };
+        let config = AnonymizationConfig::new(vec![spec], limit).with_metric(MetricSpec::new(MetricKind::Loss)).with_strategy(SearchStrategy::Optimal);
         let evaluation = evaluate_node(&dataset, &hierarchies, &config, &BTreeMap::new(), &node).unwrap();
         let table = FrequencyTable::from_dataset(&dataset, &hierarchies, &node).unwrap();
         let sizes = sorted_sizes(&table);
@@ -1428,12 +1423,7 @@ proptest! {
         max_nodes in 1u64..40,
     ) {
         let (dataset, hierarchies) = build(&t);
-        let config = AnonymizationConfig {
-            models: specs(&draws, &t),
-            suppression_limit: limit,
-            metric: metric_for(&metric, &t),
-            strategy: SearchStrategy::Heuristic { max_nodes },
-        };
+        let config = AnonymizationConfig::new(specs(&draws, &t), limit).with_metric(metric_for(&metric, &t)).with_strategy(SearchStrategy::Heuristic { max_nodes });
         let found = search(&dataset, &hierarchies, &config, &BTreeMap::new());
         prop_assert!(found.is_ok(), "{:?}: {:?}", config, found.err());
         let found = found.unwrap();
@@ -1460,16 +1450,11 @@ proptest! {
     ) {
         let (dataset, hierarchies) = build(&t);
         let orders = BTreeMap::new();
-        let optimal = AnonymizationConfig {
-            models: specs(&draws, &t),
-            suppression_limit: limit,
-            metric: metric_for(&metric, &t),
-            strategy: SearchStrategy::Optimal,
-        };
+        let optimal = AnonymizationConfig::new(specs(&draws, &t), limit).with_metric(metric_for(&metric, &t)).with_strategy(SearchStrategy::Optimal);
         let found = search(&dataset, &hierarchies, &optimal, &orders);
         prop_assert!(found.is_ok(), "{:?}: {:?}", optimal, found.err());
         let found = found.unwrap();
-        let exhaustive = AnonymizationConfig { strategy: SearchStrategy::Exhaustive, ..optimal.clone() };
+        let exhaustive = optimal.clone().with_strategy(SearchStrategy::Exhaustive);
         let reference = search(&dataset, &hierarchies, &exhaustive, &orders);
         prop_assert!(reference.is_ok(), "{:?}: {:?}", exhaustive, reference.err());
         let reference = reference.unwrap();
@@ -1480,7 +1465,7 @@ proptest! {
         );
         prop_assert!(found.nodes_checked <= reference.nodes_checked);
 
-        let heuristic = AnonymizationConfig { strategy: SearchStrategy::Heuristic { max_nodes: 5 }, ..optimal.clone() };
+        let heuristic = optimal.clone().with_strategy(SearchStrategy::Heuristic { max_nodes: 5 });
         let h = search(&dataset, &hierarchies, &heuristic, &orders);
         prop_assert!(h.is_ok(), "{:?}: {:?}", heuristic, h.err());
         let h = h.unwrap();
@@ -1507,12 +1492,7 @@ proptest! {
         metric in metric(),
     ) {
         let (dataset, hierarchies) = build(&t);
-        let config = AnonymizationConfig {
-            models: specs(&draws, &t),
-            suppression_limit: 0.1,
-            metric: metric_for(&metric, &t),
-            strategy: SearchStrategy::Optimal,
-        };
+        let config = AnonymizationConfig::new(specs(&draws, &t), 0.1).with_metric(metric_for(&metric, &t)).with_strategy(SearchStrategy::Optimal);
         let first = search(&dataset, &hierarchies, &config, &BTreeMap::new());
         prop_assert!(first.is_ok(), "{:?}: {:?}", config, first.err());
         let first = first.unwrap();

@@ -48,12 +48,9 @@ fn average(threshold: f64) -> ModelSpec {
 }
 
 fn config(models: Vec<ModelSpec>, limit: f64) -> AnonymizationConfig {
-    AnonymizationConfig {
-        models,
-        suppression_limit: limit,
-        metric: MetricSpec::new(MetricKind::Loss),
-        strategy: Strategy::Optimal,
-    }
+    AnonymizationConfig::new(models, limit)
+        .with_metric(MetricSpec::new(MetricKind::Loss))
+        .with_strategy(Strategy::Optimal)
 }
 
 /// The rows suppressed when `config` is applied at level 0.
@@ -268,10 +265,7 @@ fn adult_optimum_meets_the_risk_analysis_and_equals_exhaustive() {
     let optimal = config(models.clone(), 0.02);
     let orders = BTreeMap::new();
     let found = search(&data.dataset, &data.hierarchies, &optimal, &orders).unwrap();
-    let exhaustive = AnonymizationConfig {
-        strategy: Strategy::Exhaustive,
-        ..optimal.clone()
-    };
+    let exhaustive = optimal.clone().with_strategy(Strategy::Exhaustive);
     let reference = search(&data.dataset, &data.hierarchies, &exhaustive, &orders).unwrap();
     let optimum = found.optimum.expect("a solution exists");
     let expected = reference.optimum.unwrap();
@@ -290,10 +284,7 @@ fn adult_optimum_meets_the_risk_analysis_and_equals_exhaustive() {
         &optimum.node,
     )
     .unwrap();
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.05).unwrap(),
-        population: None,
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.05).unwrap());
     let risk =
         RiskAnalysis::of_anonymized(&data.dataset, &data.hierarchies, &out, &options).unwrap();
     assert_eq!(risk.suppressed, optimum.suppressed);
@@ -315,10 +306,8 @@ fn adult_optimum_meets_the_risk_analysis_and_equals_exhaustive() {
 fn adult_population_uniqueness_meets_the_risk_analysis() {
     let data = load("datasets/adult/adult9.toml");
     let population = 317_200_000u64;
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.2).unwrap(),
-        population: Some(deidentify::risk::Population::Size(population)),
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.2).unwrap())
+        .with_population(deidentify::risk::Population::Size(population));
     let width = data.dataset.quasi_identifiers().len();
     let bottom = deidentify::frequency::FrequencyTable::from_dataset(
         &data.dataset,
@@ -360,10 +349,7 @@ fn adult_population_uniqueness_meets_the_risk_analysis() {
     assert_eq!(analysis.suppressed, optimum.suppressed);
     // The same optimum as an exhaustive scan (the model is not monotone,
     // so only the metric's lower bounds prune).
-    let exhaustive = AnonymizationConfig {
-        strategy: Strategy::Exhaustive,
-        ..config.clone()
-    };
+    let exhaustive = config.clone().with_strategy(Strategy::Exhaustive);
     let reference = search(&data.dataset, &data.hierarchies, &exhaustive, &orders)
         .unwrap()
         .optimum

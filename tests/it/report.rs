@@ -32,10 +32,7 @@ fn assert_intact(json: &str, data: Option<&Path>) {
 fn run_in(ruleset: &Ruleset, dir: &Path) -> deidentify::Result<RunOutcome> {
     run_expert_determination(
         ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            ..RunOptions::default()
-        },
+        &RunOptions::new(dir.join("out")),
         &mut |_: &str| {},
     )
 }
@@ -49,10 +46,7 @@ fn adult_run() -> &'static (RunOutcome, PathBuf) {
         let mut steps = Vec::new();
         let outcome = run_expert_determination(
             &ruleset,
-            &RunOptions {
-                out_dir: out.clone(),
-                ..RunOptions::default()
-            },
+            &RunOptions::new(out.clone()),
             &mut |step: &str| steps.push(step.to_owned()),
         )
         .unwrap();
@@ -324,11 +318,7 @@ fn an_unmeetable_threshold_fails_the_verdict() {
     // the report (still not releasable) fingerprints that file.
     let quarantined = run_expert_determination(
         &ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            quarantine: true,
-            ..RunOptions::default()
-        },
+        &RunOptions::new(dir.join("out")).with_quarantine(true),
         &mut |_: &str| {},
     )
     .unwrap();
@@ -356,14 +346,7 @@ fn no_output_of_a_run_may_land_on_its_input() {
     );
     let ruleset = write_ruleset(&dir, &text);
     let run = |out_dir: PathBuf| {
-        run_expert_determination(
-            &ruleset,
-            &RunOptions {
-                out_dir,
-                ..RunOptions::default()
-            },
-            &mut |_: &str| {},
-        )
+        run_expert_determination(&ruleset, &RunOptions::new(out_dir), &mut |_: &str| {})
     };
     // The release name on the data.
     let message = run(dir.clone()).unwrap_err().to_string();
@@ -373,16 +356,10 @@ fn no_output_of_a_run_may_land_on_its_input() {
     let renamed = dir.join("report.json");
     std::fs::copy(dir.join("ruleset.toml"), &renamed).unwrap();
     let ruleset = Ruleset::from_file(&renamed).unwrap();
-    let message = run_expert_determination(
-        &ruleset,
-        &RunOptions {
-            out_dir: dir.join("."),
-            ..RunOptions::default()
-        },
-        &mut |_: &str| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let message =
+        run_expert_determination(&ruleset, &RunOptions::new(dir.join(".")), &mut |_: &str| {})
+            .unwrap_err()
+            .to_string();
     assert!(message.contains("would destroy the input"), "{message}");
     assert_eq!(
         std::fs::read_to_string(&renamed).unwrap(),
@@ -492,12 +469,12 @@ fn safe_harbor_steps_enter_the_trail_without_the_key() {
     let fingerprint = key.fingerprint();
     let outcome = run_expert_determination(
         &ruleset,
-        &RunOptions {
-            out_dir: dir.join("out"),
-            key: Some(key),
-            reference_date: deidentify::data::Date::parse("2026-11-28"),
-            quarantine: false,
-        },
+        &RunOptions::new(dir.join("out"))
+            .with_key(key)
+            .with_reference_date(
+                deidentify::data::Date::parse("2026-11-28").expect("reference_date"),
+            )
+            .with_quarantine(false),
         &mut |_: &str| {},
     )
     .unwrap();

@@ -16,10 +16,8 @@ fn adult_matches_arx() {
     let adult = load("datasets/adult/adult9.toml");
     let table =
         FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &Node::bottom(9)).unwrap();
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.2).unwrap(),
-        population: Some(Population::Size(317_238_626)),
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.2).unwrap())
+        .with_population(Population::Size(317_238_626));
     let risk = RiskAnalysis::of_table(&table, None, &options).unwrap();
     assert_eq!(risk.classes, 19_502);
     assert_eq!(risk.records, 30_162);
@@ -90,10 +88,7 @@ fn suppressed_classes_are_excluded() {
     let node = Node::new(vec![1, 4, 1, 2, 3, 2, 2, 1, 1]);
     let table = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
     let suppressed: Vec<bool> = table.counts().iter().map(|&c| c < 5).collect();
-    let options = RiskOptions {
-        threshold: RiskThreshold::class_size(5).unwrap(),
-        population: None,
-    };
+    let options = RiskOptions::new(RiskThreshold::class_size(5).unwrap());
     let risk = RiskAnalysis::of_table(&table, Some(&suppressed), &options).unwrap();
     let kept: u64 = table.counts().iter().filter(|&&c| c >= 5).sum();
     assert_eq!(risk.records, kept);
@@ -124,10 +119,8 @@ fn risk_after_anonymization() {
         &optimum.node,
     )
     .unwrap();
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.2).unwrap(),
-        population: Some(Population::Size(317_200_000)),
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.2).unwrap())
+        .with_population(Population::Size(317_200_000));
     let after =
         RiskAnalysis::of_anonymized(&adult.dataset, &adult.hierarchies, &anonymized, &options)
             .unwrap();
@@ -181,10 +174,7 @@ fn weighted_individual_risk_by_hand() {
         .unwrap();
     let node = Node::bottom(1);
     let table = FrequencyTable::from_dataset(&loaded.dataset, &loaded.hierarchies, &node).unwrap();
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.2).unwrap(),
-        population: None,
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.2).unwrap());
     let risk = RiskAnalysis::of_table(&table, None, &options)
         .unwrap()
         .with_sampling_weights(&loaded.dataset, &loaded.hierarchies, &node, None, "w")
@@ -252,10 +242,7 @@ fn journalist_against_a_population_table() {
     )
     .unwrap();
     assert!(sizes.iter().zip(table.counts()).all(|(&p, &s)| p == 2 * s));
-    let options = RiskOptions {
-        threshold: RiskThreshold::probability(0.2).unwrap(),
-        population: None,
-    };
+    let options = RiskOptions::new(RiskThreshold::probability(0.2).unwrap());
     let risk = RiskAnalysis::of_table_against(&table, None, &sizes, &options).unwrap();
     assert_eq!(risk.journalist.highest_risk, 0.5);
     // Each class contributes f_j/F_j = 1/2: the marketer rate is u/(2n).

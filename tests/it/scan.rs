@@ -13,10 +13,7 @@ use crate::root;
 
 #[test]
 fn adult_has_no_residual_identifiers() {
-    let options = CsvOptions {
-        delimiter: b';',
-        ..CsvOptions::default()
-    };
+    let options = CsvOptions::default().with_delimiter(b';');
     let adult = read_csv(&root().join("datasets/adult/adult.csv"), &options).unwrap();
     let report = Scanner::new().scan(&adult, &[]).unwrap();
     assert_eq!(report.cells, 30_162 * 9);

@@ -48,12 +48,9 @@ fn evaluate(data: &LoadedRuleset, config: &AnonymizationConfig, node: &Node) -> 
 }
 
 fn config(models: Vec<ModelSpec>, limit: f64, metric: MetricKind) -> AnonymizationConfig {
-    AnonymizationConfig {
-        models,
-        suppression_limit: limit,
-        metric: MetricSpec::new(metric),
-        strategy: Strategy::Optimal,
-    }
+    AnonymizationConfig::new(models, limit)
+        .with_metric(MetricSpec::new(metric))
+        .with_strategy(Strategy::Optimal)
 }
 
 struct Case {

@@ -70,10 +70,7 @@ impl Fixture {
         let ruleset = Ruleset::from_file(&dir.join("rules.toml")).unwrap();
         let outcome = run_expert_determination(
             &ruleset,
-            &RunOptions {
-                out_dir: dir.join("out"),
-                ..RunOptions::default()
-            },
+            &RunOptions::new(dir.join("out")),
             &mut |_: &str| {},
         )
         .unwrap();
@@ -100,14 +97,11 @@ impl Fixture {
 
     /// Verifies the report with `public`.
     fn verify(&self, public: &Path) -> deidentify::report::Verification {
-        verify_report_file(
-            &self.report,
-            &VerifyOptions {
-                public_key: Some(public),
-                data: self.data.as_deref(),
-                ..VerifyOptions::default()
-            },
-        )
+        verify_report_file(&self.report, &{
+            let mut options = VerifyOptions::default().with_public_key(public);
+            options.data = self.data.as_deref();
+            options
+        })
         .unwrap()
     }
 }
@@ -384,10 +378,7 @@ fn reading_stops_at_the_limit() {
     let fixture = Fixture::releasable("dev-zero-data");
     let data = verify_report_file(
         &fixture.report,
-        &VerifyOptions {
-            data: Some(Path::new("/dev/zero")),
-            ..VerifyOptions::default()
-        },
+        &VerifyOptions::default().with_data(Path::new("/dev/zero")),
     )
     .unwrap_err()
     .to_string();

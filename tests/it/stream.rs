@@ -71,10 +71,7 @@ fn write_lines(path: &Path, lines: &[String]) {
 }
 
 fn options(batch_rows: usize) -> StreamOptions {
-    StreamOptions {
-        batch_rows,
-        ..StreamOptions::default()
-    }
+    StreamOptions::default().with_batch_rows(batch_rows)
 }
 
 fn config() -> AnonymizationConfig {
@@ -148,11 +145,9 @@ fn streamed_generated_table_equals_in_memory_table_also_at_minimum_levels() {
         .collect();
     let at_minimum = StreamedTable::from_ruleset(
         &ruleset,
-        &StreamOptions {
-            batch_rows: 3_000,
-            min_levels,
-            ..StreamOptions::default()
-        },
+        &StreamOptions::default()
+            .with_batch_rows(3_000)
+            .with_min_levels(min_levels),
     )
     .unwrap();
     let node = Node::parse("age=2,education=1", &streamed.quasi_identifier_names()).unwrap();
@@ -273,11 +268,9 @@ fn streamed_search_and_output_equal_the_in_memory_run() {
     assert!(!min_levels.is_empty());
     let mut at_minimum = StreamedTable::from_ruleset(
         &ruleset,
-        &StreamOptions {
-            batch_rows: 2_500,
-            min_levels,
-            ..StreamOptions::default()
-        },
+        &StreamOptions::default()
+            .with_batch_rows(2_500)
+            .with_min_levels(min_levels),
     )
     .unwrap();
     assert!(at_minimum.table().node().height() > 0);
