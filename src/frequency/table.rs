@@ -666,6 +666,16 @@ pub struct FrequencyTable {
     stepped: Vec<u64>,
 }
 
+/// Two tables are equal when they are at the same node and hold the same
+/// classes (keys, counts and sensitive histograms), in whatever order: a
+/// table merged from partitions equals the table counted in one pass, and a
+/// table rolled up to a node equals the table counted at that node.
+impl PartialEq for FrequencyTable {
+    fn eq(&self, other: &FrequencyTable) -> bool {
+        self.node == other.node && self.canonical() == other.canonical()
+    }
+}
+
 impl FrequencyTable {
     /// Counts `dataset` generalized to `node`, in parallel over row chunks.
     ///
@@ -1607,7 +1617,7 @@ impl FrequencyTable {
 
     /// The classes as `(key, count, histograms)` sorted by key: a canonical
     /// form for comparing tables regardless of class order.
-    pub fn canonical(&self) -> Vec<(Vec<u32>, u64, Vec<Histogram>)> {
+    pub(crate) fn canonical(&self) -> Vec<(Vec<u32>, u64, Vec<Histogram>)> {
         let mut rows: Vec<_> = (0..self.classes())
             .map(|c| {
                 (
