@@ -1,11 +1,15 @@
-//! Reading tables from CSV and Parquet files with polars.
+//! Reading tables from CSV files (the crate's own dialect, [`super::csv`])
+//! and Parquet files (polars).
 
 use std::fs::File;
 use std::path::Path;
 
 use polars::prelude::{
-    CsvParseOptions, CsvReadOptions, DataFrame, ParquetReader, PolarsResult, SerReader,
+    ChunkedArray, Column, DataFrame, IntoColumn, NewChunkedArray, ParquetReader, PolarsResult,
+    SerReader, StringType,
 };
+
+use crate::data::csv;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -76,144 +80,92 @@ impl Default for CsvOptions {
 }
 
 /// Reads a CSV file into a `DataFrame` of text columns (no type inference:
-/// values are validated against the ruleset's types when encoded). LF and
-/// CRLF line ends are accepted; an empty field is read as null.
+/// values are validated against the ruleset's types when encoded), in the
+/// crate's one CSV dialect ([`super::csv`], the same as the streaming
+/// reader's): LF and CRLF line ends, quoted fields, an empty field read as
+/// null and a quoted empty field as the empty string, blank lines skipped.
+/// Without a header the columns are named `column_1`, `column_2`, ….
 ///
 /// # Errors
 ///
 /// [`ErrorKind::Io`] when the file cannot be opened, and
 /// [`ErrorKind::Parse`] when it is not valid CSV: a line with more or fewer
-/// fields than the header (naming the line), or what polars reports
-/// (an unterminated quote, invalid UTF-8).
+/// fields than the header or that is not UTF-8 (naming the line), or a
+/// header that names a column twice or leaves one unnamed.
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<DataFrame> {
     let bytes = std::fs::read(path).map_err(|source| ErrorKind::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    if let Some((line, expected, found)) = ragged_line(&bytes, options.delimiter, options.quote) {
-        return Err(ErrorKind::Parse {
+    let parse = |reason: String| -> Error {
+        ErrorKind::Parse {
             path: path.to_path_buf(),
-            reason: format!("line {line} has {found} fields, the header has {expected}"),
+            reason,
         }
-        .into());
-    }
-    if options.has_header {
-        check_header(&header_names(&bytes, options.delimiter, options.quote)).map_err(
-            |reason| ErrorKind::Parse {
-                path: path.to_path_buf(),
-                reason,
-            },
-        )?;
-    }
-    let parse = CsvParseOptions::default()
-        .with_separator(options.delimiter)
-        .with_quote_char(options.quote);
-    decode(path, || {
-        CsvReadOptions::default()
-            .with_has_header(options.has_header)
-            .with_infer_schema_length(Some(0))
-            .with_parse_options(parse)
-            .with_raise_if_empty(false)
-            .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-            .finish()
-    })
+        .into()
+    };
+    let (delimiter, quote) = (options.delimiter, options.quote);
+    let header_end = csv::record_end(&bytes, 0, quote).unwrap_or(bytes.len());
+    let (names, body, first_line) = if options.has_header {
+        let header = &bytes[..header_end];
+        let names = csv::header_record(header, delimiter, quote).map_err(parse)?;
+        (names, &bytes[header_end..], 1 + csv::count_newlines(header))
+    } else {
+        let mut width = 0usize;
+        csv::split_record(&bytes[..header_end], delimiter, quote, |_| width += 1);
+        let names = (1..=width).map(|i| format!("column_{i}")).collect();
+        (names, &bytes[..], 1)
+    };
+    let columns = read_records(body, first_line, delimiter, quote, &names).map_err(parse)?;
+    let height = columns.first().map_or(0, Column::len);
+    DataFrame::new(height, columns).map_err(|e| parse(e.to_string()))
 }
 
-/// The first line (1-based, the header is line 1) whose number of fields
-/// differs from the first line's, as `(line, expected, found)`. Delimiters
-/// inside quotes do not count; a quoted field may span lines; a final empty
-/// line is ignored. Polars would pad a short row with nulls (silent data
-/// loss in a column that allows them) and does not name the line of a long one.
-fn ragged_line(bytes: &[u8], delimiter: u8, quote: Option<u8>) -> Option<(usize, usize, usize)> {
-    let mut expected = None;
-    let (mut line, mut start_line, mut fields, mut in_quotes, mut empty) =
-        (1usize, 1usize, 1usize, false, true);
-    let mut check =
-        |start_line: usize, fields: usize, empty: bool| -> Option<(usize, usize, usize)> {
-            if empty {
-                return None;
-            }
-            match expected {
-                None => {
-                    expected = Some(fields);
-                    None
-                }
-                Some(e) if e != fields => Some((start_line, e, fields)),
-                Some(_) => None,
-            }
-        };
-    for &b in bytes {
-        if Some(b) == quote {
-            in_quotes = !in_quotes;
-            empty = false;
-        } else if b == b'\n' {
-            line += 1;
-            if !in_quotes {
-                if let Some(found) = check(start_line, fields, empty) {
-                    return Some(found);
-                }
-                (start_line, fields, empty) = (line, 1, true);
-            }
-        } else if b == delimiter && !in_quotes {
-            fields += 1;
-            empty = false;
-        } else if b != b'\r' {
-            empty = false;
-        }
-    }
-    check(start_line, fields, empty)
-}
+/// The most bytes of records parsed at once (field offsets are 32-bit).
+const CHUNK_BYTES: usize = 1 << 28;
 
-/// The column names of the header line (the first record; a leading UTF-8
-/// byte-order mark and a final `\r` removed, quotes resolved).
-pub(crate) fn header_names(bytes: &[u8], delimiter: u8, quote: Option<u8>) -> Vec<String> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut names = Vec::new();
-    let mut field = Vec::new();
-    let mut in_quotes = false;
-    let mut iter = bytes.iter().peekable();
-    while let Some(&b) = iter.next() {
-        if Some(b) == quote {
-            if in_quotes && iter.peek() == Some(&&b) {
-                field.push(b);
-                iter.next();
-            } else {
-                in_quotes = !in_quotes;
+/// The records of `body` (starting at line `first_line`) as one text
+/// column per name, parsed in chunks of whole records.
+fn read_records(
+    body: &[u8],
+    first_line: u64,
+    delimiter: u8,
+    quote: Option<u8>,
+    names: &[String],
+) -> std::result::Result<Vec<Column>, String> {
+    let every: Vec<usize> = (0..names.len()).collect();
+    let mut columns: Vec<Option<ChunkedArray<StringType>>> = vec![None; names.len()];
+    let (mut start, mut line) = (0usize, first_line);
+    loop {
+        let mut end = start;
+        while end < body.len() && end - start < CHUNK_BYTES {
+            end = csv::record_end(body, end, quote).unwrap_or(body.len());
+        }
+        let chunk = &body[start..end];
+        let (text, fields, _) =
+            csv::parse_chunk(chunk, line, delimiter, quote, names.len(), &every)?;
+        for ((column, name), fields) in columns.iter_mut().zip(names).zip(&fields) {
+            let values = fields.iter().map(|&(at, len)| {
+                (len != u32::MAX).then(|| &text[at as usize..(at + len) as usize])
+            });
+            let part = ChunkedArray::<StringType>::from_iter_options(name.as_str().into(), values);
+            match column {
+                Some(column) => {
+                    column.append(&part).map_err(|e| e.to_string())?;
+                }
+                None => *column = Some(part),
             }
-        } else if b == delimiter && !in_quotes {
-            names.push(String::from_utf8_lossy(&field).into_owned());
-            field.clear();
-        } else if b == b'\n' && !in_quotes {
+        }
+        line += csv::count_newlines(chunk);
+        start = end;
+        if start >= body.len() {
             break;
-        } else {
-            field.push(b);
         }
     }
-    if field.last() == Some(&b'\r') {
-        field.pop();
-    }
-    names.push(String::from_utf8_lossy(&field).into_owned());
-    names
-}
-
-/// Rejects a header with an empty or duplicated column name (polars would
-/// silently rename a duplicate `name` to `name_duplicated_0`, a column no
-/// ruleset declares). Names are shown with invisible characters escaped.
-pub(crate) fn check_header(names: &[String]) -> std::result::Result<(), String> {
-    for (i, name) in names.iter().enumerate() {
-        if let Some(first) = names[..i].iter().position(|n| n == name) {
-            return Err(format!(
-                "the header names column {} and column {} both '{}': every column needs its own name",
-                first + 1,
-                i + 1,
-                name.escape_debug()
-            ));
-        }
-        if name.trim().is_empty() && names.len() > 1 {
-            return Err(format!("column {} of the header has no name", i + 1));
-        }
-    }
-    Ok(())
+    Ok(columns
+        .into_iter()
+        .map(|column| column.unwrap_or_default().into_column())
+        .collect())
 }
 
 /// Reads a Parquet file into a `DataFrame`.
@@ -236,38 +188,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_names_resolve_quotes_bom_and_crlf_and_duplicates_are_refused() {
-        let names = header_names(
-            b"\xef\xbb\xbfa,\"b,c\",\"d\"\"e\"\r\n1,2,3\n",
-            b',',
-            Some(b'"'),
+    fn read_csv_reads_the_crates_dialect() {
+        let path = std::env::temp_dir().join(format!("deidentify-read-{}.csv", std::process::id()));
+        std::fs::write(
+            &path,
+            "\u{feff}a;\"b;c\"\r\n1;\"x\"\"y\"\r\n\n2;\r\n3;\"\"\n",
+        )
+        .unwrap();
+        let options = CsvOptions::default().with_delimiter(b';');
+        let frame = read_csv(&path, &options).unwrap();
+        assert_eq!(frame.get_column_names(), ["a", "b;c"]);
+        let b: Vec<Option<&str>> = frame
+            .column("b;c")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(b, [Some("x\"y"), None, Some("")]);
+        std::fs::write(&path, "a;b\n1;2\n3;4;5\n").unwrap();
+        let err = read_csv(&path, &options).unwrap_err().to_string();
+        assert!(
+            err.ends_with("line 3 has 3 fields, the header has 2"),
+            "{err}"
         );
-        assert_eq!(names, ["a", "b,c", "d\"e"]);
-        check_header(&names).unwrap();
-        let twice = header_names(b"name,age,name\n", b',', Some(b'"'));
-        let err = check_header(&twice).unwrap_err();
-        assert!(err.contains("column 1 and column 3 both 'name'"), "{err}");
-        let blank = header_names(b"a,,b\n", b',', Some(b'"'));
-        assert!(check_header(&blank).unwrap_err().contains("column 2"));
-    }
-
-    #[test]
-    fn ragged_lines_are_found() {
-        assert_eq!(ragged_line(b"a;b\n1;2\n3;4\n", b';', Some(b'"')), None);
-        assert_eq!(ragged_line(b"a;b\r\n1;2\r\n3;4", b';', Some(b'"')), None);
-        assert_eq!(
-            ragged_line(b"a;b\n1;2\n3;4;5\n", b';', Some(b'"')),
-            Some((3, 2, 3))
-        );
-        assert_eq!(ragged_line(b"a;b\n1\n", b';', Some(b'"')), Some((2, 2, 1)));
-        // A quoted delimiter and a quoted line break are part of one field.
-        assert_eq!(
-            ragged_line(b"a;b\n\"x;y\";2\n\"p\nq\";3\n4;5\n", b';', Some(b'"')),
-            None
-        );
-        assert_eq!(
-            ragged_line(b"a;b\n\"p\nq\";3\n4\n", b';', Some(b'"')),
-            Some((4, 2, 1))
-        );
+        std::fs::write(&path, "1;2\n3;4\n").unwrap();
+        let frame = read_csv(&path, &options.clone().with_has_header(false)).unwrap();
+        assert_eq!(frame.get_column_names(), ["column_1", "column_2"]);
+        assert_eq!(frame.height(), 2);
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(read_csv(&path, &options).unwrap().width(), 0);
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod attribute;
 pub(crate) mod column;
+pub(crate) mod csv;
 pub(crate) mod dataset;
 pub(crate) mod date;
 pub(crate) mod input;

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
+use crate::data::csv;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A value generalization hierarchy: one row per original value, column `i`
@@ -104,8 +105,10 @@ impl Hierarchy {
         Ok(Hierarchy { column, rows })
     }
 
-    /// Reads an ARX hierarchy file: no header, fields separated by `delimiter`,
-    /// no quoting; LF or CRLF line ends; blank lines are skipped.
+    /// Reads an ARX hierarchy file: no header, fields separated by
+    /// `delimiter` and quoted as ARX quotes them (`"a;b"`, a doubled quote
+    /// inside), in the crate's one CSV dialect; LF or CRLF line ends; blank
+    /// lines are skipped.
     ///
     /// # Errors
     ///
@@ -126,16 +129,27 @@ impl Hierarchy {
     ///
     /// The errors of [`Hierarchy::from_rows`].
     pub fn from_csv_str(column: impl Into<String>, text: &str, delimiter: u8) -> Result<Hierarchy> {
-        let delimiter = char::from(delimiter);
+        const QUOTE: Option<u8> = Some(b'"');
         // A byte-order mark (as some spreadsheet programs write) would
         // otherwise become part of the first value.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let rows = text
-            .lines()
-            .map(|line| line.strip_suffix('\r').unwrap_or(line))
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| line.split(delimiter).map(str::to_owned).collect())
-            .collect();
+        let bytes = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
+        let mut rows = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let end = csv::record_end(bytes, at, QUOTE).unwrap_or(bytes.len());
+            let record = &bytes[at..end];
+            at = end;
+            if String::from_utf8_lossy(record).trim().is_empty() {
+                continue;
+            }
+            let mut row = Vec::new();
+            csv::split_record(record, delimiter, QUOTE, |field| {
+                let mut value = String::new();
+                csv::unquote(field, QUOTE, &mut value);
+                row.push(value);
+            });
+            rows.push(row);
+        }
         Hierarchy::from_rows(column, rows)
     }
 
@@ -167,6 +181,15 @@ impl Hierarchy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_labels_are_read_as_arx_writes_them() {
+        let text = "1;\"1-5; small\";*\n\n6;\"6-10 \"\"big\"\"\";*\n";
+        let h = Hierarchy::from_csv_str("n", text, b';').unwrap();
+        assert_eq!(h.generalize("1", 1), Some("1-5; small"));
+        assert_eq!(h.generalize("6", 1), Some("6-10 \"big\""));
+        assert_eq!(h.rows().len(), 2);
+    }
 
     #[test]
     fn a_byte_order_mark_is_not_part_of_the_first_value() {

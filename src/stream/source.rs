@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{Column, DataType, ParquetReader, SerReader};
 
+use crate::data::csv::{count_newlines, parse_chunk, record_end};
 use crate::error::{Error, ErrorKind, Result};
 
 /// How the rows are stored.
@@ -149,20 +150,8 @@ impl BatchReader {
                 let header_line = pending[..end].to_vec();
                 let lines = count_newlines(&header_line);
                 pending.drain(..end);
-                let header_text = std::str::from_utf8(&header_line)
-                    .map_err(|_| parse_error(path, "line 1 is not valid UTF-8".into()))?;
-                // A byte-order mark is not part of the first column's name.
-                let header_text = header_text.strip_prefix('\u{feff}').unwrap_or(header_text);
-                let mut header = Vec::new();
-                let mut scratch = String::new();
-                split_record(header_text.as_bytes(), delimiter, quote, |field| {
-                    scratch.clear();
-                    unquote(field, quote, &mut scratch);
-                    header.push(scratch.clone());
-                });
-                if header.iter().all(String::is_empty) {
-                    header.clear();
-                }
+                let header = crate::data::csv::header_record(&header_line, delimiter, quote)
+                    .map_err(|reason| parse_error(path, reason))?;
                 (
                     header,
                     ReaderKind::Csv {
@@ -360,140 +349,12 @@ fn fill(file: &mut File, pending: &mut Vec<u8>) -> std::io::Result<bool> {
     Ok(false)
 }
 
-/// The end (one past the line feed) of the record starting at `from`, or
-/// `None` when the bytes end first. A line feed inside quotes belongs to
-/// the field.
-fn record_end(bytes: &[u8], from: usize, quote: Option<u8>) -> Option<usize> {
-    let mut in_quotes = false;
-    for (i, &b) in bytes[from..].iter().enumerate() {
-        if Some(b) == quote {
-            in_quotes = !in_quotes;
-        } else if b == b'\n' && !in_quotes {
-            return Some(from + i + 1);
-        }
-    }
-    None
-}
-
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
 fn parse_error(path: &Path, reason: String) -> Error {
     ErrorKind::Parse {
         path: path.to_path_buf(),
         reason,
     }
     .into()
-}
-
-/// Calls `field` with the raw bytes of each field of one record (without
-/// the line end), splitting at delimiters outside quotes.
-fn split_record(record: &[u8], delimiter: u8, quote: Option<u8>, mut field: impl FnMut(&[u8])) {
-    let record = record.strip_suffix(b"\n").unwrap_or(record);
-    let record = record.strip_suffix(b"\r").unwrap_or(record);
-    let mut in_quotes = false;
-    let mut start = 0;
-    for (i, &b) in record.iter().enumerate() {
-        if Some(b) == quote {
-            in_quotes = !in_quotes;
-        } else if b == delimiter && !in_quotes {
-            field(&record[start..i]);
-            start = i + 1;
-        }
-    }
-    field(&record[start..]);
-}
-
-/// Appends the content of a raw field to `out`: a quoted field loses its
-/// quotes and `""` becomes `"`.
-fn unquote(raw: &[u8], quote: Option<u8>, out: &mut String) {
-    let text = String::from_utf8_lossy(raw);
-    match quote {
-        Some(q) if raw.first() == Some(&q) => {
-            let q = q as char;
-            let mut chars = text.chars().skip(1).peekable();
-            while let Some(c) = chars.next() {
-                if c == q {
-                    if chars.peek() == Some(&q) {
-                        out.push(q);
-                        chars.next();
-                    }
-                    // A closing quote: anything after it is kept as is.
-                } else {
-                    out.push(c);
-                }
-            }
-        }
-        _ => out.push_str(&text),
-    }
-}
-
-/// The parsed records of a chunk (whole records): the field text, the
-/// `(start, len)` of every requested field, and the number of records.
-/// Empty lines are skipped.
-///
-/// # Errors
-///
-/// The reason, naming the line, for a record with another number of
-/// fields than the header or that is not valid UTF-8.
-#[allow(clippy::type_complexity)]
-fn parse_chunk(
-    raw: &[u8],
-    start_line: u64,
-    delimiter: u8,
-    quote: Option<u8>,
-    expected: usize,
-    requested: &[usize],
-) -> std::result::Result<(String, Vec<Vec<(u32, u32)>>, usize), String> {
-    if let Err(e) = std::str::from_utf8(raw) {
-        let line = start_line + count_newlines(&raw[..e.valid_up_to()]);
-        return Err(format!("line {line} is not valid UTF-8"));
-    }
-    let mut slot = vec![usize::MAX; expected];
-    for (k, &c) in requested.iter().enumerate() {
-        slot[c] = k;
-    }
-    let mut text = String::with_capacity(raw.len());
-    let mut fields: Vec<Vec<(u32, u32)>> = vec![Vec::new(); requested.len()];
-    let (mut pos, mut line, mut records) = (0usize, start_line, 0usize);
-    while pos < raw.len() {
-        let end = record_end(raw, pos, quote).unwrap_or(raw.len());
-        let record = &raw[pos..end];
-        let record_line = line;
-        line += count_newlines(record);
-        pos = end;
-        if record.iter().all(|&b| b == b'\n' || b == b'\r') {
-            continue;
-        }
-        let mut found = 0usize;
-        split_record(record, delimiter, quote, |field| {
-            if let Some(&k) = slot.get(found)
-                && k != usize::MAX
-            {
-                let start = text.len();
-                if field.is_empty() {
-                    fields[k].push((start as u32, u32::MAX));
-                } else {
-                    unquote(field, quote, &mut text);
-                    fields[k].push((start as u32, (text.len() - start) as u32));
-                }
-            }
-            found += 1;
-        });
-        if found != expected {
-            return Err(format!(
-                "line {record_line} has {found} fields, the header has {expected}"
-            ));
-        }
-        records += 1;
-    }
-    if text.len() > u32::MAX as usize {
-        return Err(format!(
-            "the batch starting at line {start_line} is larger than 4 GiB; use smaller batches"
-        ));
-    }
-    Ok((text, fields, records))
 }
 
 #[cfg(test)]
@@ -515,32 +376,5 @@ mod tests {
         assert_eq!(second.values(0).collect::<Vec<_>>(), [None]);
         assert!(reader.next_batch().unwrap().is_none());
         std::fs::remove_file(&path).unwrap();
-    }
-
-    #[test]
-    fn chunks_parse_quotes_and_name_ragged_lines() {
-        let (text, fields, rows) = parse_chunk(
-            b"1;\"a;b\"\n\n2;\"x\"\"y\"\r\n3;\n",
-            2,
-            b';',
-            Some(b'"'),
-            2,
-            &[1, 0],
-        )
-        .unwrap();
-        assert_eq!(rows, 3);
-        let value = |&(s, l): &(u32, u32)| {
-            (l != u32::MAX).then(|| text[s as usize..(s + l) as usize].to_owned())
-        };
-        let second: Vec<_> = fields[0].iter().map(value).collect();
-        assert_eq!(
-            second,
-            vec![Some("a;b".to_owned()), Some("x\"y".to_owned()), None]
-        );
-        let err = parse_chunk(b"1;2\n3\n", 7, b';', Some(b'"'), 2, &[0]).unwrap_err();
-        assert_eq!(err, "line 8 has 1 fields, the header has 2");
-        // A quoted line break is part of the field; the next record's line counts it.
-        let err = parse_chunk(b"\"p\nq\";1\n2\n", 2, b';', Some(b'"'), 2, &[0]).unwrap_err();
-        assert_eq!(err, "line 4 has 1 fields, the header has 2");
     }
 }
