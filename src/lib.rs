@@ -56,6 +56,7 @@ pub mod apply;
 pub mod data;
 pub mod error;
 pub mod exit;
+mod files;
 pub mod frequency;
 pub mod hierarchy;
 pub mod measure;

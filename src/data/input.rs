@@ -1,4 +1,4 @@
-//! Reading tables from CSV files (the crate's own dialect, [`super::csv`])
+//! Reading tables from CSV files (the crate's own dialect, `super::csv`)
 //! and Parquet files (polars).
 
 use std::fs::File;
@@ -81,7 +81,7 @@ impl Default for CsvOptions {
 
 /// Reads a CSV file into a `DataFrame` of text columns (no type inference:
 /// values are validated against the ruleset's types when encoded), in the
-/// crate's one CSV dialect ([`super::csv`], the same as the streaming
+/// crate's one CSV dialect (the same as the streaming
 /// reader's): LF and CRLF line ends, quoted fields, an empty field read as
 /// null and a quoted empty field as the empty string, blank lines skipped.
 /// Without a header the columns are named `column_1`, `column_2`, ….
@@ -198,13 +198,7 @@ mod tests {
         let options = CsvOptions::default().with_delimiter(b';');
         let frame = read_csv(&path, &options).unwrap();
         assert_eq!(frame.get_column_names(), ["a", "b;c"]);
-        let b: Vec<Option<&str>> = frame
-            .column("b;c")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
+        let b: Vec<Option<&str>> = frame.column("b;c").unwrap().str().unwrap().iter().collect();
         assert_eq!(b, [Some("x\"y"), None, Some("")]);
         std::fs::write(&path, "a;b\n1;2\n3;4;5\n").unwrap();
         let err = read_csv(&path, &options).unwrap_err().to_string();

@@ -6,13 +6,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
+use crate::files::{MAX_KEY_FILE_BYTES, read_limited};
 
 /// The shortest accepted key.
 pub const MIN_KEY_BYTES: usize = 32;
-
-/// The largest key file read (anything larger is not a key).
-const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 
 /// How a key file holds its key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,7 +62,7 @@ impl TokenKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] when shorter than [`MIN_KEY_BYTES`].
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) when shorter than [`MIN_KEY_BYTES`].
     pub fn from_bytes(bytes: Vec<u8>) -> Result<TokenKey> {
         let bytes = Zeroizing::new(bytes);
         if bytes.len() < MIN_KEY_BYTES {
@@ -91,7 +89,7 @@ impl TokenKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::Io`] when the file cannot be read (the error names the
+    /// [`ErrorKind::Io`](crate::ErrorKind::Io) when the file cannot be read (the error names the
     /// path, never the contents), and the errors of [`TokenKey::from_bytes`].
     pub fn from_file(path: &Path) -> Result<TokenKey> {
         TokenKey::from_file_as(path, KeyEncoding::Raw)
@@ -103,30 +101,11 @@ impl TokenKey {
     ///
     /// # Errors
     ///
-    /// As [`TokenKey::from_file`]; [`ErrorKind::InvalidParameter`] when the
+    /// As [`TokenKey::from_file`]; [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) when the
     /// text is not valid in the declared encoding (the message never shows
     /// the file's content). Files over 64 KiB are refused unread.
     pub fn from_file_as(path: &Path, encoding: KeyEncoding) -> Result<TokenKey> {
-        let io = |source| ErrorKind::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut bytes = Zeroizing::new(Vec::new());
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(file, MAX_KEY_FILE_BYTES + 1),
-            &mut bytes,
-        )
-        .map_err(io)?;
-        if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-            return Err(Error::parameter(
-                "key",
-                format!(
-                    "{} is larger than {MAX_KEY_FILE_BYTES} bytes: not a key file",
-                    path.display()
-                ),
-            ));
-        }
+        let bytes = Zeroizing::new(read_limited(path, MAX_KEY_FILE_BYTES, "a key file")?);
         let text = || {
             std::str::from_utf8(&bytes).map(str::trim).map_err(|_| {
                 Error::parameter(
@@ -161,7 +140,7 @@ impl TokenKey {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidParameter`] when the variable is not set, and the
+    /// [`ErrorKind::InvalidParameter`](crate::ErrorKind::InvalidParameter) when the variable is not set, and the
     /// errors of [`TokenKey::from_bytes`].
     pub fn from_env(variable: &str) -> Result<TokenKey> {
         let value = std::env::var_os(variable).ok_or_else(|| {
@@ -341,7 +320,10 @@ mod tests {
         }
         let big = key_file("big", &vec![7u8; 70 * 1024]);
         let err = TokenKey::from_file(&big).unwrap_err().to_string();
-        assert!(err.contains("not a key file"), "{err}");
+        assert!(
+            err.contains("larger than the limit of 64 KiB for a key file"),
+            "{err}"
+        );
     }
 
     #[test]

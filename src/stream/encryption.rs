@@ -157,12 +157,14 @@ impl StagingKey {
     /// # Errors
     ///
     /// [`ErrorKind::Io`] when the file cannot be read (naming the path, never
-    /// the contents), and the errors of [`StagingKey::from_identity_text`].
+    /// the contents), [`ErrorKind::Parse`] when it is larger than 64 KiB (not
+    /// a key file), and the errors of [`StagingKey::from_identity_text`].
     pub fn from_file(path: &Path) -> Result<StagingKey> {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| ErrorKind::Io {
-            path: path.to_path_buf(),
-            source,
-        })?);
+        let bytes = Zeroizing::new(crate::files::read_limited(
+            path,
+            crate::files::MAX_KEY_FILE_BYTES,
+            "a key file",
+        )?);
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             Error::parameter(
                 "staging key",
