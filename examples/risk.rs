@@ -16,7 +16,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use deidentify::{
     Node, RiskAnalysis, Ruleset, apply,
-    data::AttributeRole,
     exit::Exit,
     frequency::FrequencyTable,
     risk::{Population, RiskOptions, RiskThreshold, Suda, population_class_sizes},
@@ -101,17 +100,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     options.population = population;
     let population_table = match &args.population_table {
         None => None,
-        Some(file) => {
-            // The same ruleset restricted to the quasi-identifiers, read from the population file.
-            let mut rules = ruleset.clone();
-            rules.data.path =
-                std::fs::canonicalize(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            rules
-                .attributes
-                .retain(|a| a.role == AttributeRole::QuasiIdentifier);
-            rules.anonymization = None;
-            Some(rules.load()?)
-        }
+        Some(file) => Some(ruleset.for_population(file)?.load()?),
     };
     let against = |table: &FrequencyTable| -> Result<Option<Vec<u64>>, deidentify::Error> {
         population_table

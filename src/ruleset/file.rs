@@ -362,6 +362,32 @@ impl Ruleset {
         self.base.join(&self.data.path)
     }
 
+    /// The ruleset of the population a sample was drawn from, for
+    /// population-based risk ([`crate::risk::population_class_sizes`]): the
+    /// same quasi-identifiers, types and hierarchies, read from the file
+    /// `population` (a relative path is taken from the current directory),
+    /// with every other column left out, no privacy models and no data
+    /// fingerprint (the sample's does not apply to the population file).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Io`] when `population` is empty or the current
+    /// directory cannot be read.
+    pub fn for_population(&self, population: &Path) -> Result<Ruleset> {
+        let path = std::path::absolute(population).map_err(|source| ErrorKind::Io {
+            path: population.to_path_buf(),
+            source,
+        })?;
+        let mut rules = self.clone();
+        rules.data.path = path;
+        rules.data.sha256 = None;
+        rules
+            .attributes
+            .retain(|a| a.role == AttributeRole::QuasiIdentifier);
+        rules.anonymization = None;
+        Ok(rules)
+    }
+
     /// Every file this ruleset makes a run read: the ruleset itself, the
     /// data, the hierarchy files and the Expert Determination's key file.
     /// No output may land on one of them ([`crate::apply::check_output`]).
