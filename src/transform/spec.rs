@@ -376,19 +376,19 @@ impl TransformRecord {
 /// Checks a ruleset's `[[transform]]` entry against its attributes: the
 /// parameters ([`TransformSpec::check`]), every column declared, and a type
 /// that the transformed values have (interval labels are strings; means and
-/// noisy values are decimals). Returns the reason of the first problem.
+/// noisy values are decimals). `attributes` are the declared attributes'
+/// (name, type), in order. Returns the reason of the first problem.
 pub(crate) fn check_rule(
     spec: &TransformSpec,
-    attributes: &[crate::ruleset::AttributeRule],
+    attributes: &[(&str, crate::data::attribute::AttributeType)],
 ) -> std::result::Result<(), String> {
     use crate::data::attribute::AttributeType;
     spec.check().map_err(|e| e.to_string())?;
     for column in spec.columns() {
-        let attribute = attributes
+        let &(_, ty) = attributes
             .iter()
-            .find(|a| a.name == column)
+            .find(|(name, _)| *name == column)
             .ok_or_else(|| format!("column '{column}' is not a declared attribute"))?;
-        let ty = attribute.data_type;
         let fits = match spec {
             TransformSpec::Binning { .. } => {
                 matches!(ty, AttributeType::String | AttributeType::OrderedString)
