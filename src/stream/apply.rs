@@ -14,8 +14,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
 use crate::stream::encryption::{Sink, write_through_temporary};
+use crate::stream::ingest::StreamedTableParts;
 use crate::stream::ingest::{StreamOptions, StreamedTable};
-use crate::stream::search::StreamedTableParts;
+use crate::stream::search::with_evaluator;
 use crate::stream::source::{Batch, BatchReader, Format};
 
 /// The label of a suppressed quasi-identifier (as in [`crate::apply()`]).
@@ -69,7 +70,7 @@ impl StreamedTable {
         delimiter: u8,
         options: &StreamOptions,
     ) -> Result<StreamedOutput> {
-        self.with_evaluator(config, orders, |evaluator, parts| {
+        with_evaluator(self, config, orders, |evaluator, parts| {
             let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
             let (_, evaluation, outliers) = evaluator.judge(&table);
             let Some(outliers) = outliers else {

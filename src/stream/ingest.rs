@@ -466,8 +466,27 @@ impl StreamedTable {
 
     /// The compiled hierarchies of the quasi-identifiers, in column order.
     pub(crate) fn quasi_identifier_hierarchies(&self) -> Result<Vec<&CompiledHierarchy>> {
-        crate::stream::search::qi_hierarchies(&self.columns, &self.hierarchies)
+        qi_hierarchies(&self.columns, &self.hierarchies)
     }
+}
+
+/// The compiled hierarchies of the quasi-identifiers among `columns`, in order.
+pub(super) fn qi_hierarchies<'a>(
+    columns: &[ColumnSummary],
+    hierarchies: &'a Hierarchies,
+) -> Result<Vec<&'a CompiledHierarchy>> {
+    columns
+        .iter()
+        .filter(|c| c.role == AttributeRole::QuasiIdentifier)
+        .map(|c| hierarchies.require(&c.name))
+        .collect()
+}
+
+/// The parts of a streamed table besides its frequency table.
+pub(crate) struct StreamedTableParts<'a> {
+    pub(crate) source: &'a SourceSpec,
+    pub(crate) attributes: &'a [Attribute],
+    pub(crate) columns: &'a [ColumnSummary],
 }
 
 /// The counting state of each `encoded` column, with its hierarchy from a
