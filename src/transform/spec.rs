@@ -498,4 +498,29 @@ mod tests {
             r#"{"type":"additive-noise","columns":["a"],"fraction":0.1,"covariance":[[1,0]]}"#
         ));
     }
+
+    #[test]
+    fn rules_are_checked_against_declared_names_and_types() {
+        use crate::data::attribute::AttributeType;
+        let spec = |json: &str| -> TransformSpec { serde_json::from_str(json).unwrap() };
+        let declared = [
+            ("age", AttributeType::String),
+            ("income", AttributeType::Decimal),
+            ("visits", AttributeType::Integer),
+        ];
+        let binning = spec(r#"{"type":"binning","column":"age","method":"equal-width","bins":2}"#);
+        assert_eq!(check_rule(&binning, &declared), Ok(()));
+        let noise = spec(r#"{"type":"additive-noise","columns":["income"],"fraction":0.1}"#);
+        assert_eq!(check_rule(&noise, &declared), Ok(()));
+        let wrong_type = spec(r#"{"type":"additive-noise","columns":["visits"],"fraction":0.1}"#);
+        assert_eq!(
+            check_rule(&wrong_type, &declared),
+            Err("column 'visits' has type integer, but its values become decimal numbers; declare it as decimal".to_owned())
+        );
+        let undeclared = spec(r#"{"type":"top-bottom-coding","column":"wage","top":5}"#);
+        assert_eq!(
+            check_rule(&undeclared, &declared),
+            Err("column 'wage' is not a declared attribute".to_owned())
+        );
+    }
 }
