@@ -1038,20 +1038,7 @@ impl FrequencyTable {
         hierarchies: &[&CompiledHierarchy],
         target: &Node,
     ) -> Result<(FrequencyTable, Option<Vec<u32>>)> {
-        if !self.node.is_below(target) || hierarchies.len() != self.node.levels().len() {
-            return Err(Error::parameter(
-                "node",
-                format!("cannot roll {} up to {}", self.node, target),
-            ));
-        }
-        let lifts: Vec<&[u32]> = hierarchies
-            .iter()
-            .zip(self.node.levels().iter().zip(target.levels()))
-            .map(|(h, (&from, &to))| {
-                h.level(to as usize)?;
-                Ok(h.lift(from as usize, to as usize))
-            })
-            .collect::<Result<_>>()?;
+        let lifts = self.roll_up_lifts(hierarchies, target)?;
         let cardinalities: Vec<u32> = hierarchies
             .iter()
             .zip(target.levels())
@@ -1079,181 +1066,12 @@ impl FrequencyTable {
         if width > 0
             && let Some(layout) = layout
         {
-            // The hot path of the search. Keys packed into one u64 each:
-            // from a packed source only the attributes whose level changes
-            // are lifted (one table read each, the result already shifted
-            // into place), the others kept by a mask; then grouped in a
-            // reused open-addressing table. Histograms are gathered
-            // afterwards, the codes unpacked only if asked for.
-            let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
-            let track = !self.histograms.is_empty();
-            let mut keys: Vec<u64> = Vec::with_capacity(expected);
-            let mut assignment: Vec<u32> =
-                Vec::with_capacity(if track { self.classes() } else { 0 });
-            table.counts.reserve(expected);
-            // How each source class's target key is computed.
-            let fill: Box<FillTargets<'_>> = match &self.keys {
-                Keys::Packed { keys: source, .. }
-                    if !self.stepped.is_empty()
-                        && (0..width).all(|j| {
-                            let (from, to) = (self.node.levels()[j], target.levels()[j]);
-                            to == from || to == from + 1
-                        }) =>
-                {
-                    // Every changed attribute one level up: its field is
-                    // taken from the stepped key, the others kept.
-                    let keep = (0..width)
-                        .filter(|&j| self.node.levels()[j] == target.levels()[j])
-                        .fold(0u64, |acc, j| acc | (layout.masks[j] << layout.shifts[j]));
-                    let stepped = &self.stepped;
-                    Box::new(move |targets: &mut Vec<u64>| {
-                        targets.extend(
-                            source
-                                .iter()
-                                .zip(stepped)
-                                .map(|(&k, &s)| (k & keep) | (s & !keep)),
-                        );
-                    })
-                }
-                Keys::Packed { keys: source, .. } => {
-                    let changed: Vec<(usize, Vec<u64>)> = (0..width)
-                        .filter(|&j| self.node.levels()[j] != target.levels()[j])
-                        .map(|j| (j, layout.shifted(j, lifts[j])))
-                        .collect();
-                    let layout = &layout;
-                    Box::new(move |targets: &mut Vec<u64>| {
-                        layout.lift_keys(source, &changed, targets)
-                    })
-                }
-                Keys::Codes(codes) => {
-                    let shifted: Vec<Vec<u64>> =
-                        (0..width).map(|j| layout.shifted(j, lifts[j])).collect();
-                    Box::new(move |targets: &mut Vec<u64>| {
-                        targets.extend(codes.chunks_exact(width).map(|key| {
-                            key.iter()
-                                .zip(&shifted)
-                                .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize])
-                        }));
-                    })
-                }
-            };
-            group_packed(
-                expected,
-                Some(&self.counts),
-                &mut keys,
-                &mut table.counts,
-                &mut assignment,
-                track,
-                fill,
-            );
-            table.keys = Keys::Packed {
-                layout,
-                keys,
-                codes: OnceLock::new(),
-            };
-            return Ok((table, track.then_some(assignment)));
+            return Ok(self.roll_up_packed(target, &lifts, layout, space, table));
+        }
+        if width > 0 {
+            return Ok(self.roll_up_codes(&lifts, space, table));
         }
         let mut key = vec![0u32; width];
-        if width > 0 {
-            let mut out: Vec<u32> = Vec::new();
-            // The hot path of the search: a tight loop assigning each source
-            // class its target class, the table's own index built only if it
-            // is ever needed, histograms gathered afterwards. Small key spaces
-            // use a reused dense slot array (it stays in cache), larger ones a
-            // hash map of packed keys.
-            let mut strides = vec![0u64; width];
-            let mut stride = 1u64;
-            for j in (0..width).rev() {
-                strides[j] = stride;
-                stride = stride.saturating_mul(u64::from(table.cardinalities[j].max(1)));
-            }
-            let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
-            table.counts.reserve(expected);
-            out.reserve(expected * width);
-            let track = !self.histograms.is_empty();
-            let mut assignment: Vec<u32> =
-                Vec::with_capacity(if track { self.classes() } else { 0 });
-            let roll = |keys: &mut Vec<u32>,
-                        counts: &mut Vec<u64>,
-                        assignment: &mut Vec<u32>,
-                        slot_of: &mut dyn FnMut(u64, u32) -> u32| {
-                let mut key = vec![0u32; width];
-                for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
-                    let mut slot = 0u64;
-                    for ((k, &code), (lift, &stride)) in
-                        key.iter_mut().zip(source).zip(lifts.iter().zip(&strides))
-                    {
-                        *k = lift[code as usize];
-                        slot = slot.wrapping_add(u64::from(*k).wrapping_mul(stride));
-                    }
-                    let next = counts.len() as u32;
-                    let class = slot_of(slot, next);
-                    if class == next {
-                        keys.extend_from_slice(&key);
-                        counts.push(count);
-                    } else {
-                        counts[class as usize] += count;
-                    }
-                    if track {
-                        assignment.push(class);
-                    }
-                }
-            };
-            match space.filter(|&space| space <= DENSE_FAST_SLOTS) {
-                Some(space) => DENSE_SCRATCH.with_borrow_mut(|slots| {
-                    if slots.len() < space as usize {
-                        slots.resize(space as usize, u32::MAX);
-                    }
-                    roll(
-                        &mut out,
-                        &mut table.counts,
-                        &mut assignment,
-                        &mut |slot, next| {
-                            let class = &mut slots[slot as usize];
-                            if *class == u32::MAX {
-                                *class = next;
-                            }
-                            *class
-                        },
-                    );
-                    for target in out.chunks_exact(width) {
-                        slots[dense_slot(target, &strides)] = u32::MAX;
-                    }
-                }),
-                None if stride != u64::MAX => {
-                    // The mixed-radix slot is a unique u64 key.
-                    let mut map: FxHashMap<u64, u32> = FxHashMap::default();
-                    map.reserve(expected.min(1 << 16));
-                    roll(
-                        &mut out,
-                        &mut table.counts,
-                        &mut assignment,
-                        &mut |slot, next| *map.entry(slot).or_insert(next),
-                    );
-                }
-                None => {
-                    let mut map: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
-                    for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
-                        for ((k, &code), lift) in key.iter_mut().zip(source).zip(&lifts) {
-                            *k = lift[code as usize];
-                        }
-                        let next = table.counts.len() as u32;
-                        let class = *map.entry(key.clone().into_boxed_slice()).or_insert(next);
-                        if class == next {
-                            out.extend_from_slice(&key);
-                            table.counts.push(count);
-                        } else {
-                            table.counts[class as usize] += count;
-                        }
-                        if track {
-                            assignment.push(class);
-                        }
-                    }
-                }
-            }
-            table.keys = Keys::Codes(out);
-            return Ok((table, track.then_some(assignment)));
-        }
         let mut index = KeyIndex::new(&table.cardinalities, self.classes());
         index.reserve(self.classes());
         table.index = OnceLock::from(index);
@@ -1268,6 +1086,262 @@ impl FrequencyTable {
             );
         }
         Ok((table, None))
+    }
+
+    /// Checks that `target` is above this table's node and returns, per
+    /// attribute, the lift from this table's level to the target's.
+    fn roll_up_lifts<'h>(
+        &self,
+        hierarchies: &[&'h CompiledHierarchy],
+        target: &Node,
+    ) -> Result<Vec<&'h [u32]>> {
+        if !self.node.is_below(target) || hierarchies.len() != self.node.levels().len() {
+            return Err(Error::parameter(
+                "node",
+                format!("cannot roll {} up to {}", self.node, target),
+            ));
+        }
+        hierarchies
+            .iter()
+            .zip(self.node.levels().iter().zip(target.levels()))
+            .map(|(h, (&from, &to))| {
+                h.level(to as usize)?;
+                Ok(h.lift(from as usize, to as usize))
+            })
+            .collect::<Result<_>>()
+    }
+
+    /// Roll-up with the target keys packed into one `u64` each by `layout`;
+    /// `table` is the empty target table, returned filled (histograms
+    /// excepted) with the source-to-target class assignment when tracked.
+    fn roll_up_packed(
+        &self,
+        target: &Node,
+        lifts: &[&[u32]],
+        layout: Arc<Layout>,
+        space: Option<u64>,
+        mut table: FrequencyTable,
+    ) -> (FrequencyTable, Option<Vec<u32>>) {
+        // The hot path of the search. Keys packed into one u64 each:
+        // from a packed source only the attributes whose level changes
+        // are lifted (one table read each, the result already shifted
+        // into place), the others kept by a mask; then grouped in a
+        // reused open-addressing table. Histograms are gathered
+        // afterwards, the codes unpacked only if asked for.
+        let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
+        let track = !self.histograms.is_empty();
+        let mut keys: Vec<u64> = Vec::with_capacity(expected);
+        let mut assignment: Vec<u32> = Vec::with_capacity(if track { self.classes() } else { 0 });
+        table.counts.reserve(expected);
+        let fill = self.packed_fill(target, lifts, &layout);
+        group_packed(
+            expected,
+            Some(&self.counts),
+            &mut keys,
+            &mut table.counts,
+            &mut assignment,
+            track,
+            fill,
+        );
+        table.keys = Keys::Packed {
+            layout,
+            keys,
+            codes: OnceLock::new(),
+        };
+        (table, track.then_some(assignment))
+    }
+
+    /// How each source class's packed target key is computed: from the
+    /// stepped keys when every changed attribute goes one level up, else by
+    /// lifting the changed fields of packed keys, else by packing lifted codes.
+    fn packed_fill<'s>(
+        &'s self,
+        target: &Node,
+        lifts: &[&[u32]],
+        layout: &'s Arc<Layout>,
+    ) -> Box<FillTargets<'s>> {
+        let width = lifts.len();
+        match &self.keys {
+            Keys::Packed { keys: source, .. }
+                if !self.stepped.is_empty()
+                    && (0..width).all(|j| {
+                        let (from, to) = (self.node.levels()[j], target.levels()[j]);
+                        to == from || to == from + 1
+                    }) =>
+            {
+                // Every changed attribute one level up: its field is
+                // taken from the stepped key, the others kept.
+                let keep = (0..width)
+                    .filter(|&j| self.node.levels()[j] == target.levels()[j])
+                    .fold(0u64, |acc, j| acc | (layout.masks[j] << layout.shifts[j]));
+                let stepped = &self.stepped;
+                Box::new(move |targets: &mut Vec<u64>| {
+                    targets.extend(
+                        source
+                            .iter()
+                            .zip(stepped)
+                            .map(|(&k, &s)| (k & keep) | (s & !keep)),
+                    );
+                })
+            }
+            Keys::Packed { keys: source, .. } => {
+                let changed: Vec<(usize, Vec<u64>)> = (0..width)
+                    .filter(|&j| self.node.levels()[j] != target.levels()[j])
+                    .map(|j| (j, layout.shifted(j, lifts[j])))
+                    .collect();
+                Box::new(move |targets: &mut Vec<u64>| layout.lift_keys(source, &changed, targets))
+            }
+            Keys::Codes(codes) => {
+                let shifted: Vec<Vec<u64>> =
+                    (0..width).map(|j| layout.shifted(j, lifts[j])).collect();
+                Box::new(move |targets: &mut Vec<u64>| {
+                    targets.extend(codes.chunks_exact(width).map(|key| {
+                        key.iter()
+                            .zip(&shifted)
+                            .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize])
+                    }));
+                })
+            }
+        }
+    }
+
+    /// Roll-up keeping the target keys as code vectors (keys too wide to
+    /// pack); `table` is the empty target table, returned filled (histograms
+    /// excepted) with the source-to-target class assignment when tracked.
+    fn roll_up_codes(
+        &self,
+        lifts: &[&[u32]],
+        space: Option<u64>,
+        mut table: FrequencyTable,
+    ) -> (FrequencyTable, Option<Vec<u32>>) {
+        let width = lifts.len();
+        let mut out: Vec<u32> = Vec::new();
+        // The hot path of the search: a tight loop assigning each source
+        // class its target class, the table's own index built only if it
+        // is ever needed, histograms gathered afterwards. Small key spaces
+        // use a reused dense slot array (it stays in cache), larger ones a
+        // hash map of packed keys.
+        let mut strides = vec![0u64; width];
+        let mut stride = 1u64;
+        for j in (0..width).rev() {
+            strides[j] = stride;
+            stride = stride.saturating_mul(u64::from(table.cardinalities[j].max(1)));
+        }
+        let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
+        table.counts.reserve(expected);
+        out.reserve(expected * width);
+        let track = !self.histograms.is_empty();
+        let mut assignment: Vec<u32> = Vec::with_capacity(if track { self.classes() } else { 0 });
+        match space.filter(|&space| space <= DENSE_FAST_SLOTS) {
+            Some(space) => DENSE_SCRATCH.with_borrow_mut(|slots| {
+                if slots.len() < space as usize {
+                    slots.resize(space as usize, u32::MAX);
+                }
+                self.roll_codes(
+                    lifts,
+                    &strides,
+                    &mut out,
+                    &mut table.counts,
+                    &mut assignment,
+                    &mut |slot, next| {
+                        let class = &mut slots[slot as usize];
+                        if *class == u32::MAX {
+                            *class = next;
+                        }
+                        *class
+                    },
+                );
+                for target in out.chunks_exact(width) {
+                    slots[dense_slot(target, &strides)] = u32::MAX;
+                }
+            }),
+            None if stride != u64::MAX => {
+                // The mixed-radix slot is a unique u64 key.
+                let mut map: FxHashMap<u64, u32> = FxHashMap::default();
+                map.reserve(expected.min(1 << 16));
+                self.roll_codes(
+                    lifts,
+                    &strides,
+                    &mut out,
+                    &mut table.counts,
+                    &mut assignment,
+                    &mut |slot, next| *map.entry(slot).or_insert(next),
+                );
+            }
+            None => {
+                self.roll_codes_boxed(lifts, &mut out, &mut table.counts, &mut assignment);
+            }
+        }
+        table.keys = Keys::Codes(out);
+        (table, track.then_some(assignment))
+    }
+
+    /// The code-key hot loop: lifts each source class's key, finds its
+    /// target class by mixed-radix slot through `slot_of(slot, next)`
+    /// (`next` when new), and adds its count there.
+    fn roll_codes(
+        &self,
+        lifts: &[&[u32]],
+        strides: &[u64],
+        keys: &mut Vec<u32>,
+        counts: &mut Vec<u64>,
+        assignment: &mut Vec<u32>,
+        slot_of: &mut dyn FnMut(u64, u32) -> u32,
+    ) {
+        let width = lifts.len();
+        let track = !self.histograms.is_empty();
+        let mut key = vec![0u32; width];
+        for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
+            let mut slot = 0u64;
+            for ((k, &code), (lift, &stride)) in
+                key.iter_mut().zip(source).zip(lifts.iter().zip(strides))
+            {
+                *k = lift[code as usize];
+                slot = slot.wrapping_add(u64::from(*k).wrapping_mul(stride));
+            }
+            let next = counts.len() as u32;
+            let class = slot_of(slot, next);
+            if class == next {
+                keys.extend_from_slice(&key);
+                counts.push(count);
+            } else {
+                counts[class as usize] += count;
+            }
+            if track {
+                assignment.push(class);
+            }
+        }
+    }
+
+    /// The code-key loop for key spaces beyond `u64` slots: target classes
+    /// found by a hash map of the lifted keys themselves.
+    fn roll_codes_boxed(
+        &self,
+        lifts: &[&[u32]],
+        keys: &mut Vec<u32>,
+        counts: &mut Vec<u64>,
+        assignment: &mut Vec<u32>,
+    ) {
+        let width = lifts.len();
+        let track = !self.histograms.is_empty();
+        let mut key = vec![0u32; width];
+        let mut map: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+        for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
+            for ((k, &code), lift) in key.iter_mut().zip(source).zip(lifts) {
+                *k = lift[code as usize];
+            }
+            let next = counts.len() as u32;
+            let class = *map.entry(key.clone().into_boxed_slice()).or_insert(next);
+            if class == next {
+                keys.extend_from_slice(&key);
+                counts.push(count);
+            } else {
+                counts[class as usize] += count;
+            }
+            if track {
+                assignment.push(class);
+            }
+        }
     }
 
     /// This table with its keys packed into one `u64` per class when they

@@ -349,8 +349,13 @@ impl Ruleset {
                 )));
             }
         }
+        let declared: Vec<(&str, AttributeType)> = ruleset
+            .attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.data_type))
+            .collect();
         for (i, t) in ruleset.transforms.iter().enumerate() {
-            crate::transform::check_rule(t, &ruleset.attributes).map_err(|reason| {
+            crate::transform::check_rule(t, &declared).map_err(|reason| {
                 invalid(format!("transform {} ({}): {reason}", i + 1, t.kind()))
             })?;
         }

@@ -2,6 +2,7 @@
 //! types, their hierarchies, and (in later stages) what to do with them.
 
 mod file;
+mod transforms;
 
 pub use file::{
     AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,

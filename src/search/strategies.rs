@@ -127,54 +127,63 @@ pub(crate) fn optimal<'env>(
     // Phase 1: predictive tagging, bisecting up to PATHS paths at a time.
     let levels = lattice.by_height();
     let order: Vec<u64> = levels.iter().flatten().copied().collect();
+    let mut checked = 0u64;
+    let (candidates, evaluated) = predictive_tagging(
+        evaluator,
+        lattice,
+        crew,
+        &order,
+        monotone_privacy,
+        &mut checked,
+    );
+
+    // Phase 2: utility.
+    let best = if monotone_metric {
+        best_by_level(
+            evaluator,
+            lattice,
+            crew,
+            levels.len(),
+            &candidates,
+            &evaluated,
+            &mut checked,
+        )
+    } else {
+        best_by_bound(
+            evaluator,
+            lattice,
+            crew,
+            candidates,
+            &evaluated,
+            &mut checked,
+        )
+    };
+    Outcome {
+        best,
+        nodes_checked: checked,
+    }
+}
+
+/// Phase 1 of [`optimal`]: tags every node by bisecting greedy paths taken
+/// from the nodes in `order`; returns the nodes tagged feasible (in index
+/// order) and the evaluations of the midpoints found minimal, counting the
+/// evaluations in `checked`.
+fn predictive_tagging<'env>(
+    evaluator: &'env Evaluator<'_>,
+    lattice: &'env Lattice,
+    crew: &Crew<'_, 'env>,
+    order: &[u64],
+    monotone_privacy: bool,
+    checked: &mut u64,
+) -> (Vec<u64>, FxHashMap<u64, NodeEvaluation>) {
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
     let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
-    let mut checked = 0u64;
     let mut cursor = 0;
     // Active bisections: (path, lo, hi), looking for the first satisfying node in path[lo..hi].
     let mut active: Vec<(Vec<u64>, usize, usize)> = Vec::new();
     loop {
-        // Start new paths from the first untagged nodes in (level sum, lexicographic) order.
-        while active.len() < PATHS {
-            while cursor < order.len()
-                && (tags[order[cursor] as usize] != UNKNOWN
-                    || active.iter().any(|a| a.0[0] == order[cursor]))
-            {
-                cursor += 1;
-            }
-            let Some(&start) = order.get(cursor) else {
-                break;
-            };
-            cursor += 1;
-            let mut path = vec![start];
-            let mut current = start;
-            while let Some(next) = lattice
-                .successors(current)
-                .find(|&s| tags[s as usize] == UNKNOWN)
-            {
-                path.push(next);
-                current = next;
-            }
-            let len = path.len();
-            active.push((path, 0, len));
-        }
-        // Advance each bisection past nodes tagged meanwhile; collect midpoints.
-        let mut midpoints: Vec<u64> = Vec::with_capacity(active.len());
-        for (path, lo, hi) in active.iter_mut() {
-            while *lo < *hi {
-                let mid = (*lo + *hi) / 2;
-                match tags[path[mid] as usize] {
-                    YES => *hi = mid,
-                    NO => *lo = mid + 1,
-                    _ => {
-                        if !midpoints.contains(&path[mid]) {
-                            midpoints.push(path[mid]);
-                        }
-                        break;
-                    }
-                }
-            }
-        }
+        start_paths(lattice, order, &tags, &mut cursor, &mut active);
+        let mut midpoints = bisection_midpoints(&mut active, &tags);
         active.retain(|a| a.1 < a.2);
         if midpoints.is_empty() {
             if active.is_empty() && cursor >= order.len() {
@@ -191,7 +200,7 @@ pub(crate) fn optimal<'env>(
             let (minimal, e) = evaluator.evaluate(&lattice.node(index));
             (index, minimal, e)
         });
-        checked += results.len() as u64;
+        *checked += results.len() as u64;
         for (index, minimal, e) in results {
             let feasible = if monotone_privacy {
                 e.feasible
@@ -208,105 +217,194 @@ pub(crate) fn optimal<'env>(
             }
         }
     }
-    let mut candidates: Vec<u64> = (0..lattice.size())
+    let candidates: Vec<u64> = (0..lattice.size())
         .filter(|&i| tags[i as usize] == YES)
         .collect();
+    (candidates, evaluated)
+}
 
-    // Phase 2: utility.
-    let mut best: Option<NodeEvaluation> = None;
-    let evaluate =
-        |indices: &[u64], evaluated: &FxHashMap<u64, NodeEvaluation>, checked: &mut u64| {
-            let fresh: Vec<u64> = indices
-                .iter()
-                .copied()
-                .filter(|i| !evaluated.contains_key(i))
-                .collect();
-            *checked += fresh.len() as u64;
-            let mut fresh = crew
-                .map(&fresh, |&i| evaluator.evaluate(&lattice.node(i)).1)
-                .into_iter();
-            indices
-                .iter()
-                .map(|&i| match evaluated.get(&i) {
-                    Some(e) => (i, e.clone()),
-                    None => (i, fresh.next().expect("one evaluation per fresh node")),
-                })
-                .collect::<Vec<_>>()
-        };
-    if monotone_metric {
-        let mut dominated = vec![false; lattice.size() as usize];
-        let mut by_level: Vec<Vec<u64>> = vec![Vec::new(); levels.len()];
-        for &i in &candidates {
-            by_level[lattice.height_of(i) as usize].push(i);
+/// Starts new paths, up to [`PATHS`] active, from the first untagged nodes
+/// of `order` at or after `cursor` (in (level sum, lexicographic) order):
+/// each a greedy path to the top through untagged successors.
+fn start_paths(
+    lattice: &Lattice,
+    order: &[u64],
+    tags: &[u8],
+    cursor: &mut usize,
+    active: &mut Vec<(Vec<u64>, usize, usize)>,
+) {
+    while active.len() < PATHS {
+        while *cursor < order.len()
+            && (tags[order[*cursor] as usize] != UNKNOWN
+                || active.iter().any(|a| a.0[0] == order[*cursor]))
+        {
+            *cursor += 1;
         }
-        for group in by_level {
-            let open: Vec<u64> = group
-                .into_iter()
-                .filter(|&i| !dominated[i as usize])
-                .collect();
-            for (index, e) in evaluate(&open, &evaluated, &mut checked) {
-                if e.feasible {
-                    let mut stack = vec![index];
-                    while let Some(i) = stack.pop() {
-                        for s in lattice.successors(i) {
-                            if !dominated[s as usize] {
-                                dominated[s as usize] = true;
-                                stack.push(s);
-                            }
+        let Some(&start) = order.get(*cursor) else {
+            break;
+        };
+        *cursor += 1;
+        let mut path = vec![start];
+        let mut current = start;
+        while let Some(next) = lattice
+            .successors(current)
+            .find(|&s| tags[s as usize] == UNKNOWN)
+        {
+            path.push(next);
+            current = next;
+        }
+        let len = path.len();
+        active.push((path, 0, len));
+    }
+}
+
+/// Advances each bisection past nodes tagged meanwhile; returns the
+/// distinct untagged midpoints to evaluate next.
+fn bisection_midpoints(active: &mut [(Vec<u64>, usize, usize)], tags: &[u8]) -> Vec<u64> {
+    let mut midpoints: Vec<u64> = Vec::with_capacity(active.len());
+    for (path, lo, hi) in active.iter_mut() {
+        while *lo < *hi {
+            let mid = (*lo + *hi) / 2;
+            match tags[path[mid] as usize] {
+                YES => *hi = mid,
+                NO => *lo = mid + 1,
+                _ => {
+                    if !midpoints.contains(&path[mid]) {
+                        midpoints.push(path[mid]);
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    midpoints
+}
+
+/// The evaluations of the nodes `indices`, in order: those in `evaluated`
+/// reused, the others evaluated (and counted in `checked`).
+fn evaluate_nodes<'env>(
+    evaluator: &'env Evaluator<'_>,
+    lattice: &'env Lattice,
+    crew: &Crew<'_, 'env>,
+    indices: &[u64],
+    evaluated: &FxHashMap<u64, NodeEvaluation>,
+    checked: &mut u64,
+) -> Vec<(u64, NodeEvaluation)> {
+    let fresh: Vec<u64> = indices
+        .iter()
+        .copied()
+        .filter(|i| !evaluated.contains_key(i))
+        .collect();
+    *checked += fresh.len() as u64;
+    let mut fresh = crew
+        .map(&fresh, |&i| evaluator.evaluate(&lattice.node(i)).1)
+        .into_iter();
+    indices
+        .iter()
+        .map(|&i| match evaluated.get(&i) {
+            Some(e) => (i, e.clone()),
+            None => (i, fresh.next().expect("one evaluation per fresh node")),
+        })
+        .collect::<Vec<_>>()
+}
+
+/// Phase 2 of [`optimal`] for a monotone metric: the `candidates` scored
+/// level by level (of `heights` levels), skipping every generalization of
+/// a node found feasible; the best feasible one.
+fn best_by_level<'env>(
+    evaluator: &'env Evaluator<'_>,
+    lattice: &'env Lattice,
+    crew: &Crew<'_, 'env>,
+    heights: usize,
+    candidates: &[u64],
+    evaluated: &FxHashMap<u64, NodeEvaluation>,
+    checked: &mut u64,
+) -> Option<NodeEvaluation> {
+    let mut best: Option<NodeEvaluation> = None;
+    let mut dominated = vec![false; lattice.size() as usize];
+    let mut by_level: Vec<Vec<u64>> = vec![Vec::new(); heights];
+    for &i in candidates {
+        by_level[lattice.height_of(i) as usize].push(i);
+    }
+    for group in by_level {
+        let open: Vec<u64> = group
+            .into_iter()
+            .filter(|&i| !dominated[i as usize])
+            .collect();
+        for (index, e) in evaluate_nodes(evaluator, lattice, crew, &open, evaluated, checked) {
+            if e.feasible {
+                let mut stack = vec![index];
+                while let Some(i) = stack.pop() {
+                    for s in lattice.successors(i) {
+                        if !dominated[s as usize] {
+                            dominated[s as usize] = true;
+                            stack.push(s);
                         }
                     }
-                    keep_best(&mut best, e);
                 }
+                keep_best(&mut best, e);
             }
         }
-    } else {
-        let bounds: Vec<Option<f64>> = candidates
-            .iter()
-            .map(|&i| evaluator.utility.lower_bound_unchecked(&lattice.node(i)))
+    }
+    best
+}
+
+/// Phase 2 of [`optimal`] otherwise: the `candidates` scored in order of
+/// the metric's lower bound, in batches, stopping once the bound exceeds
+/// the best score (all of them for metrics without a bound); the best
+/// feasible one.
+fn best_by_bound<'env>(
+    evaluator: &'env Evaluator<'_>,
+    lattice: &'env Lattice,
+    crew: &Crew<'_, 'env>,
+    mut candidates: Vec<u64>,
+    evaluated: &FxHashMap<u64, NodeEvaluation>,
+    checked: &mut u64,
+) -> Option<NodeEvaluation> {
+    let mut best: Option<NodeEvaluation> = None;
+    let bounds: Vec<Option<f64>> = candidates
+        .iter()
+        .map(|&i| evaluator.utility.lower_bound_unchecked(&lattice.node(i)))
+        .collect();
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (
+            bounds[a].unwrap_or(f64::NEG_INFINITY),
+            bounds[b].unwrap_or(f64::NEG_INFINITY),
+        );
+        x.total_cmp(&y).then(candidates[a].cmp(&candidates[b]))
+    });
+    candidates = order.iter().map(|&k| candidates[k]).collect();
+    let batch = crew.threads() * 8;
+    let sorted_bounds: Vec<Option<f64>> = order.iter().map(|&k| bounds[k]).collect();
+    let mut start = 0;
+    while start < candidates.len() {
+        let end = (start + batch).min(candidates.len());
+        // Lower bounds are ARX-floored per attribute and summed in another
+        // order than the score; allow for that before pruning.
+        let limit = best
+            .as_ref()
+            .and_then(|b| b.score.as_ref())
+            .map(|s| s.score + 1e-9 * (1.0 + s.score.abs()));
+        let open: Vec<u64> = (start..end)
+            .take_while(|&k| match (sorted_bounds[k], limit) {
+                (Some(lb), Some(limit)) => lb <= limit,
+                _ => true,
+            })
+            .map(|k| candidates[k])
             .collect();
-        let mut order: Vec<usize> = (0..candidates.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (x, y) = (
-                bounds[a].unwrap_or(f64::NEG_INFINITY),
-                bounds[b].unwrap_or(f64::NEG_INFINITY),
-            );
-            x.total_cmp(&y).then(candidates[a].cmp(&candidates[b]))
-        });
-        candidates = order.iter().map(|&k| candidates[k]).collect();
-        let batch = crew.threads() * 8;
-        let sorted_bounds: Vec<Option<f64>> = order.iter().map(|&k| bounds[k]).collect();
-        let mut start = 0;
-        while start < candidates.len() {
-            let end = (start + batch).min(candidates.len());
-            // Lower bounds are ARX-floored per attribute and summed in another
-            // order than the score; allow for that before pruning.
-            let limit = best
-                .as_ref()
-                .and_then(|b| b.score.as_ref())
-                .map(|s| s.score + 1e-9 * (1.0 + s.score.abs()));
-            let open: Vec<u64> = (start..end)
-                .take_while(|&k| match (sorted_bounds[k], limit) {
-                    (Some(lb), Some(limit)) => lb <= limit,
-                    _ => true,
-                })
-                .map(|k| candidates[k])
-                .collect();
-            let stop = open.len() < end - start;
-            for (_, e) in evaluate(&open, &evaluated, &mut checked) {
-                if e.feasible {
-                    keep_best(&mut best, e);
-                }
+        let stop = open.len() < end - start;
+        for (_, e) in evaluate_nodes(evaluator, lattice, crew, &open, evaluated, checked) {
+            if e.feasible {
+                keep_best(&mut best, e);
             }
-            if stop {
-                break;
-            }
-            start = end;
         }
+        if stop {
+            break;
+        }
+        start = end;
     }
-    Outcome {
-        best,
-        nodes_checked: checked,
-    }
+    best
 }
 
 /// An infeasible node waiting in the heuristic's queue, best score first.

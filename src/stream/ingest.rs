@@ -345,7 +345,7 @@ impl StreamedTable {
     ) -> Result<StreamedTable> {
         let encoded: Vec<&Attribute> = attributes.iter().filter(|a| a.role.is_encoded()).collect();
         let names: Vec<String> = encoded.iter().map(|a| a.name.clone()).collect();
-        let mut reader = BatchReader::open(&source.path, source.format, &names, batch_rows)?;
+        let reader = BatchReader::open(&source.path, source.format, &names, batch_rows)?;
         let header = reader.header().to_vec();
         check_columns(&header, &attributes, &source.path)?;
         // Keep the file's column order (the order of a node's levels).
@@ -359,114 +359,15 @@ impl StreamedTable {
                     .clone()
             })
             .collect();
-        let mut states = Vec::new();
-        for a in &encoded {
-            let min_level = min_levels.get(&a.name).copied().unwrap_or(0) as usize;
-            let hierarchy = file_hierarchies.get(&a.name).cloned();
-            if let Some(h) = &hierarchy
-                && min_level > h.height()
-            {
-                return Err(ErrorKind::LevelOutOfRange {
-                    column: a.name.clone(),
-                    level: min_level,
-                    max: h.height(),
-                }
-                .into());
-            }
-            states.push(ColumnState {
-                name: a.name.clone(),
-                role: a.role,
-                data_type: a.data_type,
-                index: FxHashMap::default(),
-                dictionary: Vec::new(),
-                counts: Vec::new(),
-                first_rows: Vec::new(),
-                missing_code: None,
-                hierarchy: hierarchy.map(|h| {
-                    let rows = h
-                        .rows()
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| (r[0].clone(), i))
-                        .collect();
-                    (h, rows)
-                }),
-                min_level,
-                level_map: Vec::new(),
-                labels: Vec::new(),
-                label_index: FxHashMap::default(),
-            });
-        }
-        // Requested columns come back in `names` order, which is `states` order.
-        let qi_count = states
-            .iter()
-            .filter(|s| s.role == AttributeRole::QuasiIdentifier)
-            .count();
-        let mut accumulated: Option<FrequencyTable> = None;
-        let mut rows = 0u64;
-        std::thread::scope(|scope| -> Result<()> {
-            let (sender, receiver) = sync_channel::<Result<Batch>>(1);
-            scope.spawn(move || {
-                loop {
-                    let next = reader.next_batch();
-                    let stop = !matches!(next, Ok(Some(_)));
-                    let item = match next {
-                        Ok(Some(batch)) => Ok(batch),
-                        Ok(None) => break,
-                        Err(e) => Err(e),
-                    };
-                    if sender.send(item).is_err() || stop {
-                        break;
-                    }
-                }
-            });
-            for batch in receiver {
-                let batch = batch?;
-                rows += batch.rows() as u64;
-                let table = count_batch(&batch, &mut states, &source, qi_count)?;
-                match &mut accumulated {
-                    None => accumulated = Some(table),
-                    Some(total) => {
-                        total.widen_sensitive(table.sensitive_cardinalities())?;
-                        total.merge(&table)?;
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        let Some(mut table) = accumulated.filter(|_| rows > 0) else {
+        let mut states = column_states(&encoded, file_hierarchies, min_levels)?;
+        let (accumulated, rows) = count_batches(reader, &mut states, &source)?;
+        let Some(table) = accumulated.filter(|_| rows > 0) else {
             return Err(ErrorKind::EmptyTable {
                 source_name: source.path.display().to_string(),
             }
             .into());
         };
-        let levels: Vec<u32> = states
-            .iter()
-            .filter(|s| s.role == AttributeRole::QuasiIdentifier)
-            .map(|s| s.min_level as u32)
-            .collect();
-        let sensitive_cardinalities: Vec<u32> = states
-            .iter()
-            .filter(|s| s.role == AttributeRole::Sensitive)
-            .map(|s| s.dictionary.len() as u32)
-            .collect();
-        table.widen_sensitive(&sensitive_cardinalities)?;
-        if levels.iter().any(|&l| l > 0) {
-            // Counted on label codes at the minimum levels: name that node.
-            let classes = table.classes();
-            let keys = (0..classes).flat_map(|c| table.key(c).to_vec()).collect();
-            let histograms = (0..table.sensitive_attributes())
-                .map(|s| table.histograms(s).map(|h| h.to_histogram()).collect())
-                .collect();
-            table = FrequencyTable::from_parts(
-                Node::new(levels),
-                table.cardinalities().to_vec(),
-                sensitive_cardinalities,
-                keys,
-                table.counts().to_vec(),
-                histograms,
-            )?;
-        }
+        let table = at_min_levels(table, &states)?;
         let columns = states
             .into_iter()
             .map(|s| ColumnSummary {
@@ -589,8 +490,157 @@ impl StreamedTable {
 
     /// The compiled hierarchies of the quasi-identifiers, in column order.
     pub(crate) fn quasi_identifier_hierarchies(&self) -> Result<Vec<&CompiledHierarchy>> {
-        crate::stream::search::qi_hierarchies(&self.columns, &self.hierarchies)
+        qi_hierarchies(&self.columns, &self.hierarchies)
     }
+}
+
+/// The compiled hierarchies of the quasi-identifiers among `columns`, in order.
+pub(super) fn qi_hierarchies<'a>(
+    columns: &[ColumnSummary],
+    hierarchies: &'a Hierarchies,
+) -> Result<Vec<&'a CompiledHierarchy>> {
+    columns
+        .iter()
+        .filter(|c| c.role == AttributeRole::QuasiIdentifier)
+        .map(|c| hierarchies.require(&c.name))
+        .collect()
+}
+
+/// The parts of a streamed table besides its frequency table.
+pub(crate) struct StreamedTableParts<'a> {
+    pub(crate) source: &'a SourceSpec,
+    pub(crate) attributes: &'a [Attribute],
+    pub(crate) columns: &'a [ColumnSummary],
+}
+
+/// The counting state of each `encoded` column, with its hierarchy from a
+/// file (if any) and its minimum level (checked against the hierarchy).
+fn column_states(
+    encoded: &[&Attribute],
+    file_hierarchies: &FxHashMap<String, Hierarchy>,
+    min_levels: &BTreeMap<String, u32>,
+) -> Result<Vec<ColumnState>> {
+    let mut states = Vec::new();
+    for a in encoded {
+        let min_level = min_levels.get(&a.name).copied().unwrap_or(0) as usize;
+        let hierarchy = file_hierarchies.get(&a.name).cloned();
+        if let Some(h) = &hierarchy
+            && min_level > h.height()
+        {
+            return Err(ErrorKind::LevelOutOfRange {
+                column: a.name.clone(),
+                level: min_level,
+                max: h.height(),
+            }
+            .into());
+        }
+        states.push(ColumnState {
+            name: a.name.clone(),
+            role: a.role,
+            data_type: a.data_type,
+            index: FxHashMap::default(),
+            dictionary: Vec::new(),
+            counts: Vec::new(),
+            first_rows: Vec::new(),
+            missing_code: None,
+            hierarchy: hierarchy.map(|h| {
+                let rows = h
+                    .rows()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (r[0].clone(), i))
+                    .collect();
+                (h, rows)
+            }),
+            min_level,
+            level_map: Vec::new(),
+            labels: Vec::new(),
+            label_index: FxHashMap::default(),
+        });
+    }
+    Ok(states)
+}
+
+/// Counts the batches of `reader` (read on a separate thread) into one
+/// table, updating the column `states` (in requested-column order);
+/// returns the table (`None` when there was no batch) and the rows read.
+fn count_batches(
+    mut reader: BatchReader,
+    states: &mut [ColumnState],
+    source: &SourceSpec,
+) -> Result<(Option<FrequencyTable>, u64)> {
+    // Requested columns come back in `names` order, which is `states` order.
+    let qi_count = states
+        .iter()
+        .filter(|s| s.role == AttributeRole::QuasiIdentifier)
+        .count();
+    let mut accumulated: Option<FrequencyTable> = None;
+    let mut rows = 0u64;
+    std::thread::scope(|scope| -> Result<()> {
+        let (sender, receiver) = sync_channel::<Result<Batch>>(1);
+        scope.spawn(move || {
+            loop {
+                let next = reader.next_batch();
+                let stop = !matches!(next, Ok(Some(_)));
+                let item = match next {
+                    Ok(Some(batch)) => Ok(batch),
+                    Ok(None) => break,
+                    Err(e) => Err(e),
+                };
+                if sender.send(item).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        for batch in receiver {
+            let batch = batch?;
+            rows += batch.rows() as u64;
+            let table = count_batch(&batch, states, source, qi_count)?;
+            match &mut accumulated {
+                None => accumulated = Some(table),
+                Some(total) => {
+                    total.widen_sensitive(table.sensitive_cardinalities())?;
+                    total.merge(&table)?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok((accumulated, rows))
+}
+
+/// The counted `table` with every sensitive attribute's final cardinality
+/// and, when counted on label codes at minimum levels above 0, its node
+/// named accordingly.
+fn at_min_levels(mut table: FrequencyTable, states: &[ColumnState]) -> Result<FrequencyTable> {
+    let levels: Vec<u32> = states
+        .iter()
+        .filter(|s| s.role == AttributeRole::QuasiIdentifier)
+        .map(|s| s.min_level as u32)
+        .collect();
+    let sensitive_cardinalities: Vec<u32> = states
+        .iter()
+        .filter(|s| s.role == AttributeRole::Sensitive)
+        .map(|s| s.dictionary.len() as u32)
+        .collect();
+    table.widen_sensitive(&sensitive_cardinalities)?;
+    if levels.iter().any(|&l| l > 0) {
+        // Counted on label codes at the minimum levels: name that node.
+        let classes = table.classes();
+        let keys = (0..classes).flat_map(|c| table.key(c).to_vec()).collect();
+        let histograms = (0..table.sensitive_attributes())
+            .map(|s| table.histograms(s).map(|h| h.to_histogram()).collect())
+            .collect();
+        table = FrequencyTable::from_parts(
+            Node::new(levels),
+            table.cardinalities().to_vec(),
+            sensitive_cardinalities,
+            keys,
+            table.counts().to_vec(),
+            histograms,
+        )?;
+    }
+    Ok(table)
 }
 
 /// Checks that every column has a role and every attribute a column (as

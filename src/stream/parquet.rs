@@ -536,13 +536,7 @@ impl LabeledTable {
         mut reader: ParquetReader<R>,
         path: &Path,
     ) -> Result<LabeledTable> {
-        let invalid = |reason: String| -> Error {
-            ErrorKind::Parse {
-                path: path.to_path_buf(),
-                reason,
-            }
-            .into()
-        };
+        let invalid = |reason: String| invalid_table(path, reason);
         let file_metadata = crate::data::input::decode(path, || reader.get_metadata().cloned())?;
         let metadata: FxHashMap<String, String> = file_metadata
             .key_value_metadata
@@ -550,57 +544,7 @@ impl LabeledTable {
             .flatten()
             .filter_map(|kv| kv.value.clone().map(|v| (kv.key.clone(), v)))
             .collect();
-        let get = |key: &str| -> Result<&String> {
-            metadata
-                .get(key)
-                .ok_or_else(|| invalid(format!("the metadata lacks '{key}'")))
-        };
-        let parse = |key: &str| -> Result<serde_json::Value> {
-            serde_json::from_str(get(key)?)
-                .map_err(|e| invalid(format!("metadata '{key}' is not valid JSON: {e}")))
-        };
-        let version: u32 = get(KEY_VERSION)?
-            .parse()
-            .map_err(|_| invalid(format!("metadata '{KEY_VERSION}' is not a number")))?;
-        if version != TABLE_FORMAT_VERSION {
-            return Err(invalid(format!(
-                "format version {version}; this library reads version {TABLE_FORMAT_VERSION}"
-            )));
-        }
-        let strings = |v: serde_json::Value, key: &str| -> Result<Vec<String>> {
-            serde_json::from_value(v).map_err(|e| invalid(format!("metadata '{key}': {e}")))
-        };
-        let quasi_identifiers = strings(parse(KEY_QIS)?, KEY_QIS)?;
-        let levels: Vec<u32> = serde_json::from_value(parse(KEY_LEVELS)?)
-            .map_err(|e| invalid(format!("metadata '{KEY_LEVELS}': {e}")))?;
-        let sensitive = strings(parse(KEY_SENSITIVE)?, KEY_SENSITIVE)?;
-        let total_rows: u64 = get(KEY_ROWS)?
-            .parse()
-            .map_err(|_| invalid(format!("metadata '{KEY_ROWS}' is not a number")))?;
-        let partial = metadata.get(KEY_PARTIAL).is_some_and(|p| p == "true");
-        let dictionaries = |key: &str, expected: usize| -> Result<Option<Vec<Vec<String>>>> {
-            if !metadata.contains_key(key) {
-                return Ok(None);
-            }
-            let lists: Vec<Vec<String>> = serde_json::from_value(parse(key)?)
-                .map_err(|e| invalid(format!("metadata '{key}': {e}")))?;
-            if lists.len() != expected {
-                return Err(invalid(format!(
-                    "metadata '{key}' has {} lists for {expected} attributes",
-                    lists.len()
-                )));
-            }
-            Ok(Some(lists))
-        };
-        let stored_labels = dictionaries(KEY_LABELS, quasi_identifiers.len())?;
-        let stored_values = dictionaries(KEY_SENSITIVE_VALUES, sensitive.len())?;
-        if levels.len() != quasi_identifiers.len() {
-            return Err(invalid(format!(
-                "{} levels for {} quasi-identifiers",
-                levels.len(),
-                quasi_identifiers.len()
-            )));
-        }
+        let meta = read_table_metadata(&metadata, path)?;
         let frame = crate::data::input::decode(path, || reader.finish())?;
         let text = |name: &str| -> Result<Column> {
             frame
@@ -608,11 +552,12 @@ impl LabeledTable {
                 .and_then(|c| c.cast(&DataType::String))
                 .map_err(|e| invalid(e.to_string()))
         };
-        let qi_columns: Vec<Column> = quasi_identifiers
+        let qi_columns: Vec<Column> = meta
+            .quasi_identifiers
             .iter()
             .map(|q| text(q))
             .collect::<Result<_>>()?;
-        let (sa_names, sa_values) = if sensitive.is_empty() {
+        let (sa_names, sa_values) = if meta.sensitive.is_empty() {
             (None, None)
         } else {
             (
@@ -625,147 +570,310 @@ impl LabeledTable {
             .and_then(|c| c.cast(&DataType::Int64))
             .map_err(|e| invalid(e.to_string()))?;
         let counts = counts.i64().map_err(|e| invalid(e.to_string()))?;
-        let text_of = |c: &Column| -> Result<Vec<Option<String>>> {
-            Ok(c.str()
-                .map_err(|e| invalid(e.to_string()))?
-                .iter()
-                .map(|v| v.map(str::to_owned))
-                .collect())
-        };
+        let text_of = |c: &Column| text_values(c, path);
         // Dictionaries: the stored ones, or first appearance in the file.
-        let mut encoders: Vec<Dictionary> = match &stored_labels {
+        let mut encoders: Vec<Dictionary> = match &meta.stored_labels {
             Some(lists) => lists.iter().map(|l| Dictionary::fixed(l)).collect(),
-            None => vec![Dictionary::growing(); quasi_identifiers.len()],
+            None => vec![Dictionary::growing(); meta.quasi_identifiers.len()],
         };
-        let mut value_encoders: Vec<Dictionary> = match &stored_values {
+        let mut value_encoders: Vec<Dictionary> = match &meta.stored_values {
             Some(lists) => lists.iter().map(|l| Dictionary::fixed(l)).collect(),
-            None => vec![Dictionary::growing(); sensitive.len()],
+            None => vec![Dictionary::growing(); meta.sensitive.len()],
         };
         let qi_text: Vec<Vec<Option<String>>> =
             qi_columns.iter().map(text_of).collect::<Result<_>>()?;
         let sa_name_text = sa_names.as_ref().map(text_of).transpose()?;
         let sa_value_text = sa_values.as_ref().map(text_of).transpose()?;
-        let width = quasi_identifiers.len();
-        let mut class_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
-        let mut keys: Vec<u32> = Vec::new();
-        let mut pairs: Vec<Vec<Vec<(u32, u64)>>> = vec![Vec::new(); sensitive.len()];
-        let mut class_counts: Vec<u64> = Vec::new();
-        // The records counted per sensitive attribute (or in all): while they
-        // fit in 64 bits, no count or histogram sum below can overflow.
-        let mut totals = vec![0u64; sensitive.len().max(1)];
-        let mut add = |s: usize, n: u64, line: usize| -> Result<()> {
-            totals[s] = totals[s].checked_add(n).ok_or_else(|| {
-                invalid(format!(
-                    "row {line}: the counts add up to more than 2^64 records"
-                ))
-            })?;
-            Ok(())
+        let columns = RowColumns {
+            qi_text: &qi_text,
+            sa_names: &sa_name_text,
+            sa_values: &sa_value_text,
+            counts,
         };
-        for row in 0..frame.height() {
-            let line = row + 1;
-            let mut key = Vec::with_capacity(width);
-            for (j, column) in qi_text.iter().enumerate() {
-                let label = column[row].as_deref().ok_or_else(|| {
-                    invalid(format!("row {line}: '{}' is null", quasi_identifiers[j]))
-                })?;
-                key.push(encoders[j].code(label).ok_or_else(|| {
-                    invalid(format!(
-                        "row {line}: the label of '{}' is not in the stored labels",
-                        quasi_identifiers[j]
-                    ))
-                })?);
-            }
-            let n =
-                counts.get(row).filter(|&n| n > 0).ok_or_else(|| {
-                    invalid(format!("row {line}: the count is null or not positive"))
-                })? as u64;
-            let next = class_counts.len();
-            let class = *class_of.entry(key.clone()).or_insert(next);
-            if class == next {
-                keys.extend_from_slice(&key);
-                class_counts.push(0);
-                for p in &mut pairs {
-                    p.push(Vec::new());
-                }
-            }
-            match (&sa_name_text, &sa_value_text) {
-                (Some(names), Some(values)) => {
-                    let name = names[row].as_deref().ok_or_else(|| {
-                        invalid(format!("row {line}: '{SENSITIVE_NAME_COLUMN}' is null"))
-                    })?;
-                    let s = sensitive.iter().position(|x| x == name).ok_or_else(|| {
-                        invalid(format!(
-                            "row {line}: '{name}' is not a sensitive attribute of the table"
-                        ))
-                    })?;
-                    // A null sensitive value is a value like any other (the missing label).
-                    let value = values[row].as_deref().unwrap_or("");
-                    let code = value_encoders[s].code(value).ok_or_else(|| {
-                        invalid(format!(
-                            "row {line}: the value of '{name}' is not in the stored values"
-                        ))
-                    })?;
-                    add(s, n, line)?;
-                    pairs[s][class].push((code, n));
-                    if s == 0 {
-                        class_counts[class] += n;
-                    }
-                }
-                _ => {
-                    add(0, n, line)?;
-                    class_counts[class] += n;
-                }
-            }
-        }
-        let histograms: Vec<Vec<Histogram>> = pairs
+        let grouped = group_rows(
+            frame.height(),
+            &columns,
+            &meta,
+            &mut encoders,
+            &mut value_encoders,
+            path,
+        )?;
+        let class_counts = grouped.class_counts;
+        let histograms: Vec<Vec<Histogram>> = grouped
+            .pairs
             .into_iter()
             .map(|column| column.into_iter().map(Histogram::from_pairs).collect())
             .collect();
-        for (s, column) in histograms.iter().enumerate() {
-            if let Some(c) = column
-                .iter()
-                .zip(&class_counts)
-                .position(|(h, &n)| h.total() != n)
-            {
-                return Err(invalid(format!(
-                    "class {} counts {} rows for '{}' but {} for '{}'",
-                    c + 1,
-                    column[c].total(),
-                    sensitive[s],
-                    class_counts[c],
-                    sensitive[0]
-                )));
-            }
-        }
+        check_histogram_totals(&histograms, &class_counts, &meta.sensitive, path)?;
         let labels: Vec<Vec<String>> = encoders.into_iter().map(Dictionary::into_labels).collect();
         let sensitive_values: Vec<Vec<String>> = value_encoders
             .into_iter()
             .map(Dictionary::into_labels)
             .collect();
         let counted: u64 = class_counts.iter().sum();
+        let total_rows = meta.total_rows;
         if counted != total_rows {
             return Err(invalid(format!(
                 "the rows count {counted} records, the metadata says {total_rows}"
             )));
         }
         let table = FrequencyTable::from_parts(
-            Node::new(levels),
+            Node::new(meta.levels),
             labels.iter().map(|l| l.len() as u32).collect(),
             sensitive_values.iter().map(|v| v.len() as u32).collect(),
-            keys,
+            grouped.keys,
             class_counts,
             histograms,
         )?;
         LabeledTable::new(
             table,
-            quasi_identifiers,
+            meta.quasi_identifiers,
             labels,
-            sensitive,
+            meta.sensitive,
             sensitive_values,
             total_rows,
-            partial,
+            meta.partial,
         )
     }
+}
+
+/// A table file's metadata, as read and checked by [`read_table_metadata`].
+struct TableMetadata {
+    quasi_identifiers: Vec<String>,
+    levels: Vec<u32>,
+    sensitive: Vec<String>,
+    total_rows: u64,
+    partial: bool,
+    stored_labels: Option<Vec<Vec<String>>>,
+    stored_values: Option<Vec<Vec<String>>>,
+}
+
+/// The parse error for the table file at `path`.
+fn invalid_table(path: &Path, reason: String) -> Error {
+    ErrorKind::Parse {
+        path: path.to_path_buf(),
+        reason,
+    }
+    .into()
+}
+
+/// Reads and checks a table file's key-value `metadata`; `path` names the
+/// file in errors.
+fn read_table_metadata(metadata: &FxHashMap<String, String>, path: &Path) -> Result<TableMetadata> {
+    let invalid = |reason: String| invalid_table(path, reason);
+    let get = |key: &str| -> Result<&String> {
+        metadata
+            .get(key)
+            .ok_or_else(|| invalid(format!("the metadata lacks '{key}'")))
+    };
+    let parse = |key: &str| -> Result<serde_json::Value> {
+        serde_json::from_str(get(key)?)
+            .map_err(|e| invalid(format!("metadata '{key}' is not valid JSON: {e}")))
+    };
+    let version: u32 = get(KEY_VERSION)?
+        .parse()
+        .map_err(|_| invalid(format!("metadata '{KEY_VERSION}' is not a number")))?;
+    if version != TABLE_FORMAT_VERSION {
+        return Err(invalid(format!(
+            "format version {version}; this library reads version {TABLE_FORMAT_VERSION}"
+        )));
+    }
+    let strings = |v: serde_json::Value, key: &str| -> Result<Vec<String>> {
+        serde_json::from_value(v).map_err(|e| invalid(format!("metadata '{key}': {e}")))
+    };
+    let quasi_identifiers = strings(parse(KEY_QIS)?, KEY_QIS)?;
+    let levels: Vec<u32> = serde_json::from_value(parse(KEY_LEVELS)?)
+        .map_err(|e| invalid(format!("metadata '{KEY_LEVELS}': {e}")))?;
+    let sensitive = strings(parse(KEY_SENSITIVE)?, KEY_SENSITIVE)?;
+    let total_rows: u64 = get(KEY_ROWS)?
+        .parse()
+        .map_err(|_| invalid(format!("metadata '{KEY_ROWS}' is not a number")))?;
+    let partial = metadata.get(KEY_PARTIAL).is_some_and(|p| p == "true");
+    let dictionaries = |key: &str, expected: usize| -> Result<Option<Vec<Vec<String>>>> {
+        if !metadata.contains_key(key) {
+            return Ok(None);
+        }
+        let lists: Vec<Vec<String>> = serde_json::from_value(parse(key)?)
+            .map_err(|e| invalid(format!("metadata '{key}': {e}")))?;
+        if lists.len() != expected {
+            return Err(invalid(format!(
+                "metadata '{key}' has {} lists for {expected} attributes",
+                lists.len()
+            )));
+        }
+        Ok(Some(lists))
+    };
+    let stored_labels = dictionaries(KEY_LABELS, quasi_identifiers.len())?;
+    let stored_values = dictionaries(KEY_SENSITIVE_VALUES, sensitive.len())?;
+    if levels.len() != quasi_identifiers.len() {
+        return Err(invalid(format!(
+            "{} levels for {} quasi-identifiers",
+            levels.len(),
+            quasi_identifiers.len()
+        )));
+    }
+    Ok(TableMetadata {
+        quasi_identifiers,
+        levels,
+        sensitive,
+        total_rows,
+        partial,
+        stored_labels,
+        stored_values,
+    })
+}
+
+/// The values of a text column; `path` names the file in errors.
+fn text_values(c: &Column, path: &Path) -> Result<Vec<Option<String>>> {
+    Ok(c.str()
+        .map_err(|e| invalid_table(path, e.to_string()))?
+        .iter()
+        .map(|v| v.map(str::to_owned))
+        .collect())
+}
+
+/// A table file's columns, row-aligned: the quasi-identifiers' labels, the
+/// sensitive attributes' names and values (when there are any), the counts.
+struct RowColumns<'a> {
+    qi_text: &'a [Vec<Option<String>>],
+    sa_names: &'a Option<Vec<Option<String>>>,
+    sa_values: &'a Option<Vec<Option<String>>>,
+    counts: &'a polars::prelude::Int64Chunked,
+}
+
+/// A table file's rows grouped into classes: the classes' codes (row-major),
+/// per sensitive attribute and class the (value code, count) pairs, and
+/// the class sizes.
+struct GroupedRows {
+    keys: Vec<u32>,
+    pairs: Vec<Vec<Vec<(u32, u64)>>>,
+    class_counts: Vec<u64>,
+}
+
+/// Groups a table file's `height` rows into classes, encoding labels and
+/// sensitive values with the given dictionaries; `path` names the file in
+/// errors.
+fn group_rows(
+    height: usize,
+    columns: &RowColumns<'_>,
+    meta: &TableMetadata,
+    encoders: &mut [Dictionary],
+    value_encoders: &mut [Dictionary],
+    path: &Path,
+) -> Result<GroupedRows> {
+    let invalid = |reason: String| invalid_table(path, reason);
+    let quasi_identifiers = &meta.quasi_identifiers;
+    let sensitive = &meta.sensitive;
+    let width = quasi_identifiers.len();
+    let mut class_of: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
+    let mut keys: Vec<u32> = Vec::new();
+    let mut pairs: Vec<Vec<Vec<(u32, u64)>>> = vec![Vec::new(); sensitive.len()];
+    let mut class_counts: Vec<u64> = Vec::new();
+    // The records counted per sensitive attribute (or in all): while they
+    // fit in 64 bits, no count or histogram sum below can overflow.
+    let mut totals = vec![0u64; sensitive.len().max(1)];
+    let mut add = |s: usize, n: u64, line: usize| -> Result<()> {
+        totals[s] = totals[s].checked_add(n).ok_or_else(|| {
+            invalid(format!(
+                "row {line}: the counts add up to more than 2^64 records"
+            ))
+        })?;
+        Ok(())
+    };
+    for row in 0..height {
+        let line = row + 1;
+        let mut key = Vec::with_capacity(width);
+        for (j, column) in columns.qi_text.iter().enumerate() {
+            let label = column[row].as_deref().ok_or_else(|| {
+                invalid(format!("row {line}: '{}' is null", quasi_identifiers[j]))
+            })?;
+            key.push(encoders[j].code(label).ok_or_else(|| {
+                invalid(format!(
+                    "row {line}: the label of '{}' is not in the stored labels",
+                    quasi_identifiers[j]
+                ))
+            })?);
+        }
+        let n = columns
+            .counts
+            .get(row)
+            .filter(|&n| n > 0)
+            .ok_or_else(|| invalid(format!("row {line}: the count is null or not positive")))?
+            as u64;
+        let next = class_counts.len();
+        let class = *class_of.entry(key.clone()).or_insert(next);
+        if class == next {
+            keys.extend_from_slice(&key);
+            class_counts.push(0);
+            for p in &mut pairs {
+                p.push(Vec::new());
+            }
+        }
+        match (columns.sa_names, columns.sa_values) {
+            (Some(names), Some(values)) => {
+                let name = names[row].as_deref().ok_or_else(|| {
+                    invalid(format!("row {line}: '{SENSITIVE_NAME_COLUMN}' is null"))
+                })?;
+                let s = sensitive.iter().position(|x| x == name).ok_or_else(|| {
+                    invalid(format!(
+                        "row {line}: '{name}' is not a sensitive attribute of the table"
+                    ))
+                })?;
+                // A null sensitive value is a value like any other (the missing label).
+                let value = values[row].as_deref().unwrap_or("");
+                let code = value_encoders[s].code(value).ok_or_else(|| {
+                    invalid(format!(
+                        "row {line}: the value of '{name}' is not in the stored values"
+                    ))
+                })?;
+                add(s, n, line)?;
+                pairs[s][class].push((code, n));
+                if s == 0 {
+                    class_counts[class] += n;
+                }
+            }
+            _ => {
+                add(0, n, line)?;
+                class_counts[class] += n;
+            }
+        }
+    }
+    Ok(GroupedRows {
+        keys,
+        pairs,
+        class_counts,
+    })
+}
+
+/// Checks that every sensitive attribute's histograms count each class as
+/// `class_counts` does (those of the first sensitive attribute); `path`
+/// names the file in errors.
+fn check_histogram_totals(
+    histograms: &[Vec<Histogram>],
+    class_counts: &[u64],
+    sensitive: &[String],
+    path: &Path,
+) -> Result<()> {
+    for (s, column) in histograms.iter().enumerate() {
+        if let Some(c) = column
+            .iter()
+            .zip(class_counts)
+            .position(|(h, &n)| h.total() != n)
+        {
+            return Err(invalid_table(
+                path,
+                format!(
+                    "class {} counts {} rows for '{}' but {} for '{}'",
+                    c + 1,
+                    column[c].total(),
+                    sensitive[s],
+                    class_counts[c],
+                    sensitive[0]
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Writes `frame` with the table file's `metadata` as Parquet to `sink`;

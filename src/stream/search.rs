@@ -3,92 +3,16 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::data::attribute::Attribute;
 use crate::data::attribute::AttributeRole;
 use crate::error::{Error, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
-use crate::hierarchy::compiled::CompiledHierarchy;
-use crate::hierarchy::set::Hierarchies;
 use crate::metric::UtilityModel;
 use crate::model::SensitiveAttribute;
 use crate::search::{AnonymizationConfig, Evaluator, NodeEvaluation, SearchResult, search_with};
-use crate::stream::ingest::{ColumnSummary, SourceSpec, StreamedTable};
+use crate::stream::ingest::{ColumnSummary, StreamedTable, StreamedTableParts, qi_hierarchies};
 
 impl StreamedTable {
-    /// Runs `f` with an evaluator of `config` over this table (which the
-    /// evaluator holds meanwhile; it is put back afterwards).
-    pub(crate) fn with_evaluator<T>(
-        &mut self,
-        config: &AnonymizationConfig,
-        orders: &BTreeMap<String, Vec<String>>,
-        f: impl FnOnce(&Evaluator<'_>, &StreamedTableParts<'_>) -> Result<T>,
-    ) -> Result<T> {
-        config.check()?;
-        let compiled = qi_hierarchies(&self.columns, &self.hierarchies)?;
-        let sensitive = |name: &str| -> Result<SensitiveAttribute> {
-            let column = self.column(name)?;
-            if column.role != AttributeRole::Sensitive {
-                return Err(Error::parameter(
-                    "attribute",
-                    format!("'{name}' is not a sensitive attribute"),
-                ));
-            }
-            let index = self
-                .columns
-                .iter()
-                .filter(|c| c.role == AttributeRole::Sensitive)
-                .position(|c| c.name == name)
-                .expect("the attribute is sensitive");
-            SensitiveAttribute::from_counts(
-                name,
-                column.data_type,
-                index,
-                &column.dictionary,
-                column.counts.clone(),
-                self.rows,
-                self.hierarchies.get(name),
-                orders.get(name).map(Vec::as_slice),
-            )
-        };
-        let dictionary = |name: &str| -> Result<&[String]> {
-            self.column(name).map(|c| c.dictionary.as_slice())
-        };
-        let models = config
-            .models
-            .iter()
-            .map(|m| m.build_with(self.rows, &sensitive, &dictionary))
-            .collect::<Result<Vec<_>>>()?;
-        let qis: Vec<&ColumnSummary> = self
-            .columns
-            .iter()
-            .filter(|c| c.role == AttributeRole::QuasiIdentifier)
-            .collect();
-        let names: Vec<&str> = qis.iter().map(|c| c.name.as_str()).collect();
-        let counts: Vec<Vec<u64>> = qis.iter().map(|c| c.counts.clone()).collect();
-        let utility =
-            UtilityModel::from_counts(&names, &counts, &compiled, self.rows, &config.metric)?;
-        // The evaluator owns its bottom table: lend it ours.
-        let placeholder = FrequencyTable::from_parts(
-            self.table.node().clone(),
-            self.table.cardinalities().to_vec(),
-            self.table.sensitive_cardinalities().to_vec(),
-            Vec::new(),
-            Vec::new(),
-            vec![Vec::new(); self.table.sensitive_attributes()],
-        )?;
-        let bottom = std::mem::replace(&mut self.table, placeholder);
-        let evaluator = Evaluator::from_parts(bottom, compiled, models, utility, config);
-        let parts = StreamedTableParts {
-            source: &self.source,
-            attributes: &self.attributes,
-            columns: &self.columns,
-        };
-        let result = f(&evaluator, &parts);
-        self.table = evaluator.bottom;
-        result
-    }
-
     /// Searches the generalization lattice as [`crate::search()`] does on the
     /// in-memory data, from this table (the rows are not read again). A
     /// table counted at minimum levels is searched above that node only:
@@ -105,7 +29,7 @@ impl StreamedTable {
     ) -> Result<SearchResult> {
         let started = Instant::now();
         let names = self.quasi_identifier_names();
-        self.with_evaluator(config, orders, |evaluator, _| {
+        with_evaluator(self, config, orders, |evaluator, _| {
             search_with(evaluator, names, config, started)
         })
     }
@@ -122,7 +46,7 @@ impl StreamedTable {
         orders: &BTreeMap<String, Vec<String>>,
         node: &Node,
     ) -> Result<NodeEvaluation> {
-        self.with_evaluator(config, orders, |evaluator, _| {
+        with_evaluator(self, config, orders, |evaluator, _| {
             let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
             Ok(evaluator.judge(&table).1)
         })
@@ -159,21 +83,75 @@ impl StreamedTable {
     }
 }
 
-/// The compiled hierarchies of the quasi-identifiers among `columns`, in order.
-pub(super) fn qi_hierarchies<'a>(
-    columns: &[ColumnSummary],
-    hierarchies: &'a Hierarchies,
-) -> Result<Vec<&'a CompiledHierarchy>> {
-    columns
+/// Runs `f` with an evaluator of `config` over the table `streamed` (which
+/// the evaluator holds meanwhile; it is put back afterwards).
+pub(crate) fn with_evaluator<T>(
+    streamed: &mut StreamedTable,
+    config: &AnonymizationConfig,
+    orders: &BTreeMap<String, Vec<String>>,
+    f: impl FnOnce(&Evaluator<'_>, &StreamedTableParts<'_>) -> Result<T>,
+) -> Result<T> {
+    config.check()?;
+    let compiled = qi_hierarchies(&streamed.columns, &streamed.hierarchies)?;
+    let sensitive = |name: &str| -> Result<SensitiveAttribute> {
+        let column = streamed.column(name)?;
+        if column.role != AttributeRole::Sensitive {
+            return Err(Error::parameter(
+                "attribute",
+                format!("'{name}' is not a sensitive attribute"),
+            ));
+        }
+        let index = streamed
+            .columns
+            .iter()
+            .filter(|c| c.role == AttributeRole::Sensitive)
+            .position(|c| c.name == name)
+            .expect("the attribute is sensitive");
+        SensitiveAttribute::from_counts(
+            name,
+            column.data_type,
+            index,
+            &column.dictionary,
+            column.counts.clone(),
+            streamed.rows,
+            streamed.hierarchies.get(name),
+            orders.get(name).map(Vec::as_slice),
+        )
+    };
+    let dictionary = |name: &str| -> Result<&[String]> {
+        streamed.column(name).map(|c| c.dictionary.as_slice())
+    };
+    let models = config
+        .models
+        .iter()
+        .map(|m| m.build_with(streamed.rows, &sensitive, &dictionary))
+        .collect::<Result<Vec<_>>>()?;
+    let qis: Vec<&ColumnSummary> = streamed
+        .columns
         .iter()
         .filter(|c| c.role == AttributeRole::QuasiIdentifier)
-        .map(|c| hierarchies.require(&c.name))
-        .collect()
-}
-
-/// The parts of a streamed table besides its frequency table.
-pub(crate) struct StreamedTableParts<'a> {
-    pub(crate) source: &'a SourceSpec,
-    pub(crate) attributes: &'a [Attribute],
-    pub(crate) columns: &'a [ColumnSummary],
+        .collect();
+    let names: Vec<&str> = qis.iter().map(|c| c.name.as_str()).collect();
+    let counts: Vec<Vec<u64>> = qis.iter().map(|c| c.counts.clone()).collect();
+    let utility =
+        UtilityModel::from_counts(&names, &counts, &compiled, streamed.rows, &config.metric)?;
+    // The evaluator owns its bottom table: lend it ours.
+    let placeholder = FrequencyTable::from_parts(
+        streamed.table.node().clone(),
+        streamed.table.cardinalities().to_vec(),
+        streamed.table.sensitive_cardinalities().to_vec(),
+        Vec::new(),
+        Vec::new(),
+        vec![Vec::new(); streamed.table.sensitive_attributes()],
+    )?;
+    let bottom = std::mem::replace(&mut streamed.table, placeholder);
+    let evaluator = Evaluator::from_parts(bottom, compiled, models, utility, config);
+    let parts = StreamedTableParts {
+        source: &streamed.source,
+        attributes: &streamed.attributes,
+        columns: &streamed.columns,
+    };
+    let result = f(&evaluator, &parts);
+    streamed.table = evaluator.bottom;
+    result
 }

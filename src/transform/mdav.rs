@@ -40,6 +40,28 @@ pub struct Microaggregation {
 /// [`crate::ErrorKind::InvalidParameter`] for k < 2, no columns, columns of
 /// unequal length, fewer than k records, or a value that is not finite.
 pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
+    let n = check_input(columns, k)?;
+    let stats = column_stats(columns, n)?;
+    let z = standardize(columns, &stats, n);
+    let (groups, group_count) = Grouping {
+        z: &z,
+        k,
+        width: columns.len(),
+    }
+    .groups(n);
+    let aggregated = group_means(columns, &groups, group_count, n);
+    let il1s = information_loss(columns, &aggregated, &stats);
+    Ok(Microaggregation {
+        k,
+        columns: aggregated,
+        groups,
+        group_count,
+        il1s,
+    })
+}
+
+/// Checks [`mdav`]'s input; returns the number of records.
+fn check_input(columns: &[Vec<f64>], k: usize) -> Result<usize> {
     if k < 2 {
         return Err(Error::parameter(
             "k",
@@ -69,7 +91,12 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
             format!("column {j}, row {}: not a finite number", i + 1),
         ));
     }
-    // Standardize (zero mean, unit variance; constant columns stay 0).
+    Ok(n)
+}
+
+/// Each column's (mean, sample standard deviation) over its `n` values; an
+/// error when either is not finite.
+fn column_stats(columns: &[Vec<f64>], n: usize) -> Result<Vec<(f64, f64)>> {
     let stats: Vec<(f64, f64)> = columns
         .iter()
         .map(|c| {
@@ -91,31 +118,87 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
             format!("column {j}: the values are too large to average in floating point"),
         ));
     }
-    let z: Vec<Vec<f64>> = (0..n)
+    Ok(stats)
+}
+
+/// The records standardized (zero mean, unit variance; constant columns
+/// stay 0), one row per record.
+fn standardize(columns: &[Vec<f64>], stats: &[(f64, f64)], n: usize) -> Vec<Vec<f64>> {
+    (0..n)
         .map(|i| {
             columns
                 .iter()
-                .zip(&stats)
+                .zip(stats)
                 .map(|(c, &(m, s))| if s > 0.0 { (c[i] - m) / s } else { 0.0 })
                 .collect()
         })
-        .collect();
-    let distance =
-        |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>();
-    let mut remaining: Vec<usize> = (0..n).collect();
-    let mut groups = vec![usize::MAX; n];
-    let mut group_count = 0;
-    let centroid = |rows: &[usize]| -> Vec<f64> {
-        let mut c = vec![0.0; columns.len()];
+        .collect()
+}
+
+/// The squared Euclidean distance of two records.
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>()
+}
+
+/// MDAV's grouping of the standardized records `z` (of `width` columns)
+/// into groups of at least `k`.
+struct Grouping<'z> {
+    z: &'z [Vec<f64>],
+    k: usize,
+    width: usize,
+}
+
+impl Grouping<'_> {
+    /// The group of each of the `n` records, and the number of groups.
+    fn groups(&self, n: usize) -> (Vec<usize>, usize) {
+        let z = self.z;
+        let k = self.k;
+        let mut remaining: Vec<usize> = (0..n).collect();
+        let mut groups = vec![usize::MAX; n];
+        let mut group_count = 0;
+        while remaining.len() >= 3 * k {
+            let c = self.centroid(&remaining);
+            let r = self.farthest(&remaining, &c);
+            let s = self.farthest(&remaining, &z[r]);
+            self.take_group(&mut remaining, r, &mut groups, group_count);
+            group_count += 1;
+            let s = if remaining.contains(&s) {
+                s
+            } else {
+                self.farthest(&remaining, &z[r])
+            };
+            self.take_group(&mut remaining, s, &mut groups, group_count);
+            group_count += 1;
+        }
+        if remaining.len() >= 2 * k {
+            let c = self.centroid(&remaining);
+            let r = self.farthest(&remaining, &c);
+            self.take_group(&mut remaining, r, &mut groups, group_count);
+            group_count += 1;
+        }
+        if !remaining.is_empty() {
+            for &r in &remaining {
+                groups[r] = group_count;
+            }
+            group_count += 1;
+        }
+        (groups, group_count)
+    }
+
+    /// The centroid of the records `rows`.
+    fn centroid(&self, rows: &[usize]) -> Vec<f64> {
+        let mut c = vec![0.0; self.width];
         for &r in rows {
-            for (cj, v) in c.iter_mut().zip(&z[r]) {
+            for (cj, v) in c.iter_mut().zip(&self.z[r]) {
                 *cj += v;
             }
         }
         c.iter().map(|v| v / rows.len() as f64).collect()
-    };
-    // The farthest record from `point` (ties: the lowest row).
-    let farthest = |rows: &[usize], point: &[f64]| -> usize {
+    }
+
+    /// The farthest record from `point` (ties: the lowest row).
+    fn farthest(&self, rows: &[usize], point: &[f64]) -> usize {
+        let z = self.z;
         *rows
             .iter()
             .max_by(|&&a, &&b| {
@@ -124,48 +207,38 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
                     .then(b.cmp(&a))
             })
             .expect("rows remain")
-    };
-    let take_group =
-        |remaining: &mut Vec<usize>, around: usize, groups: &mut Vec<usize>, id: usize| {
-            let mut order = remaining.clone();
-            order.sort_by(|&a, &b| {
-                distance(&z[a], &z[around])
-                    .total_cmp(&distance(&z[b], &z[around]))
-                    .then(a.cmp(&b))
-            });
-            let chosen: Vec<usize> = order.into_iter().take(k).collect();
-            for &r in &chosen {
-                groups[r] = id;
-            }
-            remaining.retain(|r| !chosen.contains(r));
-        };
-    while remaining.len() >= 3 * k {
-        let c = centroid(&remaining);
-        let r = farthest(&remaining, &c);
-        let s = farthest(&remaining, &z[r]);
-        take_group(&mut remaining, r, &mut groups, group_count);
-        group_count += 1;
-        let s = if remaining.contains(&s) {
-            s
-        } else {
-            farthest(&remaining, &z[r])
-        };
-        take_group(&mut remaining, s, &mut groups, group_count);
-        group_count += 1;
     }
-    if remaining.len() >= 2 * k {
-        let c = centroid(&remaining);
-        let r = farthest(&remaining, &c);
-        take_group(&mut remaining, r, &mut groups, group_count);
-        group_count += 1;
-    }
-    if !remaining.is_empty() {
-        for &r in &remaining {
-            groups[r] = group_count;
+
+    /// Takes `around` and its k − 1 nearest remaining records as group `id`.
+    fn take_group(
+        &self,
+        remaining: &mut Vec<usize>,
+        around: usize,
+        groups: &mut [usize],
+        id: usize,
+    ) {
+        let z = self.z;
+        let mut order = remaining.clone();
+        order.sort_by(|&a, &b| {
+            distance(&z[a], &z[around])
+                .total_cmp(&distance(&z[b], &z[around]))
+                .then(a.cmp(&b))
+        });
+        let chosen: Vec<usize> = order.into_iter().take(self.k).collect();
+        for &r in &chosen {
+            groups[r] = id;
         }
-        group_count += 1;
+        remaining.retain(|r| !chosen.contains(r));
     }
-    // Replace each value by its group mean.
+}
+
+/// Each value of the `n` records replaced by its group's mean.
+fn group_means(
+    columns: &[Vec<f64>],
+    groups: &[usize],
+    group_count: usize,
+    n: usize,
+) -> Vec<Vec<f64>> {
     let mut sums = vec![vec![0.0; group_count]; columns.len()];
     let mut sizes = vec![0usize; group_count];
     for i in 0..n {
@@ -174,7 +247,7 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
             sums[j][groups[i]] += c[i];
         }
     }
-    let aggregated: Vec<Vec<f64>> = columns
+    columns
         .iter()
         .enumerate()
         .map(|(j, _)| {
@@ -182,11 +255,16 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
                 .map(|i| sums[j][groups[i]] / sizes[groups[i]] as f64)
                 .collect()
         })
-        .collect();
-    let il1s = columns
+        .collect()
+}
+
+/// The information loss IL1s of `aggregated` against `columns` (with their
+/// `stats`).
+fn information_loss(columns: &[Vec<f64>], aggregated: &[Vec<f64>], stats: &[(f64, f64)]) -> f64 {
+    columns
         .iter()
-        .zip(&aggregated)
-        .zip(&stats)
+        .zip(aggregated)
+        .zip(stats)
         .map(|((c, a), &(_, s))| {
             let total: f64 = c.iter().zip(a).map(|(x, y)| (x - y).abs()).sum();
             if s > 0.0 {
@@ -195,14 +273,7 @@ pub fn mdav(columns: &[Vec<f64>], k: usize) -> Result<Microaggregation> {
                 0.0
             }
         })
-        .sum();
-    Ok(Microaggregation {
-        k,
-        columns: aggregated,
-        groups,
-        group_count,
-        il1s,
-    })
+        .sum()
 }
 
 #[cfg(test)]

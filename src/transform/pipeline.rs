@@ -1,5 +1,5 @@
 //! Applying and replaying configured transformations on a `DataFrame`
-//! ([§7](crate::methods#7-transformations-of-columns)), and the ruleset methods that read transformed data.
+//! ([§7](crate::methods#7-transformations-of-columns)).
 
 use polars::prelude::{Column, DataFrame, DataType};
 use rand::rngs::StdRng;
@@ -8,7 +8,6 @@ use serde_json::json;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::hierarchy::builder::interval::number;
-use crate::ruleset::{LoadedRuleset, Ruleset};
 use crate::transform::additive_noise::{AdditiveNoise, covariance};
 use crate::transform::binning::BinningMethod;
 use crate::transform::mdav::mdav;
@@ -129,40 +128,6 @@ pub fn replay_transforms_with_missing(
         out.push(replayed);
     }
     Ok((frame, out))
-}
-
-impl Ruleset {
-    /// Reads the data ([`Ruleset::read_data`]) and applies the ruleset's
-    /// `[[transform]]` list with its missing-value markers
-    /// ([`apply_transforms_with_missing`]). This is what a pipeline with
-    /// transformations should call; [`Ruleset::read_data`] and
-    /// [`Ruleset::load`] return the data untransformed.
-    ///
-    /// # Errors
-    ///
-    /// The errors of [`Ruleset::read_data`] and [`apply_transforms`].
-    pub fn read_transformed<R: Rng + ?Sized>(
-        &self,
-        rng: &mut R,
-    ) -> Result<(DataFrame, Vec<TransformRecord>)> {
-        let frame = self.read_data()?;
-        apply_transforms_with_missing(frame, &self.transforms, &self.data.missing_values, rng)
-    }
-
-    /// [`Ruleset::read_transformed`], then encoding ([`Ruleset::load_frame`]):
-    /// [`Ruleset::load`] with the transformations applied, and their records.
-    ///
-    /// # Errors
-    ///
-    /// The errors of [`Ruleset::read_transformed`] and [`Ruleset::load_frame`].
-    pub fn load_transformed<R: Rng + ?Sized>(
-        &self,
-        rng: &mut R,
-    ) -> Result<(LoadedRuleset, Vec<TransformRecord>)> {
-        let (frame, records) = self.read_transformed(rng)?;
-        let loaded = self.load_frame(&frame, &self.data_path().display().to_string())?;
-        Ok((loaded, records))
-    }
 }
 
 /// A numeric column read from the frame.
@@ -321,55 +286,7 @@ fn apply_step(
     let missing_cells = inputs.iter().map(Numeric::missing).sum();
     let (fitted, details, rows_affected) = match spec {
         TransformSpec::Binning { column, .. } => {
-            let binning = spec.binning()?;
-            let input = &inputs[0];
-            if let BinningMethod::Breaks { breaks } = &binning.method {
-                let (lo, hi) = (breaks[0], breaks[breaks.len() - 1]);
-                for (row, v) in input.values.iter().enumerate() {
-                    if let Some(x) = *v {
-                        let coded = binning.bottom.is_some_and(|b| x < b)
-                            || binning.top.is_some_and(|t| x >= t);
-                        if !coded && !(lo..=hi).contains(&x) {
-                            return Err(invalid(
-                                column,
-                                row,
-                                number(x),
-                                &format!(
-                                    "number within the breaks [{}, {}] (or add top or bottom coding)",
-                                    number(lo),
-                                    number(hi)
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-            let present: Vec<f64> = input.values.iter().flatten().copied().collect();
-            let binned = binning.apply(&present)?;
-            let mut labels = binned.labels.iter();
-            let out: Vec<Option<String>> = input
-                .values
-                .iter()
-                .map(|v| v.and_then(|_| labels.next().cloned()))
-                .collect();
-            frame
-                .with_column(Column::new(column.as_str().into(), out))
-                .map_err(frame_error)?;
-            let fitted = TransformSpec::Binning {
-                column: column.clone(),
-                method: BinMethod::Breaks,
-                bins: None,
-                breaks: Some(binned.breaks.clone()),
-                bottom: binning.bottom,
-                top: binning.top,
-            };
-            let details = json!({
-                "requested": binning.method,
-                "bins": binned.breaks.len() - 1,
-                "bottom_coded": binned.coded.0,
-                "top_coded": binned.coded.1,
-            });
-            (fitted, details, present.len() as u64)
+            apply_binning(&mut frame, spec, column, &inputs[0])?
         }
         TransformSpec::TopBottomCoding {
             column,
@@ -377,42 +294,15 @@ fn apply_step(
             top_value,
             bottom,
             bottom_value,
-        } => {
-            let top_value = top.map(|t| top_value.unwrap_or(t));
-            let bottom_value = bottom.map(|b| bottom_value.unwrap_or(b));
-            let (mut top_coded, mut bottom_coded, mut changed) = (0u64, 0u64, 0u64);
-            let out: Vec<Option<f64>> = inputs[0]
-                .values
-                .iter()
-                .map(|v| {
-                    v.map(|x| {
-                        let y = match (top.zip(top_value), bottom.zip(bottom_value)) {
-                            (Some((t, tv)), _) if x > t => {
-                                top_coded += 1;
-                                tv
-                            }
-                            (_, Some((b, bv))) if x < b => {
-                                bottom_coded += 1;
-                                bv
-                            }
-                            _ => x,
-                        };
-                        changed += u64::from(y != x);
-                        y
-                    })
-                })
-                .collect();
-            write_numeric(&mut frame, column, &out, inputs[0].text)?;
-            let fitted = TransformSpec::TopBottomCoding {
-                column: column.clone(),
-                top: *top,
-                top_value,
-                bottom: *bottom,
-                bottom_value,
-            };
-            let details = json!({ "top_coded": top_coded, "bottom_coded": bottom_coded });
-            (fitted, details, changed)
-        }
+        } => apply_top_bottom_coding(
+            &mut frame,
+            column,
+            *top,
+            *top_value,
+            *bottom,
+            *bottom_value,
+            &inputs[0],
+        )?,
         TransformSpec::Microaggregation { columns, k } => {
             let (rows, data) = complete_data(&inputs);
             let result = mdav(&data, *k)?;
@@ -434,32 +324,11 @@ fn apply_step(
             let seed = seed.ok_or_else(|| {
                 Error::parameter("seed", "the noise seed must be drawn before applying")
             })?;
-            let (rows, data) = complete_data(&inputs);
             let noise = AdditiveNoise {
                 correlation: *correlation,
                 fraction: *fraction,
             };
-            if rows.len() < 2 {
-                return Err(Error::parameter(
-                    "columns",
-                    format!(
-                        "additive noise needs at least 2 complete rows, found {}",
-                        rows.len()
-                    ),
-                ));
-            }
-            let cov = given.clone().unwrap_or_else(|| covariance(&data));
-            let noisy =
-                noise.apply_with_covariance(&data, &cov, &mut StdRng::seed_from_u64(seed))?;
-            let changed = write_back(&mut frame, columns, &inputs, &rows, &noisy)?;
-            let fitted = TransformSpec::AdditiveNoise {
-                columns: columns.clone(),
-                correlation: *correlation,
-                fraction: *fraction,
-                seed: Some(seed),
-                covariance: Some(cov),
-            };
-            (fitted, json!({ "complete_rows": rows.len() }), changed)
+            apply_additive_noise(&mut frame, columns, &inputs, noise, seed, given)?
         }
     };
     let parameters =
@@ -475,4 +344,155 @@ fn apply_step(
             missing_cells,
         },
     ))
+}
+
+/// What applying a spec gives: the fitted spec, details for the record and
+/// the number of rows affected.
+type Applied = (TransformSpec, serde_json::Value, u64);
+
+/// Applies the binning `spec` to `column` (read as `input`).
+fn apply_binning(
+    frame: &mut DataFrame,
+    spec: &TransformSpec,
+    column: &str,
+    input: &Numeric,
+) -> Result<Applied> {
+    let binning = spec.binning()?;
+    check_within_breaks(column, input, &binning)?;
+    let present: Vec<f64> = input.values.iter().flatten().copied().collect();
+    let binned = binning.apply(&present)?;
+    let mut labels = binned.labels.iter();
+    let out: Vec<Option<String>> = input
+        .values
+        .iter()
+        .map(|v| v.and_then(|_| labels.next().cloned()))
+        .collect();
+    frame
+        .with_column(Column::new(column.into(), out))
+        .map_err(frame_error)?;
+    let fitted = TransformSpec::Binning {
+        column: column.to_owned(),
+        method: BinMethod::Breaks,
+        bins: None,
+        breaks: Some(binned.breaks.clone()),
+        bottom: binning.bottom,
+        top: binning.top,
+    };
+    let details = json!({
+        "requested": binning.method,
+        "bins": binned.breaks.len() - 1,
+        "bottom_coded": binned.coded.0,
+        "top_coded": binned.coded.1,
+    });
+    Ok((fitted, details, present.len() as u64))
+}
+
+/// With explicit breaks, checks that every value of `column` not top- or
+/// bottom-coded lies within them.
+fn check_within_breaks(
+    column: &str,
+    input: &Numeric,
+    binning: &crate::transform::binning::Binning,
+) -> Result<()> {
+    if let BinningMethod::Breaks { breaks } = &binning.method {
+        let (lo, hi) = (breaks[0], breaks[breaks.len() - 1]);
+        for (row, v) in input.values.iter().enumerate() {
+            if let Some(x) = *v {
+                let coded =
+                    binning.bottom.is_some_and(|b| x < b) || binning.top.is_some_and(|t| x >= t);
+                if !coded && !(lo..=hi).contains(&x) {
+                    return Err(invalid(
+                        column,
+                        row,
+                        number(x),
+                        &format!(
+                            "number within the breaks [{}, {}] (or add top or bottom coding)",
+                            number(lo),
+                            number(hi)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies top- and bottom-coding to `column` (read as `input`).
+fn apply_top_bottom_coding(
+    frame: &mut DataFrame,
+    column: &str,
+    top: Option<f64>,
+    top_value: Option<f64>,
+    bottom: Option<f64>,
+    bottom_value: Option<f64>,
+    input: &Numeric,
+) -> Result<Applied> {
+    let top_value = top.map(|t| top_value.unwrap_or(t));
+    let bottom_value = bottom.map(|b| bottom_value.unwrap_or(b));
+    let (mut top_coded, mut bottom_coded, mut changed) = (0u64, 0u64, 0u64);
+    let out: Vec<Option<f64>> = input
+        .values
+        .iter()
+        .map(|v| {
+            v.map(|x| {
+                let y = match (top.zip(top_value), bottom.zip(bottom_value)) {
+                    (Some((t, tv)), _) if x > t => {
+                        top_coded += 1;
+                        tv
+                    }
+                    (_, Some((b, bv))) if x < b => {
+                        bottom_coded += 1;
+                        bv
+                    }
+                    _ => x,
+                };
+                changed += u64::from(y != x);
+                y
+            })
+        })
+        .collect();
+    write_numeric(frame, column, &out, input.text)?;
+    let fitted = TransformSpec::TopBottomCoding {
+        column: column.to_owned(),
+        top,
+        top_value,
+        bottom,
+        bottom_value,
+    };
+    let details = json!({ "top_coded": top_coded, "bottom_coded": bottom_coded });
+    Ok((fitted, details, changed))
+}
+
+/// Adds `noise` (seeded with `seed`, with the `given` covariance or the
+/// data's) to the complete rows of `columns` (read as `inputs`).
+fn apply_additive_noise(
+    frame: &mut DataFrame,
+    columns: &[String],
+    inputs: &[Numeric],
+    noise: AdditiveNoise,
+    seed: u64,
+    given: &Option<Vec<Vec<f64>>>,
+) -> Result<Applied> {
+    let (rows, data) = complete_data(inputs);
+    if rows.len() < 2 {
+        return Err(Error::parameter(
+            "columns",
+            format!(
+                "additive noise needs at least 2 complete rows, found {}",
+                rows.len()
+            ),
+        ));
+    }
+    let cov = given.clone().unwrap_or_else(|| covariance(&data));
+    let noisy = noise.apply_with_covariance(&data, &cov, &mut StdRng::seed_from_u64(seed))?;
+    let changed = write_back(frame, columns, inputs, &rows, &noisy)?;
+    let fitted = TransformSpec::AdditiveNoise {
+        columns: columns.to_vec(),
+        correlation: noise.correlation,
+        fraction: noise.fraction,
+        seed: Some(seed),
+        covariance: Some(cov),
+    };
+    Ok((fitted, json!({ "complete_rows": rows.len() }), changed))
 }

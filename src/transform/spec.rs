@@ -376,19 +376,19 @@ impl TransformRecord {
 /// Checks a ruleset's `[[transform]]` entry against its attributes: the
 /// parameters ([`TransformSpec::check`]), every column declared, and a type
 /// that the transformed values have (interval labels are strings; means and
-/// noisy values are decimals). Returns the reason of the first problem.
+/// noisy values are decimals). `attributes` are the declared attributes'
+/// (name, type), in order. Returns the reason of the first problem.
 pub(crate) fn check_rule(
     spec: &TransformSpec,
-    attributes: &[crate::ruleset::AttributeRule],
+    attributes: &[(&str, crate::data::attribute::AttributeType)],
 ) -> std::result::Result<(), String> {
     use crate::data::attribute::AttributeType;
     spec.check().map_err(|e| e.to_string())?;
     for column in spec.columns() {
-        let attribute = attributes
+        let &(_, ty) = attributes
             .iter()
-            .find(|a| a.name == column)
+            .find(|(name, _)| *name == column)
             .ok_or_else(|| format!("column '{column}' is not a declared attribute"))?;
-        let ty = attribute.data_type;
         let fits = match spec {
             TransformSpec::Binning { .. } => {
                 matches!(ty, AttributeType::String | AttributeType::OrderedString)
@@ -497,5 +497,30 @@ mod tests {
         assert!(bad(
             r#"{"type":"additive-noise","columns":["a"],"fraction":0.1,"covariance":[[1,0]]}"#
         ));
+    }
+
+    #[test]
+    fn rules_are_checked_against_declared_names_and_types() {
+        use crate::data::attribute::AttributeType;
+        let spec = |json: &str| -> TransformSpec { serde_json::from_str(json).unwrap() };
+        let declared = [
+            ("age", AttributeType::String),
+            ("income", AttributeType::Decimal),
+            ("visits", AttributeType::Integer),
+        ];
+        let binning = spec(r#"{"type":"binning","column":"age","method":"equal-width","bins":2}"#);
+        assert_eq!(check_rule(&binning, &declared), Ok(()));
+        let noise = spec(r#"{"type":"additive-noise","columns":["income"],"fraction":0.1}"#);
+        assert_eq!(check_rule(&noise, &declared), Ok(()));
+        let wrong_type = spec(r#"{"type":"additive-noise","columns":["visits"],"fraction":0.1}"#);
+        assert_eq!(
+            check_rule(&wrong_type, &declared),
+            Err("column 'visits' has type integer, but its values become decimal numbers; declare it as decimal".to_owned())
+        );
+        let undeclared = spec(r#"{"type":"top-bottom-coding","column":"wage","top":5}"#);
+        assert_eq!(
+            check_rule(&undeclared, &declared),
+            Err("column 'wage' is not a declared attribute".to_owned())
+        );
     }
 }

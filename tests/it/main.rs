@@ -8,6 +8,7 @@ mod examples;
 mod fail_closed;
 mod frequency;
 mod fuzz_corpus;
+mod layering;
 mod metrics;
 mod properties;
 mod release;
