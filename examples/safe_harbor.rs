@@ -79,8 +79,13 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
         None => Date::today(),
     };
     let zips = RestrictedZipPrefixes::hhs_2000();
-    let (released, actions) =
-        apply_safe_harbor(&frame, &ruleset.attributes, key.as_ref(), &zips, reference)?;
+    let (released, actions) = apply_safe_harbor(
+        &frame,
+        &ruleset.safe_harbor_columns(),
+        key.as_ref(),
+        &zips,
+        reference,
+    )?;
     let tokens: Vec<&str> = actions
         .iter()
         .filter(|a| a.action == "tokenized")

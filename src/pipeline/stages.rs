@@ -246,7 +246,13 @@ pub(crate) fn safe_harbor(
     let key = options.key.as_ref().or(loaded_key.as_ref());
     let reference = options.reference_date.unwrap_or_else(Date::today);
     let zips = RestrictedZipPrefixes::hhs_2000();
-    let (frame, actions) = apply_safe_harbor(&frame, &ruleset.attributes, key, &zips, reference)?;
+    let (frame, actions) = apply_safe_harbor(
+        &frame,
+        &ruleset.safe_harbor_columns(),
+        key,
+        &zips,
+        reference,
+    )?;
     let cells = actions.iter().map(|a| a.cells).sum();
     let entry = Entry::new(
         "safe-harbor",

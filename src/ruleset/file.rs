@@ -14,6 +14,7 @@ use crate::hierarchy::set::Hierarchies;
 use crate::hierarchy::table::Hierarchy;
 use crate::metric::{MetricKind, MetricSpec};
 use crate::model::ModelSpec;
+use crate::safe_harbor::SafeHarborColumn;
 use crate::search::{AnonymizationConfig, Strategy};
 
 /// The `[data]` table: where the data is and how to read it.
@@ -412,6 +413,12 @@ impl Ruleset {
         files
     }
 
+    /// What Safe Harbor needs to know of each attribute
+    /// ([`crate::apply_safe_harbor`]).
+    pub fn safe_harbor_columns(&self) -> Vec<SafeHarborColumn> {
+        self.attributes.iter().map(SafeHarborColumn::from).collect()
+    }
+
     /// The attribute metadata.
     pub fn attributes(&self) -> Vec<Attribute> {
         self.attributes
@@ -541,5 +548,16 @@ impl Ruleset {
             dataset,
             hierarchies,
         })
+    }
+}
+
+impl From<&AttributeRule> for SafeHarborColumn {
+    fn from(rule: &AttributeRule) -> SafeHarborColumn {
+        let column =
+            SafeHarborColumn::new(rule.name.clone(), rule.role).with_tokenize(rule.tokenize);
+        match rule.identifier {
+            Some(kind) => column.with_identifier(kind),
+            None => column,
+        }
     }
 }

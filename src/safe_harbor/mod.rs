@@ -10,7 +10,7 @@ mod token;
 mod zip;
 
 pub use dates::{AGE_90_OR_OLDER, birth_date_to_year, date_to_year, top_code_age};
-pub use profile::{ColumnAction, IdentifierKind, apply_safe_harbor};
+pub use profile::{ColumnAction, IdentifierKind, SafeHarborColumn, apply_safe_harbor};
 pub use scan::{Detector, Finding, ScanReport, Scanner};
 pub use token::{ColumnTokenizer, KeyEncoding, MIN_KEY_BYTES, TokenKey};
 pub use zip::RestrictedZipPrefixes;

@@ -7,10 +7,61 @@ use serde::{Deserialize, Serialize};
 use crate::data::attribute::AttributeRole;
 use crate::data::date::Date;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ruleset::AttributeRule;
 use crate::safe_harbor::dates::{age_at, birth_date_to_year, date_to_year, top_code_age};
 use crate::safe_harbor::token::TokenKey;
 use crate::safe_harbor::zip::RestrictedZipPrefixes;
+
+/// What Safe Harbor knows of one column: its name, its role, the kind of
+/// identifier it holds (if any) and whether to tokenize it. A ruleset gives
+/// one per attribute ([`crate::Ruleset::safe_harbor_columns`]).
+///
+/// # Examples
+///
+/// ```
+/// use deidentify::data::AttributeRole;
+/// use deidentify::safe_harbor::{IdentifierKind, SafeHarborColumn};
+///
+/// let mrn = SafeHarborColumn::new("mrn", AttributeRole::Identifier)
+///     .with_identifier(IdentifierKind::Mrn)
+///     .with_tokenize(true);
+/// assert!(mrn.tokenize);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SafeHarborColumn {
+    /// The column name.
+    pub name: String,
+    /// Its role.
+    pub role: AttributeRole,
+    /// The kind of identifier it holds, if any.
+    pub identifier: Option<IdentifierKind>,
+    /// Whether it is replaced by keyed tokens (an id kind only).
+    pub tokenize: bool,
+}
+
+impl SafeHarborColumn {
+    /// A column with no identifier kind, not tokenized.
+    pub fn new(name: impl Into<String>, role: AttributeRole) -> SafeHarborColumn {
+        SafeHarborColumn {
+            name: name.into(),
+            role,
+            identifier: None,
+            tokenize: false,
+        }
+    }
+
+    /// The column holding identifiers of `kind`.
+    pub fn with_identifier(mut self, kind: IdentifierKind) -> SafeHarborColumn {
+        self.identifier = Some(kind);
+        self
+    }
+
+    /// The column tokenized or not.
+    pub fn with_tokenize(mut self, tokenize: bool) -> SafeHarborColumn {
+        self.tokenize = tokenize;
+        self
+    }
+}
 
 /// The kind of identifier a column holds: the 18 Safe Harbor categories of
 /// 164.514(b)(2)(i)(A)–(R) ([§1.1](crate::methods#11-the-eighteen-identifiers)), with dates split into
@@ -107,7 +158,7 @@ pub struct ColumnAction {
 /// let reference = Date::parse("2026-11-28").expect("a date");
 /// let zips = RestrictedZipPrefixes::hhs_2000();
 /// let (released, actions) =
-///     apply_safe_harbor(&frame, &ruleset.attributes, Some(&key), &zips, reference)?;
+///     apply_safe_harbor(&frame, &ruleset.safe_harbor_columns(), Some(&key), &zips, reference)?;
 /// assert_eq!(released.height(), frame.height());
 /// // Names, SSNs, emails and phone numbers are removed; the MRN is tokenized.
 /// assert!(released.column("name").is_err() && released.column("ssn").is_err());
@@ -128,7 +179,7 @@ pub struct ColumnAction {
 /// marked `tokenize`.
 pub fn apply_safe_harbor(
     frame: &DataFrame,
-    rules: &[AttributeRule],
+    rules: &[SafeHarborColumn],
     key: Option<&TokenKey>,
     zips: &RestrictedZipPrefixes,
     reference: Date,
@@ -271,8 +322,12 @@ pub fn apply_safe_harbor(
 /// Checks `reference` against the data's dates: none may follow it (a
 /// release date before a birth date would keep the birth year of someone
 /// over 89), and an age over 89 must agree with its row's birth date.
-fn check_reference_date(frame: &DataFrame, rules: &[AttributeRule], reference: Date) -> Result<()> {
-    let column_of = |kinds: &[IdentifierKind]| -> Vec<&AttributeRule> {
+fn check_reference_date(
+    frame: &DataFrame,
+    rules: &[SafeHarborColumn],
+    reference: Date,
+) -> Result<()> {
+    let column_of = |kinds: &[IdentifierKind]| -> Vec<&SafeHarborColumn> {
         rules
             .iter()
             .filter(|r| r.identifier.is_some_and(|k| kinds.contains(&k)))

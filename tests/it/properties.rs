@@ -33,8 +33,7 @@ use deidentify::{
         AbsentValuePolicy, CellSizeEstimator, GroundDistance, KMap, ModelSpec, Release,
         UniquenessEstimator,
     },
-    ruleset::AttributeRule,
-    safe_harbor::{IdentifierKind, RestrictedZipPrefixes, TokenKey},
+    safe_harbor::{IdentifierKind, RestrictedZipPrefixes, SafeHarborColumn, TokenKey},
     search,
     search::{Strategy as SearchStrategy, evaluate_node},
 };
@@ -1714,14 +1713,12 @@ proptest! {
             FrameColumn::new("age".into(), age),
             FrameColumn::new("diagnosis".into(), diagnosis.clone()),
         ]).unwrap();
-        let rule = |name: &str, role, identifier, tokenize| AttributeRule {
-            name: name.into(),
-            role,
-            data_type: AttributeType::String,
-            hierarchy: None,
-            order: None,
-            identifier,
-            tokenize,
+        let rule = |name: &str, role, identifier: Option<IdentifierKind>, tokenize| {
+            let column = SafeHarborColumn::new(name, role).with_tokenize(tokenize);
+            match identifier {
+                Some(kind) => column.with_identifier(kind),
+                None => column,
+            }
         };
         let rules = vec![
             rule("mrn", AttributeRole::Identifier, Some(IdentifierKind::Mrn), true),
