@@ -9,7 +9,7 @@
 //! [`crate::search()`] does on the in-memory data: the dictionaries, and so
 //! every code, are the same.
 //!
-//! A table can be written to Parquet in the long form of SCALE.md §2
+//! A table can be written to Parquet in the long form described in `docs/SCALE.md`
 //! ([`LabeledTable`]); tables counted from different partitions of the data,
 //! here or by an external engine (see `docs/SCALE.md` for the SQL), merge by
 //! summing ([`LabeledTable::merge`]).

@@ -1,4 +1,4 @@
-//! Frequency tables in Parquet, in the long form of SCALE.md §2: one row per
+//! Frequency tables in Parquet, in the long form of `docs/SCALE.md` ("The table file"): one row per
 //! (quasi-identifier tuple, sensitive value) with its count.
 
 use std::fs::File;

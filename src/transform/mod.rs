@@ -15,4 +15,4 @@ pub use pipeline::{
     replay_transforms_with_missing,
 };
 pub(crate) use spec::check_rule;
-pub use spec::{BinMethod, TransformRecord, TransformSpec};
+pub use spec::{ColumnBinning, TransformRecord, TransformSpec};

@@ -9,9 +9,9 @@ use serde_json::json;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hierarchy::builder::interval::number;
 use crate::transform::additive_noise::{AdditiveNoise, covariance};
-use crate::transform::binning::BinningMethod;
+use crate::transform::binning::{Binning, BinningMethod};
 use crate::transform::mdav::mdav;
-use crate::transform::spec::{BinMethod, TransformRecord, TransformSpec};
+use crate::transform::spec::{ColumnBinning, TransformRecord, TransformSpec};
 
 /// Applies `specs` in order to `frame` and records each step (null and
 /// blank cells are missing and stay missing; see
@@ -285,8 +285,8 @@ fn apply_step(
         .collect::<Result<Vec<_>>>()?;
     let missing_cells = inputs.iter().map(Numeric::missing).sum();
     let (fitted, details, rows_affected) = match spec {
-        TransformSpec::Binning { column, .. } => {
-            apply_binning(&mut frame, spec, column, &inputs[0])?
+        TransformSpec::Binning(binning) => {
+            apply_binning(&mut frame, spec, &binning.column, &inputs[0])?
         }
         TransformSpec::TopBottomCoding {
             column,
@@ -370,14 +370,16 @@ fn apply_binning(
     frame
         .with_column(Column::new(column.into(), out))
         .map_err(frame_error)?;
-    let fitted = TransformSpec::Binning {
+    let fitted = TransformSpec::Binning(ColumnBinning {
         column: column.to_owned(),
-        method: BinMethod::Breaks,
-        bins: None,
-        breaks: Some(binned.breaks.clone()),
-        bottom: binning.bottom,
-        top: binning.top,
-    };
+        binning: Binning {
+            method: BinningMethod::Breaks {
+                breaks: binned.breaks.clone(),
+            },
+            bottom: binning.bottom,
+            top: binning.top,
+        },
+    });
     let details = json!({
         "requested": binning.method,
         "bins": binned.breaks.len() - 1,

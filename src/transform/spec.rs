@@ -14,16 +14,94 @@ use crate::error::{Error, Result};
 use crate::transform::additive_noise::{NoiseCorrelation, check_covariance};
 use crate::transform::binning::{Binning, BinningMethod, check_bins};
 
-/// How a [`TransformSpec::Binning`] chooses its breaks.
+/// A binning of one column ([`TransformSpec::Binning`]): the column and the
+/// [`Binning`] applied to it. In a ruleset its fields sit beside `type`:
+/// `column`, `method` (`equal-width` or `equal-frequency` with `bins`,
+/// `breaks` with `breaks`) and the optional `bottom` and `top`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BinningFields", into = "BinningFields")]
+pub struct ColumnBinning {
+    /// The column.
+    pub column: String,
+    /// How it is binned.
+    pub binning: Binning,
+}
+
+/// The name of a binning method, as a ruleset writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum BinMethod {
-    /// `bins` intervals of equal width over the observed range.
+enum MethodName {
     EqualWidth,
-    /// `bins` intervals holding about equally many values (type-7 quantiles).
     EqualFrequency,
-    /// The explicit `breaks`.
     Breaks,
+}
+
+/// The fields of a `binning` transform as a ruleset writes them: the
+/// method's parameter (`bins` or `breaks`) beside its name.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BinningFields {
+    column: String,
+    method: MethodName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bins: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    breaks: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bottom: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    top: Option<f64>,
+}
+
+impl TryFrom<BinningFields> for ColumnBinning {
+    type Error = String;
+
+    fn try_from(fields: BinningFields) -> std::result::Result<ColumnBinning, String> {
+        let method = match (fields.method, fields.bins, fields.breaks) {
+            (MethodName::EqualWidth, Some(bins), None) => BinningMethod::EqualWidth { bins },
+            (MethodName::EqualFrequency, Some(bins), None) => {
+                BinningMethod::EqualFrequency { bins }
+            }
+            (MethodName::Breaks, None, Some(breaks)) => BinningMethod::Breaks { breaks },
+            (MethodName::Breaks, _, _) => {
+                return Err("method 'breaks' takes `breaks` (and no `bins`)".to_owned());
+            }
+            _ => {
+                return Err(
+                    "methods 'equal-width' and 'equal-frequency' take `bins` (and no `breaks`)"
+                        .to_owned(),
+                );
+            }
+        };
+        Ok(ColumnBinning {
+            column: fields.column,
+            binning: Binning {
+                method,
+                bottom: fields.bottom,
+                top: fields.top,
+            },
+        })
+    }
+}
+
+impl From<ColumnBinning> for BinningFields {
+    fn from(spec: ColumnBinning) -> BinningFields {
+        let (method, bins, breaks) = match spec.binning.method {
+            BinningMethod::EqualWidth { bins } => (MethodName::EqualWidth, Some(bins), None),
+            BinningMethod::EqualFrequency { bins } => {
+                (MethodName::EqualFrequency, Some(bins), None)
+            }
+            BinningMethod::Breaks { breaks } => (MethodName::Breaks, None, Some(breaks)),
+        };
+        BinningFields {
+            column: spec.column,
+            method,
+            bins,
+            breaks,
+            bottom: spec.binning.bottom,
+            top: spec.binning.top,
+        }
+    }
 }
 
 /// One transformation of the data, applied before encoding: a
@@ -51,24 +129,7 @@ pub enum TransformSpec {
     /// last bin closed), with optional bottom-coding (`<bottom`) and
     /// top-coding (`>=top`) ([§7.1](crate::methods#71-binning-top-coding-and-bottom-coding); sdcMicro `globalRecode`). The
     /// fitted spec has `method = "breaks"` with the breaks actually used.
-    Binning {
-        /// The column.
-        column: String,
-        /// How the breaks are chosen.
-        method: BinMethod,
-        /// Number of bins (`equal-width`, `equal-frequency`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        bins: Option<usize>,
-        /// Strictly increasing breaks (`breaks`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        breaks: Option<Vec<f64>>,
-        /// Values below this are coded `<bottom`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        bottom: Option<f64>,
-        /// Values at or above this are coded `>=top`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        top: Option<f64>,
-    },
+    Binning(ColumnBinning),
     /// Top- and bottom-coding of one numeric column, keeping it numeric
     /// (sdcMicro `topBotCoding`): values above `top` become `top_value`
     /// (default `top`), values below `bottom` become `bottom_value` (default
@@ -133,7 +194,7 @@ impl TransformSpec {
     /// `additive-noise`.
     pub fn kind(&self) -> &'static str {
         match self {
-            TransformSpec::Binning { .. } => "binning",
+            TransformSpec::Binning(_) => "binning",
             TransformSpec::TopBottomCoding { .. } => "top-bottom-coding",
             TransformSpec::Microaggregation { .. } => "microaggregation",
             TransformSpec::AdditiveNoise { .. } => "additive-noise",
@@ -143,7 +204,7 @@ impl TransformSpec {
     /// The columns the transformation rewrites.
     pub fn columns(&self) -> Vec<String> {
         match self {
-            TransformSpec::Binning { column, .. }
+            TransformSpec::Binning(ColumnBinning { column, .. })
             | TransformSpec::TopBottomCoding { column, .. } => {
                 vec![column.clone()]
             }
@@ -183,7 +244,7 @@ impl TransformSpec {
             _ => Ok(()),
         };
         match self {
-            TransformSpec::Binning { .. } => {
+            TransformSpec::Binning(_) => {
                 self.binning()?;
             }
             TransformSpec::TopBottomCoding {
@@ -241,27 +302,19 @@ impl TransformSpec {
 
     /// The [`Binning`] a binning spec describes (checked).
     pub(crate) fn binning(&self) -> Result<Binning> {
-        let TransformSpec::Binning {
-            method,
-            bins,
-            breaks,
-            bottom,
-            top,
-            ..
-        } = self
-        else {
+        let TransformSpec::Binning(ColumnBinning { binning, .. }) = self else {
             return Err(Error::parameter("type", "not a binning"));
         };
-        let method = match (method, bins, breaks) {
-            (BinMethod::EqualWidth | BinMethod::EqualFrequency, Some(bins), None) => {
+        let Binning {
+            method,
+            bottom,
+            top,
+        } = binning;
+        match method {
+            BinningMethod::EqualWidth { bins } | BinningMethod::EqualFrequency { bins } => {
                 check_bins(*bins)?;
-                if *method == BinMethod::EqualWidth {
-                    BinningMethod::EqualWidth { bins: *bins }
-                } else {
-                    BinningMethod::EqualFrequency { bins: *bins }
-                }
             }
-            (BinMethod::Breaks, None, Some(breaks)) => {
+            BinningMethod::Breaks { breaks } => {
                 if breaks.len() < 2
                     || breaks.iter().any(|b| !b.is_finite())
                     || breaks.windows(2).any(|w| w[0] >= w[1])
@@ -271,23 +324,8 @@ impl TransformSpec {
                         "at least two finite, strictly increasing numbers are needed",
                     ));
                 }
-                BinningMethod::Breaks {
-                    breaks: breaks.clone(),
-                }
             }
-            (BinMethod::Breaks, _, _) => {
-                return Err(Error::parameter(
-                    "breaks",
-                    "method 'breaks' takes `breaks` (and no `bins`)",
-                ));
-            }
-            _ => {
-                return Err(Error::parameter(
-                    "bins",
-                    "methods 'equal-width' and 'equal-frequency' take `bins` (and no `breaks`)",
-                ));
-            }
-        };
+        }
         for (name, v) in [("bottom", bottom), ("top", top)] {
             if v.is_some_and(|x| !x.is_finite()) {
                 return Err(Error::parameter(name, "must be a finite number"));
@@ -301,11 +339,7 @@ impl TransformSpec {
                 format!("bottom coding {b} must be below top coding {t}"),
             ));
         }
-        Ok(Binning {
-            method,
-            bottom: *bottom,
-            top: *top,
-        })
+        Ok(binning.clone())
     }
 
     /// Whether applying this spec is fully determined (nothing is drawn from
@@ -390,7 +424,7 @@ pub(crate) fn check_rule(
             .find(|(name, _)| *name == column)
             .ok_or_else(|| format!("column '{column}' is not a declared attribute"))?;
         let fits = match spec {
-            TransformSpec::Binning { .. } => {
+            TransformSpec::Binning(_) => {
                 matches!(ty, AttributeType::String | AttributeType::OrderedString)
             }
             TransformSpec::TopBottomCoding { .. } => ty != AttributeType::Date,
@@ -400,7 +434,7 @@ pub(crate) fn check_rule(
         };
         if !fits {
             let needed = match spec {
-                TransformSpec::Binning { .. } => {
+                TransformSpec::Binning(_) => {
                     "its values become interval labels such as [10, 20); declare it as string or ordered-string"
                 }
                 _ => "its values become decimal numbers; declare it as decimal",
@@ -417,6 +451,31 @@ pub(crate) fn check_rule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_binning_reads_and_writes_the_ruleset_shape() {
+        let json = r#"{"type":"binning","column":"age","method":"breaks","breaks":[0.0,18.0,65.0],"top":90.0}"#;
+        let spec: TransformSpec = serde_json::from_str(json).unwrap();
+        let TransformSpec::Binning(ColumnBinning { column, binning }) = &spec else {
+            panic!("not a binning: {spec:?}");
+        };
+        assert_eq!(column, "age");
+        assert_eq!(
+            binning.method,
+            BinningMethod::Breaks {
+                breaks: vec![0.0, 18.0, 65.0]
+            }
+        );
+        assert_eq!((binning.bottom, binning.top), (None, Some(90.0)));
+        assert_eq!(serde_json::to_string(&spec).unwrap(), json);
+        let width = r#"{"type":"binning","column":"x","method":"equal-width","bins":4}"#;
+        let spec: TransformSpec = serde_json::from_str(width).unwrap();
+        assert_eq!(serde_json::to_string(&spec).unwrap(), width);
+        assert_eq!(
+            spec.binning().unwrap().method,
+            BinningMethod::EqualWidth { bins: 4 }
+        );
+    }
 
     #[test]
     fn toml_shapes_and_checks() {
@@ -473,9 +532,26 @@ mod tests {
                 .check()
                 .is_err()
         };
-        assert!(bad(
-            r#"{"type":"binning","column":"a","method":"equal-width"}"#
-        ));
+        // A method without its parameter, or with the other's, does not parse.
+        let shape = |json: &str| {
+            serde_json::from_str::<TransformSpec>(json)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            shape(r#"{"type":"binning","column":"a","method":"equal-width"}"#)
+                .contains("take `bins` (and no `breaks`)")
+        );
+        assert!(
+            shape(r#"{"type":"binning","column":"a","method":"breaks","bins":3}"#)
+                .contains("takes `breaks` (and no `bins`)")
+        );
+        let typo = r#"{"type":"binning","column":"a","method":"equal-width","bins":2,"bin":3}"#;
+        assert!(
+            shape(typo).contains("unknown field `bin`"),
+            "{}",
+            shape(typo)
+        );
         assert!(bad(
             r#"{"type":"binning","column":"a","method":"breaks","breaks":[1,1]}"#
         ));
