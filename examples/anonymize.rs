@@ -55,6 +55,11 @@ struct Args {
     /// The heuristic's budget of evaluated nodes.
     #[arg(long)]
     max_nodes: Option<u64>,
+    /// Run the search this many times in one process and report the
+    /// minimum and median time (the warm figure; every run must find the
+    /// same optimum).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
     /// Write the anonymized data here (.parquet for Parquet, anything else CSV).
     #[arg(long)]
     output: Option<PathBuf>,
@@ -116,6 +121,22 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let loaded = ruleset.load()?;
     let orders = ruleset.orders();
     let result = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
+    let mut times = vec![result.elapsed_ms];
+    for _ in 1..args.repeat {
+        let again = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
+        let found = |r: &deidentify::search::SearchResult| {
+            r.optimum
+                .as_ref()
+                .map(|o| (o.node.clone(), o.score.as_ref().map(|s| s.score.to_bits())))
+        };
+        if found(&again) != found(&result) {
+            return Err(
+                "a repeated search found another optimum: the search is not deterministic".into(),
+            );
+        }
+        times.push(again.elapsed_ms);
+    }
+    let timing = Timing::of(&times);
     let Some(optimum) = &result.optimum else {
         if args.json {
             println!(
@@ -126,6 +147,9 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                     "nodes_checked": result.nodes_checked,
                     "lattice_size": result.lattice_size,
                     "elapsed_ms": result.elapsed_ms,
+                    "runs": timing.runs,
+                    "elapsed_ms_min": timing.min,
+                    "elapsed_ms_median": timing.median,
                 }))?
             );
         } else {
@@ -174,6 +198,9 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 "nodes_checked": result.nodes_checked,
                 "lattice_size": result.lattice_size,
                 "elapsed_ms": result.elapsed_ms,
+                "runs": timing.runs,
+                "elapsed_ms_min": timing.min,
+                "elapsed_ms_median": timing.median,
             }))?
         );
     } else {
@@ -197,11 +224,44 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
             result.lattice_size,
             result.elapsed_ms
         );
+        if timing.runs > 1 {
+            println!(
+                "{} runs: minimum {:.1} ms, median {:.1} ms",
+                timing.runs, timing.min, timing.median
+            );
+        }
         if let Some(path) = &args.output {
             println!("wrote {}", path.display());
         }
     }
     Ok(Exit::Success)
+}
+
+/// The search times of repeated runs.
+struct Timing {
+    runs: usize,
+    min: f64,
+    median: f64,
+}
+
+impl Timing {
+    /// The minimum and median of `times` (the mean of the two middle ones
+    /// for an even count).
+    fn of(times: &[f64]) -> Timing {
+        let mut sorted = times.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Timing {
+            runs: n,
+            min: sorted[0],
+            median,
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -14,6 +14,11 @@
 //! here or by an external engine (see `docs/SCALE.md` for the SQL), merge by
 //! summing ([`LabeledTable::merge`]).
 //!
+//! [`StreamedTable`]'s methods are grouped by stage, one file each, and the
+//! files depend one way: counting (`ingest.rs`, which defines the type),
+//! the search on the counted table (`search.rs`), and the output pass
+//! (`apply.rs`).
+//!
 //! Everything the streaming path writes can be encrypted at rest with a
 //! [`StagingKey`] ([`StreamOptions::staging_key`],
 //! [`LabeledTable::write_parquet_with_key`]): see [`StagingKey`] and

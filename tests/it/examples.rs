@@ -305,6 +305,39 @@ fn anonymize_prints_arxs_optimum_and_writes_the_output() {
 }
 
 #[test]
+fn anonymize_repeats_the_search_and_reports_minimum_and_median() {
+    let args = |repeat: &'static str| {
+        let mut args = vec![
+            "--config",
+            "datasets/adult/adult9.toml",
+            "--k",
+            "5",
+            "--json",
+        ];
+        args.extend(["--suppression", "0", "--repeat", repeat]);
+        args
+    };
+    let json = success_json(&cargo_example("anonymize", &args("3")));
+    assert_eq!(json["node"], serde_json::json!([0, 4, 1, 1, 3, 2, 2, 1, 0]));
+    assert_eq!(json["runs"], 3);
+    let (min, median) = (
+        json["elapsed_ms_min"].as_f64().unwrap(),
+        json["elapsed_ms_median"].as_f64().unwrap(),
+    );
+    assert!(0.0 < min && min <= median, "{min} {median}");
+    assert!(min <= json["elapsed_ms"].as_f64().unwrap());
+    let once = success_json(&cargo_example("anonymize", &args("1")));
+    assert_eq!(once["runs"], 1);
+    assert_eq!(once["elapsed_ms_min"], once["elapsed_ms"]);
+    assert_eq!(once["elapsed_ms_median"], once["elapsed_ms"]);
+    let zero = cargo_example("anonymize", &args("0"));
+    assert_eq!(
+        zero.status.code(),
+        Some(deidentify::exit::Exit::Usage.code().into())
+    );
+}
+
+#[test]
 fn anonymize_handles_large_k_and_rejects_k_above_rows() {
     let out = cargo_example(
         "anonymize",
