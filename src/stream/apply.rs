@@ -198,7 +198,7 @@ fn write_rows(
 
 /// The write error of the output file `output`.
 fn output_error(output: &Path, e: polars::prelude::PolarsError) -> Error {
-    ErrorKind::Parse {
+    ErrorKind::Write {
         path: output.to_path_buf(),
         reason: e.to_string(),
     }

@@ -353,7 +353,7 @@ impl LabeledTable {
     ///
     /// [`ErrorKind::InvalidParameter`] when a quasi-identifier is named like
     /// one of the fixed columns (`sa_name`, `sa`, `n`); [`ErrorKind::Io`] or
-    /// [`ErrorKind::Parse`] when the file cannot be written.
+    /// [`ErrorKind::Write`] when the file cannot be written.
     pub fn write_parquet_with_key(&self, path: &Path, key: Option<&StagingKey>) -> Result<()> {
         let (mut frame, metadata) = self.frame(path)?;
         write_through_temporary(path, key, |sink| {
@@ -438,7 +438,7 @@ impl LabeledTable {
         }
         columns.push(Column::new(COUNT_COLUMN.into(), counts));
         let write_error = |reason: String| -> Error {
-            ErrorKind::Parse {
+            ErrorKind::Write {
                 path: path.to_path_buf(),
                 reason,
             }
