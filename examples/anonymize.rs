@@ -49,7 +49,7 @@ struct Args {
     /// The utility metric: loss, precision, discernibility, discernibility-nm, aecs, entropy, entropy-nm, height.
     #[arg(long)]
     metric: Option<MetricKind>,
-    /// The search strategy: optimal, exhaustive or heuristic.
+    /// The search strategy: optimal, exhaustive, heuristic or heuristic:N (a budget of N nodes).
     #[arg(long)]
     strategy: Option<String>,
     /// The heuristic's budget of evaluated nodes.

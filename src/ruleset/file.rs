@@ -154,7 +154,7 @@ pub struct AnonymizationRule {
     /// The utility metric (default `loss`).
     #[serde(default)]
     pub metric: Option<MetricRule>,
-    /// `optimal` (default), `exhaustive` or `heuristic`.
+    /// `optimal` (default), `exhaustive`, `heuristic` or `heuristic:N` (a budget of N nodes).
     #[serde(default)]
     pub strategy: Option<String>,
     /// The heuristic's evaluation budget (default 10,000 nodes).
