@@ -125,16 +125,17 @@ pub struct RunOutcome {
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use deidentify::pipeline::RunOptions;
-/// use deidentify::{Ruleset, run_expert_determination};
+/// ```
+/// use deidentify::{RunOptions, Ruleset, run_expert_determination};
 ///
 /// let ruleset = Ruleset::from_file("datasets/adult/adult.toml".as_ref())?;
-/// let mut options = RunOptions::default();
-/// options.out_dir = "out".into();
+/// let out = std::env::temp_dir().join(format!("deidentify-doc-run-{}", std::process::id()));
+/// let options = RunOptions::new(&out);
 /// let outcome = run_expert_determination(&ruleset, &options, &mut |step| eprintln!("{step}"))?;
-/// println!("report: {}", outcome.html.display());
 /// println!("{}", outcome.report.summary.verdict);
+/// assert!(outcome.report.summary.passes);
+/// assert!(outcome.html.starts_with(&out) && outcome.html.exists());
+/// # std::fs::remove_dir_all(&out).ok();
 /// # Ok::<(), deidentify::Error>(())
 /// ```
 ///

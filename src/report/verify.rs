@@ -144,12 +144,23 @@ impl Verification {
 ///
 /// # Examples
 ///
-/// ```no_run
-/// use deidentify::verify_report;
+/// ```
+/// use deidentify::{RunOptions, Ruleset, run_expert_determination, verify_report};
 ///
-/// let json = std::fs::read_to_string("out/report.json")?;
-/// let verification = verify_report(&json, Some("out/adult-deidentified.csv".as_ref()))?;
+/// // A report to verify: the Expert Determination on the bundled Adult data.
+/// let ruleset = Ruleset::from_file("datasets/adult/adult.toml".as_ref())?;
+/// let out = std::env::temp_dir().join(format!("deidentify-doc-verify-{}", std::process::id()));
+/// let outcome = run_expert_determination(&ruleset, &RunOptions::new(&out), &mut |_| {})?;
+///
+/// let json = std::fs::read_to_string(&outcome.json)?;
+/// let verification = verify_report(&json, outcome.data.as_deref())?;
 /// assert!(verification.intact, "{:?}", verification.problems);
+/// assert!(verification.data_checked && verification.verdict.releasable);
+/// // One changed byte of the report breaks the audit chain or the sign-off digest.
+/// let tampered = json.replacen("\"k\": 5", "\"k\": 2", 1);
+/// assert_ne!(tampered, json);
+/// assert!(!verify_report(&tampered, outcome.data.as_deref())?.intact);
+/// # std::fs::remove_dir_all(&out).ok();
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
