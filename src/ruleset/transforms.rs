@@ -17,7 +17,7 @@ impl Ruleset {
     ///
     /// # Errors
     ///
-    /// The errors of [`Ruleset::read_data`] and [`apply_transforms`](crate::apply_transforms).
+    /// The errors of [`Ruleset::read_data`] and [`apply_transforms`](crate::transform::apply_transforms).
     pub fn read_transformed<R: Rng + ?Sized>(
         &self,
         rng: &mut R,
