@@ -1,7 +1,9 @@
-//! The lattice search on adult (ARX's benchmark configurations) and on FARS
-//! (100,937 rows, 8 quasi-identifiers, ARX's benchmark data, not bundled:
-//! give its folder, holding `fars_int.csv` and its hierarchies, in the
-//! environment variable `DEIDENTIFY_FARS`; skipped when it is not set).
+//! The lattice search on adult (ARX's benchmark configurations), and on
+//! ARX's FARS (100,937 rows, 8 quasi-identifiers) and cup (63,441 rows)
+//! benchmark data, which are not bundled: give the folder holding
+//! `fars_int.csv` (or `cup.csv`) and its hierarchies in the environment
+//! variable `DEIDENTIFY_FARS` (or `DEIDENTIFY_CUP`); each is skipped when
+//! its variable is not set.
 
 mod common;
 
@@ -37,39 +39,42 @@ fn bench_config(c: &mut Criterion, name: &str, data: &LoadedRuleset, config: &An
     });
 }
 
-/// FARS as ARX benchmarks it: every attribute a quasi-identifier with its hierarchy.
-fn fars() -> Option<LoadedRuleset> {
-    let Some(folder) = std::env::var_os("DEIDENTIFY_FARS").map(std::path::PathBuf::from) else {
-        eprintln!("skipping FARS: DEIDENTIFY_FARS (the folder of fars_int.csv) is not set");
+/// An ARX benchmark dataset as ARX benchmarks it: every column with a
+/// `<name>_hierarchy_<column>.csv` file beside `<file>` is a
+/// quasi-identifier with that hierarchy. `variable` names the environment
+/// variable holding the folder; `None` (and a line on stderr) when it is
+/// not set or the file is absent.
+fn arx_benchmark(variable: &str, file: &str) -> Option<LoadedRuleset> {
+    let Some(folder) = std::env::var_os(variable).map(std::path::PathBuf::from) else {
+        eprintln!("skipping {file}: {variable} (the folder holding it) is not set");
         return None;
     };
-    let data = folder.join("fars_int.csv");
-    if !data.exists() {
-        eprintln!("skipping FARS: {} is absent", data.display());
+    let data = folder.join(file);
+    let Ok(text) = std::fs::read_to_string(&data) else {
+        eprintln!("skipping {file}: {} cannot be read", data.display());
         return None;
-    }
+    };
+    let stem = file.trim_end_matches(".csv");
     let mut toml = format!(
         "[data]\npath = {:?}\ndelimiter = \";\"\n",
         data.display().to_string()
     );
-    for column in [
-        "iage",
-        "irace",
-        "ideathmon",
-        "ideathday",
-        "isex",
-        "ihispanic",
-        "istatenum",
-        "iinjury",
-    ] {
-        let hierarchy = folder.join(format!("fars_int_hierarchy_{column}.csv"));
-        toml.push_str(&format!(
-            "[[attribute]]\nname = \"{column}\"\nrole = \"quasi-identifier\"\nhierarchy = {:?}\n",
-            hierarchy.display().to_string()
-        ));
+    let header = text.lines().next().unwrap_or_default();
+    for column in header.split(';') {
+        let hierarchy = folder.join(format!("{stem}_hierarchy_{column}.csv"));
+        let role = if hierarchy.exists() {
+            format!(
+                "role = \"quasi-identifier\"\nhierarchy = {:?}",
+                hierarchy.display().to_string()
+            )
+        } else {
+            "role = \"insensitive\"".to_owned()
+        };
+        toml.push_str(&format!("[[attribute]]\nname = {column:?}\n{role}\n"));
     }
-    let ruleset = Ruleset::from_toml(&toml, &folder, "fars.toml".as_ref()).expect("FARS ruleset");
-    Some(ruleset.load().expect("FARS loads"))
+    let ruleset = Ruleset::from_toml(&toml, &folder, format!("{stem}.toml").as_ref())
+        .expect("benchmark ruleset");
+    Some(ruleset.load().expect("benchmark data loads"))
 }
 
 fn searches(c: &mut Criterion) {
@@ -125,9 +130,13 @@ fn searches(c: &mut Criterion) {
         &adult9,
         &config(vec![population], 0.02),
     );
-    if let Some(fars) = fars() {
+    if let Some(fars) = arx_benchmark("DEIDENTIFY_FARS", "fars_int.csv") {
         bench_config(c, "fars_k5_0pct_loss", &fars, &config(vec![k5()], 0.0));
         bench_config(c, "fars_k5_2pct_loss", &fars, &config(vec![k5()], 0.02));
+    }
+    if let Some(cup) = arx_benchmark("DEIDENTIFY_CUP", "cup.csv") {
+        bench_config(c, "cup_k5_0pct_loss", &cup, &config(vec![k5()], 0.0));
+        bench_config(c, "cup_k5_2pct_loss", &cup, &config(vec![k5()], 0.02));
     }
 }
 
