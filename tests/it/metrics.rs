@@ -450,7 +450,9 @@ fn absent_values_match_arx() {
 #[test]
 fn fars_loss_matches_arx() {
     let Some(fars) = fars() else { return };
-    let cases: [(f64, [u32; 8], f64, u64, [f64; 8]); 2] = [
+    /// Limit, ARX's optimum, its Loss, suppressed records, per-attribute values.
+    type Case = (f64, [u32; 8], f64, u64, [f64; 8]);
+    let cases: [Case; 2] = [
         (
             0.0,
             [4, 2, 3, 0, 1, 2, 2, 2],
