@@ -28,7 +28,8 @@ impl Level {
     }
 
     /// For each label, the number of hierarchy rows (leaves, including values
-    /// absent from the data) below it: the numerator of ARX's Loss share.
+    /// absent from the data, and a repeated row as often as it is listed)
+    /// below it: the numerator of ARX's Loss share.
     pub fn leaves(&self) -> &[u64] {
         &self.leaves
     }
@@ -96,9 +97,9 @@ impl CompiledHierarchy {
                     .map(|(i, l)| (l.as_str(), i))
                     .collect();
                 let mut leaves = vec![0u64; labels.len()];
-                for row in hierarchy.rows() {
+                for (row, &copies) in hierarchy.rows().iter().zip(hierarchy.copies()) {
                     if let Some(&i) = position.get(row[level].as_str()) {
-                        leaves[i] += 1;
+                        leaves[i] += copies;
                     }
                 }
                 Level {
@@ -111,7 +112,7 @@ impl CompiledHierarchy {
         Ok(CompiledHierarchy::with_lifts(
             column.name().to_owned(),
             levels,
-            hierarchy.rows().len() as u64,
+            hierarchy.listed_rows(),
             rows,
         ))
     }
@@ -210,7 +211,8 @@ impl CompiledHierarchy {
         })
     }
 
-    /// Number of rows of the hierarchy (the Loss metric's domain size).
+    /// Number of rows the hierarchy listed, a repeated row counted each time
+    /// (the Loss metric's domain size, as ARX's `DomainShareMaterialized`).
     pub fn domain_size(&self) -> u64 {
         self.domain_size
     }
@@ -249,6 +251,20 @@ mod tests {
         assert_eq!(h.lift(0, 2), &[0, 0, 0]);
         assert_eq!(h.lift(1, 1), &[0, 1]);
         assert!(h.level(3).is_err());
+    }
+
+    #[test]
+    fn a_repeated_row_counts_as_often_as_listed() {
+        // As ARX's FARS age hierarchy lists 99 twice: ARX's
+        // `DomainShareMaterialized` counts every listed row.
+        let text = "1;0-4;*\n2;0-4;*\n7;5-9;*\n7;5-9;*\n8;5-9;*\n";
+        let h = Hierarchy::from_csv_str("age", text, b';').unwrap();
+        let column = EncodedColumn::from_values("age", ["7", "1"]);
+        let h = CompiledHierarchy::new(&h, &column).unwrap();
+        assert_eq!(h.domain_size(), 5);
+        assert_eq!(h.levels()[0].leaves(), &[2, 1]);
+        assert_eq!(h.levels()[1].leaves(), &[3, 2]);
+        assert_eq!(h.levels()[2].leaves(), &[5]);
     }
 
     #[test]

@@ -16,7 +16,9 @@ use crate::error::{Error, ErrorKind, Result};
 ///
 /// - it has at least one row and every row has the same number of columns;
 /// - no original value appears twice with different generalizations (an
-///   identical repeated row is dropped);
+///   identical repeated row is kept once, but remembered: ARX counts every
+///   row of the file in the Loss metric's domain, so the crate does too,
+///   [§5.2](crate::methods#52-metrics));
 /// - it is consistent: two values that share an ancestor at level `i` share
 ///   it at every level above `i` (each label at level `i` has exactly one
 ///   parent at level `i + 1`), so generalization forms a tree.
@@ -27,6 +29,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Hierarchy {
     column: String,
     rows: Vec<Vec<String>>,
+    /// For each row, how many times the input listed it (1 unless repeated).
+    copies: Vec<u64>,
 }
 
 impl Hierarchy {
@@ -77,11 +81,17 @@ impl Hierarchy {
                 seen.insert(&row[0], i);
             }
         }
+        let mut copies = vec![1u64; rows.len()];
+        for &i in &repeated {
+            copies[seen[rows[i][0].as_str()]] += 1;
+        }
         drop(seen);
         let mut rows = rows;
         for &i in repeated.iter().rev() {
-            // An identical repeated row (ARX's FARS age hierarchy lists 99 twice).
+            // An identical repeated row (ARX's FARS age hierarchy lists 99
+            // twice): kept once, its copies counted in `copies`.
             rows.remove(i);
+            copies.remove(i);
         }
         for level in 1..width.saturating_sub(1) {
             let mut parent: FxHashMap<&str, &str> = FxHashMap::default();
@@ -102,7 +112,11 @@ impl Hierarchy {
                 }
             }
         }
-        Ok(Hierarchy { column, rows })
+        Ok(Hierarchy {
+            column,
+            rows,
+            copies,
+        })
     }
 
     /// Reads an ARX hierarchy file: no header, fields separated by
@@ -166,6 +180,20 @@ impl Hierarchy {
     /// The rows: `rows()[r][level]`.
     pub fn rows(&self) -> &[Vec<String>] {
         &self.rows
+    }
+
+    /// For each row of [`Hierarchy::rows`], how many times the input listed
+    /// it: 1, or more for an identical row repeated (which `rows()` holds
+    /// once). ARX counts every listed row in the Loss metric's shares and
+    /// domain size ([§5.2](crate::methods#52-metrics)).
+    pub fn copies(&self) -> &[u64] {
+        &self.copies
+    }
+
+    /// The number of rows the input listed, repeated rows counted each time
+    /// (ARX's domain size for the Loss metric).
+    pub fn listed_rows(&self) -> u64 {
+        self.copies.iter().sum()
     }
 
     /// The label of `value` at `level`, if the value is in the hierarchy.
@@ -236,6 +264,11 @@ mod tests {
             1
         );
         assert!(Hierarchy::from_csv_str("a", "x;*\nx;y\n", b';').is_err());
+        // A repeated row is held once but its copies are counted.
+        let h = Hierarchy::from_csv_str("a", "x;*\ny;*\nx;*\nz;*\nx;*\n", b';').unwrap();
+        assert_eq!(h.rows().len(), 3);
+        assert_eq!(h.copies(), &[3, 1, 1]);
+        assert_eq!(h.listed_rows(), 5);
         assert!(Hierarchy::from_csv_str("a", "\n\n", b';').is_err());
     }
 }

@@ -38,7 +38,9 @@ pub struct UtilityModel {
     heights: Vec<u32>,
     /// raw_j(λ) = Σ_v a_v·(ln(a_v/b_{g(v)})/ln 2) (≤ 0), per QI and level.
     entropy_raw: Vec<Vec<f64>>,
-    /// share_j(λ, label) = leaves below the label / hierarchy rows.
+    /// share_j(λ, label) = rows listed below the label / rows the hierarchy
+    /// lists (a repeated row counted each time, values absent from the data
+    /// included: ARX's `DomainShareMaterialized`, [§5.2](crate::methods#52-metrics)).
     shares: Vec<Vec<Vec<f64>>>,
     /// Σ_v a_v·share_j(λ, g(v)): the Loss numerator with every record kept.
     loss_kept: Vec<Vec<f64>>,
