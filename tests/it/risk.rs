@@ -230,9 +230,12 @@ fn journalist_against_a_population_table() {
     let body: Vec<&str> = lines.collect();
     let doubled = format!("{header}\n{}\n{}\n", body.join("\n"), body.join("\n"));
     let dir = crate::scratch("population", &[("population.csv", &doubled)]);
-    let mut rules = adult.ruleset.clone();
-    rules.data.path = dir.join("population.csv");
-    let population = rules.load().unwrap();
+    let population = adult
+        .ruleset
+        .for_population(&dir.join("population.csv"))
+        .unwrap()
+        .load()
+        .unwrap();
     let node = Node::bottom(9);
     let table = FrequencyTable::from_dataset(&adult.dataset, &adult.hierarchies, &node).unwrap();
     let sizes = deidentify::risk::population_class_sizes(
@@ -256,4 +259,28 @@ fn journalist_against_a_population_table() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("must contain the sample"), "{err}");
+}
+
+#[test]
+fn a_population_ruleset_keeps_the_quasi_identifiers_only() {
+    // adult.toml: eight quasi-identifiers, a sensitive column and an
+    // [anonymization] table; the population file is read from where it is
+    // named, relative to the current directory, not the ruleset's folder.
+    let adult =
+        deidentify::Ruleset::from_file(&crate::root().join("datasets/adult/adult.toml")).unwrap();
+    assert!(adult.anonymization.is_some());
+    let mut sha = adult.clone();
+    sha.data.sha256 = Some("0".repeat(64));
+    let population = sha.for_population("population.csv".as_ref()).unwrap();
+    let roles: Vec<_> = population.attributes.iter().map(|a| a.role).collect();
+    assert_eq!(
+        roles,
+        vec![deidentify::data::AttributeRole::QuasiIdentifier; 8]
+    );
+    assert!(population.anonymization.is_none() && population.data.sha256.is_none());
+    assert_eq!(
+        population.data_path(),
+        std::env::current_dir().unwrap().join("population.csv")
+    );
+    assert!(adult.for_population("".as_ref()).is_err());
 }
