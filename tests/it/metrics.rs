@@ -26,7 +26,8 @@ use deidentify::{
     AnonymizationConfig, Node,
     metric::{Aggregate, MetricKind, MetricSpec, NodeScore},
     model::ModelSpec,
-    search::{Strategy, evaluate_node},
+    ruleset::LoadedRuleset,
+    search::{NodeEvaluation, Strategy, evaluate_node},
 };
 
 use crate::load;
@@ -199,25 +200,32 @@ fn check(label_prefix: &str) {
     );
     let mut failures = Vec::new();
     for f in &figures {
-        let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: f.k }], f.limit)
-            .with_metric(spec(&f.label))
-            .with_strategy(Strategy::Optimal);
-        let node = Node::new(f.node.clone());
-        let e = evaluate_node(
-            &adult.dataset,
-            &adult.hierarchies,
-            &config,
-            &BTreeMap::new(),
-            &node,
-        )
-        .unwrap();
-        let at = format!("{} at {node}, k={}, limit={}", f.label, f.k, f.limit);
+        let (at, e) = evaluate_figure(&adult, f);
         assert!(e.feasible, "{at}: infeasible");
         assert_eq!(e.suppressed, f.suppressed, "{at}: suppressed records");
         let geometric = spec(&f.label).aggregate() == Aggregate::GeometricMean;
         compare_score(&at, &e.score.unwrap(), f, geometric, &mut failures);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Evaluates figure `f`'s node of `data` with k-anonymity at its k and
+/// limit and its metric; with the figure's place for messages.
+fn evaluate_figure(data: &LoadedRuleset, f: &Figure) -> (String, NodeEvaluation) {
+    let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: f.k }], f.limit)
+        .with_metric(spec(&f.label))
+        .with_strategy(Strategy::Optimal);
+    let node = Node::new(f.node.clone());
+    let e = evaluate_node(
+        &data.dataset,
+        &data.hierarchies,
+        &config,
+        &BTreeMap::new(),
+        &node,
+    )
+    .unwrap();
+    let at = format!("{} at {node}, k={}, limit={}", f.label, f.k, f.limit);
+    (at, e)
 }
 
 /// Adds to `failures` where `ours` differs from ARX's figure `f`: the score
@@ -403,19 +411,7 @@ fn absent_values_match_arx() {
     assert_eq!(figures.len(), 180);
     let mut failures = Vec::new();
     for f in &figures {
-        let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: f.k }], f.limit)
-            .with_metric(spec(&f.label))
-            .with_strategy(Strategy::Optimal);
-        let node = Node::new(f.node.clone());
-        let e = evaluate_node(
-            &table.dataset,
-            &table.hierarchies,
-            &config,
-            &BTreeMap::new(),
-            &node,
-        )
-        .unwrap();
-        let at = format!("{} at {node}, k={}, limit={}", f.label, f.k, f.limit);
+        let (at, e) = evaluate_figure(&table, f);
         if e.feasible != f.anonymous {
             failures.push(format!(
                 "{at}: feasible {} vs ARX {}",
