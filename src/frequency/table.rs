@@ -354,27 +354,31 @@ fn home_slot(key: u64, shift: u32) -> usize {
 /// i's size (1 for rows, when `None`). Each key is added to its target class,
 /// new keys numbered in order of first appearance; with `track`, each source
 /// class's target class is pushed to `assignment`. `expected` bounds the
-/// number of distinct keys.
+/// number of distinct keys. Returns `false`, the output incomplete, when
+/// more than `max_classes` distinct keys turn up.
+#[allow(clippy::too_many_arguments)]
 fn group_packed(
     expected: usize,
+    max_classes: usize,
     sizes: Option<&[u64]>,
     keys: &mut Vec<u64>,
     counts: &mut Vec<u64>,
     assignment: &mut Vec<u32>,
     track: bool,
     fill: impl FnOnce(&mut Vec<u64>),
-) {
+) -> bool {
     PACKED_SCRATCH.with_borrow_mut(|(slots, targets)| {
         targets.clear();
         fill(targets);
         let output = (keys, counts, assignment);
+        let limits = (expected, max_classes);
         match (track, sizes) {
-            (true, Some(sizes)) => group::<true>(expected, targets, |i| sizes[i], output, slots),
-            (false, Some(sizes)) => group::<false>(expected, targets, |i| sizes[i], output, slots),
-            (true, None) => group::<true>(expected, targets, |_| 1, output, slots),
-            (false, None) => group::<false>(expected, targets, |_| 1, output, slots),
+            (true, Some(sizes)) => group::<true>(limits, targets, |i| sizes[i], output, slots),
+            (false, Some(sizes)) => group::<false>(limits, targets, |i| sizes[i], output, slots),
+            (true, None) => group::<true>(limits, targets, |_| 1, output, slots),
+            (false, None) => group::<false>(limits, targets, |_| 1, output, slots),
         }
-    });
+    })
 }
 
 /// A free slot of the grouping's open-addressing table.
@@ -389,13 +393,15 @@ const FREE: u32 = u32::MAX;
 /// where a new class would go, and a free slot reads as that class, so one
 /// comparison ends the probe for a new key and for a known one alike;
 /// counting and numbering then take the same path for both.
+///
+/// Stops (returning `false`) once more than `max_classes` keys are seen.
 fn group<const TRACK: bool>(
-    expected: usize,
+    (expected, max_classes): (usize, usize),
     targets: &[u64],
     size: impl Fn(usize) -> u64,
     (keys, counts, assignment): (&mut Vec<u64>, &mut Vec<u64>, &mut Vec<u32>),
     slots: &mut Vec<u32>,
-) {
+) -> bool {
     let mut capacity = (2 * expected.clamp(1, 1 << 11)).next_power_of_two().max(64);
     if slots.len() < capacity {
         slots.resize(capacity, FREE);
@@ -406,9 +412,12 @@ fn group<const TRACK: bool>(
     let mut room = expected.clamp(1, 1 << 8) + 1;
     keys.resize(room, 0);
     counts.resize(room, 0);
-    // The class count at which the arrays or the slots must grow.
-    let mut limit = room.min(capacity / 2 + 1);
+    // The class count at which the arrays or the slots must grow, or the
+    // grouping stop.
+    let stop = max_classes.saturating_add(1);
+    let mut limit = room.min(capacity / 2 + 1).min(stop);
     let mut classes = 0usize;
+    let mut complete = true;
     for (i, &key) in targets.iter().enumerate() {
         keys[classes] = key;
         let mut slot = home_slot(key, shift);
@@ -432,6 +441,10 @@ fn group<const TRACK: bool>(
         classes += usize::from(class == classes);
         if classes < limit {
             continue;
+        }
+        if classes == stop {
+            complete = false;
+            break;
         }
         if classes == room {
             room *= 2;
@@ -460,7 +473,7 @@ fn group<const TRACK: bool>(
                 slots[slot] = class as u32;
             }
         }
-        limit = room.min(capacity / 2 + 1);
+        limit = room.min(capacity / 2 + 1).min(stop);
     }
     keys.truncate(classes);
     counts.truncate(classes);
@@ -477,6 +490,7 @@ fn group<const TRACK: bool>(
             slots[slot] = FREE;
         }
     }
+    complete
 }
 
 /// Gathers a dense histogram column: target class `assignment[c]`'s row
@@ -800,8 +814,9 @@ impl FrequencyTable {
                 .enumerate()
                 .map(|(j, ((codes, _), map))| (*codes, layout.shifted(j, map)))
                 .collect();
-            group_packed(
+            let complete = group_packed(
                 range.len(),
+                usize::MAX,
                 None,
                 keys,
                 &mut self.counts,
@@ -818,6 +833,7 @@ impl FrequencyTable {
                     }
                 },
             );
+            debug_assert!(complete, "no limit on the classes");
         }
         let coded = matches!(self.keys, Keys::Codes(_));
         for row in range.clone().filter(|_| coded) {
@@ -1038,6 +1054,20 @@ impl FrequencyTable {
         hierarchies: &[&CompiledHierarchy],
         target: &Node,
     ) -> Result<(FrequencyTable, Option<Vec<u32>>)> {
+        Ok(self
+            .roll_up_counts_within(hierarchies, target, usize::MAX)?
+            .expect("no limit on the classes"))
+    }
+
+    /// [`FrequencyTable::roll_up_counts`], or `None` when the table at
+    /// `target` has more than `max_classes` classes (found as soon as that
+    /// many distinct keys are seen, for keys that pack into 64 bits).
+    pub(crate) fn roll_up_counts_within(
+        &self,
+        hierarchies: &[&CompiledHierarchy],
+        target: &Node,
+        max_classes: usize,
+    ) -> Result<Option<(FrequencyTable, Option<Vec<u32>>)>> {
         let lifts = self.roll_up_lifts(hierarchies, target)?;
         let cardinalities: Vec<u32> = hierarchies
             .iter()
@@ -1066,10 +1096,11 @@ impl FrequencyTable {
         if width > 0
             && let Some(layout) = layout
         {
-            return Ok(self.roll_up_packed(target, &lifts, layout, space, table));
+            return Ok(self.roll_up_packed(target, &lifts, layout, (space, max_classes), table));
         }
         if width > 0 {
-            return Ok(self.roll_up_codes(&lifts, space, table));
+            let rolled = self.roll_up_codes(&lifts, space, table);
+            return Ok((rolled.0.classes() <= max_classes).then_some(rolled));
         }
         let mut key = vec![0u32; width];
         let mut index = KeyIndex::new(&table.cardinalities, self.classes());
@@ -1085,7 +1116,7 @@ impl FrequencyTable {
                 self.histograms.iter().map(|h| h.get(c)),
             );
         }
-        Ok((table, None))
+        Ok((table.classes() <= max_classes).then_some((table, None)))
     }
 
     /// Checks that `target` is above this table's node and returns, per
@@ -1113,15 +1144,16 @@ impl FrequencyTable {
 
     /// Roll-up with the target keys packed into one `u64` each by `layout`;
     /// `table` is the empty target table, returned filled (histograms
-    /// excepted) with the source-to-target class assignment when tracked.
+    /// excepted) with the source-to-target class assignment when tracked;
+    /// `None` when it has more than `max_classes` classes.
     fn roll_up_packed(
         &self,
         target: &Node,
         lifts: &[&[u32]],
         layout: Arc<Layout>,
-        space: Option<u64>,
+        (space, max_classes): (Option<u64>, usize),
         mut table: FrequencyTable,
-    ) -> (FrequencyTable, Option<Vec<u32>>) {
+    ) -> Option<(FrequencyTable, Option<Vec<u32>>)> {
         // The hot path of the search. Keys packed into one u64 each:
         // from a packed source only the attributes whose level changes
         // are lifted (one table read each, the result already shifted
@@ -1134,8 +1166,9 @@ impl FrequencyTable {
         let mut assignment: Vec<u32> = Vec::with_capacity(if track { self.classes() } else { 0 });
         table.counts.reserve(expected);
         let fill = self.packed_fill(target, lifts, &layout);
-        group_packed(
+        let complete = group_packed(
             expected,
+            max_classes,
             Some(&self.counts),
             &mut keys,
             &mut table.counts,
@@ -1143,12 +1176,15 @@ impl FrequencyTable {
             track,
             fill,
         );
+        if !complete {
+            return None;
+        }
         table.keys = Keys::Packed {
             layout,
             keys,
             codes: OnceLock::new(),
         };
-        (table, track.then_some(assignment))
+        Some((table, track.then_some(assignment)))
     }
 
     /// How each source class's packed target key is computed: from the
@@ -1839,8 +1875,9 @@ mod tests {
                 for (sized, track) in [(true, true), (false, false), (true, false)] {
                     let (mut out, mut counts, mut assignment) =
                         (Vec::new(), Vec::new(), Vec::new());
-                    group_packed(
+                    let complete = group_packed(
                         expected,
+                        usize::MAX,
                         sized.then_some(&sizes[..]),
                         &mut out,
                         &mut counts,
@@ -1848,6 +1885,7 @@ mod tests {
                         track,
                         |targets| targets.extend_from_slice(&keys),
                     );
+                    assert!(complete);
                     let mut order: Vec<u64> = Vec::new();
                     let mut reference: BTreeMap<u64, (usize, u64)> = BTreeMap::new();
                     let mut classes = Vec::new();
@@ -1864,6 +1902,26 @@ mod tests {
                     let expected_counts: Vec<u64> = order.iter().map(|k| reference[k].1).collect();
                     assert_eq!(counts, expected_counts);
                     assert_eq!(assignment, if track { classes } else { Vec::new() });
+                    // With a limit on the classes: complete exactly when the
+                    // keys stay within it.
+                    for max_classes in [order.len().saturating_sub(1), order.len()] {
+                        let (mut out, mut counts, mut assignment) =
+                            (Vec::new(), Vec::new(), Vec::new());
+                        let complete = group_packed(
+                            expected,
+                            max_classes,
+                            sized.then_some(&sizes[..]),
+                            &mut out,
+                            &mut counts,
+                            &mut assignment,
+                            track,
+                            |targets| targets.extend_from_slice(&keys),
+                        );
+                        assert_eq!(complete, max_classes == order.len());
+                        if complete {
+                            assert_eq!(out, order);
+                        }
+                    }
                 }
             }
         }

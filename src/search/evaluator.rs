@@ -217,9 +217,16 @@ impl<'a> Evaluator<'a> {
         // fails whatever the models say, and needs no histograms.
         let source = self.source(node);
         let from = source.as_deref().unwrap_or(&self.bottom);
-        let (mut table, assignment) = from
-            .roll_up_counts(&self.hierarchies, node)
-            .expect("nodes of the lattice are above the bottom");
+        // More classes than the records allow when the small classes fit
+        // (at most rows / minimal size large ones, and one per record
+        // suppressed): the grouping stops there.
+        let max_classes = self.bottom.rows() / self.min_class_size + self.max_suppressed;
+        let Some((mut table, assignment)) = from
+            .roll_up_counts_within(&self.hierarchies, node, max_classes as usize)
+            .expect("nodes of the lattice are above the bottom")
+        else {
+            return (false, self.infeasible(node));
+        };
         if let Some(assignment) = assignment {
             if !self.small_classes_fit(&table) {
                 return (false, self.infeasible(node));

@@ -55,14 +55,15 @@ pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcom
     }
 }
 
-/// How many paths phase 1 bisects at once (fixed, so the number of nodes
-/// checked does not depend on the number of threads). More paths give each
-/// round more parallel work at the price of a few more checks: on adult9
-/// with k = 5, 8, 12 and 16 paths check 219, 239 and 264 nodes without
-/// suppression (2,826, 2,819 and 2,819 with 2%); on 2 cores 12 was the
-/// fastest without suppression (about 10% ahead of 16) and within the
-/// noise of 16 with 2%.
-const PATHS: usize = 12;
+/// How many paths phase 1 bisects at once, per thread: one when the metric
+/// is monotone (each extra path costs checks the pruned search would not
+/// make: on cup, k = 5 without suppression, 42 nodes with one path against
+/// 92 with twelve, 14 ms against 32 ms on one thread), six when the search
+/// prunes by the metric's lower bound (each round then has more work to
+/// share, and the number of checks hardly depends on the paths: on FARS,
+/// k = 5 with 2 %, 105 ms with twelve paths against 133 ms with two, on two
+/// threads). The optimum does not depend on it; the number of nodes checked does.
+const PATHS_PER_THREAD: [usize; 2] = [1, 6];
 
 const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
@@ -95,11 +96,14 @@ fn tag_closure<I: Iterator<Item = u64>>(
 /// levels, from each untagged node a greedy path to the top through
 /// untagged successors is bisected; a satisfying node tags all its
 /// generalizations, a failing one all its specializations (Flash;
-/// [§6.3](crate::methods#63-pruned-optimal-search)). The midpoints of up to [`PATHS`] such paths are evaluated in
-/// parallel. The predicate is full feasibility when every model is monotone for
+/// [§6.3](crate::methods#63-pruned-optimal-search)). The midpoints of up to [`PATHS_PER_THREAD`] such paths per thread
+/// are evaluated in parallel. The predicate is full feasibility when every model is monotone for
 /// the configured suppression ([§3.10](crate::methods#310-monotonicity-and-suppression)), otherwise "the records in classes
 /// smaller than the minimal class size fit in the suppression budget",
-/// which every feasible node meets.
+/// which every feasible node meets. When phase 2 will order the candidates
+/// by a lower bound, phase 1 already skips every node whose bound exceeds
+/// the best score found so far (ARX's pruning by insufficient utility):
+/// neither its feasibility nor its score is needed.
 ///
 /// Phase 2 scores the candidates: with a metric whose score does not depend
 /// on suppression and never decreases under generalization (entropy, DM*,
@@ -124,16 +128,21 @@ pub(crate) fn optimal<'env>(
     let metric = evaluator.utility.spec().kind;
     let monotone_metric = no_suppression || metric.is_monotone_with_suppression();
 
-    // Phase 1: predictive tagging, bisecting up to PATHS paths at a time.
+    // Phase 1: predictive tagging, bisecting several paths at a time.
     let levels = lattice.by_height();
     let order: Vec<u64> = levels.iter().flatten().copied().collect();
     let mut checked = 0u64;
+    // Without a monotone metric every feasible node is a candidate: prune
+    // by the metric's lower bound while tagging (as ARX's Flash does).
+    let mut pruning = Pruning::new(evaluator, lattice, !monotone_metric);
+    let paths = PATHS_PER_THREAD[usize::from(!monotone_metric)] * crew.threads();
     let (candidates, evaluated) = predictive_tagging(
         evaluator,
         lattice,
         crew,
-        &order,
+        (&order, paths),
         monotone_privacy,
+        &mut pruning,
         &mut checked,
     );
 
@@ -164,16 +173,18 @@ pub(crate) fn optimal<'env>(
     }
 }
 
-/// Phase 1 of [`optimal`]: tags every node by bisecting greedy paths taken
-/// from the nodes in `order`; returns the nodes tagged feasible (in index
-/// order) and the evaluations of the midpoints found minimal, counting the
-/// evaluations in `checked`.
+/// Phase 1 of [`optimal`]: tags every node not pruned by `pruning` by
+/// bisecting greedy paths taken from the nodes in `order`, `paths` at a
+/// time; returns the
+/// nodes tagged feasible (in index order) and the evaluations of the
+/// midpoints found minimal, counting the evaluations in `checked`.
 fn predictive_tagging<'env>(
     evaluator: &'env Evaluator<'_>,
     lattice: &'env Lattice,
     crew: &Crew<'_, 'env>,
-    order: &[u64],
+    (order, paths): (&[u64], usize),
     monotone_privacy: bool,
+    pruning: &mut Pruning<'_>,
     checked: &mut u64,
 ) -> (Vec<u64>, FxHashMap<u64, NodeEvaluation>) {
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
@@ -182,8 +193,15 @@ fn predictive_tagging<'env>(
     // Active bisections: (path, lo, hi), looking for the first satisfying node in path[lo..hi].
     let mut active: Vec<(Vec<u64>, usize, usize)> = Vec::new();
     loop {
-        start_paths(lattice, order, &tags, &mut cursor, &mut active);
-        let mut midpoints = bisection_midpoints(&mut active, &tags);
+        start_paths(
+            lattice,
+            (order, paths),
+            &tags,
+            pruning,
+            &mut cursor,
+            &mut active,
+        );
+        let mut midpoints = bisection_midpoints(&mut active, &tags, pruning);
         active.retain(|a| a.1 < a.2);
         if midpoints.is_empty() {
             if active.is_empty() && cursor >= order.len() {
@@ -207,6 +225,9 @@ fn predictive_tagging<'env>(
             } else {
                 minimal
             };
+            if e.feasible {
+                pruning.offer(&e);
+            }
             if minimal {
                 evaluated.insert(index, e);
             }
@@ -223,19 +244,98 @@ fn predictive_tagging<'env>(
     (candidates, evaluated)
 }
 
-/// Starts new paths, up to [`PATHS`] active, from the first untagged nodes
-/// of `order` at or after `cursor` (in (level sum, lexicographic) order):
-/// each a greedy path to the top through untagged successors.
+/// The lower bound above which a node cannot rank before `best`: its score
+/// with a margin, as lower bounds are ARX-floored per attribute and summed
+/// in another order than the score (a node whose bound equals the best
+/// score may still tie it and win on the tie-break).
+fn prune_limit(best: &NodeEvaluation) -> Option<f64> {
+    best.score
+        .as_ref()
+        .map(|s| s.score + 1e-9 * (1.0 + s.score.abs()))
+}
+
+/// Pruning by the metric's lower bound during phase 1 of [`optimal`]: once
+/// a feasible node is known, a node whose lower bound exceeds its score
+/// (see [`prune_limit`]) cannot be the optimum, and neither its
+/// feasibility nor its score is needed. Bounds are computed on first use.
+pub(crate) struct Pruning<'a> {
+    evaluator: &'a Evaluator<'a>,
+    lattice: &'a Lattice,
+    /// Each node's lower bound (`NaN`: not computed yet), when pruning.
+    bounds: Vec<f64>,
+    best: Option<NodeEvaluation>,
+    limit: Option<f64>,
+}
+
+impl<'a> Pruning<'a> {
+    /// Pruning when `enabled` (and the metric has a lower bound), else none.
+    fn new(evaluator: &'a Evaluator<'a>, lattice: &'a Lattice, enabled: bool) -> Pruning<'a> {
+        let enabled = enabled
+            && evaluator
+                .utility
+                .lower_bound_unchecked(&lattice.node(0))
+                .is_some();
+        Pruning {
+            evaluator,
+            lattice,
+            bounds: if enabled {
+                vec![f64::NAN; lattice.size() as usize]
+            } else {
+                Vec::new()
+            },
+            best: None,
+            limit: None,
+        }
+    }
+
+    /// Takes a feasible evaluation into account.
+    fn offer(&mut self, evaluation: &NodeEvaluation) {
+        if self.bounds.is_empty() {
+            return;
+        }
+        let better = self
+            .best
+            .as_ref()
+            .is_none_or(|b| ranking(evaluation, b) == Ordering::Less);
+        if better {
+            self.best = Some(evaluation.clone());
+            self.limit = self.best.as_ref().and_then(prune_limit);
+        }
+    }
+
+    /// Whether node `index` is pruned.
+    fn pruned(&mut self, index: u64) -> bool {
+        let Some(limit) = self.limit else {
+            return false;
+        };
+        let bound = &mut self.bounds[index as usize];
+        if bound.is_nan() {
+            *bound = self
+                .evaluator
+                .utility
+                .lower_bound_unchecked(&self.lattice.node(index))
+                .unwrap_or(f64::NEG_INFINITY);
+        }
+        *bound > limit
+    }
+}
+
+/// Starts new paths, up to `paths` active, from the first untagged and
+/// unpruned nodes of `order` at or after `cursor` (in (level sum,
+/// lexicographic) order): each a greedy path to the top through untagged,
+/// unpruned successors.
 fn start_paths(
     lattice: &Lattice,
-    order: &[u64],
+    (order, paths): (&[u64], usize),
     tags: &[u8],
+    pruning: &mut Pruning<'_>,
     cursor: &mut usize,
     active: &mut Vec<(Vec<u64>, usize, usize)>,
 ) {
-    while active.len() < PATHS {
+    while active.len() < paths {
         while *cursor < order.len()
             && (tags[order[*cursor] as usize] != UNKNOWN
+                || pruning.pruned(order[*cursor])
                 || active.iter().any(|a| a.0[0] == order[*cursor]))
         {
             *cursor += 1;
@@ -248,7 +348,7 @@ fn start_paths(
         let mut current = start;
         while let Some(next) = lattice
             .successors(current)
-            .find(|&s| tags[s as usize] == UNKNOWN)
+            .find(|&s| tags[s as usize] == UNKNOWN && !pruning.pruned(s))
         {
             path.push(next);
             current = next;
@@ -258,13 +358,23 @@ fn start_paths(
     }
 }
 
-/// Advances each bisection past nodes tagged meanwhile; returns the
-/// distinct untagged midpoints to evaluate next.
-fn bisection_midpoints(active: &mut [(Vec<u64>, usize, usize)], tags: &[u8]) -> Vec<u64> {
+/// Advances each bisection past nodes tagged or pruned meanwhile (a pruned
+/// node counts as satisfying: the nodes above it on the path are left for
+/// paths of their own, if they are not pruned too); returns the distinct
+/// untagged midpoints to evaluate next.
+fn bisection_midpoints(
+    active: &mut [(Vec<u64>, usize, usize)],
+    tags: &[u8],
+    pruning: &mut Pruning<'_>,
+) -> Vec<u64> {
     let mut midpoints: Vec<u64> = Vec::with_capacity(active.len());
     for (path, lo, hi) in active.iter_mut() {
         while *lo < *hi {
             let mid = (*lo + *hi) / 2;
+            if pruning.pruned(path[mid]) {
+                *hi = mid;
+                continue;
+            }
             match tags[path[mid] as usize] {
                 YES => *hi = mid,
                 NO => *lo = mid + 1,
@@ -380,12 +490,7 @@ fn best_by_bound<'env>(
     let mut start = 0;
     while start < candidates.len() {
         let end = (start + batch).min(candidates.len());
-        // Lower bounds are ARX-floored per attribute and summed in another
-        // order than the score; allow for that before pruning.
-        let limit = best
-            .as_ref()
-            .and_then(|b| b.score.as_ref())
-            .map(|s| s.score + 1e-9 * (1.0 + s.score.abs()));
+        let limit = best.as_ref().and_then(prune_limit);
         let open: Vec<u64> = (start..end)
             .take_while(|&k| match (sorted_bounds[k], limit) {
                 (Some(lb), Some(limit)) => lb <= limit,
