@@ -749,6 +749,9 @@ impl FrequencyTable {
                 part
             })
             .collect();
+        if let Some(table) = FrequencyTable::concatenated(&parts) {
+            return Ok(table);
+        }
         // The first partition is the base (rows in order); the others merge into it.
         let mut parts = parts.into_iter();
         let mut table = parts.next().unwrap_or(empty);
@@ -793,6 +796,63 @@ impl FrequencyTable {
             histograms: vec![HistogramColumn::default(); input.sensitive.len()],
             stepped: Vec::new(),
         }
+    }
+
+    /// The tables of consecutive row ranges at one node as one table, in
+    /// one grouping of all their packed keys (classes in order of first
+    /// appearance, as [`FrequencyTable::merge`] appends them); `None` unless
+    /// there are several, all with packed keys and without histograms.
+    fn concatenated(parts: &[FrequencyTable]) -> Option<FrequencyTable> {
+        fn packed(t: &FrequencyTable) -> Option<(&Arc<Layout>, &[u64])> {
+            match &t.keys {
+                Keys::Packed { layout, keys, .. } if t.histograms.is_empty() => {
+                    Some((layout, keys))
+                }
+                _ => None,
+            }
+        }
+        let (first, (layout, _)) = parts.first().and_then(|t| Some((t, packed(t)?)))?;
+        if parts.len() < 2
+            || parts.iter().any(|t| {
+                packed(t).is_none_or(|(l, _)| l != layout) || t.cardinalities != first.cardinalities
+            })
+        {
+            return None;
+        }
+        let sizes: Vec<u64> = parts
+            .iter()
+            .flat_map(|t| t.counts.iter().copied())
+            .collect();
+        let (mut keys, mut counts) = (Vec::new(), Vec::new());
+        let complete = group_packed(
+            sizes.len(),
+            usize::MAX,
+            Some(&sizes),
+            &mut keys,
+            &mut counts,
+            &mut Vec::new(),
+            false,
+            |targets| {
+                for part in parts {
+                    targets.extend_from_slice(packed(part).map_or(&[], |(_, k)| k));
+                }
+            },
+        );
+        debug_assert!(complete, "no limit on the classes");
+        Some(FrequencyTable {
+            node: first.node.clone(),
+            index: OnceLock::new(),
+            cardinalities: first.cardinalities.clone(),
+            sensitive_cardinalities: first.sensitive_cardinalities.clone(),
+            keys: Keys::Packed {
+                layout: Arc::clone(layout),
+                keys,
+                codes: OnceLock::new(),
+            },
+            counts,
+            histograms: Vec::new(),
+            stepped: Vec::new(),
+        })
     }
 
     /// Counts the rows of `range` into this (empty) table.
@@ -1790,14 +1850,17 @@ mod tests {
 
     /// [`data`] with sensitive attributes of the given domains.
     fn data_with(sensitive: &[u32]) -> (Dataset, Hierarchies) {
-        let rows = 500u32;
+        data_rows(500, sensitive)
+    }
+
+    fn data_rows(rows: u64, sensitive: &[u32]) -> (Dataset, Hierarchies) {
         let domains = [40u32, 7, 2];
         let mut encoded = Vec::new();
         let mut hierarchies = Vec::new();
         for (j, &domain) in domains.iter().enumerate() {
             let name = format!("q{j}");
             let values: Vec<String> = (0..rows)
-                .map(|r| ((r * r + 3 * r * (j as u32 + 1)) % domain).to_string())
+                .map(|r| ((r * r + 3 * r * (j as u64 + 1)) % u64::from(domain)).to_string())
                 .collect();
             encoded.push((
                 EncodedColumn::from_values(&name, values.iter().map(String::as_str)),
@@ -1818,7 +1881,7 @@ mod tests {
         for (s, &domain) in sensitive.iter().enumerate() {
             let name = format!("s{s}");
             let values: Vec<String> = (0..rows)
-                .map(|r| ((r * 7 + r * r * (s as u32 + 2)) % domain).to_string())
+                .map(|r| ((r * 7 + r * r * (s as u64 + 2)) % u64::from(domain)).to_string())
                 .collect();
             encoded.push((
                 EncodedColumn::from_values(&name, values.iter().map(String::as_str)),
@@ -1829,6 +1892,35 @@ mod tests {
         let dataset = Dataset::from_encoded(encoded).expect("dataset");
         let compiled = Hierarchies::compile(&dataset, &hierarchies).expect("compiles");
         (dataset, compiled)
+    }
+
+    /// Counting more rows than a chunk holds gives the table of the chunks'
+    /// tables merged in row order: the same classes in the same order.
+    #[test]
+    fn chunked_counts_equal_merged_chunks() {
+        let rows = 2 * CHUNK_ROWS + 1_234;
+        let keys = |t: &FrequencyTable| {
+            let mut keys = Vec::new();
+            t.for_each_key(|_, k| keys.push(k.to_vec()));
+            keys
+        };
+        for sensitive in [&[][..], &[3][..]] {
+            let (dataset, hierarchies) = data_rows(rows as u64, sensitive);
+            let input = CountingInput::new(&dataset, &hierarchies).expect("input");
+            for node in [Node::bottom(3), Node::new(vec![1, 0, 1])] {
+                let table = FrequencyTable::count(&input, &node).expect("counts");
+                let part = |range| FrequencyTable::count_rows(&input, &node, range).expect("part");
+                let mut merged = part(0..CHUNK_ROWS);
+                merged
+                    .merge(&part(CHUNK_ROWS..2 * CHUNK_ROWS))
+                    .expect("merges");
+                merged.merge(&part(2 * CHUNK_ROWS..rows)).expect("merges");
+                assert_eq!(keys(&table), keys(&merged), "{node}");
+                assert_eq!(table.counts(), merged.counts(), "{node}");
+                assert_eq!(table, merged, "{node}");
+                assert_eq!(table.rows(), rows as u64);
+            }
+        }
     }
 
     #[test]
