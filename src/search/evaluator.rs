@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +55,9 @@ pub(crate) struct Evaluator<'a> {
     /// Tables of evaluated nodes, reused as roll-up sources, sorted by
     /// increasing number of classes.
     cache: RollUpCache,
+    /// The bottom table's classes once per table capped at level 1 so far,
+    /// and the classes of those tables (see [`Evaluator::source`]).
+    capped: [AtomicU64; 2],
 }
 
 /// The classes not marked in `outlier`, by increasing size, equal sizes in
@@ -149,6 +153,7 @@ impl<'a> Evaluator<'a> {
             models,
             utility,
             cache: RollUpCache::new(CACHE_CLASSES),
+            capped: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
 
@@ -169,9 +174,17 @@ impl<'a> Evaluator<'a> {
 
     /// The best table to roll `node` up from: the smallest cached table of a
     /// node below it, else the table at `node` capped at level 1 (computed
-    /// and cached), else none (the bottom table).
+    /// and cached) while such tables pay, else none (the bottom table).
     fn source(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
         let source = self.cache.smallest_below(node);
+        // Capped tables are not worth their pass when those so far kept
+        // nine tenths of the bottom's classes (on data of nearly unique
+        // rows such as cup, they keep all but a few: without them, cup's
+        // k = 5 search without suppression takes 9 ms instead of 15).
+        let [from, kept] = self.capped.each_ref().map(|c| c.load(Ordering::Relaxed));
+        if source.is_some() || 10 * kept > 9 * from {
+            return source;
+        }
         // Without a cached source, go through the node capped at level 1 in
         // every attribute: far smaller than the bottom and below many nodes.
         source.or_else(|| {
@@ -184,7 +197,12 @@ impl<'a> Evaluator<'a> {
                     .map(|(&l, &m)| l.min(1).max(m))
                     .collect(),
             );
-            (&capped != node && &capped != self.bottom.node()).then(|| self.table(&capped))
+            (&capped != node && &capped != self.bottom.node()).then(|| {
+                let table = self.table(&capped);
+                self.capped[0].fetch_add(self.bottom.classes() as u64, Ordering::Relaxed);
+                self.capped[1].fetch_add(table.classes() as u64, Ordering::Relaxed);
+                table
+            })
         })
     }
 
