@@ -1965,18 +1965,22 @@ mod tests {
             let sizes: Vec<u64> = (0..keys.len() as u64).map(|i| i % 5 + 1).collect();
             for expected in [1, 64, 3_000, keys.len()] {
                 for (sized, track) in [(true, true), (false, false), (true, false)] {
-                    let (mut out, mut counts, mut assignment) =
-                        (Vec::new(), Vec::new(), Vec::new());
-                    let complete = group_packed(
-                        expected,
-                        usize::MAX,
-                        sized.then_some(&sizes[..]),
-                        &mut out,
-                        &mut counts,
-                        &mut assignment,
-                        track,
-                        |targets| targets.extend_from_slice(&keys),
-                    );
+                    let group = |max_classes| {
+                        let (mut out, mut counts, mut assignment) =
+                            (Vec::new(), Vec::new(), Vec::new());
+                        let complete = group_packed(
+                            expected,
+                            max_classes,
+                            sized.then_some(&sizes[..]),
+                            &mut out,
+                            &mut counts,
+                            &mut assignment,
+                            track,
+                            |targets| targets.extend_from_slice(&keys),
+                        );
+                        (complete, out, counts, assignment)
+                    };
+                    let (complete, out, counts, assignment) = group(usize::MAX);
                     assert!(complete);
                     let mut order: Vec<u64> = Vec::new();
                     let mut reference: BTreeMap<u64, (usize, u64)> = BTreeMap::new();
@@ -1997,18 +2001,7 @@ mod tests {
                     // With a limit on the classes: complete exactly when the
                     // keys stay within it.
                     for max_classes in [order.len().saturating_sub(1), order.len()] {
-                        let (mut out, mut counts, mut assignment) =
-                            (Vec::new(), Vec::new(), Vec::new());
-                        let complete = group_packed(
-                            expected,
-                            max_classes,
-                            sized.then_some(&sizes[..]),
-                            &mut out,
-                            &mut counts,
-                            &mut assignment,
-                            track,
-                            |targets| targets.extend_from_slice(&keys),
-                        );
+                        let (complete, out, ..) = group(max_classes);
                         assert_eq!(complete, max_classes == order.len());
                         if complete {
                             assert_eq!(out, order);
