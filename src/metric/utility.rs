@@ -175,16 +175,11 @@ impl UtilityModel {
     }
 
     fn aggregate(&self, values: &[f64]) -> f64 {
-        let d = values.len() as f64;
-        let terms = values.iter().zip(&self.weights);
-        match self.spec.aggregate() {
-            Aggregate::Sum => terms.fold(0.0, |acc, (v, w)| acc + w * v),
-            Aggregate::Max => terms.fold(0.0, |acc, (v, w)| acc.max(w * v)),
-            Aggregate::ArithmeticMean => terms.fold(0.0, |acc, (v, w)| acc + (v / d) * w),
-            Aggregate::GeometricMean => {
-                terms.fold(1.0, |acc, (v, w)| acc * (w * v + 1.0).powf(1.0 / d)) - 1.0
-            }
-        }
+        let acc = values
+            .iter()
+            .enumerate()
+            .fold(self.fold_start(), |acc, (j, &v)| self.fold_step(acc, j, v));
+        self.fold_finish(acc)
     }
 
     fn monotone_entropy(&self, node: &Node) -> Vec<f64> {
@@ -386,42 +381,85 @@ impl UtilityModel {
     /// [`UtilityModel::lower_bound`] without its check, for a node of the
     /// lattice.
     pub(crate) fn lower_bound_unchecked(&self, node: &Node) -> Option<f64> {
+        let terms = self.bound_terms()?;
+        let acc = node
+            .levels()
+            .iter()
+            .enumerate()
+            .fold(self.fold_start(), |acc, (j, &l)| {
+                self.fold_step(acc, j, terms[j][l as usize])
+            });
+        Some(self.fold_finish(acc))
+    }
+
+    /// Each quasi-identifier's term of the lower bound at each of its
+    /// levels: the bound at a node is [`UtilityModel::fold_step`] over its
+    /// levels' terms, in column order, from [`UtilityModel::fold_start`],
+    /// then [`UtilityModel::fold_finish`]. `None` for metrics without a bound.
+    pub(crate) fn bound_terms(&self) -> Option<Vec<Vec<f64>>> {
         let n = self.rows as f64;
         let (g, s) = self.factors();
-        let values: Vec<f64> = match self.spec.kind {
-            MetricKind::Entropy | MetricKind::EntropyNm => {
-                self.monotone_entropy(node).into_iter().map(fl10).collect()
-            }
-            MetricKind::Height => node.levels().iter().map(|&l| f64::from(l)).collect(),
-            // ARX's bound is ratio·gF; a suppressed record costs sF, which
-            // is below that when gs < 0.5, so the bound takes the smaller.
-            MetricKind::Precision => node
-                .levels()
-                .iter()
-                .zip(&self.heights)
-                .map(|(&l, &h)| {
-                    let ratio = if h == 0 {
-                        0.0
-                    } else {
-                        f64::from(l) / f64::from(h)
-                    };
+        let term = |j: usize, l: usize| -> f64 {
+            match self.spec.kind {
+                MetricKind::Entropy | MetricKind::EntropyNm => fl10(-self.entropy_raw[j][l]),
+                MetricKind::Height => l as f64,
+                // ARX's bound is ratio·gF; a suppressed record costs sF, which
+                // is below that when gs < 0.5, so the bound takes the smaller.
+                MetricKind::Precision => {
+                    let h = self.heights[j];
+                    let ratio = if h == 0 { 0.0 } else { l as f64 / f64::from(h) };
                     (ratio * g).min(s)
-                })
-                .collect(),
-            MetricKind::Loss => node
-                .levels()
-                .iter()
-                .enumerate()
-                .map(|(j, &l)| {
+                }
+                MetricKind::Loss => {
                     let m = g * n / self.domains[j];
-                    fl10(((self.loss_kept[j][l as usize] * g - m) / (n - m)).max(0.0))
-                })
-                .collect(),
-            MetricKind::Discernibility | MetricKind::DiscernibilityNm | MetricKind::Aecs => {
-                return None;
+                    fl10(((self.loss_kept[j][l] * g - m) / (n - m)).max(0.0))
+                }
+                MetricKind::Discernibility | MetricKind::DiscernibilityNm | MetricKind::Aecs => {
+                    unreachable!("metrics without a bound have no terms")
+                }
             }
         };
-        Some(self.aggregate(&values))
+        if matches!(
+            self.spec.kind,
+            MetricKind::Discernibility | MetricKind::DiscernibilityNm | MetricKind::Aecs
+        ) {
+            return None;
+        }
+        Some(
+            self.heights
+                .iter()
+                .enumerate()
+                .map(|(j, &h)| (0..=h as usize).map(|l| term(j, l)).collect())
+                .collect(),
+        )
+    }
+
+    /// The start of the aggregation's left fold (see [`UtilityModel::aggregate`]).
+    pub(crate) fn fold_start(&self) -> f64 {
+        match self.spec.aggregate() {
+            Aggregate::GeometricMean => 1.0,
+            _ => 0.0,
+        }
+    }
+
+    /// One step of the aggregation's left fold: quasi-identifier `j`'s value `v`.
+    pub(crate) fn fold_step(&self, acc: f64, j: usize, v: f64) -> f64 {
+        let d = self.weights.len() as f64;
+        let w = self.weights[j];
+        match self.spec.aggregate() {
+            Aggregate::Sum => acc + w * v,
+            Aggregate::Max => acc.max(w * v),
+            Aggregate::ArithmeticMean => acc + (v / d) * w,
+            Aggregate::GeometricMean => acc * (w * v + 1.0).powf(1.0 / d),
+        }
+    }
+
+    /// The end of the aggregation's left fold.
+    pub(crate) fn fold_finish(&self, acc: f64) -> f64 {
+        match self.spec.aggregate() {
+            Aggregate::GeometricMean => acc - 1.0,
+            _ => acc,
+        }
     }
 }
 

@@ -204,6 +204,12 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// Whether the bottom table has more than nine classes for every ten
+    /// records (nearly every record unique in its quasi-identifiers).
+    pub(crate) fn nearly_unique(&self) -> bool {
+        10 * self.bottom.classes() as u64 > 9 * self.bottom.rows()
+    }
+
     /// Whether the records in classes smaller than the minimal class size
     /// fit in the suppression limit (stopping at the first class past it).
     fn small_classes_fit(&self, table: &FrequencyTable) -> bool {

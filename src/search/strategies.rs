@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::metric::UtilityModel;
 use crate::search::crew::Crew;
 use crate::search::evaluator::{Evaluator, NodeEvaluation};
 use crate::search::lattice::Lattice;
@@ -105,12 +106,26 @@ fn tag_closure<I: Iterator<Item = u64>>(
 /// the best score found so far (ARX's pruning by insufficient utility):
 /// neither its feasibility nor its score is needed.
 ///
-/// Phase 2 scores the candidates: with a metric whose score does not depend
-/// on suppression and never decreases under generalization (entropy, DM*,
-/// height; or any metric without suppression), level by level, skipping
-/// every generalization of a node found feasible; otherwise in order of the
-/// metric's lower bound, stopping once the bound exceeds the best score; or,
-/// for metrics without a bound, all of them.
+/// With a metric that never decreases under generalization and has a lower
+/// bound (Loss, precision, entropy and height without suppression; their
+/// bound is the score but for rounding), phase 1 goes *bound first*: paths
+/// start from the untagged node of lowest bound and climb through the
+/// successor of lowest bound while it is not pruned, and each path's top is
+/// checked before it is bisected (a failing top fails the whole path). The
+/// first feasible nodes found are then nearly optimal and prune the rest:
+/// on adult9, k = 5 without suppression, 99 checks against 214, on FARS 89
+/// against 152. Not on data of nearly unique records (cup), where the
+/// checks high in the lattice this makes each cost nearly a pass over the
+/// bottom table, while the checks low in the lattice that bottom-up
+/// tagging makes first become the small sources of the later ones.
+///
+/// Phase 2 scores the candidates: in order of the metric's lower bound,
+/// stopping once the bound exceeds the best score, when phase 1 pruned;
+/// otherwise with a metric whose score does not depend on suppression and
+/// never decreases under generalization (entropy, DM*, height; or any
+/// metric without suppression), level by level, skipping every
+/// generalization of a node found feasible; or, for metrics without a
+/// bound, all of them.
 pub(crate) fn optimal<'env>(
     evaluator: &'env Evaluator<'_>,
     lattice: &'env Lattice,
@@ -132,22 +147,29 @@ pub(crate) fn optimal<'env>(
     let levels = lattice.by_height();
     let order: Vec<u64> = levels.iter().flatten().copied().collect();
     let mut checked = 0u64;
-    // Without a monotone metric every feasible node is a candidate: prune
-    // by the metric's lower bound while tagging (as ARX's Flash does).
-    let mut pruning = Pruning::new(evaluator, lattice, !monotone_metric);
+    // Prune by the metric's lower bound while tagging (as ARX's Flash does)
+    // when phase 2 orders by it; bound first when the metric is monotone.
+    let bound_first =
+        monotone_metric && evaluator.utility.bound_terms().is_some() && !evaluator.nearly_unique();
+    let mut pruning = Pruning::new(evaluator, lattice, bound_first || !monotone_metric);
+    let order = if bound_first {
+        by_bound(order, &pruning.bounds)
+    } else {
+        order
+    };
     let paths = PATHS_PER_THREAD[usize::from(!monotone_metric)] * crew.threads();
     let (candidates, evaluated) = predictive_tagging(
         evaluator,
         lattice,
         crew,
-        (&order, paths),
+        (&order, paths, bound_first),
         monotone_privacy,
         &mut pruning,
         &mut checked,
     );
 
     // Phase 2: utility.
-    let best = if monotone_metric {
+    let best = if monotone_metric && !pruning.enabled() {
         best_by_level(
             evaluator,
             lattice,
@@ -164,6 +186,7 @@ pub(crate) fn optimal<'env>(
             crew,
             candidates,
             &evaluated,
+            pruning,
             &mut checked,
         )
     };
@@ -182,27 +205,27 @@ fn predictive_tagging<'env>(
     evaluator: &'env Evaluator<'_>,
     lattice: &'env Lattice,
     crew: &Crew<'_, 'env>,
-    (order, paths): (&[u64], usize),
+    (order, paths, bound_first): (&[u64], usize, bool),
     monotone_privacy: bool,
-    pruning: &mut Pruning<'_>,
+    pruning: &mut Pruning,
     checked: &mut u64,
 ) -> (Vec<u64>, FxHashMap<u64, NodeEvaluation>) {
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
     let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
     let mut cursor = 0;
     // Active bisections: (path, lo, hi), looking for the first satisfying node in path[lo..hi].
-    let mut active: Vec<(Vec<u64>, usize, usize)> = Vec::new();
+    let mut active: Vec<Bisection> = Vec::new();
     loop {
         start_paths(
             lattice,
-            (order, paths),
+            (order, paths, bound_first),
             &tags,
             pruning,
             &mut cursor,
             &mut active,
         );
         let mut midpoints = bisection_midpoints(&mut active, &tags, pruning);
-        active.retain(|a| a.1 < a.2);
+        active.retain(|a| a.lo < a.hi);
         if midpoints.is_empty() {
             if active.is_empty() && cursor >= order.len() {
                 break;
@@ -257,35 +280,59 @@ fn prune_limit(best: &NodeEvaluation) -> Option<f64> {
 /// Pruning by the metric's lower bound during phase 1 of [`optimal`]: once
 /// a feasible node is known, a node whose lower bound exceeds its score
 /// (see [`prune_limit`]) cannot be the optimum, and neither its
-/// feasibility nor its score is needed. Bounds are computed on first use.
-pub(crate) struct Pruning<'a> {
-    evaluator: &'a Evaluator<'a>,
-    lattice: &'a Lattice,
-    /// Each node's lower bound (`NaN`: not computed yet), when pruning.
+/// feasibility nor its score is needed.
+pub(crate) struct Pruning {
+    /// Each node's lower bound (empty: no pruning).
     bounds: Vec<f64>,
     best: Option<NodeEvaluation>,
     limit: Option<f64>,
 }
 
-impl<'a> Pruning<'a> {
+/// Every node's lower bound under `utility`, in index order (`None` for a
+/// metric without one). The bound folds each attribute's term in column
+/// order, and the last attribute varies fastest along the index: each
+/// node refolds only the attributes from the first whose level changed.
+fn lower_bounds(utility: &UtilityModel, lattice: &Lattice) -> Option<Vec<f64>> {
+    let terms = utility.bound_terms()?;
+    let heights = lattice.heights();
+    let width = heights.len();
+    let mut levels = vec![0usize; width];
+    // prefix[j]: the fold over attributes before j.
+    let mut prefix = vec![utility.fold_start(); width + 1];
+    let mut from = 0;
+    let mut bounds = Vec::with_capacity(lattice.size() as usize);
+    loop {
+        for j in from..width {
+            prefix[j + 1] = utility.fold_step(prefix[j], j, terms[j][levels[j]]);
+        }
+        bounds.push(utility.fold_finish(prefix[width]));
+        // The next level vector (the last attribute fastest).
+        let Some(j) = (0..width).rev().find(|&j| levels[j] < heights[j] as usize) else {
+            return Some(bounds);
+        };
+        levels[j] += 1;
+        levels[j + 1..].fill(0);
+        from = j;
+    }
+}
+
+impl Pruning {
     /// Pruning when `enabled` (and the metric has a lower bound), else none.
-    fn new(evaluator: &'a Evaluator<'a>, lattice: &'a Lattice, enabled: bool) -> Pruning<'a> {
-        let enabled = enabled
-            && evaluator
-                .utility
-                .lower_bound_unchecked(&lattice.node(0))
-                .is_some();
+    fn new(evaluator: &Evaluator<'_>, lattice: &Lattice, enabled: bool) -> Pruning {
+        let bounds = enabled
+            .then(|| lower_bounds(&evaluator.utility, lattice))
+            .flatten()
+            .unwrap_or_default();
         Pruning {
-            evaluator,
-            lattice,
-            bounds: if enabled {
-                vec![f64::NAN; lattice.size() as usize]
-            } else {
-                Vec::new()
-            },
+            bounds,
             best: None,
             limit: None,
         }
+    }
+
+    /// Whether the search prunes by a lower bound.
+    fn enabled(&self) -> bool {
+        !self.bounds.is_empty()
     }
 
     /// Takes a feasible evaluation into account.
@@ -304,39 +351,85 @@ impl<'a> Pruning<'a> {
     }
 
     /// Whether node `index` is pruned.
-    fn pruned(&mut self, index: u64) -> bool {
-        let Some(limit) = self.limit else {
-            return false;
-        };
-        let bound = &mut self.bounds[index as usize];
-        if bound.is_nan() {
-            *bound = self
-                .evaluator
-                .utility
-                .lower_bound_unchecked(&self.lattice.node(index))
-                .unwrap_or(f64::NEG_INFINITY);
-        }
-        *bound > limit
+    fn pruned(&self, index: u64) -> bool {
+        self.limit
+            .is_some_and(|limit| self.bounds[index as usize] > limit)
+    }
+
+    /// Node `index`'s lower bound (when pruning).
+    fn bound(&self, index: u64) -> f64 {
+        self.bounds[index as usize]
     }
 }
 
+/// A greedy path being bisected for its first satisfying node, which lies
+/// in `path[lo..=hi]` (`hi` = the path's length: none).
+struct Bisection {
+    path: Vec<u64>,
+    lo: usize,
+    hi: usize,
+    /// Whether the path's top is checked first (when it fails, so does the
+    /// whole path, at the cost of one check).
+    top_first: bool,
+}
+
+/// How many ranges of bounds [`by_bound`] sorts nodes into.
+const BOUND_BUCKETS: usize = 1024;
+
+/// `order` (every node's index, by height) sorted by `bounds`, lowest
+/// first, as far as one of [`BOUND_BUCKETS`] equal ranges between the
+/// lowest and the highest bound tells; within a range, in height order
+/// (lower nodes first: on adult9, k = 5 without suppression, 99 checks
+/// against 187 with ties in index order). A counting sort: the order only
+/// steers which paths phase 1 takes (on adult9, FARS and cup, 64 ranges
+/// give the same checks as an exact sort, within 8 %), and sorting cup's
+/// 45,000 nodes exactly cost a tenth of its search.
+fn by_bound(order: Vec<u64>, bounds: &[f64]) -> Vec<u64> {
+    let (lo, hi) = bounds
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &b| {
+            (lo.min(b), hi.max(b))
+        });
+    let scale = if hi > lo {
+        (BOUND_BUCKETS - 1) as f64 / (hi - lo)
+    } else {
+        0.0
+    };
+    // (In range for every finite bound; `as` saturates otherwise.)
+    let bucket = |i: u64| (((bounds[i as usize] - lo) * scale) as usize).min(BOUND_BUCKETS - 1);
+    let mut starts = vec![0usize; BOUND_BUCKETS + 1];
+    for &i in &order {
+        starts[bucket(i) + 1] += 1;
+    }
+    for b in 0..BOUND_BUCKETS {
+        starts[b + 1] += starts[b];
+    }
+    let mut sorted = vec![0u64; order.len()];
+    for &i in &order {
+        let slot = &mut starts[bucket(i)];
+        sorted[*slot] = i;
+        *slot += 1;
+    }
+    sorted
+}
+
 /// Starts new paths, up to `paths` active, from the first untagged and
-/// unpruned nodes of `order` at or after `cursor` (in (level sum,
-/// lexicographic) order): each a greedy path to the top through untagged,
-/// unpruned successors.
+/// unpruned nodes of `order` at or after `cursor`: each a greedy path to
+/// the top through untagged, unpruned successors (the first one, or with
+/// `bound_first` the one of lowest bound).
 fn start_paths(
     lattice: &Lattice,
-    (order, paths): (&[u64], usize),
+    (order, paths, bound_first): (&[u64], usize, bool),
     tags: &[u8],
-    pruning: &mut Pruning<'_>,
+    pruning: &Pruning,
     cursor: &mut usize,
-    active: &mut Vec<(Vec<u64>, usize, usize)>,
+    active: &mut Vec<Bisection>,
 ) {
     while active.len() < paths {
         while *cursor < order.len()
             && (tags[order[*cursor] as usize] != UNKNOWN
                 || pruning.pruned(order[*cursor])
-                || active.iter().any(|a| a.0[0] == order[*cursor]))
+                || active.iter().any(|a| a.path[0] == order[*cursor]))
         {
             *cursor += 1;
         }
@@ -346,15 +439,28 @@ fn start_paths(
         *cursor += 1;
         let mut path = vec![start];
         let mut current = start;
-        while let Some(next) = lattice
-            .successors(current)
-            .find(|&s| tags[s as usize] == UNKNOWN && !pruning.pruned(s))
-        {
+        loop {
+            let mut open = lattice
+                .successors(current)
+                .filter(|&s| tags[s as usize] == UNKNOWN && !pruning.pruned(s));
+            let next = if bound_first {
+                open.min_by(|&a, &b| pruning.bound(a).total_cmp(&pruning.bound(b)))
+            } else {
+                open.next()
+            };
+            let Some(next) = next else {
+                break;
+            };
             path.push(next);
             current = next;
         }
-        let len = path.len();
-        active.push((path, 0, len));
+        let hi = path.len();
+        active.push(Bisection {
+            path,
+            lo: 0,
+            hi,
+            top_first: bound_first,
+        });
     }
 }
 
@@ -362,29 +468,32 @@ fn start_paths(
 /// node counts as satisfying: the nodes above it on the path are left for
 /// paths of their own, if they are not pruned too); returns the distinct
 /// untagged midpoints to evaluate next.
-fn bisection_midpoints(
-    active: &mut [(Vec<u64>, usize, usize)],
-    tags: &[u8],
-    pruning: &mut Pruning<'_>,
-) -> Vec<u64> {
+fn bisection_midpoints(active: &mut [Bisection], tags: &[u8], pruning: &Pruning) -> Vec<u64> {
     let mut midpoints: Vec<u64> = Vec::with_capacity(active.len());
-    for (path, lo, hi) in active.iter_mut() {
-        while *lo < *hi {
-            let mid = (*lo + *hi) / 2;
-            if pruning.pruned(path[mid]) {
-                *hi = mid;
-                continue;
-            }
-            match tags[path[mid] as usize] {
-                YES => *hi = mid,
-                NO => *lo = mid + 1,
+    for b in active.iter_mut() {
+        while b.lo < b.hi {
+            let mid = if b.top_first {
+                b.hi - 1
+            } else {
+                (b.lo + b.hi) / 2
+            };
+            let node = b.path[mid];
+            let tag = if pruning.pruned(node) {
+                YES
+            } else {
+                tags[node as usize]
+            };
+            match tag {
+                YES => b.hi = mid,
+                NO => b.lo = mid + 1,
                 _ => {
-                    if !midpoints.contains(&path[mid]) {
-                        midpoints.push(path[mid]);
+                    if !midpoints.contains(&node) {
+                        midpoints.push(node);
                     }
                     break;
                 }
             }
+            b.top_first = false;
         }
     }
     midpoints
@@ -469,12 +578,14 @@ fn best_by_bound<'env>(
     crew: &Crew<'_, 'env>,
     mut candidates: Vec<u64>,
     evaluated: &FxHashMap<u64, NodeEvaluation>,
+    pruning: Pruning,
     checked: &mut u64,
 ) -> Option<NodeEvaluation> {
-    let mut best: Option<NodeEvaluation> = None;
+    // The best node phase 1 found (pruning's, when it pruned).
+    let mut best = pruning.best;
     let bounds: Vec<Option<f64>> = candidates
         .iter()
-        .map(|&i| evaluator.utility.lower_bound_unchecked(&lattice.node(i)))
+        .map(|&i| pruning.bounds.get(i as usize).copied())
         .collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| {
@@ -627,5 +738,64 @@ pub(crate) fn heuristic(evaluator: &Evaluator<'_>, lattice: &Lattice, max_nodes:
     Outcome {
         best,
         nodes_checked: checked,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::{Aggregate, MetricKind, MetricSpec};
+    use crate::ruleset::Ruleset;
+
+    /// Every node's bound from the incremental folds equals the bound
+    /// computed at the node, to the bit, for every metric with one and
+    /// every aggregate (on adult9's 12,960 nodes, with unequal weights).
+    #[test]
+    fn all_bounds_equal_each_node_bound() {
+        let data = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())
+            .and_then(|r| r.load())
+            .expect("adult9 loads");
+        let qis = data.hierarchies.quasi_identifiers(&data.dataset);
+        let lattice = Lattice::new(qis.iter().map(|h| h.height() as u32).collect()).unwrap();
+        let aggregates = [
+            Aggregate::Sum,
+            Aggregate::Max,
+            Aggregate::ArithmeticMean,
+            Aggregate::GeometricMean,
+        ];
+        for kind in MetricKind::ALL {
+            for aggregate in aggregates {
+                let mut spec = MetricSpec::new(kind);
+                spec.aggregate = Some(aggregate);
+                spec.weights.insert("age".into(), 0.9);
+                spec.weights.insert("sex".into(), 0.1);
+                let utility = UtilityModel::new(&data.dataset, &data.hierarchies, &spec).unwrap();
+                let Some(bounds) = lower_bounds(&utility, &lattice) else {
+                    assert!(utility.lower_bound_unchecked(&lattice.node(0)).is_none());
+                    continue;
+                };
+                assert_eq!(bounds.len() as u64, lattice.size());
+                for (i, &b) in bounds.iter().enumerate() {
+                    let at_node = utility.lower_bound_unchecked(&lattice.node(i as u64));
+                    assert_eq!(
+                        Some(b.to_bits()),
+                        at_node.map(f64::to_bits),
+                        "{kind:?} {aggregate:?} node {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The counting sort by bound keeps every node once, its ranges in
+    /// increasing order and the given order within a range.
+    #[test]
+    fn nodes_sort_by_bound_ranges_keeping_order_within() {
+        let bounds = [0.5, 0.0, 1.0, 0.5, 0.25, 0.0, 1.0, 0.5000001];
+        let order = vec![7, 6, 5, 4, 3, 2, 1, 0];
+        assert_eq!(by_bound(order, &bounds), vec![5, 1, 4, 7, 3, 0, 6, 2]);
+        // Equal bounds: one range, the order kept.
+        assert_eq!(by_bound(vec![2, 0, 1], &[0.3; 3]), vec![2, 0, 1]);
+        assert_eq!(by_bound(Vec::new(), &[]), Vec::<u64>::new());
     }
 }
