@@ -58,6 +58,9 @@ pub(crate) struct Evaluator<'a> {
     /// The bottom table's classes once per table capped at level 1 so far,
     /// and the classes of those tables (see [`Evaluator::source`]).
     capped: [AtomicU64; 2],
+    /// The records of the bottom table (summed once: its counts are
+    /// summed on each call of [`FrequencyTable::rows`]).
+    rows: u64,
 }
 
 /// The classes not marked in `outlier`, by increasing size, equal sizes in
@@ -154,6 +157,7 @@ impl<'a> Evaluator<'a> {
             utility,
             cache: RollUpCache::new(CACHE_CLASSES),
             capped: [AtomicU64::new(0), AtomicU64::new(0)],
+            rows,
         }
     }
 
@@ -207,7 +211,7 @@ impl<'a> Evaluator<'a> {
     /// Whether the bottom table has more than nine classes for every ten
     /// records (nearly every record unique in its quasi-identifiers).
     pub(crate) fn nearly_unique(&self) -> bool {
-        10 * self.bottom.classes() as u64 > 9 * self.bottom.rows()
+        10 * self.bottom.classes() as u64 > 9 * self.rows
     }
 
     /// Whether the records in classes smaller than the minimal class size
@@ -242,7 +246,7 @@ impl<'a> Evaluator<'a> {
         // More classes than the records allow when the small classes fit
         // (at most rows / minimal size large ones, and one per record
         // suppressed): the grouping stops there.
-        let max_classes = self.bottom.rows() / self.min_class_size + self.max_suppressed;
+        let max_classes = self.rows / self.min_class_size + self.max_suppressed;
         let Some((mut table, assignment)) = from
             .roll_up_counts_within(&self.hierarchies, node, max_classes as usize)
             .expect("nodes of the lattice are above the bottom")
