@@ -4,8 +4,9 @@ use crate::error::{Error, Result};
 use crate::frequency::node::Node;
 
 /// The largest lattice the optimal and exhaustive strategies accept: they
-/// keep a few bytes per node (tags and the traversal order), about 300 MB
-/// at this size. Larger lattices need the heuristic.
+/// keep a few bytes per node (tags, the traversal order and each node's
+/// lower bound: 25 bytes), about 420 MB at this size. Larger lattices need
+/// the heuristic.
 pub const MAX_LATTICE_NODES: u64 = 1 << 24;
 
 /// Lattices up to this many nodes keep each node's possible moves (4 bytes

@@ -222,7 +222,7 @@ fn predictive_tagging<'env>(
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
     let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
     let mut cursor = 0;
-    // Active bisections: (path, lo, hi), looking for the first satisfying node in path[lo..hi].
+    // Active bisections, each looking for the first satisfying node of its path.
     let mut active: Vec<Bisection> = Vec::new();
     loop {
         start_paths(
