@@ -16,7 +16,12 @@ use crate::hierarchy::set::Hierarchies;
 
 mod parts;
 
-/// Rows per partition when counting in parallel.
+/// Rows per partition when counting in parallel: one partition per thread,
+/// of at least this many rows. (Partitions are counted apart and their
+/// classes grouped once more: on one thread that is pure overhead, 5 % of
+/// FARS's search without suppression when its 100,937 rows made two
+/// partitions; and on two threads cup's 63,441 nearly unique rows count
+/// faster in one partition, 8.1 ms against 8.8 ms for the search.)
 const CHUNK_ROWS: usize = 1 << 16;
 
 /// The input of counting: quasi-identifier code columns with their
@@ -737,9 +742,13 @@ impl FrequencyTable {
             input.quasi_identifiers.iter().map(|(_, h)| *h).collect();
         let layout = Layout::new(&hierarchies).map(Arc::new);
         let empty = FrequencyTable::empty(input, node, &maps, layout);
+        let size = rows
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(CHUNK_ROWS);
         let chunks: Vec<std::ops::Range<usize>> = (rows.start..rows.end)
-            .step_by(CHUNK_ROWS)
-            .map(|s| s..(s + CHUNK_ROWS).min(rows.end))
+            .step_by(size)
+            .map(|s| s..(s + size).min(rows.end))
             .collect();
         let parts: Vec<FrequencyTable> = chunks
             .into_par_iter()
