@@ -45,6 +45,9 @@ pub struct UtilityModel {
     /// Σ_v a_v·share_j(λ, g(v)): the Loss numerator with every record kept.
     loss_kept: Vec<Vec<f64>>,
     domains: Vec<f64>,
+    /// Each quasi-identifier's term of the lower bound per level (see
+    /// [`UtilityModel::bound_terms`]); `None` for metrics without a bound.
+    bound_terms: Option<Vec<Vec<f64>>>,
 }
 
 impl UtilityModel {
@@ -145,7 +148,7 @@ impl UtilityModel {
             loss_kept.push(kept_levels);
             domains.push(domain);
         }
-        Ok(UtilityModel {
+        let mut model = UtilityModel {
             spec: spec.clone(),
             weights,
             rows,
@@ -154,7 +157,10 @@ impl UtilityModel {
             shares,
             loss_kept,
             domains,
-        })
+            bound_terms: None,
+        };
+        model.bound_terms = model.compute_bound_terms();
+        Ok(model)
     }
 
     /// The metric.
@@ -396,11 +402,16 @@ impl UtilityModel {
     /// levels: the bound at a node is [`UtilityModel::fold_step`] over its
     /// levels' terms, in column order, from [`UtilityModel::fold_start`],
     /// then [`UtilityModel::fold_finish`]. `None` for metrics without a bound.
-    pub(crate) fn bound_terms(&self) -> Option<Vec<Vec<f64>>> {
+    pub(crate) fn bound_terms(&self) -> Option<&[Vec<f64>]> {
+        self.bound_terms.as_deref()
+    }
+
+    /// The terms [`UtilityModel::bound_terms`] returns, computed once.
+    fn compute_bound_terms(&self) -> Option<Vec<Vec<f64>>> {
         let n = self.rows as f64;
         let (g, s) = self.factors();
-        let term = |j: usize, l: usize| -> f64 {
-            match self.spec.kind {
+        let term = |j: usize, l: usize| -> Option<f64> {
+            Some(match self.spec.kind {
                 MetricKind::Entropy | MetricKind::EntropyNm => fl10(-self.entropy_raw[j][l]),
                 MetricKind::Height => l as f64,
                 // ARX's bound is ratio·gF; a suppressed record costs sF, which
@@ -415,23 +426,23 @@ impl UtilityModel {
                     fl10(((self.loss_kept[j][l] * g - m) / (n - m)).max(0.0))
                 }
                 MetricKind::Discernibility | MetricKind::DiscernibilityNm | MetricKind::Aecs => {
-                    unreachable!("metrics without a bound have no terms")
+                    return None;
                 }
-            }
+            })
         };
+        // (Checked first: a table without quasi-identifiers has no term to
+        // say so.)
         if matches!(
             self.spec.kind,
             MetricKind::Discernibility | MetricKind::DiscernibilityNm | MetricKind::Aecs
         ) {
             return None;
         }
-        Some(
-            self.heights
-                .iter()
-                .enumerate()
-                .map(|(j, &h)| (0..=h as usize).map(|l| term(j, l)).collect())
-                .collect(),
-        )
+        self.heights
+            .iter()
+            .enumerate()
+            .map(|(j, &h)| (0..=h as usize).map(|l| term(j, l)).collect())
+            .collect()
     }
 
     /// The start of the aggregation's left fold (see [`UtilityModel::aggregate`]).
