@@ -14,7 +14,10 @@ use crate::frequency::node::Node;
 use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 
+mod direct;
 mod parts;
+
+use direct::DirectPlan;
 
 /// Rows per partition when counting in parallel: one partition per thread,
 /// of at least this many rows. (Partitions are counted apart and their
@@ -1234,17 +1237,29 @@ impl FrequencyTable {
         let mut keys: Vec<u64> = Vec::with_capacity(expected);
         let mut assignment: Vec<u32> = Vec::with_capacity(if track { self.classes() } else { 0 });
         table.counts.reserve(expected);
-        let fill = self.packed_fill(target, lifts, &layout);
-        let complete = group_packed(
-            expected,
-            max_classes,
-            Some(&self.counts),
-            &mut keys,
-            &mut table.counts,
-            &mut assignment,
-            track,
-            fill,
-        );
+        let complete = match self.direct_plan(&layout, lifts, &table.cardinalities, space) {
+            Some((plan, source)) => {
+                let mut firsts: Vec<u32> = Vec::with_capacity(expected);
+                let output = (&mut table.counts, &mut firsts, &mut assignment);
+                let complete = plan.group(source, &self.counts, max_classes, output, track);
+                // Each class's key lifted from its first source class's.
+                let representatives: Vec<u64> =
+                    firsts.iter().map(|&f| source[f as usize]).collect();
+                let changed = self.changed_lifts(target, lifts, &layout);
+                layout.lift_keys(&representatives, &changed, &mut keys);
+                complete
+            }
+            None => group_packed(
+                expected,
+                max_classes,
+                Some(&self.counts),
+                &mut keys,
+                &mut table.counts,
+                &mut assignment,
+                track,
+                self.packed_fill(target, lifts, &layout),
+            ),
+        };
         if !complete {
             return None;
         }
@@ -1254,6 +1269,41 @@ impl FrequencyTable {
             codes: OnceLock::new(),
         };
         Some((table, track.then_some(assignment)))
+    }
+
+    /// The plan of a roll-up by direct index into a target key space of
+    /// `space` keys (at target cardinalities `cardinalities`), with this
+    /// table's packed keys, when it pays (see [`direct::pays`]).
+    fn direct_plan<'s>(
+        &'s self,
+        layout: &Layout,
+        lifts: &[&'s [u32]],
+        cardinalities: &[u32],
+        space: Option<u64>,
+    ) -> Option<(DirectPlan<'s>, &'s [u64])> {
+        let Keys::Packed { keys, .. } = &self.keys else {
+            return None;
+        };
+        if !direct::pays(space?, self.classes()) {
+            return None;
+        }
+        // (Lookup tables of up to half the source's size.)
+        let plan = DirectPlan::new(layout, lifts, cardinalities, self.classes() / 2 + 256)?;
+        Some((plan, keys))
+    }
+
+    /// For each attribute whose level differs at `target`, its lift shifted
+    /// into its field of `layout` (see [`Layout::shifted`]).
+    fn changed_lifts(
+        &self,
+        target: &Node,
+        lifts: &[&[u32]],
+        layout: &Layout,
+    ) -> Vec<(usize, Vec<u64>)> {
+        (0..lifts.len())
+            .filter(|&j| self.node.levels()[j] != target.levels()[j])
+            .map(|j| (j, layout.shifted(j, lifts[j])))
+            .collect()
     }
 
     /// How each source class's packed target key is computed: from the
@@ -1290,10 +1340,7 @@ impl FrequencyTable {
                 })
             }
             Keys::Packed { keys: source, .. } => {
-                let changed: Vec<(usize, Vec<u64>)> = (0..width)
-                    .filter(|&j| self.node.levels()[j] != target.levels()[j])
-                    .map(|j| (j, layout.shifted(j, lifts[j])))
-                    .collect();
+                let changed = self.changed_lifts(target, lifts, layout);
                 Box::new(move |targets: &mut Vec<u64>| layout.lift_keys(source, &changed, targets))
             }
             Keys::Codes(codes) => {
@@ -1863,7 +1910,13 @@ mod tests {
     }
 
     fn data_rows(rows: u64, sensitive: &[u32]) -> (Dataset, Hierarchies) {
-        let domains = [40u32, 7, 2];
+        data_domains(rows, &[40, 7, 2], sensitive)
+    }
+
+    /// `rows` rows of quasi-identifiers of the given domains, with decimal
+    /// hierarchies as in [`data`], and sensitive attributes as in
+    /// [`data_with`].
+    fn data_domains(rows: u64, domains: &[u32], sensitive: &[u32]) -> (Dataset, Hierarchies) {
         let mut encoded = Vec::new();
         let mut hierarchies = Vec::new();
         for (j, &domain) in domains.iter().enumerate() {
@@ -2063,6 +2116,68 @@ mod tests {
                 assert!(b.stepped.is_empty());
             }
         }
+    }
+
+    /// Roll-ups by direct index (with one or several lookups per key) give
+    /// a count from the rows: the same classes in the same order, counts and
+    /// histograms; and stop past the same number of classes as the hash path.
+    #[test]
+    fn direct_roll_ups_equal_counts_from_rows() {
+        let domains = [40, 30, 25, 12, 7];
+        for sensitive in [&[][..], &[5][..]] {
+            let (dataset, hierarchies) = data_domains(20_000, &domains, sensitive);
+            let compiled = hierarchies.quasi_identifiers(&dataset);
+            let bottom = Node::bottom(domains.len());
+            let mut lookups = std::collections::BTreeSet::new();
+            for from in [bottom.clone(), Node::new(vec![1, 0, 0, 1, 0])] {
+                let source = FrequencyTable::from_dataset(&dataset, &hierarchies, &from)
+                    .expect("counts")
+                    .packed(&compiled);
+                let Keys::Packed { layout, .. } = &source.keys else {
+                    panic!("the keys pack");
+                };
+                // Every node: levels up to 2, 2, 2, 2 and 1.
+                for index in 0..3 * 3 * 3 * 3 * 2 {
+                    let to = Node::new(vec![
+                        index % 3,
+                        index / 3 % 3,
+                        index / 9 % 3,
+                        index / 27 % 3,
+                        index / 81,
+                    ]);
+                    if !from.is_below(&to) {
+                        continue;
+                    }
+                    let lifts = source.roll_up_lifts(&compiled, &to).expect("lifts");
+                    let counted = FrequencyTable::from_dataset(&dataset, &hierarchies, &to).unwrap();
+                    let space = counted.cardinalities.iter().map(|&c| u64::from(c)).product();
+                    if let Some((plan, _)) =
+                        source.direct_plan(layout, &lifts, &counted.cardinalities, Some(space))
+                    {
+                        lookups.insert(plan.lookups());
+                    }
+                    let rolled = source.roll_up(&compiled, &to).expect("rolls up");
+                    assert_eq!(rolled.counts(), counted.counts(), "{from} → {to}");
+                    for c in 0..rolled.classes() {
+                        assert_eq!(rolled.key(c), counted.key(c), "{from} → {to}");
+                    }
+                    assert_eq!(rolled.canonical(), counted.canonical(), "{from} → {to}");
+                    let n = rolled.classes();
+                    let within = |limit| {
+                        source
+                            .roll_up_counts_within(&compiled, &to, limit)
+                            .expect("rolls up")
+                            .is_some()
+                    };
+                    assert!(within(n), "{from} → {to}");
+                    assert!(!within(n - 1), "{from} → {to}");
+                }
+            }
+            // Roll-ups by one lookup per key, and by two.
+            assert!(lookups.contains(&1) && lookups.contains(&2), "{lookups:?}");
+        }
+        // The slots are left free for the next grouping.
+        direct::assert_slots_free();
     }
 
     #[test]
