@@ -36,7 +36,8 @@ pub struct UtilityModel {
     weights: Vec<f64>,
     rows: u64,
     heights: Vec<u32>,
-    /// raw_j(λ) = Σ_v a_v·(ln(a_v/b_{g(v)})/ln 2) (≤ 0), per QI and level.
+    /// raw_j(λ) = Σ_v a_v·(ln(a_v/b_{g(v)})/ln 2) (≤ 0), per QI and level,
+    /// for the entropy metrics (0 for the others).
     entropy_raw: Vec<Vec<f64>>,
     /// share_j(λ, label) = rows listed below the label / rows the hierarchy
     /// lists (a repeated row counted each time, values absent from the data
@@ -116,6 +117,9 @@ impl UtilityModel {
             .iter()
             .map(|&w| if max > 0.0 { w / max } else { 1.0 })
             .collect();
+        // (The entropy terms take a logarithm per code and level: only the
+        // entropy metrics need them.)
+        let entropic = matches!(spec.kind, MetricKind::Entropy | MetricKind::EntropyNm);
         let mut entropy_raw = Vec::new();
         let mut shares = Vec::new();
         let mut loss_kept = Vec::new();
@@ -136,7 +140,9 @@ impl UtilityModel {
                 for (code, &a) in counts.iter().enumerate() {
                     let label = level.map()[code] as usize;
                     let (a, b) = (a as f64, label_counts[label] as f64);
-                    raw += a * ((a / b).ln() / LN_2);
+                    if entropic {
+                        raw += a * ((a / b).ln() / LN_2);
+                    }
                     kept += a * share[label];
                 }
                 raw_levels.push(raw);
@@ -223,17 +229,14 @@ impl UtilityModel {
     /// Checks that `node` has one level within range per quasi-identifier.
     fn check_node(&self, node: &Node) -> Result<()> {
         let levels = node.levels();
-        if levels.len() != self.entropy_raw.len()
-            || levels
-                .iter()
-                .zip(&self.entropy_raw)
-                .any(|(&l, heights)| l as usize >= heights.len())
+        if levels.len() != self.heights.len()
+            || levels.iter().zip(&self.heights).any(|(&l, &h)| l > h)
         {
             return Err(Error::parameter(
                 "node",
                 format!(
                     "{node} is not a node of this metric's {} quasi-identifiers",
-                    self.entropy_raw.len()
+                    self.heights.len()
                 ),
             ));
         }
