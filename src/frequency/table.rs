@@ -2149,8 +2149,13 @@ mod tests {
                         continue;
                     }
                     let lifts = source.roll_up_lifts(&compiled, &to).expect("lifts");
-                    let counted = FrequencyTable::from_dataset(&dataset, &hierarchies, &to).unwrap();
-                    let space = counted.cardinalities.iter().map(|&c| u64::from(c)).product();
+                    let counted =
+                        FrequencyTable::from_dataset(&dataset, &hierarchies, &to).unwrap();
+                    let space = counted
+                        .cardinalities
+                        .iter()
+                        .map(|&c| u64::from(c))
+                        .product();
                     if let Some((plan, _)) =
                         source.direct_plan(layout, &lifts, &counted.cardinalities, Some(space))
                     {

@@ -147,18 +147,17 @@ pub(crate) fn optimal<'env>(
     let monotone_metric = no_suppression || metric.is_monotone_with_suppression();
 
     // Phase 1: predictive tagging, bisecting several paths at a time.
-    let levels = lattice.by_height();
-    let order: Vec<u64> = levels.iter().flatten().copied().collect();
+    let heights = lattice.max_height() as usize + 1;
     let mut checked = 0u64;
     // Prune by the metric's lower bound while tagging (as ARX's Flash does)
     // when phase 2 orders by it; bound first when the metric is monotone.
     let bound_first =
         monotone_metric && evaluator.utility.bound_terms().is_some() && !evaluator.nearly_unique();
     let mut pruning = Pruning::new(evaluator, lattice, bound_first || !monotone_metric);
-    let order = if bound_first {
-        by_bound(order, &pruning.bounds)
+    let order: Vec<u64> = if bound_first {
+        by_bound(lattice, &pruning.bounds)
     } else {
-        order
+        lattice.by_height().into_iter().flatten().collect()
     };
     let paths = PATHS_PER_THREAD[if bound_first {
         1
@@ -183,7 +182,7 @@ pub(crate) fn optimal<'env>(
             evaluator,
             lattice,
             crew,
-            levels.len(),
+            heights,
             &candidates,
             &evaluated,
             &mut checked,
@@ -299,30 +298,31 @@ pub(crate) struct Pruning {
 
 /// Every node's lower bound under `utility`, in index order (`None` for a
 /// metric without one). The bound folds each attribute's term in column
-/// order, and the last attribute varies fastest along the index: each
-/// node refolds only the attributes from the first whose level changed.
+/// order, and the last attribute varies fastest along the index: the folds
+/// over the first j + 1 attributes are those over the first j, each
+/// extended by every level of attribute j (one step per node and prefix,
+/// in tight loops: on adult9's 12,960 nodes 0.06 ms, against 0.16 ms
+/// refolding from the first changed attribute node by node).
 fn lower_bounds(utility: &UtilityModel, lattice: &Lattice) -> Option<Vec<f64>> {
     let terms = utility.bound_terms()?;
-    let heights = lattice.heights();
-    let width = heights.len();
-    let mut levels = vec![0usize; width];
-    // prefix[j]: the fold over attributes before j.
-    let mut prefix = vec![utility.fold_start(); width + 1];
-    let mut from = 0;
-    let mut bounds = Vec::with_capacity(lattice.size() as usize);
-    loop {
-        for j in from..width {
-            prefix[j + 1] = utility.fold_step(prefix[j], j, terms[j][levels[j]]);
+    // The folds over every prefix of the attributes, each prefix's nodes in
+    // index order (the last attribute fastest): each fold extends one of
+    // the previous prefix by each level of the next attribute.
+    let mut folds = Vec::with_capacity(lattice.size() as usize);
+    folds.push(utility.fold_start());
+    let mut next = Vec::with_capacity(lattice.size() as usize);
+    for (j, &height) in lattice.heights().iter().enumerate() {
+        let terms = &terms[j][..=height as usize];
+        next.clear();
+        for &fold in &folds {
+            next.extend(terms.iter().map(|&t| utility.fold_step(fold, j, t)));
         }
-        bounds.push(utility.fold_finish(prefix[width]));
-        // The next level vector (the last attribute fastest).
-        let Some(j) = (0..width).rev().find(|&j| levels[j] < heights[j] as usize) else {
-            return Some(bounds);
-        };
-        levels[j] += 1;
-        levels[j + 1..].fill(0);
-        from = j;
+        std::mem::swap(&mut folds, &mut next);
     }
+    for fold in &mut folds {
+        *fold = utility.fold_finish(*fold);
+    }
+    Some(folds)
 }
 
 impl Pruning {
@@ -385,15 +385,15 @@ struct Bisection {
 /// How many ranges of bounds [`by_bound`] sorts nodes into.
 const BOUND_BUCKETS: usize = 1024;
 
-/// `order` (every node's index, by height) sorted by `bounds`, lowest
+/// Every node of `lattice` sorted by `bounds` (one per node), lowest
 /// first, as far as one of [`BOUND_BUCKETS`] equal ranges between the
-/// lowest and the highest bound tells; within a range, in height order
-/// (lower nodes first: on adult9, k = 5 without suppression, 99 checks
+/// lowest and the highest bound tells; within a range, by height, then by
+/// index (lower nodes first: on adult9, k = 5 without suppression, 99 checks
 /// against 187 with ties in index order). A counting sort: the order only
 /// steers which paths phase 1 takes (on adult9, FARS and cup, 64 to 4,096
 /// ranges give the checks of an exact sort within a tenth), and sorting cup's
 /// 45,000 nodes exactly cost a tenth of its search.
-fn by_bound(order: Vec<u64>, bounds: &[f64]) -> Vec<u64> {
+fn by_bound(lattice: &Lattice, bounds: &[f64]) -> Vec<u64> {
     let (lo, hi) = bounds
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &b| {
@@ -404,19 +404,33 @@ fn by_bound(order: Vec<u64>, bounds: &[f64]) -> Vec<u64> {
     } else {
         0.0
     };
-    // (In range for every finite bound; `as` saturates otherwise.)
-    let bucket = |i: u64| (((bounds[i as usize] - lo) * scale) as usize).min(BOUND_BUCKETS - 1);
-    let mut starts = vec![0usize; BOUND_BUCKETS + 1];
-    for &i in &order {
-        starts[bucket(i) + 1] += 1;
+    // Each node's height (level sum), in index order: the heights of every
+    // prefix of the attributes, each extended by the next one's levels.
+    let mut heights: Vec<u32> = vec![0];
+    for &top in lattice.heights() {
+        heights = heights
+            .iter()
+            .flat_map(|&h| (0..=top).map(move |l| h + l))
+            .collect();
     }
-    for b in 0..BOUND_BUCKETS {
-        starts[b + 1] += starts[b];
+    let tiers = heights.iter().max().map_or(1, |&h| h as usize + 1);
+    // The sort key: the range of the bound (in range for every finite
+    // bound; `as` saturates otherwise), then the height.
+    let key = |i: usize| {
+        let range = (((bounds[i] - lo) * scale) as usize).min(BOUND_BUCKETS - 1);
+        range * tiers + heights[i] as usize
+    };
+    let mut starts = vec![0usize; BOUND_BUCKETS * tiers + 1];
+    for i in 0..bounds.len() {
+        starts[key(i) + 1] += 1;
     }
-    let mut sorted = vec![0u64; order.len()];
-    for &i in &order {
-        let slot = &mut starts[bucket(i)];
-        sorted[*slot] = i;
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut sorted = vec![0u64; bounds.len()];
+    for i in 0..bounds.len() {
+        let slot = &mut starts[key(i)];
+        sorted[*slot] = i as u64;
         *slot += 1;
     }
     sorted
@@ -797,14 +811,20 @@ mod tests {
     }
 
     /// The counting sort by bound keeps every node once, its ranges in
-    /// increasing order and the given order within a range.
+    /// increasing order, by height then index within a range.
     #[test]
-    fn nodes_sort_by_bound_ranges_keeping_order_within() {
+    fn nodes_sort_by_bound_ranges_then_height() {
+        // Heights 1 and 3: node i has levels (i / 4, i % 4), height
+        // i / 4 + i % 4.
+        let lattice = Lattice::new(vec![1, 3]).expect("lattice");
         let bounds = [0.5, 0.0, 1.0, 0.5, 0.25, 0.0, 1.0, 0.5000001];
-        let order = vec![7, 6, 5, 4, 3, 2, 1, 0];
-        assert_eq!(by_bound(order, &bounds), vec![5, 1, 4, 7, 3, 0, 6, 2]);
-        // Equal bounds: one range, the order kept.
-        assert_eq!(by_bound(vec![2, 0, 1], &[0.3; 3]), vec![2, 0, 1]);
-        assert_eq!(by_bound(Vec::new(), &[]), Vec::<u64>::new());
+        // Ranges: 0.0 (1, 5), 0.25 (4), 0.5 (0 at height 0, 3 at 3, 7 at 4),
+        // 1.0 (2 at height 2, 6 at 3).
+        assert_eq!(by_bound(&lattice, &bounds), vec![1, 5, 4, 0, 3, 7, 2, 6]);
+        // Equal bounds: one range, by height then index (the order of
+        // `by_height`).
+        let flat: Vec<u64> = lattice.by_height().into_iter().flatten().collect();
+        assert_eq!(by_bound(&lattice, &[0.3; 8]), flat);
+        assert_eq!(flat, vec![0, 1, 4, 2, 5, 3, 6, 7]);
     }
 }
