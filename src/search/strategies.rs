@@ -153,9 +153,19 @@ pub(crate) fn optimal<'env>(
     // when phase 2 orders by it; bound first when the metric is monotone.
     let bound_first =
         monotone_metric && evaluator.utility.bound_terms().is_some() && !evaluator.nearly_unique();
-    let mut pruning = Pruning::new(evaluator, lattice, bound_first || !monotone_metric);
+    // (Computed ahead, beside the bottom table's count, when there were
+    // threads to spare.)
+    let mut ahead = evaluator.take_ahead();
+    let mut pruning = Pruning::new(
+        evaluator,
+        lattice,
+        bound_first || !monotone_metric,
+        ahead.as_mut().map(|(bounds, _)| std::mem::take(bounds)),
+    );
     let order: Vec<u64> = if bound_first {
-        by_bound(lattice, &pruning.bounds)
+        ahead
+            .map(|(_, order)| order)
+            .unwrap_or_else(|| by_bound(lattice.heights(), &pruning.bounds))
     } else {
         lattice.by_height().into_iter().flatten().collect()
     };
@@ -303,15 +313,16 @@ pub(crate) struct Pruning {
 /// extended by every level of attribute j (one step per node and prefix,
 /// in tight loops: on adult9's 12,960 nodes 0.06 ms, against 0.16 ms
 /// refolding from the first changed attribute node by node).
-fn lower_bounds(utility: &UtilityModel, lattice: &Lattice) -> Option<Vec<f64>> {
+pub(crate) fn lower_bounds(utility: &UtilityModel, heights: &[u32]) -> Option<Vec<f64>> {
     let terms = utility.bound_terms()?;
     // The folds over every prefix of the attributes, each prefix's nodes in
     // index order (the last attribute fastest): each fold extends one of
     // the previous prefix by each level of the next attribute.
-    let mut folds = Vec::with_capacity(lattice.size() as usize);
+    let size = heights.iter().map(|&h| h as usize + 1).product();
+    let mut folds = Vec::with_capacity(size);
     folds.push(utility.fold_start());
-    let mut next = Vec::with_capacity(lattice.size() as usize);
-    for (j, &height) in lattice.heights().iter().enumerate() {
+    let mut next = Vec::with_capacity(size);
+    for (j, &height) in heights.iter().enumerate() {
         let terms = &terms[j][..=height as usize];
         next.clear();
         for &fold in &folds {
@@ -326,10 +337,20 @@ fn lower_bounds(utility: &UtilityModel, lattice: &Lattice) -> Option<Vec<f64>> {
 }
 
 impl Pruning {
-    /// Pruning when `enabled` (and the metric has a lower bound), else none.
-    fn new(evaluator: &Evaluator<'_>, lattice: &Lattice, enabled: bool) -> Pruning {
+    /// Pruning when `enabled` (and the metric has a lower bound), else none;
+    /// by the `bounds` given when they are not empty (computed ahead).
+    fn new(
+        evaluator: &Evaluator<'_>,
+        lattice: &Lattice,
+        enabled: bool,
+        bounds: Option<Vec<f64>>,
+    ) -> Pruning {
         let bounds = enabled
-            .then(|| lower_bounds(&evaluator.utility, lattice))
+            .then(|| {
+                bounds
+                    .filter(|b| !b.is_empty())
+                    .or_else(|| lower_bounds(&evaluator.utility, lattice.heights()))
+            })
             .flatten()
             .unwrap_or_default();
         Pruning {
@@ -385,7 +406,8 @@ struct Bisection {
 /// How many ranges of bounds [`by_bound`] sorts nodes into.
 const BOUND_BUCKETS: usize = 1024;
 
-/// Every node of `lattice` sorted by `bounds` (one per node), lowest
+/// Every node of the lattice of `heights` sorted by `bounds` (one per
+/// node, in index order), lowest
 /// first, as far as one of [`BOUND_BUCKETS`] equal ranges between the
 /// lowest and the highest bound tells; within a range, by height, then by
 /// index (lower nodes first: on adult9, k = 5 without suppression, 99 checks
@@ -393,7 +415,7 @@ const BOUND_BUCKETS: usize = 1024;
 /// steers which paths phase 1 takes (on adult9, FARS and cup, 64 to 4,096
 /// ranges give the checks of an exact sort within a tenth), and sorting cup's
 /// 45,000 nodes exactly cost a tenth of its search.
-fn by_bound(lattice: &Lattice, bounds: &[f64]) -> Vec<u64> {
+pub(crate) fn by_bound(heights: &[u32], bounds: &[f64]) -> Vec<u64> {
     let (lo, hi) = bounds
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &b| {
@@ -406,19 +428,19 @@ fn by_bound(lattice: &Lattice, bounds: &[f64]) -> Vec<u64> {
     };
     // Each node's height (level sum), in index order: the heights of every
     // prefix of the attributes, each extended by the next one's levels.
-    let mut heights: Vec<u32> = vec![0];
-    for &top in lattice.heights() {
-        heights = heights
+    let mut sums: Vec<u32> = vec![0];
+    for &top in heights {
+        sums = sums
             .iter()
             .flat_map(|&h| (0..=top).map(move |l| h + l))
             .collect();
     }
-    let tiers = heights.iter().max().map_or(1, |&h| h as usize + 1);
+    let tiers = sums.iter().max().map_or(1, |&h| h as usize + 1);
     // The sort key: the range of the bound (in range for every finite
     // bound; `as` saturates otherwise), then the height.
     let key = |i: usize| {
         let range = (((bounds[i] - lo) * scale) as usize).min(BOUND_BUCKETS - 1);
-        range * tiers + heights[i] as usize
+        range * tiers + sums[i] as usize
     };
     let mut starts = vec![0usize; BOUND_BUCKETS * tiers + 1];
     for i in 0..bounds.len() {
@@ -769,6 +791,41 @@ mod tests {
     use super::*;
     use crate::metric::{Aggregate, MetricKind, MetricSpec};
     use crate::ruleset::Ruleset;
+    use crate::search::AnonymizationConfig;
+
+    /// With threads to spare, the evaluator computes every node's bound and
+    /// the bound-first order beside the bottom table's count: the same as
+    /// the search computes without them; on one thread, none.
+    #[test]
+    fn bounds_computed_ahead_equal_the_search_own() {
+        let data = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())
+            .and_then(|r| r.load())
+            .expect("adult9 loads");
+        let config =
+            AnonymizationConfig::new(vec![crate::model::ModelSpec::KAnonymity { k: 5 }], 0.0)
+                .with_metric(MetricSpec::new(MetricKind::Loss));
+        let orders = std::collections::BTreeMap::new();
+        let evaluator = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(|| Evaluator::new(&data.dataset, &data.hierarchies, &config, &orders))
+                .expect("evaluator")
+        };
+        let two = evaluator(2);
+        let heights: Vec<u32> = two.hierarchies.iter().map(|h| h.height() as u32).collect();
+        let bounds = lower_bounds(&two.utility, &heights).expect("Loss has a bound");
+        let order = by_bound(&heights, &bounds);
+        let (ahead_bounds, ahead_order) = two.take_ahead().expect("computed ahead");
+        assert_eq!(
+            ahead_bounds.iter().map(|b| b.to_bits()).collect::<Vec<_>>(),
+            bounds.iter().map(|b| b.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(ahead_order, order);
+        assert!(two.take_ahead().is_none(), "taken once");
+        assert!(evaluator(1).take_ahead().is_none());
+    }
 
     /// Every node's bound from the incremental folds equals the bound
     /// computed at the node, to the bit, for every metric with one and
@@ -793,7 +850,7 @@ mod tests {
                 spec.weights.insert("age".into(), 0.9);
                 spec.weights.insert("sex".into(), 0.1);
                 let utility = UtilityModel::new(&data.dataset, &data.hierarchies, &spec).unwrap();
-                let Some(bounds) = lower_bounds(&utility, &lattice) else {
+                let Some(bounds) = lower_bounds(&utility, lattice.heights()) else {
                     assert!(utility.lower_bound_unchecked(&lattice.node(0)).is_none());
                     continue;
                 };
@@ -820,11 +877,14 @@ mod tests {
         let bounds = [0.5, 0.0, 1.0, 0.5, 0.25, 0.0, 1.0, 0.5000001];
         // Ranges: 0.0 (1, 5), 0.25 (4), 0.5 (0 at height 0, 3 at 3, 7 at 4),
         // 1.0 (2 at height 2, 6 at 3).
-        assert_eq!(by_bound(&lattice, &bounds), vec![1, 5, 4, 0, 3, 7, 2, 6]);
+        assert_eq!(
+            by_bound(lattice.heights(), &bounds),
+            vec![1, 5, 4, 0, 3, 7, 2, 6]
+        );
         // Equal bounds: one range, by height then index (the order of
         // `by_height`).
         let flat: Vec<u64> = lattice.by_height().into_iter().flatten().collect();
-        assert_eq!(by_bound(&lattice, &[0.3; 8]), flat);
+        assert_eq!(by_bound(lattice.heights(), &[0.3; 8]), flat);
         assert_eq!(flat, vec![0, 1, 4, 2, 5, 3, 6, 7]);
     }
 }
