@@ -1242,11 +1242,13 @@ impl FrequencyTable {
                 let mut firsts: Vec<u32> = Vec::with_capacity(expected);
                 let output = (&mut table.counts, &mut firsts, &mut assignment);
                 let complete = plan.group(source, &self.counts, max_classes, output, track);
-                // Each class's key lifted from its first source class's.
-                let representatives: Vec<u64> =
-                    firsts.iter().map(|&f| source[f as usize]).collect();
-                let changed = self.changed_lifts(target, lifts, &layout);
-                layout.lift_keys(&representatives, &changed, &mut keys);
+                if complete {
+                    // Each class's key lifted from its first source class's.
+                    let representatives: Vec<u64> =
+                        firsts.iter().map(|&f| source[f as usize]).collect();
+                    let changed = self.changed_lifts(target, lifts, &layout);
+                    layout.lift_keys(&representatives, &changed, &mut keys);
+                }
                 complete
             }
             None => group_packed(
