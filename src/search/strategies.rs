@@ -155,17 +155,15 @@ pub(crate) fn optimal<'env>(
         monotone_metric && evaluator.utility.bound_terms().is_some() && !evaluator.nearly_unique();
     // (Computed ahead, beside the bottom table's count, when there were
     // threads to spare.)
-    let mut ahead = evaluator.take_ahead();
+    let (bounds_ahead, order_ahead) = evaluator.take_ahead().unzip();
     let mut pruning = Pruning::new(
         evaluator,
         lattice,
         bound_first || !monotone_metric,
-        ahead.as_mut().map(|(bounds, _)| std::mem::take(bounds)),
+        bounds_ahead,
     );
     let order: Vec<u64> = if bound_first {
-        ahead
-            .map(|(_, order)| order)
-            .unwrap_or_else(|| by_bound(lattice.heights(), &pruning.bounds))
+        order_ahead.unwrap_or_else(|| by_bound(lattice.heights(), &pruning.bounds))
     } else {
         lattice.by_height().into_iter().flatten().collect()
     };
@@ -338,7 +336,7 @@ pub(crate) fn lower_bounds(utility: &UtilityModel, heights: &[u32]) -> Option<Ve
 
 impl Pruning {
     /// Pruning when `enabled` (and the metric has a lower bound), else none;
-    /// by the `bounds` given when they are not empty (computed ahead).
+    /// by the `bounds` given (computed ahead) when there are some.
     fn new(
         evaluator: &Evaluator<'_>,
         lattice: &Lattice,
@@ -346,11 +344,7 @@ impl Pruning {
         bounds: Option<Vec<f64>>,
     ) -> Pruning {
         let bounds = enabled
-            .then(|| {
-                bounds
-                    .filter(|b| !b.is_empty())
-                    .or_else(|| lower_bounds(&evaluator.utility, lattice.heights()))
-            })
+            .then(|| bounds.or_else(|| lower_bounds(&evaluator.utility, lattice.heights())))
             .flatten()
             .unwrap_or_default();
         Pruning {
