@@ -275,6 +275,35 @@ impl Layout {
         Some(Layout { shifts, masks })
     }
 
+    /// The layout for keys at `node` and every node above it, when they
+    /// fit in 64 bits: each field wide enough for the attribute's codes at
+    /// its level at `node` and every level above (for keys too wide to pack
+    /// at every level, as at 24 quasi-identifiers, where the nodes the
+    /// search checks mostly fit). Tables rolled up from one with this layout
+    /// keep it.
+    fn at(hierarchies: &[&CompiledHierarchy], node: &Node) -> Option<Layout> {
+        let mut shifts = Vec::with_capacity(hierarchies.len());
+        let mut masks = Vec::with_capacity(hierarchies.len());
+        let mut bits = 0u32;
+        for (h, &level) in hierarchies.iter().zip(node.levels()) {
+            let largest = h
+                .levels()
+                .iter()
+                .skip(level as usize)
+                .map(|l| l.cardinality().saturating_sub(1) as u64)
+                .max()
+                .unwrap_or(0);
+            let width = u64::BITS - largest.leading_zeros();
+            shifts.push(if width == 0 { 0 } else { bits });
+            masks.push((1u64 << width) - 1);
+            bits += width;
+            if bits > 64 {
+                return None;
+            }
+        }
+        Some(Layout { shifts, masks })
+    }
+
     /// Quasi-identifier `j`'s code in `key`.
     fn code(&self, key: u64, j: usize) -> u32 {
         ((key >> self.shifts[j]) & self.masks[j]) as u32
@@ -348,6 +377,18 @@ enum Keys {
 
 /// Writes each source class's target key into the buffer it is given.
 type FillTargets<'a> = dyn FnOnce(&mut Vec<u64>) + 'a;
+
+/// The strides of a mixed-radix key over `cardinalities` (the last varies
+/// fastest) and the number of keys, when that fits in a `u128`.
+fn mixed_radix_strides(cardinalities: &[u32]) -> Option<(Vec<u128>, u128)> {
+    let mut strides = vec![0u128; cardinalities.len()];
+    let mut stride = 1u128;
+    for (s, &c) in strides.iter_mut().zip(cardinalities).rev() {
+        *s = stride;
+        stride = stride.checked_mul(u128::from(c.max(1)))?;
+    }
+    Some((strides, stride))
+}
 
 /// Multiplier of the packed-key hash (Fibonacci hashing).
 const HASH_MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -1163,7 +1204,9 @@ impl FrequencyTable {
         };
         let layout = match &self.keys {
             Keys::Packed { layout, .. } => Some(Arc::clone(layout)),
-            Keys::Codes(_) => Layout::new(hierarchies).map(Arc::new),
+            Keys::Codes(_) => Layout::new(hierarchies)
+                .or_else(|| Layout::at(hierarchies, target))
+                .map(Arc::new),
         };
         if width > 0
             && let Some(layout) = layout
@@ -1171,8 +1214,7 @@ impl FrequencyTable {
             return Ok(self.roll_up_packed(target, &lifts, layout, (space, max_classes), table));
         }
         if width > 0 {
-            let rolled = self.roll_up_codes(&lifts, space, table);
-            return Ok((rolled.0.classes() <= max_classes).then_some(rolled));
+            return Ok(self.roll_up_codes(&lifts, (space, max_classes), table));
         }
         let mut key = vec![0u32; width];
         let mut index = KeyIndex::new(&table.cardinalities, self.classes());
@@ -1361,43 +1403,41 @@ impl FrequencyTable {
 
     /// Roll-up keeping the target keys as code vectors (keys too wide to
     /// pack); `table` is the empty target table, returned filled (histograms
-    /// excepted) with the source-to-target class assignment when tracked.
+    /// excepted) with the source-to-target class assignment when tracked;
+    /// `None` once it has more than `max_classes` classes.
     fn roll_up_codes(
         &self,
         lifts: &[&[u32]],
-        space: Option<u64>,
+        (space, max_classes): (Option<u64>, usize),
         mut table: FrequencyTable,
-    ) -> (FrequencyTable, Option<Vec<u32>>) {
+    ) -> Option<(FrequencyTable, Option<Vec<u32>>)> {
         let width = lifts.len();
         let mut out: Vec<u32> = Vec::new();
         // The hot path of the search: a tight loop assigning each source
         // class its target class, the table's own index built only if it
         // is ever needed, histograms gathered afterwards. Small key spaces
         // use a reused dense slot array (it stays in cache), larger ones a
-        // hash map of packed keys.
-        let mut strides = vec![0u64; width];
-        let mut stride = 1u64;
-        for j in (0..width).rev() {
-            strides[j] = stride;
-            stride = stride.saturating_mul(u64::from(table.cardinalities[j].max(1)));
-        }
+        // hash map of the mixed-radix slot (a unique u64 or u128 key).
+        let strides = mixed_radix_strides(&table.cardinalities);
         let expected = self.classes().min(space.unwrap_or(u64::MAX) as usize);
-        table.counts.reserve(expected);
-        out.reserve(expected * width);
+        let reserve = expected.min(max_classes.saturating_add(1));
+        table.counts.reserve(reserve);
+        out.reserve(reserve * width);
         let track = !self.histograms.is_empty();
         let mut assignment: Vec<u32> = Vec::with_capacity(if track { self.classes() } else { 0 });
-        match space.filter(|&space| space <= DENSE_FAST_SLOTS) {
-            Some(space) => DENSE_SCRATCH.with_borrow_mut(|slots| {
+        let counts = &mut table.counts;
+        let complete = match (space.filter(|&space| space <= DENSE_FAST_SLOTS), strides) {
+            (Some(space), Some((strides, _))) => DENSE_SCRATCH.with_borrow_mut(|slots| {
                 if slots.len() < space as usize {
                     slots.resize(space as usize, u32::MAX);
                 }
-                self.roll_codes(
+                let strides: Vec<u64> = strides.iter().map(|&s| s as u64).collect();
+                let complete = self.roll_codes(
                     lifts,
                     &strides,
-                    &mut out,
-                    &mut table.counts,
-                    &mut assignment,
-                    &mut |slot, next| {
+                    max_classes,
+                    (&mut out, counts, &mut assignment),
+                    |slot, next| {
                         let class = &mut slots[slot as usize];
                         if *class == u32::MAX {
                             *class = next;
@@ -1408,54 +1448,75 @@ impl FrequencyTable {
                 for target in out.chunks_exact(width) {
                     slots[dense_slot(target, &strides)] = u32::MAX;
                 }
+                complete
             }),
-            None if stride != u64::MAX => {
-                // The mixed-radix slot is a unique u64 key.
+            (_, Some((strides, keys))) if keys <= 1 << 64 => {
+                let strides: Vec<u64> = strides.iter().map(|&s| s as u64).collect();
                 let mut map: FxHashMap<u64, u32> = FxHashMap::default();
-                map.reserve(expected.min(1 << 16));
+                map.reserve(reserve.min(1 << 16));
                 self.roll_codes(
                     lifts,
                     &strides,
-                    &mut out,
-                    &mut table.counts,
-                    &mut assignment,
-                    &mut |slot, next| *map.entry(slot).or_insert(next),
-                );
+                    max_classes,
+                    (&mut out, counts, &mut assignment),
+                    |slot, next| *map.entry(slot).or_insert(next),
+                )
             }
-            None => {
-                self.roll_codes_boxed(lifts, &mut out, &mut table.counts, &mut assignment);
+            (_, Some((strides, _))) => {
+                let mut map: FxHashMap<u128, u32> = FxHashMap::default();
+                map.reserve(reserve.min(1 << 16));
+                self.roll_codes(
+                    lifts,
+                    &strides,
+                    max_classes,
+                    (&mut out, counts, &mut assignment),
+                    |slot, next| *map.entry(slot).or_insert(next),
+                )
             }
+            (_, None) => {
+                self.roll_codes_boxed(lifts, max_classes, (&mut out, counts, &mut assignment))
+            }
+        };
+        if !complete {
+            return None;
         }
         table.keys = Keys::Codes(out);
-        (table, track.then_some(assignment))
+        Some((table, track.then_some(assignment)))
     }
 
     /// The code-key hot loop: lifts each source class's key, finds its
     /// target class by mixed-radix slot through `slot_of(slot, next)`
-    /// (`next` when new), and adds its count there.
-    fn roll_codes(
+    /// (`next` when new), and adds its count there. Returns `false` once
+    /// there are more than `max_classes` target classes.
+    fn roll_codes<S>(
         &self,
         lifts: &[&[u32]],
-        strides: &[u64],
-        keys: &mut Vec<u32>,
-        counts: &mut Vec<u64>,
-        assignment: &mut Vec<u32>,
-        slot_of: &mut dyn FnMut(u64, u32) -> u32,
-    ) {
+        strides: &[S],
+        max_classes: usize,
+        (keys, counts, assignment): (&mut Vec<u32>, &mut Vec<u64>, &mut Vec<u32>),
+        mut slot_of: impl FnMut(S, u32) -> u32,
+    ) -> bool
+    where
+        S: Copy + From<u32> + std::ops::Add<Output = S> + std::ops::Mul<Output = S>,
+    {
         let width = lifts.len();
         let track = !self.histograms.is_empty();
         let mut key = vec![0u32; width];
         for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
-            let mut slot = 0u64;
+            // (Exact: the strides are those of a key space that fits in S.)
+            let mut slot = S::from(0);
             for ((k, &code), (lift, &stride)) in
                 key.iter_mut().zip(source).zip(lifts.iter().zip(strides))
             {
                 *k = lift[code as usize];
-                slot = slot.wrapping_add(u64::from(*k).wrapping_mul(stride));
+                slot = slot + S::from(*k) * stride;
             }
             let next = counts.len() as u32;
             let class = slot_of(slot, next);
             if class == next {
+                if counts.len() == max_classes {
+                    return false;
+                }
                 keys.extend_from_slice(&key);
                 counts.push(count);
             } else {
@@ -1465,37 +1526,74 @@ impl FrequencyTable {
                 assignment.push(class);
             }
         }
+        true
     }
 
-    /// The code-key loop for key spaces beyond `u64` slots: target classes
-    /// found by a hash map of the lifted keys themselves.
+    /// The code-key loop for key spaces beyond `u128` slots: target classes
+    /// found in an open-addressing table of class numbers over the keys
+    /// written so far (no allocation per class). Returns `false` once there
+    /// are more than `max_classes`.
     fn roll_codes_boxed(
         &self,
         lifts: &[&[u32]],
-        keys: &mut Vec<u32>,
-        counts: &mut Vec<u64>,
-        assignment: &mut Vec<u32>,
-    ) {
+        max_classes: usize,
+        (keys, counts, assignment): (&mut Vec<u32>, &mut Vec<u64>, &mut Vec<u32>),
+    ) -> bool {
+        fn hash(key: &[u32]) -> u64 {
+            key.iter().fold(0u64, |h, &k| {
+                (h.rotate_left(5) ^ u64::from(k)).wrapping_mul(0x517c_c1b7_2722_0a95)
+            })
+        }
         let width = lifts.len();
         let track = !self.histograms.is_empty();
         let mut key = vec![0u32; width];
-        let mut map: FxHashMap<Box<[u32]>, u32> = FxHashMap::default();
+        let mut slots = vec![FREE; 1 << 10];
         for (source, &count) in self.codes().chunks_exact(width).zip(&self.counts) {
             for ((k, &code), lift) in key.iter_mut().zip(source).zip(lifts) {
                 *k = lift[code as usize];
             }
-            let next = counts.len() as u32;
-            let class = *map.entry(key.clone().into_boxed_slice()).or_insert(next);
-            if class == next {
-                keys.extend_from_slice(&key);
-                counts.push(count);
-            } else {
-                counts[class as usize] += count;
-            }
+            let mask = slots.len() - 1;
+            let mut slot = home_slot(hash(&key), 64 - slots.len().trailing_zeros());
+            let class = loop {
+                match slots[slot] {
+                    FREE => break None,
+                    c if keys[c as usize * width..][..width] == key[..] => break Some(c),
+                    _ => slot = (slot + 1) & mask,
+                }
+            };
+            let class = match class {
+                Some(class) => {
+                    counts[class as usize] += count;
+                    class
+                }
+                None => {
+                    if counts.len() == max_classes {
+                        return false;
+                    }
+                    let class = counts.len() as u32;
+                    slots[slot] = class;
+                    keys.extend_from_slice(&key);
+                    counts.push(count);
+                    if 2 * counts.len() > slots.len() {
+                        // Doubled, every class placed again.
+                        slots = vec![FREE; 2 * slots.len()];
+                        let (mask, shift) = (slots.len() - 1, 64 - slots.len().trailing_zeros());
+                        for (c, k) in keys.chunks_exact(width).enumerate() {
+                            let mut slot = home_slot(hash(k), shift);
+                            while slots[slot] != FREE {
+                                slot = (slot + 1) & mask;
+                            }
+                            slots[slot] = c as u32;
+                        }
+                    }
+                    class
+                }
+            };
             if track {
                 assignment.push(class);
             }
         }
+        true
     }
 
     /// This table with its keys packed into one `u64` per class when they
@@ -1919,12 +2017,25 @@ mod tests {
     /// hierarchies as in [`data`], and sensitive attributes as in
     /// [`data_with`].
     fn data_domains(rows: u64, domains: &[u32], sensitive: &[u32]) -> (Dataset, Hierarchies) {
+        data_values(rows, domains, sensitive, |r, j| {
+            r * r + 3 * r * (j as u64 + 1)
+        })
+    }
+
+    /// [`data_domains`] with quasi-identifier `j` of row `r` taken from
+    /// `value(r, j)` (modulo its domain).
+    fn data_values(
+        rows: u64,
+        domains: &[u32],
+        sensitive: &[u32],
+        value: impl Fn(u64, usize) -> u64,
+    ) -> (Dataset, Hierarchies) {
         let mut encoded = Vec::new();
         let mut hierarchies = Vec::new();
         for (j, &domain) in domains.iter().enumerate() {
             let name = format!("q{j}");
             let values: Vec<String> = (0..rows)
-                .map(|r| ((r * r + 3 * r * (j as u64 + 1)) % u64::from(domain)).to_string())
+                .map(|r| (value(r, j) % u64::from(domain)).to_string())
                 .collect();
             encoded.push((
                 EncodedColumn::from_values(&name, values.iter().map(String::as_str)),
@@ -2185,6 +2296,102 @@ mod tests {
         }
         // The slots are left free for the next grouping.
         direct::assert_slots_free();
+    }
+
+    /// Keys too wide for one `u64` at the bottom (fifteen attributes of
+    /// 800 values, about 80 labels at level 1): roll-ups to nodes that pack
+    /// at their own levels (a layout per node, kept by the roll-ups above
+    /// it), to nodes whose mixed-radix keys fit a `u64` or a `u128` but do
+    /// not pack, and to nodes beyond both (a flat hash table), give the
+    /// classes counted from the rows, in the same order, and stop exactly
+    /// past a class limit.
+    #[test]
+    fn wide_roll_ups_equal_counts_from_rows() {
+        let width = 15;
+        for sensitive in [&[][..], &[4][..]] {
+            // Level-1 labels repeat every 80 rows, values every 560 (the
+            // last attribute's every 2,800): at every node but the bottom,
+            // classes of several rows.
+            let (dataset, hierarchies) = data_values(3_000, &[800; 15], sensitive, |r, j| {
+                // (Multipliers prime to 80: every label turns up.)
+                let m = [1, 3, 7, 9, 11, 13, 17, 19, 21, 23, 27, 29, 31, 33, 37][j];
+                10 * ((r * m + j as u64) % 80) + if j < 14 { r % 7 } else { r / 100 % 7 }
+            });
+            let compiled = hierarchies.quasi_identifiers(&dataset);
+            let node = |ones: usize, zeros: usize| {
+                Node::new(
+                    (0..width)
+                        .map(|j| {
+                            if j < zeros {
+                                0
+                            } else if j < zeros + ones {
+                                1
+                            } else {
+                                2
+                            }
+                        })
+                        .collect(),
+                )
+            };
+            let bottom = FrequencyTable::from_dataset(&dataset, &hierarchies, &node(0, 15))
+                .expect("counts")
+                .packed(&compiled);
+            assert!(
+                matches!(bottom.keys, Keys::Codes(_)),
+                "the bottom does not pack"
+            );
+            let packed = bottom.roll_up(&compiled, &node(6, 0)).expect("rolls up");
+            assert!(
+                matches!(packed.keys, Keys::Packed { .. }),
+                "6 × 7 bits pack"
+            );
+            // (ones, zeros): 10 × 7 bits do not pack, but 80^10 < 2^64;
+            // 80^15 < 2^128; fifteen or twelve attributes at level 0 exceed it.
+            let mut paths = std::collections::BTreeSet::new();
+            for (ones, zeros) in [(6, 0), (3, 0), (10, 0), (15, 0), (9, 3), (0, 15), (3, 12)] {
+                let to = node(ones, zeros);
+                let counted = FrequencyTable::from_dataset(&dataset, &hierarchies, &to).unwrap();
+                let bits = Layout::at(&compiled, &to).is_some();
+                let space = mixed_radix_strides(&counted.cardinalities).map(|(_, n)| n);
+                paths.insert(match space {
+                    _ if bits => "packed",
+                    Some(n) if n <= 1 << 64 => "u64",
+                    Some(_) => "u128",
+                    None => "flat",
+                });
+                for source in [&bottom, &packed]
+                    .into_iter()
+                    .filter(|s| s.node.is_below(&to))
+                {
+                    let from = source.node();
+                    let rolled = source.roll_up(&compiled, &to).expect("rolls up");
+                    assert_eq!(rolled.counts(), counted.counts(), "{from} → {to}");
+                    for c in 0..rolled.classes() {
+                        assert_eq!(rolled.key(c), counted.key(c), "{from} → {to}");
+                    }
+                    assert_eq!(rolled.canonical(), counted.canonical(), "{from} → {to}");
+                    let n = rolled.classes();
+                    assert!(n > 1 && (to == *bottom.node() || n <= 560), "{to}");
+                    let within = |limit| {
+                        source
+                            .roll_up_counts_within(&compiled, &to, limit)
+                            .expect("rolls up")
+                            .is_some()
+                    };
+                    assert!(within(n), "{from} → {to}");
+                    assert!(!within(n - 1), "{from} → {to}");
+                }
+            }
+            assert_eq!(paths.len(), 4, "{paths:?}");
+            // A packed table rolled up to a coarser node keeps its layout.
+            let coarser = packed.roll_up(&compiled, &node(3, 0)).expect("rolls up");
+            match (&packed.keys, &coarser.keys) {
+                (Keys::Packed { layout: a, .. }, Keys::Packed { layout: b, .. }) => {
+                    assert!(Arc::ptr_eq(a, b));
+                }
+                _ => panic!("both packed"),
+            }
+        }
     }
 
     #[test]
