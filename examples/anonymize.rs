@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use deidentify::{
@@ -19,7 +20,9 @@ use deidentify::{
     metric::{MetricKind, MetricSpec},
     model::ModelSpec,
     search,
+    search::{Progress, SearchResult, Strategy, search_with_progress},
 };
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 /// Search the generalization lattice for the transformation with the least
@@ -49,12 +52,18 @@ struct Args {
     /// The utility metric: loss, precision, discernibility, discernibility-nm, aecs, entropy, entropy-nm, height.
     #[arg(long)]
     metric: Option<MetricKind>,
-    /// The search strategy: optimal, exhaustive, heuristic or heuristic:N (a budget of N nodes).
+    /// The search strategy: optimal, exhaustive, heuristic, heuristic:N (a
+    /// budget of N nodes) or best-effort (for lattices too large to search:
+    /// give --time-limit and/or --max-nodes).
     #[arg(long)]
     strategy: Option<String>,
-    /// The heuristic's budget of evaluated nodes.
+    /// The heuristic's or the best-effort search's budget of evaluated nodes.
     #[arg(long)]
     max_nodes: Option<u64>,
+    /// The best-effort search's time budget: a whole number with a unit,
+    /// ms, s or m (such as 500ms, 5s, 2m).
+    #[arg(long, value_parser = parse_time_limit)]
+    time_limit: Option<u64>,
     /// Run the search this many times in one process and report the
     /// minimum and median time (the warm figure; every run must find the
     /// same optimum).
@@ -83,12 +92,16 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 metric: None,
                 strategy: None,
                 max_nodes: None,
+                time_limit_ms: None,
             });
     if let Some(strategy) = &args.strategy {
         config.strategy = Some(strategy.clone());
     }
     if args.max_nodes.is_some() {
         config.max_nodes = args.max_nodes;
+    }
+    if args.time_limit.is_some() {
+        config.time_limit_ms = args.time_limit;
     }
     let mut config = config.config()?;
     // Command-line models replace the ruleset's of the same kind.
@@ -120,8 +133,21 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     }
     let loaded = ruleset.load()?;
     let orders = ruleset.orders();
-    let result = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
+    let best_effort = matches!(config.strategy, Strategy::BestEffort { .. });
+    let result = if best_effort && !args.json {
+        search_showing_progress(&loaded, &config, &orders)?
+    } else {
+        search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?
+    };
     let mut times = vec![result.elapsed_ms];
+    // (A search under a time limit may stop at another node each run.)
+    let timed = matches!(
+        config.strategy,
+        Strategy::BestEffort {
+            time_limit_ms: Some(_),
+            ..
+        }
+    );
     for _ in 1..args.repeat {
         let again = search(&loaded.dataset, &loaded.hierarchies, &config, &orders)?;
         let found = |r: &deidentify::search::SearchResult| {
@@ -129,7 +155,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 .as_ref()
                 .map(|o| (o.node.clone(), o.score.as_ref().map(|s| s.score.to_bits())))
         };
-        if found(&again) != found(&result) {
+        if !timed && found(&again) != found(&result) {
             return Err(
                 "a repeated search found another optimum: the search is not deterministic".into(),
             );
@@ -195,6 +221,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 "models": config.models,
                 "strategy": config.strategy.name(),
                 "proven_optimal": result.proven_optimal,
+                "lower_bound": result.lower_bound,
                 "nodes_checked": result.nodes_checked,
                 "lattice_size": result.lattice_size,
                 "elapsed_ms": result.elapsed_ms,
@@ -224,6 +251,15 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
             result.lattice_size,
             result.elapsed_ms
         );
+        if !result.proven_optimal
+            && let (Some(bound), Some(score)) = (result.lower_bound, score)
+        {
+            println!(
+                "not proven optimal: the optimum's {} is at least {bound} (at most {} below this)",
+                config.metric.kind,
+                score - bound
+            );
+        }
         if timing.runs > 1 {
             println!(
                 "{} runs: minimum {:.1} ms, median {:.1} ms",
@@ -261,6 +297,63 @@ impl Timing {
             min: sorted[0],
             median,
         }
+    }
+}
+
+/// The search with a progress line on standard error: nodes checked and
+/// the best score so far.
+fn search_showing_progress(
+    loaded: &deidentify::ruleset::LoadedRuleset,
+    config: &deidentify::AnonymizationConfig,
+    orders: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<SearchResult, deidentify::Error> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let metric = config.metric.kind;
+    let result = search_with_progress(
+        &loaded.dataset,
+        &loaded.hierarchies,
+        config,
+        orders,
+        &|p: &Progress| {
+            let best = p
+                .best
+                .as_ref()
+                .map_or("none feasible yet".to_string(), |(_, score)| {
+                    format!("best {metric} {score:.6}")
+                });
+            bar.set_message(format!("{} nodes checked, {best}", p.nodes_checked));
+        },
+    );
+    bar.finish_and_clear();
+    result
+}
+
+/// A time limit such as `500ms`, `5s` or `2m`, in milliseconds.
+fn parse_time_limit(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or("give a unit: ms, s or m (such as 5s)")?;
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err("a whole number of ms, s or m, not negative (such as 5s)".into());
+    }
+    let number: u64 = number.parse().map_err(|_| "too large".to_string())?;
+    let scale = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        _ => return Err(format!("unknown unit '{unit}': use ms, s or m")),
+    };
+    match number.checked_mul(scale) {
+        Some(0) => Err("must be at least 1 ms".into()),
+        Some(ms) => Ok(ms),
+        None => Err("too large".into()),
     }
 }
 

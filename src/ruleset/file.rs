@@ -154,12 +154,17 @@ pub struct AnonymizationRule {
     /// The utility metric (default `loss`).
     #[serde(default)]
     pub metric: Option<MetricRule>,
-    /// `optimal` (default), `exhaustive`, `heuristic` or `heuristic:N` (a budget of N nodes).
+    /// `optimal` (default), `exhaustive`, `heuristic`, `heuristic:N` (a
+    /// budget of N nodes) or `best-effort`.
     #[serde(default)]
     pub strategy: Option<String>,
-    /// The heuristic's evaluation budget (default 10,000 nodes).
+    /// The heuristic's evaluation budget (default 10,000 nodes), or the
+    /// best-effort search's (default none).
     #[serde(default)]
     pub max_nodes: Option<u64>,
+    /// The best-effort search's time budget in milliseconds (default none).
+    #[serde(default)]
+    pub time_limit_ms: Option<u64>,
 }
 
 impl AnonymizationRule {
@@ -178,6 +183,7 @@ impl AnonymizationRule {
         let strategy = parse_strategy(
             self.strategy.as_deref().unwrap_or("optimal"),
             self.max_nodes,
+            self.time_limit_ms,
         )?;
         let config = AnonymizationConfig {
             models: self.models.clone(),
@@ -191,12 +197,39 @@ impl AnonymizationRule {
 }
 
 /// Parses a strategy name; `max_nodes` is the heuristic's budget (default
-/// [`DEFAULT_HEURISTIC_BUDGET`](crate::search::DEFAULT_HEURISTIC_BUDGET)).
-pub(crate) fn parse_strategy(name: &str, max_nodes: Option<u64>) -> Result<Strategy> {
+/// [`DEFAULT_HEURISTIC_BUDGET`](crate::search::DEFAULT_HEURISTIC_BUDGET))
+/// or the best-effort search's, `time_limit_ms` the best-effort search's
+/// (an error with any other strategy).
+pub(crate) fn parse_strategy(
+    name: &str,
+    max_nodes: Option<u64>,
+    time_limit_ms: Option<u64>,
+) -> Result<Strategy> {
     let mut strategy: Strategy = name.parse()?;
-    if let (Strategy::Heuristic { max_nodes: budget }, Some(max_nodes)) = (&mut strategy, max_nodes)
-    {
-        *budget = max_nodes;
+    match &mut strategy {
+        Strategy::Heuristic { max_nodes: budget } => {
+            if let Some(max_nodes) = max_nodes {
+                *budget = max_nodes;
+            }
+        }
+        Strategy::BestEffort {
+            time_limit_ms: time,
+            max_nodes: nodes,
+        } => {
+            *time = time_limit_ms;
+            *nodes = max_nodes;
+            return Ok(strategy);
+        }
+        _ => {}
+    }
+    if time_limit_ms.is_some() {
+        return Err(Error::parameter(
+            "time_limit_ms",
+            format!(
+                "a time limit applies only to the best-effort strategy, not to '{}'",
+                strategy.name()
+            ),
+        ));
     }
     Ok(strategy)
 }

@@ -25,6 +25,22 @@ pub enum Strategy {
         /// The evaluation budget.
         max_nodes: u64,
     },
+    /// Best-effort search for lattices of any size
+    /// ([§6.4](crate::methods#64-best-effort-search)): a local search from
+    /// the top (greedy descents, then exchanges of a level between two
+    /// attributes) finds good transformations early; on lattices of at most
+    /// [`MAX_LATTICE_NODES`](crate::search::MAX_LATTICE_NODES) nodes it then
+    /// checks the nodes in order of their lower bound until the best found
+    /// is proven optimal. It stops when either budget is spent and returns
+    /// the best transformation found so far; with neither budget it runs
+    /// until the local search stalls (and, on a lattice it can complete,
+    /// until the optimum is proven).
+    BestEffort {
+        /// Wall-time budget in milliseconds.
+        time_limit_ms: Option<u64>,
+        /// Evaluation budget in nodes.
+        max_nodes: Option<u64>,
+    },
 }
 
 impl Strategy {
@@ -34,6 +50,7 @@ impl Strategy {
             Strategy::Optimal => "optimal",
             Strategy::Exhaustive => "exhaustive",
             Strategy::Heuristic { .. } => "heuristic",
+            Strategy::BestEffort { .. } => "best-effort",
         }
     }
 }
@@ -46,7 +63,8 @@ impl std::str::FromStr for Strategy {
 
     /// Parses a strategy name: `optimal`, `exhaustive`, `heuristic` (with
     /// the default budget of [`DEFAULT_HEURISTIC_BUDGET`] evaluations) or
-    /// `heuristic:N` (a budget of N evaluations).
+    /// `heuristic:N` (a budget of N evaluations), `best-effort` (without a
+    /// budget: set [`Strategy::BestEffort`]'s fields for one).
     ///
     /// # Examples
     ///
@@ -69,6 +87,10 @@ impl std::str::FromStr for Strategy {
             ("heuristic", None) => Ok(Strategy::Heuristic {
                 max_nodes: DEFAULT_HEURISTIC_BUDGET,
             }),
+            ("best-effort", None) => Ok(Strategy::BestEffort {
+                time_limit_ms: None,
+                max_nodes: None,
+            }),
             ("heuristic", Some(budget)) => match budget.parse::<u64>() {
                 Ok(max_nodes) => Ok(Strategy::Heuristic { max_nodes }),
                 Err(_) => Err(Error::parameter(
@@ -79,7 +101,7 @@ impl std::str::FromStr for Strategy {
             _ => Err(Error::parameter(
                 "strategy",
                 format!(
-                    "unknown strategy '{name}' (known: optimal, exhaustive, heuristic, heuristic:N)"
+                    "unknown strategy '{name}' (known: optimal, exhaustive, heuristic, heuristic:N, best-effort)"
                 ),
             )),
         }
@@ -169,7 +191,8 @@ impl AnonymizationConfig {
     /// # Errors
     ///
     /// [`crate::ErrorKind::InvalidParameter`] for a suppression limit outside
-    /// [0, 1] or a heuristic budget of 0.
+    /// [0, 1], a heuristic budget of 0, or a best-effort budget of 0 nodes
+    /// or 0 ms.
     pub fn check(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.suppression_limit) {
             return Err(Error::parameter(
@@ -182,6 +205,24 @@ impl AnonymizationConfig {
                 "max_nodes",
                 "the heuristic needs a budget of at least 1 node",
             ));
+        }
+        if let Strategy::BestEffort {
+            time_limit_ms,
+            max_nodes,
+        } = self.strategy
+        {
+            if max_nodes == Some(0) {
+                return Err(Error::parameter(
+                    "max_nodes",
+                    "the best-effort search needs a budget of at least 1 node",
+                ));
+            }
+            if time_limit_ms == Some(0) {
+                return Err(Error::parameter(
+                    "time_limit_ms",
+                    "the best-effort search needs a time limit of at least 1 ms",
+                ));
+            }
         }
         Ok(())
     }

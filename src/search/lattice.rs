@@ -113,6 +113,12 @@ impl Lattice {
         self.size
     }
 
+    /// Each attribute's stride in the node index (the index of a node one
+    /// level up in attribute j is the node's index plus `strides()[j]`).
+    pub(crate) fn strides(&self) -> &[u64] {
+        &self.strides
+    }
+
     /// The hierarchy heights (the top node's levels).
     pub fn heights(&self) -> &[u32] {
         &self.heights

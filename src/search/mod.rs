@@ -1,6 +1,7 @@
 //! The search for the least-loss transformation that satisfies the models
 //! ([§6](crate::methods#6-lattice-search)).
 
+mod best_effort;
 mod cache;
 mod config;
 mod crew;
@@ -13,6 +14,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub use best_effort::Progress;
 pub use config::{AnonymizationConfig, DEFAULT_HEURISTIC_BUDGET, Strategy};
 pub(crate) use evaluator::Evaluator;
 pub use evaluator::NodeEvaluation;
@@ -41,8 +43,16 @@ pub struct SearchResult {
     pub max_suppressed: u64,
     /// The strategy used.
     pub strategy: Strategy,
-    /// Whether the result is proven optimal (optimal and exhaustive strategies).
+    /// Whether the result is proven optimal (optimal and exhaustive
+    /// strategies; the best-effort search when it completed).
     pub proven_optimal: bool,
+    /// A lower bound on the optimum's score, when known: the optimum's own
+    /// score when proven optimal; for a best-effort search stopped by its
+    /// budget on a lattice it could complete, the lowest lower bound of the
+    /// nodes it had not checked (or the best score, if lower). How far the
+    /// best node found can be from the optimum.
+    #[serde(default)]
+    pub lower_bound: Option<f64>,
     /// Wall time of the search, in milliseconds.
     pub elapsed_ms: f64,
     /// The models as the search applied them ([`crate::model::PrivacyModel::name`]),
@@ -104,6 +114,56 @@ pub fn search(
     config: &AnonymizationConfig,
     orders: &BTreeMap<String, Vec<String>>,
 ) -> Result<SearchResult> {
+    search_with_progress(dataset, hierarchies, config, orders, &|_| {})
+}
+
+/// [`search`], calling `progress` as the search goes: the best-effort
+/// search ([`Strategy::BestEffort`]) calls it after every batch of nodes it
+/// evaluates, with the nodes checked and the best transformation so far
+/// (the other strategies do not call it).
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Mutex;
+///
+/// use deidentify::model::ModelSpec;
+/// use deidentify::search::{Strategy, search_with_progress};
+/// use deidentify::{AnonymizationConfig, Ruleset};
+///
+/// let loaded = Ruleset::from_file("datasets/adult/adult9.toml".as_ref())?.load()?;
+/// let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.02)
+///     .with_strategy(Strategy::BestEffort { time_limit_ms: Some(5_000), max_nodes: None });
+/// let improvements = Mutex::new(Vec::new());
+/// let result = search_with_progress(
+///     &loaded.dataset,
+///     &loaded.hierarchies,
+///     &config,
+///     &BTreeMap::new(),
+///     &|p| {
+///         if p.improved {
+///             improvements.lock().unwrap().push(p.best.clone());
+///         }
+///     },
+/// )?;
+/// // The last improvement reported is the result.
+/// let last = improvements.into_inner().unwrap().pop().flatten();
+/// let optimum = result.optimum.expect("found");
+/// assert_eq!(last.map(|(node, _)| node), Some(optimum.node));
+/// # Ok::<(), deidentify::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`search`].
+pub fn search_with_progress(
+    dataset: &Dataset,
+    hierarchies: &Hierarchies,
+    config: &AnonymizationConfig,
+    orders: &BTreeMap<String, Vec<String>>,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Result<SearchResult> {
     let started = Instant::now();
     // On a worker thread of the pool: each parallel round of the search
     // then starts without handing its work to another thread and waiting
@@ -115,12 +175,14 @@ pub fn search(
             dataset.quasi_identifier_names(),
             config,
             started,
+            progress,
         )
     })
 }
 
 /// Runs the search of `config.strategy` with a prepared evaluator; the
-/// quasi-identifier names and the start time go into the result.
+/// quasi-identifier names and the start time go into the result;
+/// `progress` as for [`search_with_progress`].
 ///
 /// # Errors
 ///
@@ -130,6 +192,7 @@ pub(crate) fn search_with(
     quasi_identifiers: Vec<String>,
     config: &AnonymizationConfig,
     started: Instant,
+    progress: &(dyn Fn(&Progress) + Sync),
 ) -> Result<SearchResult> {
     let heights = evaluator
         .hierarchies
@@ -137,23 +200,51 @@ pub(crate) fn search_with(
         .map(|h| h.height() as u32)
         .collect();
     let lattice = Lattice::new(heights)?;
-    if !matches!(config.strategy, Strategy::Heuristic { .. }) && lattice.size() > MAX_LATTICE_NODES
-    {
+    let bounded = matches!(
+        config.strategy,
+        Strategy::Heuristic { .. } | Strategy::BestEffort { .. }
+    );
+    if !bounded && lattice.size() > MAX_LATTICE_NODES {
         return Err(Error::parameter(
             "strategy",
             format!(
-                "the lattice has {} nodes, more than the {} an optimal search handles; use the heuristic",
+                "the lattice has {} nodes, more than the {} an optimal search handles; use the best-effort search",
                 lattice.size(),
                 MAX_LATTICE_NODES
             ),
         ));
     }
-    let outcome = match config.strategy {
-        Strategy::Optimal => crew::with_crew(rayon::current_num_threads(), |crew| {
-            strategies::optimal(evaluator, &lattice, crew)
-        }),
-        Strategy::Exhaustive => strategies::exhaustive(evaluator, &lattice),
-        Strategy::Heuristic { max_nodes } => strategies::heuristic(evaluator, &lattice, max_nodes),
+    let (outcome, proven_optimal, lower_bound) = match config.strategy {
+        Strategy::Optimal => (
+            crew::with_crew(rayon::current_num_threads(), |crew| {
+                strategies::optimal(evaluator, &lattice, crew)
+            }),
+            true,
+            None,
+        ),
+        Strategy::Exhaustive => (strategies::exhaustive(evaluator, &lattice), true, None),
+        Strategy::Heuristic { max_nodes } => (
+            strategies::heuristic(evaluator, &lattice, max_nodes),
+            false,
+            None,
+        ),
+        Strategy::BestEffort {
+            time_limit_ms,
+            max_nodes,
+        } => {
+            let budget = best_effort::Budget::new(started, time_limit_ms, max_nodes);
+            let found = best_effort::best_effort(evaluator, &lattice, budget, started, progress);
+            (found.outcome, found.proven_optimal, found.lower_bound)
+        }
+    };
+    let lower_bound = if proven_optimal {
+        outcome
+            .best
+            .as_ref()
+            .and_then(|b| b.score.as_ref())
+            .map(|s| s.score)
+    } else {
+        lower_bound
     };
     debug_assert!(
         outcome
@@ -168,7 +259,8 @@ pub(crate) fn search_with(
         lattice_size: lattice.size(),
         max_suppressed: evaluator.max_suppressed,
         strategy: config.strategy,
-        proven_optimal: !matches!(config.strategy, Strategy::Heuristic { .. }),
+        proven_optimal,
+        lower_bound,
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
         applied_models: evaluator.models.iter().map(|m| m.name()).collect(),
     })

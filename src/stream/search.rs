@@ -30,7 +30,7 @@ impl StreamedTable {
         let started = Instant::now();
         let names = self.quasi_identifier_names();
         with_evaluator(self, config, orders, |evaluator, _| {
-            search_with(evaluator, names, config, started)
+            search_with(evaluator, names, config, started, &|_| {})
         })
     }
 

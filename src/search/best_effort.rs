@@ -1,0 +1,413 @@
+//! The best-effort search ([§6.4](crate::methods#64-best-effort-search)):
+//! a local search for lattices of any size, completed by a bound-ordered
+//! check on lattices small enough to keep every node's bound.
+
+use std::cmp::Ordering;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::frequency::node::Node;
+use crate::search::evaluator::{Evaluator, NodeEvaluation};
+use crate::search::lattice::{Lattice, MAX_LATTICE_NODES};
+use crate::search::strategies::{Outcome, lower_bounds, ranking};
+
+/// Where a best-effort search stands, as passed to the progress callback
+/// of [`crate::search::search_with_progress`] after each batch of nodes.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Nodes evaluated so far.
+    pub nodes_checked: u64,
+    /// The best feasible transformation so far, with its score.
+    pub best: Option<(Node, f64)>,
+    /// Whether `best` changed with this batch.
+    pub improved: bool,
+    /// Wall time since the search started, in milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// The budgets of a best-effort search.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Budget {
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) max_nodes: Option<u64>,
+}
+
+impl Budget {
+    /// The budget of `time_limit_ms` from `started` and `max_nodes`.
+    pub(crate) fn new(
+        started: Instant,
+        time_limit_ms: Option<u64>,
+        max_nodes: Option<u64>,
+    ) -> Self {
+        Budget {
+            deadline: time_limit_ms.map(|ms| started + Duration::from_millis(ms)),
+            max_nodes,
+        }
+    }
+}
+
+/// What the best-effort search returns beyond an [`Outcome`].
+pub(crate) struct BestEffortOutcome {
+    pub(crate) outcome: Outcome,
+    /// Whether the best node is proven optimal.
+    pub(crate) proven_optimal: bool,
+    /// A lower bound on the optimum's score, when one is known.
+    pub(crate) lower_bound: Option<f64>,
+}
+
+/// A node already evaluated: its score when feasible.
+#[derive(Clone, Copy, Debug)]
+enum Seen {
+    Feasible(f64),
+    Infeasible,
+}
+
+/// Calls `f` with every set of `k` items of `items[from..]` (in order),
+/// built in `set`.
+fn combinations<T: Copy>(
+    items: &[T],
+    k: usize,
+    from: usize,
+    set: &mut Vec<T>,
+    f: &mut impl FnMut(&[T]),
+) {
+    if set.len() == k {
+        f(set);
+        return;
+    }
+    for i in from..items.len() {
+        set.push(items[i]);
+        combinations(items, k, i + 1, set, f);
+        set.pop();
+    }
+}
+
+/// The seed of the randomized descents.
+const RESTART_SEED: u64 = 0x5eed;
+
+/// Randomized descents in a row that find nothing better before the local
+/// search ends (without a budget).
+const MAX_STALE_RESTARTS: usize = 64;
+
+/// A randomized descent steps to one of this many feasible specializations
+/// of the lowest scores, uniformly.
+const RESTART_CHOICES: usize = 3;
+
+/// Nodes evaluated in one parallel batch (the clock is read between batches).
+const BATCH: usize = 64;
+
+/// The search state: evaluated nodes, the best so far, the budget.
+struct Search<'s, 'e> {
+    evaluator: &'s Evaluator<'e>,
+    lattice: &'s Lattice,
+    budget: Budget,
+    started: Instant,
+    progress: &'s (dyn Fn(&Progress) + Sync),
+    seen: FxHashMap<u64, Seen>,
+    checked: u64,
+    best: Option<NodeEvaluation>,
+    best_index: u64,
+    /// Set once a budget is spent.
+    stopped: bool,
+}
+
+impl Search<'_, '_> {
+    fn best_score(&self) -> Option<f64> {
+        self.best
+            .as_ref()
+            .and_then(|b| b.score.as_ref())
+            .map(|s| s.score)
+    }
+
+    /// Evaluates the nodes of `indices` not seen yet (in parallel, within
+    /// the budget), records them and returns, for every index given in
+    /// order, what is known of it (`None`: not evaluated, the budget spent).
+    fn evaluate(&mut self, indices: &[u64]) -> Vec<Option<Seen>> {
+        let mut fresh: Vec<u64> = indices
+            .iter()
+            .copied()
+            .filter(|i| !self.seen.contains_key(i))
+            .collect();
+        fresh.sort_unstable();
+        fresh.dedup();
+        if let Some(max) = self.budget.max_nodes {
+            let left = max.saturating_sub(self.checked) as usize;
+            if fresh.len() > left {
+                fresh.truncate(left);
+                self.stopped = true;
+            }
+        }
+        // In chunks, the clock read between them: a large neighbourhood
+        // stops within a chunk's time of the deadline.
+        for chunk in fresh.chunks(BATCH) {
+            if self.budget.deadline.is_some_and(|d| Instant::now() >= d) {
+                self.stopped = true;
+                break;
+            }
+            let (evaluator, lattice) = (self.evaluator, self.lattice);
+            let results: Vec<(u64, NodeEvaluation)> = chunk
+                .par_iter()
+                .map(|&i| (i, evaluator.evaluate(&lattice.node(i)).1))
+                .collect();
+            self.checked += results.len() as u64;
+            let mut improved = false;
+            for (i, e) in results {
+                let score = e.score.as_ref().filter(|_| e.feasible).map(|s| s.score);
+                self.seen
+                    .insert(i, score.map_or(Seen::Infeasible, Seen::Feasible));
+                let better = score.is_some()
+                    && self
+                        .best
+                        .as_ref()
+                        .is_none_or(|b| ranking(&e, b) == Ordering::Less);
+                if better {
+                    self.best = Some(e);
+                    self.best_index = i;
+                    improved = true;
+                }
+            }
+            (self.progress)(&Progress {
+                nodes_checked: self.checked,
+                best: self
+                    .best
+                    .as_ref()
+                    .and_then(|b| Some((b.node.clone(), b.score.as_ref()?.score))),
+                improved,
+                elapsed_ms: self.started.elapsed().as_secs_f64() * 1e3,
+            });
+        }
+        if self.budget.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.stopped = true;
+        }
+        indices.iter().map(|i| self.seen.get(i).copied()).collect()
+    }
+
+    /// Greedy descent from the feasible node `start`: to the feasible
+    /// direct specialization of the lowest score while there is one.
+    /// Returns the node it stops at (a local minimum) and its score.
+    fn descend(&mut self, start: u64, score: f64) -> (u64, f64) {
+        let (mut current, mut current_score) = (start, score);
+        while !self.stopped {
+            let predecessors: Vec<u64> = self.lattice.predecessors(current).collect();
+            let seen = self.evaluate(&predecessors);
+            let step = predecessors
+                .iter()
+                .zip(seen)
+                .filter_map(|(&i, s)| match s {
+                    Some(Seen::Feasible(score)) => Some((score, i)),
+                    _ => None,
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            match step {
+                Some((score, i)) => (current, current_score) = (i, score),
+                None => break,
+            }
+        }
+        (current, current_score)
+    }
+
+    /// The exchanges of tier `tier` around `center`: one attribute up (a
+    /// level, or in tier 2 to its top) and one (tier 0), two (tiers 1 and 2)
+    /// or three (tier 3) others one level down each. `None` past the last
+    /// tier.
+    fn exchanges(&self, center: u64, tier: usize) -> Option<Vec<u64>> {
+        let (downs_per_move, to_top) = match tier {
+            0 => (1, false),
+            1 => (2, false),
+            2 => (2, true),
+            3 => (3, false),
+            _ => return None,
+        };
+        let levels = self.lattice.levels(center);
+        let heights = self.lattice.heights();
+        let strides = self.lattice.strides();
+        let ups: Vec<(usize, u64)> = (0..levels.len())
+            .filter(|&j| levels[j] < heights[j])
+            .map(|j| {
+                let steps = if to_top { heights[j] - levels[j] } else { 1 };
+                (j, u64::from(steps) * strides[j])
+            })
+            .collect();
+        let downs: Vec<(usize, u64)> = (0..levels.len())
+            .filter(|&j| levels[j] > 0)
+            .map(|j| (j, strides[j]))
+            .collect();
+        let mut nodes = Vec::new();
+        let mut lowered = Vec::new();
+        combinations(&downs, downs_per_move, 0, &mut lowered, &mut |set| {
+            let total: u64 = set.iter().map(|&(_, d)| d).sum();
+            for &(j, up) in &ups {
+                if set.iter().all(|&(b, _)| b != j) {
+                    nodes.push(center + up - total);
+                }
+            }
+        });
+        Some(nodes)
+    }
+
+    /// The local search: a descent from the top, then, while it improves,
+    /// descents from the feasible exchanges around the best node, best
+    /// first; stops when no exchange leads below the best score.
+    fn local_search(&mut self) {
+        let top = self.lattice.size() - 1;
+        let Some(Seen::Feasible(score)) = self.evaluate(&[top])[0] else {
+            return;
+        };
+        self.descend(top, score);
+        // Variable neighbourhoods: the tiers of exchanges around the best
+        // node, the first again after every improvement.
+        let mut tier = 0;
+        while !self.stopped {
+            let Some(best) = self.best_score() else {
+                return;
+            };
+            let Some(exchanges) = self.exchanges(self.best_index, tier) else {
+                break;
+            };
+            let seen = self.evaluate(&exchanges);
+            let mut starts: Vec<(f64, u64)> = exchanges
+                .iter()
+                .zip(seen)
+                .filter_map(|(&i, s)| match s {
+                    Some(Seen::Feasible(score)) => Some((score, i)),
+                    _ => None,
+                })
+                .collect();
+            starts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            starts.dedup_by_key(|s| s.1);
+            for (score, start) in starts {
+                if self.stopped || self.best_score().is_some_and(|b| b < best) {
+                    break;
+                }
+                self.descend(start, score);
+            }
+            tier = if self.best_score().is_some_and(|b| b < best) {
+                0
+            } else {
+                tier + 1
+            };
+        }
+        // Randomized descents from the top (a fixed seed: the same budget
+        // of nodes gives the same result).
+        let mut rng = StdRng::seed_from_u64(RESTART_SEED);
+        let mut stale = 0;
+        while !self.stopped && stale < MAX_STALE_RESTARTS {
+            let before = self.best_score();
+            let mut current = top;
+            while !self.stopped {
+                let predecessors: Vec<u64> = self.lattice.predecessors(current).collect();
+                let seen = self.evaluate(&predecessors);
+                let mut feasible: Vec<(f64, u64)> = predecessors
+                    .iter()
+                    .zip(seen)
+                    .filter_map(|(&i, s)| match s {
+                        Some(Seen::Feasible(score)) => Some((score, i)),
+                        _ => None,
+                    })
+                    .collect();
+                if feasible.is_empty() {
+                    break;
+                }
+                feasible.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let pick = rng.random_range(0..feasible.len().min(RESTART_CHOICES));
+                current = feasible[pick].1;
+            }
+            stale = if self.best_score() == before {
+                stale + 1
+            } else {
+                0
+            };
+        }
+    }
+
+    /// On a lattice of at most [`MAX_LATTICE_NODES`] nodes with a bounded
+    /// metric: evaluates the nodes in increasing order of their lower bound
+    /// until the next bound exceeds the best score (the best is then
+    /// optimal). Returns whether it completed, and the lowest bound of the
+    /// nodes left when it did not.
+    fn complete(&mut self) -> Option<(bool, Option<f64>)> {
+        if self.lattice.size() > MAX_LATTICE_NODES {
+            return None;
+        }
+        let bounds = lower_bounds(&self.evaluator.utility, self.lattice.heights())?;
+        let mut order: Vec<u64> = (0..self.lattice.size()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            bounds[a as usize]
+                .total_cmp(&bounds[b as usize])
+                .then(a.cmp(&b))
+        });
+        let mut at = 0;
+        loop {
+            while at < order.len() && self.seen.contains_key(&order[at]) {
+                at += 1;
+            }
+            let Some(&next) = order.get(at) else {
+                return Some((true, None));
+            };
+            let bound = bounds[next as usize];
+            if self.best_score().is_some_and(|b| bound > b) {
+                return Some((true, None));
+            }
+            if self.stopped {
+                return Some((false, Some(bound)));
+            }
+            let batch: Vec<u64> = order[at..]
+                .iter()
+                .copied()
+                .filter(|i| !self.seen.contains_key(i))
+                .take(BATCH)
+                .collect();
+            self.evaluate(&batch);
+        }
+    }
+}
+
+/// The best-effort search over `lattice` within `budget`; `progress` is
+/// called after every batch of evaluations.
+pub(crate) fn best_effort(
+    evaluator: &Evaluator<'_>,
+    lattice: &Lattice,
+    budget: Budget,
+    started: Instant,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> BestEffortOutcome {
+    let mut search = Search {
+        evaluator,
+        lattice,
+        budget,
+        started,
+        progress,
+        seen: FxHashMap::default(),
+        checked: 0,
+        best: None,
+        best_index: 0,
+        stopped: false,
+    };
+    search.local_search();
+    let completion = search.complete();
+    let best_score = search.best_score();
+    let (proven_optimal, lower_bound) = match completion {
+        Some((true, _)) => (true, best_score),
+        Some((false, bound)) => (
+            false,
+            match (bound, best_score) {
+                (Some(b), Some(s)) => Some(b.min(s)),
+                (b, s) => b.or(s),
+            },
+        ),
+        None => (false, None),
+    };
+    BestEffortOutcome {
+        outcome: Outcome {
+            best: search.best,
+            nodes_checked: search.checked,
+        },
+        proven_optimal,
+        lower_bound,
+    }
+}
