@@ -62,7 +62,7 @@ struct Args {
     max_nodes: Option<u64>,
     /// The best-effort search's time budget: a whole number with a unit,
     /// ms, s or m (such as 500ms, 5s, 2m).
-    #[arg(long, value_parser = parse_time_limit)]
+    #[arg(long, value_parser = parse_time_limit, allow_hyphen_values = true)]
     time_limit: Option<u64>,
     /// Run the search this many times in one process and report the
     /// minimum and median time (the warm figure; every run must find the

@@ -2,6 +2,7 @@
 
 mod adult;
 mod bad_input;
+mod best_effort;
 mod browser;
 mod encryption;
 mod examples;

@@ -205,6 +205,18 @@ const WIDE: Shape = Shape {
     lattice: 1 << 20,
 };
 
+/// The widest tables, with lattices up to 2^40 nodes, for the best-effort
+/// search within a budget.
+const HUGE: Shape = Shape {
+    qis: 24,
+    domain: 200,
+    height: 4,
+    sensitive: 2,
+    sensitive_domain: 8,
+    rows: 200,
+    lattice: 1 << 40,
+};
+
 /// Narrower tables with small lattices, for the searches of every node.
 const SMALL: Shape = Shape {
     qis: 4,
@@ -1435,6 +1447,37 @@ proptest! {
             apply_and_verify(&t, &dataset, &hierarchies, &config, &optimum.node, true)?;
         }
     }
+
+    /// The best-effort search's result within a node budget, on lattices
+    /// far beyond what the optimal search holds (up to 2^40 nodes), is a
+    /// valid release; the top node (checked first) makes limit 1 feasible.
+    #[test]
+    fn best_effort_output_is_valid(
+        t in table(HUGE),
+        draws in prop::collection::vec(draw(0..KINDS), 1..=3),
+        limit in prop::sample::select(vec![0.0, 0.05, 0.3, 1.0, 1.0]),
+        metric in metric(),
+        max_nodes in 1u64..80,
+    ) {
+        let (dataset, hierarchies) = build(&t);
+        let strategy = SearchStrategy::BestEffort { time_limit_ms: None, max_nodes: Some(max_nodes) };
+        let config = AnonymizationConfig::new(specs(&draws, &t), limit).with_metric(metric_for(&metric, &t)).with_strategy(strategy);
+        let found = search(&dataset, &hierarchies, &config, &BTreeMap::new());
+        prop_assert!(found.is_ok(), "{:?}: {:?}", config, found.err());
+        let found = found.unwrap();
+        prop_assert!(found.nodes_checked <= max_nodes);
+        if limit == 1.0 {
+            prop_assert!(found.optimum.is_some(), "nothing feasible at limit 1");
+        }
+        if let Some(bound) = found.lower_bound {
+            let score = found.optimum.as_ref().and_then(|o| o.score.as_ref()).map(|s| s.score);
+            prop_assert!(score.is_none_or(|s| bound <= s), "{bound} above {score:?}");
+        }
+        if let Some(optimum) = found.optimum {
+            prop_assert!(optimum.feasible);
+            apply_and_verify(&t, &dataset, &hierarchies, &config, &optimum.node, true)?;
+        }
+    }
 }
 
 proptest! {
@@ -1463,6 +1506,28 @@ proptest! {
             "models {:?} limit {} metric {:?}", optimal.models, limit, optimal.metric
         );
         prop_assert!(found.nodes_checked <= reference.nodes_checked);
+
+        // The best-effort search without a budget completes: the same
+        // optimum, proven, its score the lower bound; within a budget of
+        // nodes, a bound at most the optimum's score.
+        let unlimited = SearchStrategy::BestEffort { time_limit_ms: None, max_nodes: None };
+        let best_effort = search(&dataset, &hierarchies, &optimal.clone().with_strategy(unlimited), &orders);
+        prop_assert!(best_effort.is_ok(), "{:?}", best_effort.err());
+        let best_effort = best_effort.unwrap();
+        prop_assert_eq!(
+            best_effort.optimum.as_ref().map(|o| (o.node.clone(), o.score.clone())),
+            reference.optimum.as_ref().map(|o| (o.node.clone(), o.score.clone())),
+            "best-effort: models {:?} limit {} metric {:?}", optimal.models, limit, optimal.metric
+        );
+        prop_assert!(best_effort.proven_optimal);
+        let optimum_score = reference.optimum.as_ref().and_then(|o| o.score.as_ref()).map(|s| s.score);
+        prop_assert_eq!(best_effort.lower_bound, optimum_score);
+        let budget = SearchStrategy::BestEffort { time_limit_ms: None, max_nodes: Some(3) };
+        let cut = search(&dataset, &hierarchies, &optimal.clone().with_strategy(budget), &orders).unwrap();
+        prop_assert!(cut.nodes_checked <= 3);
+        if let (Some(bound), Some(score)) = (cut.lower_bound, optimum_score) {
+            prop_assert!(bound <= score, "bound {} above the optimum {}", bound, score);
+        }
 
         let heuristic = optimal.clone().with_strategy(SearchStrategy::Heuristic { max_nodes: 5 });
         let h = search(&dataset, &hierarchies, &heuristic, &orders);
