@@ -335,6 +335,14 @@ impl Layout {
     /// lift table, the other fields kept. One pass per lifted attribute:
     /// short loops of independent table reads.
     fn lift_keys(&self, source: &[u64], lifts: &[(usize, Vec<u64>)], targets: &mut Vec<u64>) {
+        match self.lift_chunks(lifts, source.len()) {
+            Some(chunks) => chunks.apply(source, targets),
+            None => self.lift_fields(source, lifts, targets),
+        }
+    }
+
+    /// [`Layout::lift_keys`] by a pass per lifted field.
+    fn lift_fields(&self, source: &[u64], lifts: &[(usize, Vec<u64>)], targets: &mut Vec<u64>) {
         let keep = !lifts
             .iter()
             .fold(0u64, |acc, &(j, _)| acc | (self.masks[j] << self.shifts[j]));
@@ -359,6 +367,120 @@ impl Layout {
                 *t |= lift[((k >> shift) & mask) as usize];
             }
         }
+    }
+}
+
+/// Widest run of consecutive fields lifted by one table of [`LiftChunks`].
+const CHUNK_BITS: u32 = 8;
+
+/// Lifts of many fields at once: each run of consecutive fields (at most
+/// [`CHUNK_BITS`] bits) holding a changed field is replaced through one
+/// table indexed by the run's bits, giving all its fields lifted (the
+/// changed) or kept (the others); fields outside such runs are kept by a
+/// mask. Wide keys of many attributes, each a few bits (24
+/// quasi-identifiers), are then lifted in a few reads per key instead of a
+/// pass per changed attribute.
+struct LiftChunks {
+    keep: u64,
+    /// (shift, mask, table) of each run.
+    runs: Vec<(u32, u64, Vec<u64>)>,
+}
+
+impl LiftChunks {
+    /// As [`Layout::lift_keys`]: a pass per run (short loops of
+    /// independent table reads).
+    fn apply(&self, source: &[u64], targets: &mut Vec<u64>) {
+        let keep = self.keep;
+        let start = targets.len();
+        let Some(((shift, mask, table), rest)) = self.runs.split_first() else {
+            targets.extend(source.iter().map(|&k| k & keep));
+            return;
+        };
+        let table = &table[..=*mask as usize];
+        targets.extend(
+            source
+                .iter()
+                .map(|&k| (k & keep) | table[((k >> shift) & mask) as usize]),
+        );
+        for (shift, mask, table) in rest {
+            let table = &table[..=*mask as usize];
+            for (t, &k) in targets[start..].iter_mut().zip(source) {
+                *t |= table[((k >> shift) & mask) as usize];
+            }
+        }
+    }
+}
+
+impl Layout {
+    /// The [`LiftChunks`] of `lifts` (see [`Layout::lift_keys`]) for
+    /// `keys` source keys, when building their tables and reading them
+    /// takes fewer reads than a pass per lift.
+    fn lift_chunks(&self, lifts: &[(usize, Vec<u64>)], keys: usize) -> Option<LiftChunks> {
+        if lifts.len() < 3 {
+            return None;
+        }
+        let mut changed: Vec<Option<&[u64]>> = vec![None; self.shifts.len()];
+        for (j, lift) in lifts {
+            changed[*j] = Some(lift);
+        }
+        let width = |j: usize| u64::BITS - self.masks[j].leading_zeros();
+        let mut fields: Vec<usize> = (0..self.shifts.len()).filter(|&j| width(j) > 0).collect();
+        fields.sort_by_key(|&j| self.shifts[j]);
+        // Runs of consecutive fields of at most CHUNK_BITS bits in all.
+        let mut runs: Vec<Vec<usize>> = Vec::new();
+        let mut bits = 0;
+        for &j in &fields {
+            if width(j) > CHUNK_BITS {
+                // (A lone wide field: lifted by a run only when unchanged,
+                // which needs no table.)
+                if changed[j].is_some() {
+                    return None;
+                }
+                bits = CHUNK_BITS + 1;
+                continue;
+            }
+            match runs.last_mut() {
+                Some(run) if bits + width(j) <= CHUNK_BITS => run.push(j),
+                _ => {
+                    runs.push(vec![j]);
+                    bits = 0;
+                }
+            }
+            bits += width(j);
+        }
+        runs.retain(|run| run.iter().any(|&j| changed[j].is_some()));
+        let entries: usize = runs
+            .iter()
+            .map(|run| 1usize << run.iter().map(|&j| width(j)).sum::<u32>())
+            .sum();
+        // (Reads: a table entry costs about two key reads to build.)
+        if 8 * entries + keys * runs.len() >= keys * lifts.len() {
+            return None;
+        }
+        let mut keep = u64::MAX;
+        let runs = runs
+            .iter()
+            .map(|run| {
+                let shift = self.shifts[run[0]];
+                let run_bits: u32 = run.iter().map(|&j| width(j)).sum();
+                let mask = (1u64 << run_bits) - 1;
+                keep &= !(mask << shift);
+                let table = (0..=mask)
+                    .map(|v| {
+                        let key = v << shift;
+                        run.iter().fold(0u64, |acc, &j| {
+                            let field = (key >> self.shifts[j]) & self.masks[j];
+                            acc | match changed[j] {
+                                Some(lift) => lift[field as usize],
+                                None => field << self.shifts[j],
+                            }
+                        })
+                    })
+                    .collect();
+                (shift, mask, table)
+            })
+            .collect();
+        Some(LiftChunks { keep, runs })
     }
 }
 
@@ -2392,6 +2514,71 @@ mod tests {
                 _ => panic!("both packed"),
             }
         }
+    }
+
+    /// Lifting many narrow fields through tables of runs of fields gives
+    /// the keys of a pass per field: 20 fields of 1 to 4 bits (and fields
+    /// of width 0), lifts of 3 to 12 of them, one wide unchanged field.
+    #[test]
+    fn lifts_by_runs_equal_lifts_by_fields() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let widths: Vec<u32> = (0..20)
+            .map(|j| [1, 2, 3, 4, 0, 2, 3][j % 7])
+            .chain([12])
+            .collect();
+        let (mut shifts, mut masks, mut bits) = (Vec::new(), Vec::new(), 0);
+        for &w in &widths {
+            shifts.push(if w == 0 { 0 } else { bits });
+            masks.push((1u64 << w) - 1);
+            bits += w;
+        }
+        let layout = Layout { shifts, masks };
+        let source: Vec<u64> = (0..5_000)
+            .map(|_| {
+                (0..widths.len()).fold(0, |key, j| {
+                    key | ((next() & layout.masks[j]) << layout.shifts[j])
+                })
+            })
+            .collect();
+        let mut used = 0;
+        for changed in [3, 5, 8, 12] {
+            let lifts: Vec<(usize, Vec<u64>)> = (0..20)
+                .filter(|&j| widths[j] > 0)
+                .take(changed)
+                .map(|j| {
+                    let size = layout.masks[j] as usize + 1;
+                    // Onto codes of at most the field's width.
+                    let lift: Vec<u32> = (0..size)
+                        .map(|c| (c as u32 * 7 + 3) % size as u32)
+                        .collect();
+                    (j, layout.shifted(j, &lift))
+                })
+                .collect();
+            let (mut by_runs, mut by_fields) = (vec![1], vec![1]);
+            if let Some(chunks) = layout.lift_chunks(&lifts, source.len()) {
+                chunks.apply(&source, &mut by_runs);
+                used += 1;
+            } else {
+                continue;
+            }
+            layout.lift_fields(&source, &lifts, &mut by_fields);
+            assert_eq!(by_runs, by_fields, "{changed} lifted");
+            let mut auto = vec![1];
+            layout.lift_keys(&source, &lifts, &mut auto);
+            assert_eq!(auto, by_fields);
+        }
+        assert!(used >= 2, "{used}");
+        // Few keys: a pass per field.
+        let lifts: Vec<(usize, Vec<u64>)> = (0..3)
+            .map(|j| (j, layout.shifted(j, &[0, 0, 0, 0])))
+            .collect();
+        assert!(layout.lift_chunks(&lifts, 10).is_none());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The best-effort search ([§6.4](crate::methods#64-best-effort-search)):
+//! The best-effort search ([§6.5](crate::methods#65-best-effort-search)):
 //! a local search for lattices of any size, completed by a bound-ordered
 //! check on lattices small enough to keep every node's bound.
 

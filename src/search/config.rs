@@ -26,7 +26,7 @@ pub enum Strategy {
         max_nodes: u64,
     },
     /// Best-effort search for lattices of any size
-    /// ([§6.4](crate::methods#64-best-effort-search)): a local search from
+    /// ([§6.5](crate::methods#65-best-effort-search)): a local search from
     /// the top (greedy descents, then exchanges of a level between two
     /// attributes) finds good transformations early; on lattices of at most
     /// [`MAX_LATTICE_NODES`](crate::search::MAX_LATTICE_NODES) nodes it then
