@@ -7,35 +7,64 @@ use std::sync::{Arc, RwLock};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 
-/// The high bit of every 8-bit lane of a packed node.
-const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
+/// How the nodes of a lattice of some width pack into a `u128`, one level
+/// per lane, so that "is below" is one subtraction: with `high` the high
+/// bit of every lane, lane j of `(n | high) - m` is `high_j + n_j − m_j`,
+/// which keeps its high bit exactly when m_j ≤ n_j and never borrows from
+/// the next lane (levels stay below the high bit).
+#[derive(Clone, Copy, Debug)]
+struct Lanes {
+    bits: u32,
+    high: u128,
+}
 
-/// A node's levels packed one per byte (at most 16 attributes, levels below
-/// 128), so that "is below" is one subtraction: lane j of `(n | HIGH) - m`
-/// is 128 + n_j − m_j, which keeps its high bit exactly when m_j ≤ n_j and
-/// never borrows from the next lane.
-fn pack(node: &Node) -> Option<u128> {
-    let levels = node.levels();
-    if levels.len() > 16 || levels.iter().any(|&l| l >= 128) {
-        return None;
+impl Lanes {
+    /// Bytes for up to 16 attributes (levels below 128), nibbles for up to
+    /// 32 (levels below 8); `None` for wider lattices.
+    fn of(width: usize) -> Option<Lanes> {
+        match width {
+            0..=16 => Some(Lanes {
+                bits: 8,
+                high: u128::from_ne_bytes([0x80; 16]),
+            }),
+            17..=32 => Some(Lanes {
+                bits: 4,
+                high: u128::from_ne_bytes([0x88; 16]),
+            }),
+            _ => None,
+        }
     }
-    Some(
-        levels
-            .iter()
-            .enumerate()
-            .fold(0u128, |packed, (j, &l)| packed | (u128::from(l) << (8 * j))),
-    )
+
+    /// `node` packed, when every level is below the lanes' high bit.
+    fn pack(self, node: &Node) -> Option<u128> {
+        let levels = node.levels();
+        if levels.iter().any(|&l| l >= 1 << (self.bits - 1)) {
+            return None;
+        }
+        Some(levels.iter().enumerate().fold(0u128, |packed, (j, &l)| {
+            packed | (u128::from(l) << (self.bits as usize * j))
+        }))
+    }
+
+    /// Whether packed node `m` is below (or equal to) packed node `n`.
+    fn below(self, m: u128, n: u128) -> bool {
+        ((n | self.high) - m) & self.high == self.high
+    }
+
+    /// The lane-wise minimum of two packed nodes (an [`UNPACKED`] one
+    /// counts as the largest).
+    fn min(self, a: u128, b: u128) -> u128 {
+        let mask = (1u128 << self.bits) - 1;
+        (0..128 / self.bits).fold(0u128, |out, lane| {
+            let shift = lane * self.bits;
+            out | ((a >> shift) & mask).min((b >> shift) & mask) << shift
+        })
+    }
 }
 
-/// Whether packed node `m` is below (or equal to) packed node `n`.
-fn packed_below(m: u128, n: u128) -> bool {
-    ((n | HIGH) - m) & HIGH == HIGH
-}
-
-/// The lane-wise minimum of two packed nodes.
-fn lane_min(a: u128, b: u128) -> u128 {
-    let (a, b) = (a.to_le_bytes(), b.to_le_bytes());
-    u128::from_le_bytes(std::array::from_fn(|j| a[j].min(b[j])))
+/// A node packed by the lanes of its width, or [`UNPACKED`].
+fn pack(node: &Node) -> Option<u128> {
+    Lanes::of(node.levels().len())?.pack(node)
 }
 
 /// Entries per block of a bucket's packed nodes (see [`Bucket::floors`]).
@@ -82,6 +111,7 @@ impl RollUpCache {
     /// small ones, the first cached.
     pub(crate) fn smallest_below(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
         let buckets = self.buckets.read().expect("cache lock");
+        let lanes = Lanes::of(node.levels().len());
         let query = pack(node);
         for bucket in buckets.iter() {
             let mut best: Option<usize> = None;
@@ -91,20 +121,22 @@ impl RollUpCache {
                 }
             };
             match query {
-                // (A node that does not pack has a level above 127, so it
-                // is never below a node that packs.)
+                // (A node that does not pack, of a width that packs, has a
+                // level at its lanes' high bit or above, so it is never
+                // below a node that packs.)
                 Some(n) => {
+                    let lanes = lanes.expect("a node that packs has lanes");
                     for (block, (&floor, packed)) in bucket
                         .floors
                         .iter()
                         .zip(bucket.packed.chunks(BLOCK))
                         .enumerate()
                     {
-                        if floor == UNPACKED || !packed_below(floor, n) {
+                        if floor == UNPACKED || !lanes.below(floor, n) {
                             continue;
                         }
                         for (i, &m) in packed.iter().enumerate() {
-                            if m != UNPACKED && packed_below(m, n) {
+                            if m != UNPACKED && lanes.below(m, n) {
                                 consider(block * BLOCK + i);
                             }
                         }
@@ -137,8 +169,10 @@ impl RollUpCache {
         let packed = pack(node).unwrap_or(UNPACKED);
         if bucket.packed.len().is_multiple_of(BLOCK) {
             bucket.floors.push(packed);
-        } else if let Some(floor) = bucket.floors.last_mut() {
-            *floor = lane_min(*floor, packed);
+        } else if let (Some(floor), Some(lanes)) =
+            (bucket.floors.last_mut(), Lanes::of(node.levels().len()))
+        {
+            *floor = lanes.min(*floor, packed);
         }
         bucket.packed.push(packed);
         bucket.nodes.push(node.clone());
@@ -174,8 +208,9 @@ mod tests {
 
     #[test]
     fn the_smallest_table_below_is_found_first_cached_on_ties() {
-        // Packed nodes (3 attributes) and nodes too wide to pack (17).
-        for width in [3usize, 17] {
+        // Nodes packed by bytes (3 attributes), by nibbles (17), and nodes
+        // too wide to pack (33).
+        for width in [3usize, 17, 33] {
             let cache = RollUpCache::new(usize::MAX);
             let mut cached: Vec<(Node, Arc<FrequencyTable>)> = Vec::new();
             let mut state = 12345u64;
@@ -214,27 +249,37 @@ mod tests {
 
     #[test]
     fn packed_order_is_the_lattice_order() {
-        let nodes: Vec<Node> = (0..3u32)
-            .flat_map(|a| {
-                (0..3u32).flat_map(move |b| {
-                    (0..128u32)
-                        .step_by(61)
-                        .map(move |c| Node::new(vec![a, b, c]))
+        for (width, top, step) in [(3, 128u32, 61), (17, 8, 3)] {
+            let lanes = Lanes::of(width).expect("packs");
+            let nodes: Vec<Node> = (0..3u32)
+                .flat_map(|a| {
+                    (0..3u32).flat_map(move |b| {
+                        (0..top).step_by(step).map(move |c| {
+                            let mut levels = vec![0; width];
+                            levels[0] = a;
+                            levels[width / 2] = b;
+                            levels[width - 1] = c;
+                            Node::new(levels)
+                        })
+                    })
                 })
-            })
-            .collect();
-        for m in &nodes {
-            for n in &nodes {
-                assert_eq!(
-                    packed_below(pack(m).unwrap(), pack(n).unwrap()),
-                    m.is_below(n),
-                    "{m} {n}"
-                );
+                .collect();
+            for m in &nodes {
+                for n in &nodes {
+                    let (pm, pn) = (pack(m).unwrap(), pack(n).unwrap());
+                    assert_eq!(lanes.below(pm, pn), m.is_below(n), "{m} {n}");
+                    // The lane-wise minimum is below both, and the greatest such.
+                    let low = lanes.min(pm, pn);
+                    let levels = m.levels().iter().zip(n.levels()).map(|(a, b)| *a.min(b));
+                    assert_eq!(low, pack(&Node::new(levels.collect())).unwrap());
+                    assert_eq!(lanes.min(pm, UNPACKED), pm);
+                }
             }
         }
-        let wide = Node::new(vec![1; 16]);
-        assert!(pack(&wide).is_some());
-        assert!(pack(&Node::new(vec![1; 17])).is_none());
+        assert!(pack(&Node::new(vec![1; 16])).is_some());
+        assert!(pack(&Node::new(vec![7; 32])).is_some());
+        assert!(pack(&Node::new(vec![8; 17])).is_none());
+        assert!(pack(&Node::new(vec![1; 33])).is_none());
         assert!(pack(&Node::new(vec![128])).is_none());
     }
 }
