@@ -1382,10 +1382,10 @@ impl FrequencyTable {
     /// `table` is the empty target table, returned filled (histograms
     /// excepted) with the source-to-target class assignment when tracked;
     /// `None` when it has more than `max_classes` classes.
-    fn roll_up_packed(
-        &self,
+    fn roll_up_packed<'s>(
+        &'s self,
         target: &Node,
-        lifts: &[&[u32]],
+        lifts: &[&'s [u32]],
         layout: Arc<Layout>,
         (space, max_classes): (Option<u64>, usize),
         mut table: FrequencyTable,
@@ -1478,7 +1478,7 @@ impl FrequencyTable {
     fn packed_fill<'s>(
         &'s self,
         target: &Node,
-        lifts: &[&[u32]],
+        lifts: &[&'s [u32]],
         layout: &'s Arc<Layout>,
     ) -> Box<FillTargets<'s>> {
         let width = lifts.len();
@@ -1510,13 +1510,19 @@ impl FrequencyTable {
                 Box::new(move |targets: &mut Vec<u64>| layout.lift_keys(source, &changed, targets))
             }
             Keys::Codes(codes) => {
-                let shifted: Vec<Vec<u64>> =
-                    (0..width).map(|j| layout.shifted(j, lifts[j])).collect();
+                // Only the attributes whose field at the target has bits
+                // (at its top an attribute's code is always 0), each code
+                // lifted and shifted as it is read: wide tables roll up to
+                // nodes with most attributes at their top.
+                let active: Vec<(usize, &[u32], u32)> = (0..width)
+                    .filter(|&j| layout.masks[j] != 0)
+                    .map(|j| (j, lifts[j], layout.shifts[j]))
+                    .collect();
                 Box::new(move |targets: &mut Vec<u64>| {
                     targets.extend(codes.chunks_exact(width).map(|key| {
-                        key.iter()
-                            .zip(&shifted)
-                            .fold(0u64, |acc, (&code, lift)| acc | lift[code as usize])
+                        active.iter().fold(0u64, |acc, &(j, lift, shift)| {
+                            acc | (u64::from(lift[key[j] as usize]) << shift)
+                        })
                     }));
                 })
             }
