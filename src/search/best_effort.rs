@@ -87,16 +87,19 @@ fn combinations<T: Copy>(
     }
 }
 
-/// The seed of the randomized descents.
-const RESTART_SEED: u64 = 0x5eed;
+/// The last tier of exchanges around the best node.
+const LAST_TIER: usize = 3;
 
-/// Randomized descents in a row that find nothing better before the local
-/// search ends (without a budget).
-const MAX_STALE_RESTARTS: usize = 64;
+/// The last tier of exchanges around the node a kick leads to.
+const KICK_LAST_TIER: usize = 1;
 
-/// A randomized descent steps to one of this many feasible specializations
-/// of the lowest scores, uniformly.
-const RESTART_CHOICES: usize = 3;
+/// The seed of the random kicks.
+const KICK_SEED: u64 = 0x5eed;
+
+/// Kicks in a row that find nothing better before the local search ends,
+/// when the search has no budget or the lattice is small enough to complete
+/// (otherwise kicks go on until the budget is spent).
+const MAX_STALE_KICKS: usize = 200;
 
 /// Nodes evaluated in one parallel batch (the clock is read between batches).
 const BATCH: usize = 64;
@@ -250,23 +253,43 @@ impl Search<'_, '_> {
         Some(nodes)
     }
 
-    /// The local search: a descent from the top, then, while it improves,
-    /// descents from the feasible exchanges around the best node, best
-    /// first; stops when no exchange leads below the best score.
+    /// The local search: a descent from the top, then variable
+    /// neighbourhoods around the best node (see [`Search::neighbourhoods`]),
+    /// and when they are exhausted, random kicks of the best node, each
+    /// followed by a descent and the first two tiers of exchanges, until one
+    /// finds a better node (and the neighbourhoods start again around it),
+    /// the budget is spent on a lattice too large to complete, or else
+    /// [`MAX_STALE_KICKS`] in a row find nothing (iterated local search).
     fn local_search(&mut self) {
         let top = self.lattice.size() - 1;
         let Some(Seen::Feasible(score)) = self.evaluate(&[top])[0] else {
             return;
         };
         self.descend(top, score);
-        // Variable neighbourhoods: the tiers of exchanges around the best
-        // node, the first again after every improvement.
-        let mut tier = 0;
+        // (A fixed seed: the same budget of nodes gives the same result.)
+        let mut rng = StdRng::seed_from_u64(KICK_SEED);
         while !self.stopped {
             let Some(best) = self.best_score() else {
                 return;
             };
-            let Some(exchanges) = self.exchanges(self.best_index, tier) else {
+            self.neighbourhoods(self.best_index, best, LAST_TIER);
+            if !self.kicks(&mut rng) {
+                return;
+            }
+        }
+    }
+
+    /// Tiers of exchanges around a center (see [`Search::exchanges`]),
+    /// starting at the best node: every move of a tier checked, then
+    /// descents from the feasible ones, best first, until one finds a node
+    /// below the center's score, which becomes the center; the first tier
+    /// again after every improvement. Returns the last center and its score
+    /// when a whole tier up to `last_tier` finds nothing better.
+    fn neighbourhoods(&mut self, start: u64, score: f64, last_tier: usize) -> (u64, f64) {
+        let (mut center, mut center_score) = (start, score);
+        let mut tier = 0;
+        while !self.stopped && tier <= last_tier {
+            let Some(exchanges) = self.exchanges(center, tier) else {
                 break;
             };
             let seen = self.evaluate(&exchanges);
@@ -280,49 +303,70 @@ impl Search<'_, '_> {
                 .collect();
             starts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             starts.dedup_by_key(|s| s.1);
+            let mut improved = false;
             for (score, start) in starts {
-                if self.stopped || self.best_score().is_some_and(|b| b < best) {
+                if self.stopped {
                     break;
                 }
-                self.descend(start, score);
+                let (found, found_score) = self.descend(start, score);
+                if found_score < center_score {
+                    (center, center_score, improved) = (found, found_score, true);
+                    break;
+                }
             }
-            tier = if self.best_score().is_some_and(|b| b < best) {
-                0
-            } else {
-                tier + 1
-            };
+            tier = if improved { 0 } else { tier + 1 };
         }
-        // Randomized descents from the top (a fixed seed: the same budget
-        // of nodes gives the same result).
-        let mut rng = StdRng::seed_from_u64(RESTART_SEED);
+        (center, center_score)
+    }
+
+    /// Random kicks of the best node, each followed by a descent and the
+    /// first two tiers of exchanges when the kicked node is feasible: one or
+    /// two attributes raised (by a random number of levels), two to four
+    /// others lowered by one or two. Returns whether one found a better node.
+    fn kicks(&mut self, rng: &mut StdRng) -> bool {
+        let heights = self.lattice.heights().to_vec();
+        // (On a lattice the completion can hold, the kicks leave it the budget.)
+        let endless = self.lattice.size() > MAX_LATTICE_NODES
+            && (self.budget.deadline.is_some() || self.budget.max_nodes.is_some());
         let mut stale = 0;
-        while !self.stopped && stale < MAX_STALE_RESTARTS {
-            let before = self.best_score();
-            let mut current = top;
-            while !self.stopped {
-                let predecessors: Vec<u64> = self.lattice.predecessors(current).collect();
-                let seen = self.evaluate(&predecessors);
-                let mut feasible: Vec<(f64, u64)> = predecessors
-                    .iter()
-                    .zip(seen)
-                    .filter_map(|(&i, s)| match s {
-                        Some(Seen::Feasible(score)) => Some((score, i)),
-                        _ => None,
-                    })
-                    .collect();
-                if feasible.is_empty() {
+        while endless || stale < MAX_STALE_KICKS {
+            stale += 1;
+            let Some(best) = self.best_score() else {
+                return false;
+            };
+            if self.stopped {
+                return false;
+            }
+            let mut levels = self.lattice.levels(self.best_index);
+            let mut ups: Vec<usize> = (0..levels.len())
+                .filter(|&j| levels[j] < heights[j])
+                .collect();
+            let mut downs: Vec<usize> = (0..levels.len()).filter(|&j| levels[j] > 0).collect();
+            for _ in 0..rng.random_range(1..=2usize) {
+                if ups.is_empty() {
                     break;
                 }
-                feasible.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let pick = rng.random_range(0..feasible.len().min(RESTART_CHOICES));
-                current = feasible[pick].1;
+                let j = ups.swap_remove(rng.random_range(0..ups.len()));
+                levels[j] += rng.random_range(1..=heights[j] - levels[j]);
+                downs.retain(|&d| d != j);
             }
-            stale = if self.best_score() == before {
-                stale + 1
-            } else {
-                0
-            };
+            for _ in 0..rng.random_range(2..=4usize) {
+                if downs.is_empty() {
+                    break;
+                }
+                let j = downs.swap_remove(rng.random_range(0..downs.len()));
+                levels[j] -= rng.random_range(1..=levels[j].min(2));
+            }
+            let kicked = self.lattice.index(&levels);
+            if let Some(Seen::Feasible(score)) = self.evaluate(&[kicked])[0] {
+                let (local, score) = self.descend(kicked, score);
+                self.neighbourhoods(local, score, KICK_LAST_TIER);
+            }
+            if self.best_score().is_some_and(|b| b < best) {
+                return true;
+            }
         }
+        false
     }
 
     /// On a lattice of at most [`MAX_LATTICE_NODES`] nodes: evaluates the

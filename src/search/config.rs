@@ -27,14 +27,15 @@ pub enum Strategy {
     },
     /// Best-effort search for lattices of any size
     /// ([§6.5](crate::methods#65-best-effort-search)): a local search from
-    /// the top (greedy descents, then exchanges of a level between two
-    /// attributes) finds good transformations early; on lattices of at most
+    /// the top (greedy descents, exchanges of levels between attributes,
+    /// random kicks) finds good transformations early; on lattices of at most
     /// [`MAX_LATTICE_NODES`](crate::search::MAX_LATTICE_NODES) nodes it then
     /// checks the nodes in order of their lower bound until the best found
     /// is proven optimal. It stops when either budget is spent and returns
-    /// the best transformation found so far; with neither budget it runs
-    /// until the local search stalls (and, on a lattice it can complete,
-    /// until the optimum is proven).
+    /// the best transformation found so far; on a lattice too large to
+    /// complete, the local search goes on until a budget is spent. With
+    /// neither budget it runs until the local search stalls (and, on a
+    /// lattice it can complete, until the optimum is proven).
     BestEffort {
         /// Wall-time budget in milliseconds.
         time_limit_ms: Option<u64>,

@@ -1447,6 +1447,11 @@ proptest! {
             apply_and_verify(&t, &dataset, &hierarchies, &config, &optimum.node, true)?;
         }
     }
+}
+
+proptest! {
+    // (Wide tables: fewer cases.)
+    #![proptest_config(cases(100))]
 
     /// The best-effort search's result within a node budget, on lattices
     /// far beyond what the optimal search holds (up to 2^40 nodes), is a
