@@ -192,9 +192,12 @@ impl Search<'_, '_> {
 
     /// Greedy descent from the feasible node `start`: to the feasible
     /// direct specialization of the lowest score while there is one.
-    /// Returns the node it stops at (a local minimum) and its score.
+    /// Returns the feasible node of the lowest score it met and that score
+    /// (with suppression a specialization can score higher than its
+    /// generalization, so that is not always where the descent stops).
     fn descend(&mut self, start: u64, score: f64) -> (u64, f64) {
-        let (mut current, mut current_score) = (start, score);
+        let mut current = start;
+        let mut lowest = (score, start);
         while !self.stopped {
             let predecessors: Vec<u64> = self.lattice.predecessors(current).collect();
             let seen = self.evaluate(&predecessors);
@@ -207,11 +210,16 @@ impl Search<'_, '_> {
                 })
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             match step {
-                Some((score, i)) => (current, current_score) = (i, score),
+                Some((score, i)) => {
+                    current = i;
+                    if (score, i) < lowest {
+                        lowest = (score, i);
+                    }
+                }
                 None => break,
             }
         }
-        (current, current_score)
+        (lowest.1, lowest.0)
     }
 
     /// The exchanges of tier `tier` around `center`: one attribute up (a
