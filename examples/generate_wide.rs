@@ -174,7 +174,9 @@ fn adult_rows(path: &Path) -> Result<Vec<Vec<String>>, Box<dyn std::error::Error
 fn synthetic(ages: &[u32], seed: u64) -> Vec<Column> {
     let mut rng = StdRng::seed_from_u64(seed);
     // Pools of codes, fixed by the seed: ZIP codes, diagnoses, procedures.
-    let residence: Vec<u32> = (0..3_000).map(|_| rng.random_range(1_000..99_999)).collect();
+    let residence: Vec<u32> = (0..3_000)
+        .map(|_| rng.random_range(1_000..99_999))
+        .collect();
     let providers: Vec<u32> = (0..300).map(|_| rng.random_range(1_000..99_999)).collect();
     let chapters = b"ABCDEFGHIJKLMNOPQRSTZ";
     let diagnoses: Vec<(char, u32, u32)> = (0..2_500)
@@ -200,11 +202,13 @@ fn synthetic(ages: &[u32], seed: u64) -> Vec<Column> {
     columns.push(Column::new("payer"));
     columns.push(Column::new("admission-type"));
     // `none` generalized to itself, then `*`: `levels` generalizations.
-    let none = |levels: usize| ("none".to_string(), {
-        let mut l = vec!["none".to_string(); levels - 1];
-        l.push("*".into());
-        l
-    });
+    let none = |levels: usize| {
+        ("none".to_string(), {
+            let mut l = vec!["none".to_string(); levels - 1];
+            l.push("*".into());
+            l
+        })
+    };
     // 2020-01-01 is day 43,829 since 1900-01-01.
     for &age in ages {
         let admission = 43_829 - 3 * 365 + rng.random_range(0..3 * 365);
