@@ -47,19 +47,6 @@ struct Args {
     adult: PathBuf,
 }
 
-/// The Adult columns, in file order.
-const ADULT: [&str; 9] = [
-    "sex",
-    "age",
-    "race",
-    "marital-status",
-    "education",
-    "native-country",
-    "workclass",
-    "occupation",
-    "salary-class",
-];
-
 /// How often each of the ten diagnosis columns holds a code.
 const DIAGNOSES: [f64; 10] = [1.0, 0.8, 0.6, 0.45, 0.35, 0.25, 0.18, 0.12, 0.08, 0.05];
 
@@ -156,18 +143,33 @@ impl Column {
     }
 }
 
-/// Reads Adult's rows (header skipped), each as its nine values.
-fn adult_rows(path: &Path) -> Result<Vec<Vec<String>>, Box<dyn std::error::Error>> {
+/// Adult's column names (each with a hierarchy file in the Adult folder)
+/// and its rows.
+type Adult = (Vec<String>, Vec<Vec<String>>);
+
+/// Reads Adult.
+fn read_adult(path: &Path) -> Result<Adult, Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(path)?;
     let mut lines = text.lines();
-    let header = lines.next().ok_or("Adult is empty")?;
-    if header.split(';').collect::<Vec<_>>() != ADULT {
-        return Err(format!("{}: not Adult's header", path.display()).into());
-    }
-    Ok(lines
+    let header: Vec<String> = lines
+        .next()
+        .ok_or("Adult is empty")?
+        .split(';')
+        .map(str::to_owned)
+        .collect();
+    let rows: Vec<Vec<String>> = lines
         .filter(|l| !l.is_empty())
         .map(|l| l.split(';').map(str::to_owned).collect())
-        .collect())
+        .collect();
+    if let Some(r) = rows.iter().position(|r| r.len() != header.len()) {
+        return Err(format!(
+            "{}: row {} has the wrong number of fields",
+            path.display(),
+            r + 2
+        )
+        .into());
+    }
+    Ok((header, rows))
 }
 
 /// The synthetic columns for `ages` (one per row).
@@ -274,17 +276,21 @@ fn write_lines(path: &Path, lines: impl Iterator<Item = String>) -> std::io::Res
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let rows = adult_rows(&args.adult.join("adult.csv"))?;
+    let (adult, rows) = read_adult(&args.adult.join("adult.csv"))?;
+    let age = adult
+        .iter()
+        .position(|c| c == "age")
+        .ok_or("Adult has no age column")?;
     let ages: Vec<u32> = rows
         .iter()
-        .map(|r| r[1].parse::<u32>())
+        .map(|r| r[age].parse::<u32>())
         .collect::<Result<_, _>>()
         .map_err(|_| "an Adult age is not a whole number")?;
     let columns = synthetic(&ages, args.seed);
     std::fs::create_dir_all(&args.output)?;
-    let names: Vec<&str> = ADULT
+    let names: Vec<&str> = adult
         .iter()
-        .copied()
+        .map(String::as_str)
         .chain(columns.iter().map(|c| c.name.as_str()))
         .collect();
     write_lines(
@@ -299,7 +305,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         })),
     )?;
     let hierarchy = |name: &str| args.output.join(format!("adult_wide_hierarchy_{name}.csv"));
-    for name in ADULT {
+    for name in &adult {
         std::fs::copy(
             args.adult.join("hierarchies").join(format!("{name}.csv")),
             hierarchy(name),

@@ -253,26 +253,7 @@ struct Layout {
 impl Layout {
     /// The layout for keys over `hierarchies`, when they fit in 64 bits.
     fn new(hierarchies: &[&CompiledHierarchy]) -> Option<Layout> {
-        let mut shifts = Vec::with_capacity(hierarchies.len());
-        let mut masks = Vec::with_capacity(hierarchies.len());
-        let mut bits = 0u32;
-        for h in hierarchies {
-            let largest = h
-                .levels()
-                .iter()
-                .map(|l| l.cardinality().saturating_sub(1) as u64)
-                .max()
-                .unwrap_or(0);
-            let width = u64::BITS - largest.leading_zeros();
-            // (As in `KeyIndex::new`: a field of width 0 is shifted by 0.)
-            shifts.push(if width == 0 { 0 } else { bits });
-            masks.push((1u64 << width) - 1);
-            bits += width;
-            if bits > 64 {
-                return None;
-            }
-        }
-        Some(Layout { shifts, masks })
+        Layout::at(hierarchies, &Node::bottom(hierarchies.len()))
     }
 
     /// The layout for keys at `node` and every node above it, when they
@@ -294,6 +275,7 @@ impl Layout {
                 .max()
                 .unwrap_or(0);
             let width = u64::BITS - largest.leading_zeros();
+            // (As in `KeyIndex::new`: a field of width 0 is shifted by 0.)
             shifts.push(if width == 0 { 0 } else { bits });
             masks.push((1u64 << width) - 1);
             bits += width;

@@ -180,22 +180,23 @@ fn bad_best_effort_budgets_are_errors() {
 /// `anonymize --strategy best-effort`: without a budget on adult9 it proves
 /// ARX's optimum (the same node as the optimal search, its Loss the lower
 /// bound); bad time limits are command-line errors (exit 2).
+/// `anonymize` on adult9 with k = 5, the best-effort strategy and `more`.
+fn anonymize_best_effort(more: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "--config",
+        "datasets/adult/adult9.toml",
+        "--k",
+        "5",
+        "--strategy",
+        "best-effort",
+    ];
+    args.extend(more);
+    cargo_example("anonymize", &args)
+}
+
 #[test]
 fn anonymize_runs_the_best_effort_search() {
-    let out = cargo_example(
-        "anonymize",
-        &[
-            "--config",
-            "datasets/adult/adult9.toml",
-            "--k",
-            "5",
-            "--suppression",
-            "0.02",
-            "--strategy",
-            "best-effort",
-            "--json",
-        ],
-    );
+    let out = anonymize_best_effort(&["--suppression", "0.02", "--json"]);
     assert!(
         out.status.success(),
         "{}",
@@ -207,21 +208,7 @@ fn anonymize_runs_the_best_effort_search() {
     assert_eq!(json["score"], 0.35748248986666664);
     assert_eq!(json["proven_optimal"], true);
     assert_eq!(json["lower_bound"], json["score"]);
-    let timed = cargo_example(
-        "anonymize",
-        &[
-            "--config",
-            "datasets/adult/adult9.toml",
-            "--k",
-            "5",
-            "--strategy",
-            "best-effort",
-            "--time-limit",
-            "2s",
-            "--max-nodes",
-            "40",
-        ],
-    );
+    let timed = anonymize_best_effort(&["--time-limit", "2s", "--max-nodes", "40"]);
     assert!(
         timed.status.success(),
         "{}",
@@ -230,28 +217,65 @@ fn anonymize_runs_the_best_effort_search() {
     let text = String::from_utf8_lossy(&timed.stdout);
     assert!(text.contains("best-effort strategy: 40 of"), "{text}");
     for bad in ["-5s", "0s", "5", "5h"] {
-        let out = cargo_example(
-            "anonymize",
-            &[
-                "--config",
-                "datasets/adult/adult9.toml",
-                "--k",
-                "5",
-                "--strategy",
-                "best-effort",
-                "--time-limit",
-                bad,
-            ],
-        );
+        let out = anonymize_best_effort(&["--time-limit", bad]);
         assert_eq!(
             out.status.code(),
             Some(deidentify::exit::Exit::Usage.code().into()),
             "{bad}"
         );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--time-limit"), "{bad}: {stderr}");
+    }
+}
+
+/// `generate_wide` writes Adult widened to 31 quasi-identifiers with a
+/// hierarchy file per column and a ruleset, the same for the same seed;
+/// the best-effort search runs on it within a node budget.
+#[test]
+fn generate_wide_writes_data_the_search_reads() {
+    let dir = crate::scratch("wide", &[]);
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for out in [&a, &b] {
+        let run = cargo_example("generate_wide", &["--output", out.to_str().unwrap()]);
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("--time-limit"),
-            "{bad}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
         );
     }
+    let data = std::fs::read_to_string(a.join("adult_wide.csv")).unwrap();
+    assert_eq!(
+        data,
+        std::fs::read_to_string(b.join("adult_wide.csv")).unwrap()
+    );
+    let header: Vec<&str> = data.lines().next().unwrap().split(';').collect();
+    assert_eq!(header.len(), 31);
+    assert_eq!(data.lines().count(), 30_162 + 1);
+    for column in &header {
+        assert!(
+            a.join(format!("adult_wide_hierarchy_{column}.csv"))
+                .exists(),
+            "{column}"
+        );
+    }
+    let config = a.join("adult_wide.toml");
+    let out = cargo_example(
+        "anonymize",
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--max-nodes",
+            "30",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["nodes_checked"], 30);
+    assert_eq!(json["strategy"], "best-effort");
+    let _ = std::fs::remove_dir_all(dir);
 }
