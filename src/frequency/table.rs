@@ -1562,26 +1562,12 @@ impl FrequencyTable {
             }),
             (_, Some((strides, keys))) if keys <= 1 << 64 => {
                 let strides: Vec<u64> = strides.iter().map(|&s| s as u64).collect();
-                let mut map: FxHashMap<u64, u32> = FxHashMap::default();
-                map.reserve(reserve.min(1 << 16));
-                self.roll_codes(
-                    lifts,
-                    &strides,
-                    max_classes,
-                    (&mut out, counts, &mut assignment),
-                    |slot, next| *map.entry(slot).or_insert(next),
-                )
+                let output = (&mut out, counts, &mut assignment);
+                self.roll_codes_mapped(lifts, &strides, max_classes, output, reserve)
             }
             (_, Some((strides, _))) => {
-                let mut map: FxHashMap<u128, u32> = FxHashMap::default();
-                map.reserve(reserve.min(1 << 16));
-                self.roll_codes(
-                    lifts,
-                    &strides,
-                    max_classes,
-                    (&mut out, counts, &mut assignment),
-                    |slot, next| *map.entry(slot).or_insert(next),
-                )
+                let output = (&mut out, counts, &mut assignment);
+                self.roll_codes_mapped(lifts, &strides, max_classes, output, reserve)
             }
             (_, None) => {
                 self.roll_codes_boxed(lifts, max_classes, (&mut out, counts, &mut assignment))
@@ -1592,6 +1578,32 @@ impl FrequencyTable {
         }
         table.keys = Keys::Codes(out);
         Some((table, track.then_some(assignment)))
+    }
+
+    /// [`FrequencyTable::roll_codes`] finding target classes in a hash map
+    /// of their mixed-radix slots (of `S`, a `u64` or a `u128`), reserved
+    /// for `reserve` classes.
+    fn roll_codes_mapped<S>(
+        &self,
+        lifts: &[&[u32]],
+        strides: &[S],
+        max_classes: usize,
+        output: (&mut Vec<u32>, &mut Vec<u64>, &mut Vec<u32>),
+        reserve: usize,
+    ) -> bool
+    where
+        S: Copy
+            + From<u32>
+            + std::ops::Add<Output = S>
+            + std::ops::Mul<Output = S>
+            + std::hash::Hash
+            + Eq,
+    {
+        let mut map: FxHashMap<S, u32> = FxHashMap::default();
+        map.reserve(reserve.min(1 << 16));
+        self.roll_codes(lifts, strides, max_classes, output, |slot, next| {
+            *map.entry(slot).or_insert(next)
+        })
     }
 
     /// The code-key hot loop: lifts each source class's key, finds its

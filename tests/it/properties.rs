@@ -1433,19 +1433,7 @@ proptest! {
         metric in metric(),
         max_nodes in 1u64..40,
     ) {
-        let (dataset, hierarchies) = build(&t);
-        let config = AnonymizationConfig::new(specs(&draws, &t), limit).with_metric(metric_for(&metric, &t)).with_strategy(SearchStrategy::Heuristic { max_nodes });
-        let found = search(&dataset, &hierarchies, &config, &BTreeMap::new());
-        prop_assert!(found.is_ok(), "{:?}: {:?}", config, found.err());
-        let found = found.unwrap();
-        prop_assert!(found.nodes_checked <= max_nodes);
-        if limit == 1.0 {
-            prop_assert!(found.optimum.is_some(), "nothing feasible at limit 1");
-        }
-        if let Some(optimum) = found.optimum {
-            prop_assert!(optimum.feasible);
-            apply_and_verify(&t, &dataset, &hierarchies, &config, &optimum.node, true)?;
-        }
+        budgeted_output_is_valid(&t, &draws, limit, &metric, SearchStrategy::Heuristic { max_nodes }, max_nodes)?;
     }
 }
 
@@ -1464,25 +1452,47 @@ proptest! {
         metric in metric(),
         max_nodes in 1u64..80,
     ) {
-        let (dataset, hierarchies) = build(&t);
         let strategy = SearchStrategy::BestEffort { time_limit_ms: None, max_nodes: Some(max_nodes) };
-        let config = AnonymizationConfig::new(specs(&draws, &t), limit).with_metric(metric_for(&metric, &t)).with_strategy(strategy);
-        let found = search(&dataset, &hierarchies, &config, &BTreeMap::new());
-        prop_assert!(found.is_ok(), "{:?}: {:?}", config, found.err());
-        let found = found.unwrap();
-        prop_assert!(found.nodes_checked <= max_nodes);
-        if limit == 1.0 {
-            prop_assert!(found.optimum.is_some(), "nothing feasible at limit 1");
-        }
-        if let Some(bound) = found.lower_bound {
-            let score = found.optimum.as_ref().and_then(|o| o.score.as_ref()).map(|s| s.score);
-            prop_assert!(score.is_none_or(|s| bound <= s), "{bound} above {score:?}");
-        }
-        if let Some(optimum) = found.optimum {
-            prop_assert!(optimum.feasible);
-            apply_and_verify(&t, &dataset, &hierarchies, &config, &optimum.node, true)?;
-        }
+        budgeted_output_is_valid(&t, &draws, limit, &metric, strategy, max_nodes)?;
     }
+}
+
+/// A search within a budget of `max_nodes` checks at most that many nodes
+/// and finds a valid release (the top node, checked first by both
+/// budgeted strategies, makes limit 1 feasible), with any lower bound at
+/// most its score.
+fn budgeted_output_is_valid(
+    t: &Table,
+    draws: &[Draw],
+    limit: f64,
+    metric: &MetricSpec,
+    strategy: SearchStrategy,
+    max_nodes: u64,
+) -> Result<(), TestCaseError> {
+    let (dataset, hierarchies) = build(t);
+    let config = AnonymizationConfig::new(specs(draws, t), limit)
+        .with_metric(metric_for(metric, t))
+        .with_strategy(strategy);
+    let found = search(&dataset, &hierarchies, &config, &BTreeMap::new());
+    prop_assert!(found.is_ok(), "{:?}: {:?}", config, found.err());
+    let found = found.unwrap();
+    prop_assert!(found.nodes_checked <= max_nodes);
+    if limit == 1.0 {
+        prop_assert!(found.optimum.is_some(), "nothing feasible at limit 1");
+    }
+    if let Some(bound) = found.lower_bound {
+        let score = found
+            .optimum
+            .as_ref()
+            .and_then(|o| o.score.as_ref())
+            .map(|s| s.score);
+        prop_assert!(score.is_none_or(|s| bound <= s), "{bound} above {score:?}");
+    }
+    if let Some(optimum) = found.optimum {
+        prop_assert!(optimum.feasible);
+        apply_and_verify(t, &dataset, &hierarchies, &config, &optimum.node, true)?;
+    }
+    Ok(())
 }
 
 proptest! {
