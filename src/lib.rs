@@ -16,6 +16,7 @@
 //! | metrics | [`metric`] | information loss as ARX computes it |
 //! | search | [`search`](mod@search) | the lattice and the optimal search |
 //! | apply | [`apply`](mod@apply) | the release at a node (the second pass over rows) |
+//! | recode | [`recode`](mod@recode) | local recoding, Mondrian, cell suppression; measuring any release |
 //! | risk | [`risk`] | re-identification risk before and after |
 //! | noise | [`noise`] | exact discrete samplers, DP counts, sums and means |
 //! | report | [`report`] | the Expert Determination report, audit trail, signature |
@@ -67,6 +68,7 @@ pub mod noise;
 pub mod pipeline;
 mod population;
 pub mod prelude;
+pub mod recode;
 pub mod report;
 pub mod risk;
 pub mod ruleset;

@@ -6,4 +6,5 @@ mod output;
 
 pub use destination::check_output;
 pub(crate) use destination::{replace_atomically, write_bytes};
-pub use output::{Anonymized, apply, write_csv, write_parquet};
+pub(crate) use output::release_frame;
+pub use output::{Anonymized, SUPPRESSED, apply, write_csv, write_parquet};

@@ -108,6 +108,38 @@ pub fn apply(
         .into_iter()
         .map(|class| outlier[class])
         .collect();
+    let frame = release_frame(dataset, |qi| {
+        let level = &compiled[qi].levels()[node.levels()[qi] as usize];
+        let codes = qis[qi].codes();
+        (0..dataset.rows())
+            .map(|r| {
+                if suppressed_rows[r] {
+                    SUPPRESSED
+                } else {
+                    level.labels()[level.map()[codes[r] as usize] as usize].as_str()
+                }
+            })
+            .collect()
+    })?;
+    Ok(Anonymized {
+        frame,
+        evaluation,
+        suppressed_rows,
+    })
+}
+
+/// The released table of `dataset`: identifiers removed, the `qi`-th
+/// quasi-identifier's column given by `quasi_identifier(qi)` (one value per
+/// row), sensitive and insensitive values unchanged; columns in input order.
+///
+/// # Errors
+///
+/// [`ErrorKind::Parse`] when polars refuses the columns (never for columns
+/// of the dataset's length).
+pub(crate) fn release_frame<'v>(
+    dataset: &Dataset,
+    mut quasi_identifier: impl FnMut(usize) -> Vec<&'v str>,
+) -> Result<DataFrame> {
     let mut columns = Vec::new();
     let mut qi = 0;
     for attribute in dataset.attributes() {
@@ -128,30 +160,18 @@ pub fn apply(
                 columns.push(Column::new(attribute.name.as_str().into(), values));
             }
             AttributeRole::QuasiIdentifier => {
-                let level = &compiled[qi].levels()[node.levels()[qi] as usize];
-                let codes = qis[qi].codes();
-                let values: Vec<&str> = (0..dataset.rows())
-                    .map(|r| {
-                        if suppressed_rows[r] {
-                            SUPPRESSED
-                        } else {
-                            level.labels()[level.map()[codes[r] as usize] as usize].as_str()
-                        }
-                    })
-                    .collect();
+                let values = quasi_identifier(qi);
                 columns.push(Column::new(attribute.name.as_str().into(), values));
                 qi += 1;
             }
         }
     }
-    let frame = DataFrame::new(dataset.rows(), columns).map_err(|e| ErrorKind::Parse {
-        path: "<output>".into(),
-        reason: e.to_string(),
-    })?;
-    Ok(Anonymized {
-        frame,
-        evaluation,
-        suppressed_rows,
+    DataFrame::new(dataset.rows(), columns).map_err(|e| {
+        ErrorKind::Parse {
+            path: "<output>".into(),
+            reason: e.to_string(),
+        }
+        .into()
     })
 }
 

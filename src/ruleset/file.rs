@@ -15,7 +15,7 @@ use crate::hierarchy::table::Hierarchy;
 use crate::metric::{MetricKind, MetricSpec};
 use crate::model::ModelSpec;
 use crate::safe_harbor::SafeHarborColumn;
-use crate::search::{AnonymizationConfig, Strategy};
+use crate::search::{AnonymizationConfig, Recoding, Strategy};
 
 /// The `[data]` table: where the data is and how to read it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -165,6 +165,14 @@ pub struct AnonymizationRule {
     /// The best-effort search's time budget in milliseconds (default none).
     #[serde(default)]
     pub time_limit_ms: Option<u64>,
+    /// `global` (default: the lattice's optimum), `local`, `mondrian`,
+    /// `mondrian-relaxed` or `cell-suppression`.
+    #[serde(default)]
+    pub recoding: Option<String>,
+    /// Cell suppression's quasi-identifiers from the most to the least
+    /// important (the least important are blanked first).
+    #[serde(default)]
+    pub importance: Vec<String>,
 }
 
 impl AnonymizationRule {
@@ -190,6 +198,10 @@ impl AnonymizationRule {
             suppression_limit: self.suppression_limit,
             metric,
             strategy,
+            recoding: Recoding::parse(
+                self.recoding.as_deref().unwrap_or("global"),
+                self.importance.clone(),
+            )?,
         };
         config.check()?;
         Ok(config)

@@ -56,6 +56,93 @@ impl Strategy {
     }
 }
 
+/// How a release recodes the quasi-identifiers
+/// ([§6.6](crate::methods#66-local-recoding)): one level per attribute for
+/// every record (global, full-domain: the lattice [`search`](crate::search())
+/// and [`apply`](crate::apply())), or record by record
+/// ([`crate::recode::recode`] runs every kind).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+#[non_exhaustive]
+pub enum Recoding {
+    /// Full-domain generalization: the optimum of the lattice, every record
+    /// of a column at the same level; failing classes suppressed whole.
+    #[default]
+    Global,
+    /// Local generalization with the hierarchies: a top-down split of the
+    /// records in which each part takes the lowest levels its own records
+    /// allow, so records of one column are released at different levels.
+    Local,
+    /// Mondrian multidimensional partitioning (LeFevre, DeWitt and
+    /// Ramakrishnan 2006): integer, decimal and date quasi-identifiers are
+    /// split at the median and released as ranges; the others split along
+    /// their hierarchies as in [`Recoding::Local`].
+    Mondrian {
+        /// Relaxed partitioning (records with the median value may go to
+        /// either side, so ranges may overlap) instead of strict (every
+        /// value on one side).
+        relaxed: bool,
+    },
+    /// Local suppression of cells (as sdcMicro's `localSuppression`): every
+    /// record meets k-anonymity after blanking the fewest quasi-identifier
+    /// cells, the least important attributes first.
+    CellSuppression {
+        /// Quasi-identifiers from the most to the least important; the
+        /// least important are blanked first. Those not named rank after
+        /// the named ones, more distinct values first blanked. Empty: by
+        /// distinct values alone.
+        importance: Vec<String>,
+    },
+}
+
+impl Recoding {
+    /// The name used in rulesets and on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Recoding::Global => "global",
+            Recoding::Local => "local",
+            Recoding::Mondrian { relaxed: false } => "mondrian",
+            Recoding::Mondrian { relaxed: true } => "mondrian-relaxed",
+            Recoding::CellSuppression { .. } => "cell-suppression",
+        }
+    }
+
+    /// Parses a name of [`Recoding::name`]; `importance` is cell
+    /// suppression's order of attributes (an error with any other kind).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] for an unknown name or an
+    /// importance order given to another kind.
+    pub fn parse(name: &str, importance: Vec<String>) -> Result<Recoding> {
+        let ordered = !importance.is_empty();
+        let recoding = match name {
+            "global" => Recoding::Global,
+            "local" => Recoding::Local,
+            "mondrian" | "mondrian-strict" => Recoding::Mondrian { relaxed: false },
+            "mondrian-relaxed" => Recoding::Mondrian { relaxed: true },
+            "cell-suppression" => Recoding::CellSuppression { importance },
+            _ => {
+                return Err(Error::parameter(
+                    "recoding",
+                    format!(
+                        "unknown recoding '{name}' (known: global, local, mondrian, mondrian-relaxed, cell-suppression)"
+                    ),
+                ));
+            }
+        };
+        if !matches!(recoding, Recoding::CellSuppression { .. }) && ordered {
+            return Err(Error::parameter(
+                "importance",
+                format!(
+                    "an importance order applies to cell suppression only, not to '{name}' recoding"
+                ),
+            ));
+        }
+        Ok(recoding)
+    }
+}
+
 /// The heuristic's evaluation budget when none is given.
 pub const DEFAULT_HEURISTIC_BUDGET: u64 = 10_000;
 
@@ -123,6 +210,9 @@ pub struct AnonymizationConfig {
     pub metric: MetricSpec,
     /// The search strategy.
     pub strategy: Strategy,
+    /// How records are recoded (default global: the lattice's optimum).
+    #[serde(default)]
+    pub recoding: Recoding,
 }
 
 impl AnonymizationConfig {
@@ -134,6 +224,7 @@ impl AnonymizationConfig {
             suppression_limit,
             metric: MetricSpec::new(MetricKind::Loss),
             strategy: Strategy::Optimal,
+            recoding: Recoding::Global,
         }
     }
 
@@ -146,6 +237,12 @@ impl AnonymizationConfig {
     /// The configuration with `strategy` as its search strategy.
     pub fn with_strategy(mut self, strategy: Strategy) -> AnonymizationConfig {
         self.strategy = strategy;
+        self
+    }
+
+    /// The configuration with `recoding` as its recoding.
+    pub fn with_recoding(mut self, recoding: Recoding) -> AnonymizationConfig {
+        self.recoding = recoding;
         self
     }
 

@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 pub use best_effort::Progress;
-pub use config::{AnonymizationConfig, DEFAULT_HEURISTIC_BUDGET, Strategy};
+pub use config::{AnonymizationConfig, DEFAULT_HEURISTIC_BUDGET, Recoding, Strategy};
 pub(crate) use evaluator::Evaluator;
 pub use evaluator::NodeEvaluation;
 pub use lattice::{Lattice, MAX_LATTICE_NODES};
