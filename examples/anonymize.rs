@@ -1,7 +1,10 @@
-//! Finds the optimal generalization of a dataset and writes the anonymized data.
+//! Finds the optimal generalization of a dataset (or recodes it record by
+//! record: `--recoding local`, `mondrian`, `cell-suppression`) and writes
+//! the anonymized data.
 //!
 //! ```text
 //! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --suppression 0.02 --json
+//! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --recoding local
 //! ```
 //!
 //! Exit status (`deidentify::exit::Exit`): 0 found (and written); 1 bad input or
@@ -19,6 +22,7 @@ use deidentify::{
     exit::Exit,
     metric::{MetricKind, MetricSpec},
     model::ModelSpec,
+    recode::{LocalRelease, Recoding, recode},
     search,
     search::{Progress, SearchResult, Strategy, search_with_progress},
 };
@@ -64,6 +68,16 @@ struct Args {
     /// ms, s or m (such as 500ms, 5s, 2m).
     #[arg(long, value_parser = parse_time_limit, allow_hyphen_values = true)]
     time_limit: Option<u64>,
+    /// How records are recoded: global (the lattice's optimum, the default),
+    /// local (local generalization along the hierarchies), mondrian or
+    /// mondrian-relaxed (integer, decimal and date columns as ranges), or
+    /// cell-suppression (blank the fewest cells for k-anonymity).
+    #[arg(long)]
+    recoding: Option<String>,
+    /// Cell suppression's quasi-identifiers from the most to the least
+    /// important, comma-separated (the least important are blanked first).
+    #[arg(long, value_delimiter = ',')]
+    importance: Option<Vec<String>>,
     /// Run the search this many times in one process and report the
     /// minimum and median time (the warm figure; every run must find the
     /// same optimum).
@@ -82,18 +96,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     if let Some(path) = &args.output {
         check_output(path, &ruleset.input_files())?;
     }
-    let mut config =
-        ruleset
-            .anonymization
-            .clone()
-            .unwrap_or_else(|| deidentify::ruleset::AnonymizationRule {
-                models: Vec::new(),
-                suppression_limit: 0.0,
-                metric: None,
-                strategy: None,
-                max_nodes: None,
-                time_limit_ms: None,
-            });
+    let mut config = ruleset.anonymization.clone().unwrap_or_default();
     if let Some(strategy) = &args.strategy {
         config.strategy = Some(strategy.clone());
     }
@@ -102,6 +105,12 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     }
     if args.time_limit.is_some() {
         config.time_limit_ms = args.time_limit;
+    }
+    if let Some(recoding) = &args.recoding {
+        config.recoding = Some(recoding.clone());
+    }
+    if let Some(importance) = &args.importance {
+        config.importance = importance.clone();
     }
     let mut config = config.config()?;
     // Command-line models replace the ruleset's of the same kind.
@@ -133,6 +142,9 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     }
     let loaded = ruleset.load()?;
     let orders = ruleset.orders();
+    if config.recoding != Recoding::Global {
+        return run_local(args, &ruleset, &loaded, &config, &orders);
+    }
     let best_effort = matches!(config.strategy, Strategy::BestEffort { .. });
     let result = if best_effort && !args.json {
         search_showing_progress(&loaded, &config, &orders)?
@@ -260,6 +272,105 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 score - bound
             );
         }
+        if timing.runs > 1 {
+            println!(
+                "{} runs: minimum {:.1} ms, median {:.1} ms",
+                timing.runs, timing.min, timing.median
+            );
+        }
+        if let Some(path) = &args.output {
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(Exit::Success)
+}
+
+/// A release recoded record by record ([`recode`]): run (`--repeat` times),
+/// summarized, written.
+fn run_local(
+    args: &Args,
+    ruleset: &Ruleset,
+    loaded: &deidentify::ruleset::LoadedRuleset,
+    config: &deidentify::AnonymizationConfig,
+    orders: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<Exit, Box<dyn std::error::Error>> {
+    let mut times = Vec::new();
+    let mut release = None;
+    for _ in 0..args.repeat {
+        let again = recode(&loaded.dataset, &loaded.hierarchies, config, orders)?;
+        times.push(again.as_ref().map_or(0.0, |r| r.elapsed_ms));
+        if let (Some(first), Some(again)) = (&release, &again) {
+            let first: &LocalRelease = first;
+            if first.frame != again.frame {
+                return Err(
+                    "a repeated recoding released other data: it is not deterministic".into(),
+                );
+            }
+        }
+        release = again;
+    }
+    let timing = Timing::of(&times);
+    let Some(release) = release else {
+        if args.json {
+            println!(
+                "{}",
+                json!({ "found": false, "recoding": config.recoding.name() })
+            );
+        } else {
+            println!(
+                "no {} release satisfies the models within the suppression limit",
+                config.recoding.name()
+            );
+        }
+        return Ok(Exit::NotReleasable);
+    };
+    if let Some(path) = &args.output {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            write_parquet(&release.frame, path)?;
+        } else {
+            write_csv(&release.frame, path, ruleset.data.delimiter as u8)?;
+        }
+    }
+    let measure = &release.measure;
+    let sizes = measure.released_sizes();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "found": true,
+                "recoding": config.recoding,
+                "models": config.models,
+                "rows": loaded.dataset.rows(),
+                "classes": sizes.len(),
+                "smallest_class": sizes.iter().min(),
+                "suppressed_records": measure.suppressed_records,
+                "suppressed_cells": measure.suppressed_cells,
+                "granularity": measure.loss.granularity_mean,
+                "loss": measure.loss,
+                "elapsed_ms": release.elapsed_ms,
+                "runs": timing.runs,
+                "elapsed_ms_min": timing.min,
+                "elapsed_ms_median": timing.median,
+            }))?
+        );
+    } else {
+        println!(
+            "{} recoding: {} classes (smallest {}), {} records and {} cells suppressed",
+            config.recoding.name(),
+            sizes.len(),
+            sizes.iter().min().copied().unwrap_or(0),
+            measure.suppressed_records,
+            measure.suppressed_cells
+        );
+        println!(
+            "granularity {:.4} (mean over {} quasi-identifiers) in {:.1} ms",
+            measure.loss.granularity_mean,
+            measure.loss.granularity.len(),
+            release.elapsed_ms
+        );
         if timing.runs > 1 {
             println!(
                 "{} runs: minimum {:.1} ms, median {:.1} ms",

@@ -8,6 +8,8 @@ use super::run::{column_reports, describe, format_name, level_results};
 use super::stages::{Encoded, Input, RiskBefore, Verdict};
 use crate::error::Result;
 use crate::measure::profile::PrivacyProfile;
+use crate::recode::LocalRelease;
+use crate::report::RecodingResult;
 use crate::report::format::fmt_probability;
 use crate::report::{
     AuditTrail, Context, DataSection, ExpertDeterminationRule, Identification, LevelResult,
@@ -32,6 +34,8 @@ pub(crate) struct Findings<'a> {
     pub encoded: &'a Encoded,
     pub before: RiskBefore,
     pub result: SearchResult,
+    /// The release, when recoded record by record.
+    pub local: Option<LocalRelease>,
     pub output_rows: u64,
     pub after: Option<RiskAnalysis>,
     pub privacy: Option<PrivacyProfile>,
@@ -51,11 +55,15 @@ pub(crate) struct Findings<'a> {
 /// assume (see [`limitations`]).
 pub(crate) fn assemble(findings: Findings<'_>, trail: AuditTrail) -> Result<Report> {
     let f = &findings;
-    let levels = level_results(
-        &f.encoded.loaded.dataset,
-        &f.encoded.loaded.hierarchies,
-        &f.result,
-    );
+    let levels = if f.local.is_some() {
+        Vec::new()
+    } else {
+        level_results(
+            &f.encoded.loaded.dataset,
+            &f.encoded.loaded.hierarchies,
+            &f.result,
+        )
+    };
     let limitations = limitations(f)?;
     let identification = identification(f, &trail);
     let summary = Summary {
@@ -71,6 +79,7 @@ pub(crate) fn assemble(findings: Findings<'_>, trail: AuditTrail) -> Result<Repo
         settings,
         before,
         result,
+        local,
         after,
         privacy,
         scan,
@@ -92,6 +101,13 @@ pub(crate) fn assemble(findings: Findings<'_>, trail: AuditTrail) -> Result<Repo
             .as_ref()
             .and_then(|o| o.score.as_ref().map(|s| s.score)),
         privacy,
+        recoding: local.map(|r| RecodingResult {
+            method: r.recoding.name().to_owned(),
+            classes_formed: r.classes.len() as u64,
+            suppressed_cells: r.measure.suppressed_cells,
+            loss: r.measure.loss,
+            elapsed_ms: r.elapsed_ms,
+        }),
     };
     let mut report = Report {
         schema_version: SCHEMA_VERSION.to_owned(),
@@ -194,14 +210,27 @@ fn figures(f: &Findings<'_>, levels: &[LevelResult]) -> Vec<(String, String)> {
                 100.0 * o.suppressed as f64 / input_rows.max(1) as f64
             ),
         ));
-        figures.push((
-            "Generalization".to_owned(),
-            levels
-                .iter()
-                .map(|l| format!("{} {}/{}", l.attribute, l.level, l.height))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
+        match &f.local {
+            None => figures.push((
+                "Generalization".to_owned(),
+                levels
+                    .iter()
+                    .map(|l| format!("{} {}/{}", l.attribute, l.level, l.height))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+            Some(release) => {
+                figures.push((
+                    "Recoding".to_owned(),
+                    format!(
+                        "{}: granularity {:.4}, {} cells released as *",
+                        release.recoding.name(),
+                        release.measure.loss.granularity_mean,
+                        release.measure.suppressed_cells
+                    ),
+                ));
+            }
+        }
     }
     figures
 }
@@ -243,7 +272,12 @@ fn limitations(f: &Findings<'_>) -> Result<Vec<String>> {
             ));
         }
     }
-    if !f.result.proven_optimal {
+    if f.local.is_some() {
+        limitations.push(format!(
+            "The {} recoding chooses its splits or blanked cells greedily; it is not proven to lose the least information. Records of one value may be released at different generalizations; every released class (records with the same released values) was measured on the released table and satisfies the models.",
+            f.config.recoding.name()
+        ));
+    } else if !f.result.proven_optimal {
         limitations.push(
             "The heuristic search does not prove the chosen transformation optimal.".to_owned(),
         );
@@ -271,7 +305,13 @@ fn data_section(f: &Findings<'_>, levels: &[LevelResult]) -> DataSection {
         output_format: format_name(f.settings.output_format()).to_owned(),
         output_sha256: written.as_ref().map(|(_, sha)| sha.clone()),
         output_rows: f.output_rows,
-        columns: column_reports(f.ruleset, &f.input.column_names, &f.actions, levels),
+        columns: column_reports(
+            f.ruleset,
+            &f.input.column_names,
+            &f.actions,
+            levels,
+            f.local.as_ref().map(|r| r.recoding.name()),
+        ),
         input_scan: f.input.input_scan.counts.clone(),
     }
 }
@@ -336,6 +376,7 @@ fn methods(f: &Findings<'_>) -> Methods {
         max_suppressed: result.max_suppressed,
         metric: serde_json::to_value(&config.metric).unwrap_or_default(),
         strategy: result.strategy.name().to_owned(),
+        recoding: config.recoding.clone(),
         proven_optimal: result.proven_optimal,
         nodes_checked: result.nodes_checked,
         lattice_size: result.lattice_size,

@@ -15,6 +15,7 @@ use crate::risk::RiskAnalysis;
 use crate::ruleset::Ruleset;
 use crate::safe_harbor::ColumnAction;
 use crate::safe_harbor::TokenKey;
+use crate::search::Recoding;
 
 /// The steps of a run, in order, as reported to a progress observer.
 pub const STEPS: [&str; 10] = [
@@ -169,13 +170,29 @@ pub fn run_expert_determination(
     let before = trail.take(stages::risk_before(&settings, &encoded)?);
 
     progress("search");
-    let result = trail.take(stages::search_lattice(&config, &encoded)?);
+    let (result, local) = if config.recoding == Recoding::Global {
+        (trail.take(stages::search_lattice(&config, &encoded)?), None)
+    } else {
+        trail.take(stages::recode_release(&config, &encoded)?)
+    };
 
     let mut after = None;
     let mut privacy = None;
     let mut scan = None;
     let mut released = None;
-    if let Some(optimum) = &result.optimum {
+    if let Some(release) = &local {
+        progress("apply");
+        progress("risk-after");
+        let risk = trail.take(stages::risk_after_local(
+            &settings, &encoded, &before, release,
+        )?);
+        after = Some(risk.analysis);
+        privacy = Some(risk.privacy);
+
+        progress("scan");
+        scan = Some(trail.take(stages::scan(&release.frame, &actions)?));
+        released = Some(release.frame.clone());
+    } else if let Some(optimum) = &result.optimum {
         progress("apply");
         let anonymized = trail.take(stages::apply_optimum(
             &config,
@@ -226,6 +243,7 @@ pub fn run_expert_determination(
         encoded: &encoded,
         before,
         result,
+        local,
         output_rows,
         after,
         privacy,
@@ -380,8 +398,12 @@ pub(super) fn column_reports(
     columns: &[String],
     actions: &[ColumnAction],
     levels: &[LevelResult],
+    recoding: Option<&str>,
 ) -> Vec<ColumnReport> {
     let lattice = |name: &str| {
+        if let Some(recoding) = recoding {
+            return format!("recoded record by record ({recoding} recoding)");
+        }
         levels.iter().find(|l| l.attribute == name).map_or(
             "generalized (no transformation found)".to_owned(),
             |l| {

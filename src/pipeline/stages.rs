@@ -17,6 +17,7 @@ use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::measure::profile::{PrivacyProfile, ProfileOptions};
 use crate::model::SensitiveAttribute;
+use crate::recode::{LocalRelease, recode};
 use crate::report::{
     AuditTrail, ExpertDeterminationRule, OutputFormat, RiskCheck, ScanSection, sha256_file,
 };
@@ -25,7 +26,7 @@ use crate::ruleset::{LoadedRuleset, Ruleset};
 use crate::safe_harbor::{
     ColumnAction, RestrictedZipPrefixes, ScanReport, Scanner, TokenKey, apply_safe_harbor,
 };
-use crate::search::{AnonymizationConfig, SearchResult, search};
+use crate::search::{AnonymizationConfig, NodeEvaluation, Recoding, SearchResult, search};
 use crate::transform::{TransformRecord, apply_transforms_with_missing};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -123,6 +124,17 @@ pub(crate) fn prepare(ruleset: &Ruleset, options: &RunOptions) -> Result<Prepare
         )
     })?;
     let config = rule.config()?;
+    if config.recoding != Recoding::Global && settings.suda_max_size.is_some() {
+        // SUDA after works on the records' codes at one node, which a
+        // release recoded record by record does not have.
+        return Err(Error::parameter(
+            "suda_max_size",
+            format!(
+                "SUDA after de-identification is measured for global recoding only, not {}: remove suda_max_size or use recoding = \"global\"",
+                config.recoding.name()
+            ),
+        ));
+    }
     for attribute in settings.principles.keys() {
         if !ruleset
             .attributes
@@ -445,6 +457,125 @@ pub(crate) fn search_lattice(
         ],
     );
     Ok(Staged::new(result, [entry]))
+}
+
+/// `search` and `apply` of a release recoded record by record
+/// ([`crate::recode::recode`]): the release, measured from the released
+/// table, and a search result that describes it (the bottom node; no
+/// score, not proven optimal).
+pub(crate) fn recode_release(
+    config: &AnonymizationConfig,
+    encoded: &Encoded,
+) -> Result<Staged<(SearchResult, Option<LocalRelease>)>> {
+    let dataset = &encoded.loaded.dataset;
+    let release = recode(
+        dataset,
+        &encoded.loaded.hierarchies,
+        config,
+        &encoded.orders,
+    )?;
+    let applied_models = config
+        .models
+        .iter()
+        .map(|m| {
+            m.build(dataset, &encoded.loaded.hierarchies, &encoded.orders)
+                .map(|m| m.name())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let result = SearchResult {
+        optimum: release.as_ref().map(|r| {
+            let suppressed_classes = r.measure.suppressed.iter().filter(|&&s| s).count();
+            NodeEvaluation {
+                node: Node::bottom(encoded.names.len()),
+                feasible: true,
+                suppressed: r.measure.suppressed_records,
+                classes: r.measure.table.classes() - suppressed_classes,
+                suppressed_classes,
+                score: None,
+            }
+        }),
+        quasi_identifiers: encoded.names.clone(),
+        nodes_checked: 0,
+        lattice_size: 0,
+        max_suppressed: (config.suppression_limit * dataset.rows() as f64).floor() as u64,
+        strategy: config.strategy,
+        proven_optimal: false,
+        lower_bound: None,
+        elapsed_ms: release.as_ref().map_or(0.0, |r| r.elapsed_ms),
+        applied_models,
+    };
+    let mut entries = vec![Entry::new(
+        "search",
+        format!(
+            "Recoded the records one by one ({} recoding)",
+            config.recoding.name()
+        ),
+        json!({
+            "models": config.models,
+            "applied_models": result.applied_models,
+            "suppression_limit": config.suppression_limit,
+            "recoding": config.recoding,
+            "found": release.is_some(),
+        }),
+        [(
+            "classes_formed",
+            release.as_ref().map_or(0, |r| r.classes.len() as u64),
+        )],
+    )];
+    if let Some(r) = &release {
+        entries.push(Entry::new(
+            "apply",
+            "Released the recoded records, measured from the released table: every class satisfies the models",
+            json!({ "granularity": r.measure.loss.granularity_mean }),
+            [
+                ("rows", r.frame.height() as u64),
+                ("suppressed_records", r.measure.suppressed_records),
+                ("suppressed_cells", r.measure.suppressed_cells),
+                ("classes", r.measure.table.classes() as u64),
+            ],
+        ));
+    }
+    Ok(Staged::new((result, release), entries))
+}
+
+/// `risk-after` of a release recoded record by record: risk and privacy of
+/// its classes as measured on the released table (suppressed records left
+/// out).
+pub(crate) fn risk_after_local(
+    settings: &ExpertDeterminationRule,
+    encoded: &Encoded,
+    before: &RiskBefore,
+    release: &LocalRelease,
+) -> Result<Staged<RiskAfter>> {
+    let measure = &release.measure;
+    debug_assert!(settings.suda_max_size.is_none(), "refused by prepare");
+    let analysis =
+        RiskAnalysis::of_table(&measure.table, Some(&measure.suppressed), &before.options)?;
+    let keep: Vec<bool> = measure.suppressed.iter().map(|s| !s).collect();
+    let released = measure.table.retain(&keep)?;
+    let sensitive = SensitiveAttribute::all(
+        &encoded.loaded.dataset,
+        &encoded.loaded.hierarchies,
+        &encoded.orders,
+    )?;
+    let privacy = PrivacyProfile::of_table(
+        &released,
+        &sensitive,
+        &ProfileOptions {
+            orders: encoded.orders.clone(),
+            ..ProfileOptions::default()
+        },
+    )?;
+    let entry = Entry::new(
+        "risk-after",
+        "Measured re-identification risk and privacy of the released records (classes of the released values)",
+        json!({ "k": privacy.k, "classes": privacy.classes }),
+        [
+            ("released_records", analysis.records),
+            ("classes", analysis.classes as u64),
+        ],
+    );
+    Ok(Staged::new(RiskAfter { analysis, privacy }, [entry]))
 }
 
 /// `apply`: the data generalized to `node` (the optimum of `result`), with

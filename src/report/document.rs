@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::measure::profile::PrivacyProfile;
 use crate::model::ModelSpec;
+use crate::recode::{Recoding, ReleaseLoss};
 use crate::report::audit::AuditEntry;
 use crate::report::digest::sha256_hex;
 use crate::report::settings::{PrincipleRatings, Rating, ThreatModel};
@@ -197,6 +198,9 @@ pub struct Methods {
     pub metric: serde_json::Value,
     /// The search strategy.
     pub strategy: String,
+    /// How records were recoded (global: one level per attribute).
+    #[serde(default)]
+    pub recoding: Recoding,
     /// Whether the chosen node is proven optimal.
     pub proven_optimal: bool,
     /// Nodes evaluated.
@@ -245,6 +249,28 @@ pub struct Results {
     pub score: Option<f64>,
     /// The privacy achieved over the released (not suppressed) records.
     pub privacy: Option<PrivacyProfile>,
+    /// For a release recoded record by record (local generalization,
+    /// Mondrian, cell suppression), what it lost, measured on the released
+    /// table; absent for global recoding (see `levels`).
+    #[serde(default)]
+    pub recoding: Option<RecodingResult>,
+}
+
+/// What a release recoded record by record lost
+/// ([`crate::recode::measure_release`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecodingResult {
+    /// The recoding's name (`local`, `mondrian`, …).
+    pub method: String,
+    /// The classes the method formed (before classes releasing the same
+    /// values are counted as one).
+    pub classes_formed: u64,
+    /// Quasi-identifier cells released as `*` (suppressed records included).
+    pub suppressed_cells: u64,
+    /// Granularity, non-uniform entropy and SSE/SST per attribute.
+    pub loss: ReleaseLoss,
+    /// Time to recode and measure, in milliseconds.
+    pub elapsed_ms: f64,
 }
 
 /// One measure before and after, against its threshold.

@@ -27,8 +27,8 @@ pub use audit::{AuditEntry, AuditTrail, verify_chain};
 pub use digest::{sha256_file, sha256_hex};
 pub use document::{
     ColumnReport, Context, DataSection, Identification, LevelResult, Methods, PrincipleAssessment,
-    ReleaseSection, Report, Results, RiskCheck, RiskSection, SCHEMA_VERSION, ScanSection, SignOff,
-    Summary, ThresholdSetting,
+    RecodingResult, ReleaseSection, Report, Results, RiskCheck, RiskSection, SCHEMA_VERSION,
+    ScanSection, SignOff, Summary, ThresholdSetting,
 };
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use html::render_html;

@@ -141,7 +141,7 @@ pub enum MetricRule {
 }
 
 /// The `[anonymization]` table: what the lattice search must achieve.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnonymizationRule {
     /// The privacy models the release must satisfy (each released class,

@@ -130,6 +130,10 @@ fn settings(m: &Methods) -> Block {
                 ),
             ],
             vec![
+                "Recoding".to_owned(),
+                serde_json::to_string(&m.recoding).unwrap_or_default(),
+            ],
+            vec![
                 "Base risk threshold".to_owned(),
                 format!(
                     "{} (smallest class size {})",

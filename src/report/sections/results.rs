@@ -2,7 +2,7 @@
 
 use crate::report::blocks::{Block, header, row};
 use crate::report::chart::Chart;
-use crate::report::document::{Report, Results};
+use crate::report::document::{RecodingResult, Report, Results};
 use crate::report::format::dash;
 
 /// The generalization levels (a chart with its table) and the result's
@@ -14,7 +14,50 @@ pub(crate) fn results(r: &Report) -> Vec<Block> {
             "No transformation of the lattice satisfies the privacy models within the suppression limit; no data was released.".to_owned(),
         )];
     }
-    vec![levels(res), figures(res)]
+    match &res.recoding {
+        None => vec![levels(res), figures(res)],
+        Some(recoding) => vec![recoded(recoding), figures(res)],
+    }
+}
+
+/// The information lost per attribute by a release recoded record by
+/// record, measured on the released table.
+fn recoded(recoding: &RecodingResult) -> Block {
+    let loss = &recoding.loss;
+    let mut rows: Vec<Vec<String>> = loss
+        .granularity
+        .iter()
+        .map(|(name, g)| {
+            vec![
+                name.clone(),
+                format!("{g:.4}"),
+                loss.non_uniform_entropy
+                    .get(name)
+                    .map_or_else(dash, |e| format!("{e:.1}")),
+                loss.sse_sst
+                    .get(name)
+                    .map_or_else(dash, |x| format!("{x:.4}")),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        format!(
+            "all ({} recoding, {} cells released as *)",
+            recoding.method, recoding.suppressed_cells
+        ),
+        format!("{:.4}", loss.granularity_mean),
+        format!("{:.1}", loss.non_uniform_entropy.values().sum::<f64>()),
+        dash(),
+    ]);
+    Block::Table(
+        header([
+            "Attribute",
+            "Granularity",
+            "Non-uniform entropy (bits)",
+            "SSE/SST",
+        ]),
+        rows,
+    )
 }
 
 /// The level of each attribute: a chart, and its data as a table.
