@@ -30,13 +30,13 @@ pub struct ReleaseMeasure {
     /// with their sensitive histograms. Keys are codes of the released
     /// values per column, in order of first appearance.
     pub table: FrequencyTable,
-    /// For each class, whether every quasi-identifier is `*` (the records
-    /// are suppressed: they match every record and are exempt from the
-    /// models).
+    /// For each class, whether it holds the suppressed records (every
+    /// quasi-identifier `*`; exempt from the models). Its key in `table`
+    /// is a code past the released values of every column.
     pub suppressed: Vec<bool>,
     /// The classes, not suppressed, that fail a model.
     pub failing: Vec<usize>,
-    /// Records with every quasi-identifier `*`.
+    /// Suppressed records.
     pub suppressed_records: u64,
     /// Quasi-identifier cells released as `*`, suppressed records included.
     pub suppressed_cells: u64,
@@ -83,6 +83,11 @@ pub struct ReleaseLoss {
 
 /// Measures `frame`, a release of `dataset` (same rows in the same order,
 /// every quasi-identifier column present), against the models of `config`.
+/// `suppressed_rows` flags the records the release suppressed (each must
+/// have every quasi-identifier `*`); without it, every record with every
+/// quasi-identifier `*` counts as suppressed. Suppressed records are one
+/// class exempt from the models; every other class, including one of
+/// records generalized to `*` everywhere, must satisfy them.
 ///
 /// A released quasi-identifier value must be the original value, a label
 /// of the column's hierarchy above it, a range `[low, high]` containing it
@@ -100,6 +105,7 @@ pub fn measure_release(
     config: &AnonymizationConfig,
     orders: &BTreeMap<String, Vec<String>>,
     frame: &DataFrame,
+    suppressed_rows: Option<&[bool]>,
 ) -> Result<ReleaseMeasure> {
     if frame.height() != dataset.rows() {
         return Err(Error::parameter(
@@ -153,11 +159,49 @@ pub fn measure_release(
         }
         columns.push((codes, labels));
     }
+    let star: Vec<Option<u32>> = columns
+        .iter()
+        .map(|(_, labels)| {
+            labels
+                .iter()
+                .position(|l| l == SUPPRESSED)
+                .map(|p| p as u32)
+        })
+        .collect();
+    let blank = |row: usize| (0..width).all(|j| star[j] == Some(columns[j].0[row]));
+    let flagged: Vec<bool> = match suppressed_rows {
+        Some(flags) => {
+            if flags.len() != rows {
+                return Err(Error::parameter(
+                    "suppressed_rows",
+                    format!("{} flags for {rows} rows", flags.len()),
+                ));
+            }
+            if let Some(row) = (0..rows).find(|&r| flags[r] && !blank(r)) {
+                return Err(Error::parameter(
+                    "release",
+                    format!(
+                        "row {}: suppressed, but not every quasi-identifier is '*'",
+                        row + 1
+                    ),
+                ));
+            }
+            flags.to_vec()
+        }
+        None => (0..rows).map(blank).collect(),
+    };
+    // Suppressed records form one class whose key is a code past every
+    // column's released values (no released class can share it).
+    let outside: Vec<u32> = columns.iter().map(|(_, l)| l.len() as u32).collect();
     let mut classes: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
     let mut row_class = Vec::with_capacity(rows);
     let mut keys: Vec<u32> = Vec::new();
     for row in 0..rows {
-        let key: Vec<u32> = columns.iter().map(|(codes, _)| codes[row]).collect();
+        let key: Vec<u32> = if flagged[row] {
+            outside.clone()
+        } else {
+            columns.iter().map(|(codes, _)| codes[row]).collect()
+        };
         let next = classes.len() as u32;
         let class = *classes.entry(key.clone()).or_insert_with(|| {
             keys.extend(&key);
@@ -170,17 +214,8 @@ pub fn measure_release(
     for (row, &class) in row_class.iter().enumerate() {
         members[class as usize].push(row as u32);
     }
-    let star: Vec<Option<u32>> = columns
-        .iter()
-        .map(|(_, labels)| {
-            labels
-                .iter()
-                .position(|l| l == SUPPRESSED)
-                .map(|p| p as u32)
-        })
-        .collect();
     let suppressed: Vec<bool> = (0..n_classes)
-        .map(|c| (0..width).all(|j| star[j] == Some(keys[c * width + j])))
+        .map(|c| keys[c * width..(c + 1) * width] == outside[..])
         .collect();
     let failing: Vec<usize> = (0..n_classes)
         .filter(|&c| !suppressed[c] && !check.passes(&members[c]))
@@ -198,7 +233,7 @@ pub fn measure_release(
         .collect();
     let table = FrequencyTable::from_parts(
         Node::bottom(width),
-        columns.iter().map(|(_, l)| l.len() as u32).collect(),
+        columns.iter().map(|(_, l)| l.len() as u32 + 1).collect(),
         sensitive.iter().map(|c| c.cardinality() as u32).collect(),
         keys,
         members.iter().map(|m| m.len() as u64).collect(),

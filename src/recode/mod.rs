@@ -73,6 +73,8 @@ pub struct LocalRelease {
     pub classes: Vec<ReleasedClass>,
     /// For every row, its class in `classes`.
     pub row_classes: Vec<u32>,
+    /// For every row, whether it was suppressed (every quasi-identifier `*`).
+    pub suppressed_rows: Vec<bool>,
     /// The node of a global release.
     pub node: Option<Node>,
     /// The release measured from `frame` ([`measure_release`]).
@@ -89,6 +91,9 @@ pub struct ReleasedClass {
     pub size: u64,
     /// One cell per quasi-identifier, in column order.
     pub cells: Vec<ReleasedCell>,
+    /// Whether its records are suppressed (exempt from the models; every
+    /// cell [`ReleasedCell::Suppressed`]).
+    pub suppressed: bool,
 }
 
 /// One quasi-identifier of a released class.
@@ -137,7 +142,8 @@ impl ReleasedCell {
 ///   fail the models are suppressed within the limit. Every part released
 ///   satisfies every model; nothing else is suppressed.
 /// - [`Recoding::CellSuppression`]: the fewest blanked cells
-///   (exactly on tables of up to 12 records, greedily beyond).
+///   (exactly on tables of up to 12 records, greedily beyond); records it
+///   blanks entirely are suppressed, and must stay within the limit.
 ///
 /// # Errors
 ///
@@ -163,19 +169,26 @@ pub fn recode(
         Recoding::Mondrian { relaxed } => {
             partitioned(dataset, hierarchies, config, orders, Some(*relaxed))?
         }
-        Recoding::CellSuppression { importance } => Some(cell_suppression(
-            dataset,
-            hierarchies,
-            config,
-            orders,
-            importance,
-        )?),
+        Recoding::CellSuppression { importance } => {
+            cell_suppression(dataset, hierarchies, config, orders, importance)?
+        }
     };
     let Some((classes, row_classes, node)) = produced else {
         return Ok(None);
     };
     let frame = frame_of(dataset, &classes, &row_classes)?;
-    let measure = measure_release(dataset, hierarchies, config, orders, &frame)?;
+    let suppressed_rows: Vec<bool> = row_classes
+        .iter()
+        .map(|&c| classes[c as usize].suppressed)
+        .collect();
+    let measure = measure_release(
+        dataset,
+        hierarchies,
+        config,
+        orders,
+        &frame,
+        Some(&suppressed_rows),
+    )?;
     if !measure.satisfies_models() {
         return Err(Error::parameter(
             "recoding",
@@ -191,6 +204,7 @@ pub fn recode(
         frame,
         classes,
         row_classes,
+        suppressed_rows,
         node,
         measure,
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
@@ -241,6 +255,7 @@ fn global(
     let mut classes: Vec<ReleasedClass> = (0..table.classes())
         .map(|c| ReleasedClass {
             size: table.counts()[c],
+            suppressed: false,
             cells: (0..compiled.len())
                 .map(|j| {
                     let level = node.levels()[j];
@@ -268,6 +283,7 @@ fn global(
         classes.push(ReleasedClass {
             size: count,
             cells: vec![ReleasedCell::Suppressed; compiled.len()],
+            suppressed: true,
         });
     }
     Ok(Some((classes, row_classes, Some(node))))
@@ -351,6 +367,7 @@ fn partitioned(
         }
         classes.push(ReleasedClass {
             size: part.rows.len() as u64,
+            suppressed: false,
             cells: part
                 .cells
                 .iter()
@@ -366,6 +383,7 @@ fn partitioned(
         classes.push(ReleasedClass {
             size: suppressed.len() as u64,
             cells: vec![ReleasedCell::Suppressed; axes.len()],
+            suppressed: true,
         });
     }
     Ok(Some((classes, row_classes, None)))
@@ -425,7 +443,7 @@ fn cell_suppression(
     config: &AnonymizationConfig,
     orders: &BTreeMap<String, Vec<String>>,
     importance: &[String],
-) -> Result<Produced> {
+) -> Result<Option<Produced>> {
     // Builds (and checks) the models first, for their own errors.
     ClassCheck::new(dataset, hierarchies, config, orders, "cell-suppression")?;
     let mut k = 1u64;
@@ -494,6 +512,7 @@ fn cell_suppression(
         let class = *index.entry((mask, key.as_slice())).or_insert_with(|| {
             classes.push(ReleasedClass {
                 size: 0,
+                suppressed: mask.count_ones() as usize == qis.len(),
                 cells: (0..qis.len())
                     .map(|j| {
                         if mask >> j & 1 == 1 {
@@ -512,5 +531,14 @@ fn cell_suppression(
         classes[class as usize].size += 1;
         row_classes.push(class);
     }
-    Ok((classes, row_classes, None))
+    let all = if qis.len() == 64 {
+        u64::MAX
+    } else {
+        (1u64 << qis.len()) - 1
+    };
+    let suppressed = masks.iter().filter(|&&m| m == all).count() as u64;
+    if suppressed > (config.suppression_limit * dataset.rows() as f64).floor() as u64 {
+        return Ok(None);
+    }
+    Ok(Some((classes, row_classes, None)))
 }
