@@ -12,6 +12,7 @@ mod fuzz_corpus;
 mod layering;
 mod metrics;
 mod properties;
+mod recode;
 mod release;
 mod report;
 mod risk;
