@@ -58,8 +58,8 @@ fn peak_mib() -> f64 {
 }
 
 fn bench(c: &mut Criterion, name: &str, loaded: &LoadedRuleset, recoding: Recoding) {
-    let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.0)
-        .with_recoding(recoding);
+    let config =
+        AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.0).with_recoding(recoding);
     let orders = BTreeMap::new();
     c.bench_function(name, |b| {
         b.iter(|| {
@@ -77,7 +77,12 @@ fn recodings(c: &mut Criterion) {
         .and_then(|r| r.load())
         .expect("adult loads");
     bench(c, "adult9_k5_local", &adult, Recoding::Local);
-    bench(c, "adult9_k5_mondrian", &adult, Recoding::Mondrian { relaxed: false });
+    bench(
+        c,
+        "adult9_k5_mondrian",
+        &adult,
+        Recoding::Mondrian { relaxed: false },
+    );
     bench(
         c,
         "adult9_k5_cell_suppression",
@@ -89,10 +94,21 @@ fn recodings(c: &mut Criterion) {
     eprintln!("peak memory after Adult: {:.0} MiB", peak_mib());
     let census = census();
     eprintln!("peak memory with 1M rows loaded: {:.0} MiB", peak_mib());
-    bench(c, "census_1m_k5_mondrian", &census, Recoding::Mondrian { relaxed: false });
-    eprintln!("peak memory after Mondrian on 1M rows: {:.0} MiB", peak_mib());
+    bench(
+        c,
+        "census_1m_k5_mondrian",
+        &census,
+        Recoding::Mondrian { relaxed: false },
+    );
+    eprintln!(
+        "peak memory after Mondrian on 1M rows: {:.0} MiB",
+        peak_mib()
+    );
     bench(c, "census_1m_k5_local", &census, Recoding::Local);
-    eprintln!("peak memory after local recoding on 1M rows: {:.0} MiB", peak_mib());
+    eprintln!(
+        "peak memory after local recoding on 1M rows: {:.0} MiB",
+        peak_mib()
+    );
 }
 
 criterion_group! {

@@ -71,6 +71,11 @@ impl<'a> ClassCheck<'a> {
         })
     }
 
+    /// The size below which no class passes.
+    pub(crate) fn min_size(&self) -> u64 {
+        self.min_size
+    }
+
     /// Whether the records `rows` (row indices), released as one class,
     /// satisfy every model.
     pub(crate) fn passes(&self, rows: &[u32]) -> bool {

@@ -34,6 +34,7 @@ mod cells;
 mod check;
 mod measure;
 mod partition;
+mod sweep;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -355,10 +356,44 @@ fn partitioned(
     if suppressed.len() as u64 > limit {
         return Ok(None);
     }
-    let parts: Vec<Part> = start
-        .into_iter()
-        .flat_map(|rows| partition::partition(&axes, &check, rows))
+    let mut parts: Vec<Part> = start
+        .iter()
+        .flat_map(|rows| partition::partition(&axes, &check, rows.clone()))
         .collect();
+    let mut suppressed = suppressed;
+    if relaxed.is_none() {
+        // Local generalization: the bottom-up sweep too, and the release
+        // that loses less.
+        let codes: Vec<&[u32]> = qis.iter().map(|qi| qi.codes()).collect();
+        let rows: Vec<u32> = start.into_iter().flatten().collect();
+        if let Some((classes, left)) = sweep::best_sweep(&compiled, &codes, &check, rows)
+            && (suppressed.len() + left.len()) as u64 <= limit
+        {
+            let swept: Vec<Part> = classes
+                .into_iter()
+                .map(|class| Part {
+                    cells: (0..axes.len())
+                        .map(|j| Cell::Tree {
+                            level: class.levels[j],
+                            label: compiled[j].levels()[class.levels[j] as usize].map()
+                                [codes[j][class.rows[0] as usize] as usize],
+                            open: false,
+                        })
+                        .collect(),
+                    rows: class.rows,
+                })
+                .collect();
+            let mut swept_suppressed = suppressed.clone();
+            swept_suppressed.extend(&left);
+            if loss_of(&axes, &swept, swept_suppressed.len())
+                < loss_of(&axes, &parts, suppressed.len())
+            {
+                parts = swept;
+                suppressed = swept_suppressed;
+                suppressed.sort_unstable();
+            }
+        }
+    }
     let mut row_classes = vec![0u32; dataset.rows()];
     let mut classes = Vec::with_capacity(parts.len() + 1);
     for (c, part) in parts.iter().enumerate() {
@@ -387,6 +422,24 @@ fn partitioned(
         });
     }
     Ok(Some((classes, row_classes, None)))
+}
+
+/// The information loss of a release of `parts` and `suppressed` records:
+/// the sum over records and attributes of the normalized share of the
+/// domain each cell covers (1 for a suppressed record's).
+fn loss_of(axes: &[Axis<'_>], parts: &[Part], suppressed: usize) -> f64 {
+    let released: f64 = parts
+        .iter()
+        .map(|part| {
+            part.cells
+                .iter()
+                .zip(axes)
+                .map(|(&cell, axis)| axis.loss(cell))
+                .sum::<f64>()
+                * part.rows.len() as f64
+        })
+        .sum();
+    released + (suppressed * axes.len()) as f64
 }
 
 /// An ordered attribute's axis: the rows' ranks among its distinct values

@@ -58,6 +58,16 @@ impl Axis<'_> {
         }
     }
 
+    /// The normalized loss of `cell`: (share − 1/D)/(1 − 1/D).
+    pub(crate) fn loss(&self, cell: Cell) -> f64 {
+        let weight = self.weight();
+        if weight == 0.0 {
+            return 0.0;
+        }
+        let floor = 1.0 - 1.0 / weight;
+        ((self.share(cell) - floor) * weight).max(0.0)
+    }
+
     /// The share of the domain that `cell` covers.
     fn share(&self, cell: Cell) -> f64 {
         match (self, cell) {

@@ -451,3 +451,71 @@ fn expert_determination_reports_a_local_release() {
     .unwrap_err();
     assert!(err.to_string().contains("global recoding only"), "{err}");
 }
+
+/// Mondrian on dates and decimals: ranges of dates and of decimals, each
+/// holding its records' values; a string attribute with a hierarchy splits
+/// along it.
+#[test]
+fn mondrian_splits_dates_and_decimals() {
+    let mut csv = String::from("admitted,weight,ward\n");
+    for i in 0..40 {
+        csv.push_str(&format!(
+            "2020-{:02}-{:02},{}.{},{}\n",
+            1 + i % 12,
+            1 + (i * 7) % 28,
+            50 + i,
+            i % 10,
+            ["north", "south"][i % 2]
+        ));
+    }
+    let dir = scratch(
+        "recode-dates",
+        &[
+            ("d.csv", &csv),
+            ("ward.csv", "north;*\nsouth;*\n"),
+            (
+                "r.toml",
+                "[data]\npath = \"d.csv\"\n\
+                 [[attribute]]\nname = \"admitted\"\nrole = \"quasi-identifier\"\ntype = \"date\"\n\
+                 [[attribute]]\nname = \"weight\"\nrole = \"quasi-identifier\"\ntype = \"decimal\"\n\
+                 [[attribute]]\nname = \"ward\"\nrole = \"quasi-identifier\"\nhierarchy = \"ward.csv\"\n",
+            ),
+        ],
+    );
+    let loaded = Ruleset::from_file(&dir.join("r.toml"))
+        .unwrap()
+        .load()
+        .unwrap();
+    for relaxed in [false, true] {
+        let release = recode(
+            &loaded.dataset,
+            &loaded.hierarchies,
+            &k_config(4, 0.0, Recoding::Mondrian { relaxed }),
+            &BTreeMap::new(),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(release.measure.released_sizes().iter().all(|&s| s >= 4));
+        assert!(release.measure.released_sizes().len() >= 4, "{relaxed}");
+        let dates = release
+            .frame
+            .column("admitted")
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        let original = loaded.dataset.encoded("admitted").unwrap();
+        for (row, text) in dates.iter().enumerate() {
+            let text = text.unwrap();
+            let (low, high) = text
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .and_then(|t| t.split_once(", "))
+                .unwrap_or((text, text));
+            let value = original.value(row);
+            assert!(low <= value && value <= high, "{value} in {text}");
+        }
+        assert!(release.measure.loss.sse_sst.contains_key("weight"));
+        assert!(release.measure.loss.granularity["admitted"] < 1.0);
+    }
+}
