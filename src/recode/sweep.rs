@@ -16,7 +16,7 @@ use crate::hierarchy::compiled::CompiledHierarchy;
 
 /// The largest lattice swept (every node is visited until the records run
 /// out).
-pub(crate) const MAX_SWEPT_NODES: u64 = 1 << 20;
+pub(crate) const MAX_SWEPT_NODES: u64 = 1 << 16;
 
 /// A class released by the sweep: its node (levels per attribute) and rows.
 pub(crate) struct SweptClass {
@@ -179,7 +179,9 @@ fn absorb(
     released: &mut [SweptClass],
     left: &[u32],
 ) -> bool {
-    let lifted = |levels: &[u32], rows: &[u32], extra: &[u32]| -> Vec<u32> {
+    // The lowest levels from `levels` up at which `rows` and `extra` agree,
+    // if the hierarchies' tops do.
+    let lifted = |levels: &[u32], rows: &[u32], extra: &[u32]| -> Option<Vec<u32>> {
         hierarchies
             .iter()
             .zip(codes)
@@ -187,21 +189,19 @@ fn absorb(
             .map(|((h, codes), &from)| {
                 let label =
                     |l: u32, r: u32| h.levels()[l as usize].map()[codes[r as usize] as usize];
-                let mut level = from;
-                while !rows
-                    .iter()
-                    .chain(extra)
-                    .all(|&r| label(level, r) == label(level, rows[0]))
-                {
-                    level += 1;
-                }
-                level
+                (from..=h.height() as u32).find(|&level| {
+                    rows.iter()
+                        .chain(extra)
+                        .all(|&r| label(level, r) == label(level, rows[0]))
+                })
             })
             .collect()
     };
     let mut best: Option<(f64, usize, Vec<u32>)> = None;
     for (c, class) in released.iter().enumerate() {
-        let levels = lifted(&class.levels, &class.rows, left);
+        let Some(levels) = lifted(&class.levels, &class.rows, left) else {
+            continue;
+        };
         let before =
             record_loss(hierarchies, codes, &class.levels, class.rows[0]) * class.rows.len() as f64;
         let after = record_loss(hierarchies, codes, &levels, class.rows[0])
