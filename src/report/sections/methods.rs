@@ -4,6 +4,7 @@
 use crate::report::blocks::{Block, header};
 use crate::report::document::{Methods, Report};
 use crate::report::format::fmt_probability;
+use crate::search::Recoding;
 
 /// What Safe Harbor and the statistical transformations did, the settings of
 /// the search and the risk thresholds.
@@ -129,10 +130,7 @@ fn settings(m: &Methods) -> Block {
                     }
                 ),
             ],
-            vec![
-                "Recoding".to_owned(),
-                serde_json::to_string(&m.recoding).unwrap_or_default(),
-            ],
+            vec!["Recoding".to_owned(), recoding(&m.recoding)],
             vec![
                 "Base risk threshold".to_owned(),
                 format!(
@@ -143,6 +141,28 @@ fn settings(m: &Methods) -> Block {
             ],
         ],
     )
+}
+
+/// How the records were recoded, in words.
+fn recoding(recoding: &Recoding) -> String {
+    match recoding {
+        Recoding::Global => "global: one level per attribute for every record".to_owned(),
+        Recoding::Local => {
+            "local: records of one attribute released at different levels of its hierarchy"
+                .to_owned()
+        }
+        Recoding::Mondrian { relaxed } => format!(
+            "Mondrian ({}): integer, decimal and date attributes released as ranges",
+            if *relaxed { "relaxed" } else { "strict" }
+        ),
+        Recoding::CellSuppression { importance } if importance.is_empty() => {
+            "cell suppression: the fewest cells blanked for k-anonymity".to_owned()
+        }
+        Recoding::CellSuppression { importance } => format!(
+            "cell suppression: the fewest cells blanked for k-anonymity (most important first: {})",
+            importance.join(", ")
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -168,7 +188,11 @@ mod tests {
             rows[4][1],
             "optimal over 20 nodes (13 evaluated, 0 ms), proven optimal"
         );
-        assert_eq!(rows[5][1], "0.5000 (smallest class size 2)");
+        assert_eq!(
+            rows[5][1],
+            "global: one level per attribute for every record"
+        );
+        assert_eq!(rows[6][1], "0.5000 (smallest class size 2)");
         let Block::Table(head, thresholds) = &blocks[3] else {
             panic!("{:?}", blocks[3])
         };
