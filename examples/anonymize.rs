@@ -206,14 +206,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
             &orders,
             &optimum.node,
         )?;
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            write_parquet(&anonymized.frame, path)?;
-        } else {
-            write_csv(&anonymized.frame, path, ruleset.data.delimiter as u8)?;
-        }
+        write_output(&anonymized.frame, path, &ruleset)?;
     }
     let score = optimum.score.as_ref().map(|s| s.score);
     if args.json {
@@ -325,14 +318,7 @@ fn run_local(
         return Ok(Exit::NotReleasable);
     };
     if let Some(path) = &args.output {
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            write_parquet(&release.frame, path)?;
-        } else {
-            write_csv(&release.frame, path, ruleset.data.delimiter as u8)?;
-        }
+        write_output(&release.frame, path, ruleset)?;
     }
     let measure = &release.measure;
     let sizes = measure.released_sizes();
@@ -382,6 +368,23 @@ fn run_local(
         }
     }
     Ok(Exit::Success)
+}
+
+/// Writes `frame` to `path`: Parquet for `.parquet`, else CSV with the
+/// ruleset's delimiter.
+fn write_output(
+    frame: &deidentify::polars::prelude::DataFrame,
+    path: &std::path::Path,
+    ruleset: &Ruleset,
+) -> Result<(), deidentify::Error> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        write_parquet(frame, path)
+    } else {
+        write_csv(frame, path, ruleset.data.delimiter as u8)
+    }
 }
 
 /// The search times of repeated runs.

@@ -551,31 +551,53 @@ pub(crate) fn risk_after_local(
     debug_assert!(settings.suda_max_size.is_none(), "refused by prepare");
     let analysis =
         RiskAnalysis::of_table(&measure.table, Some(&measure.suppressed), &before.options)?;
-    let keep: Vec<bool> = measure.suppressed.iter().map(|s| !s).collect();
-    let released = measure.table.retain(&keep)?;
+    let privacy = released_privacy(encoded, &measure.table, &measure.suppressed)?;
+    Ok(risk_after_staged(
+        "Measured re-identification risk and privacy of the released records (classes of the released values)",
+        analysis,
+        privacy,
+    ))
+}
+
+/// The privacy profile of the classes of `table` not `suppressed`.
+fn released_privacy(
+    encoded: &Encoded,
+    table: &FrequencyTable,
+    suppressed: &[bool],
+) -> Result<PrivacyProfile> {
+    let keep: Vec<bool> = suppressed.iter().map(|s| !s).collect();
+    let released = table.retain(&keep)?;
     let sensitive = SensitiveAttribute::all(
         &encoded.loaded.dataset,
         &encoded.loaded.hierarchies,
         &encoded.orders,
     )?;
-    let privacy = PrivacyProfile::of_table(
+    PrivacyProfile::of_table(
         &released,
         &sensitive,
         &ProfileOptions {
             orders: encoded.orders.clone(),
             ..ProfileOptions::default()
         },
-    )?;
+    )
+}
+
+/// The `risk-after` stage's output and its entry.
+fn risk_after_staged(
+    description: &str,
+    analysis: RiskAnalysis,
+    privacy: PrivacyProfile,
+) -> Staged<RiskAfter> {
     let entry = Entry::new(
         "risk-after",
-        "Measured re-identification risk and privacy of the released records (classes of the released values)",
+        description,
         json!({ "k": privacy.k, "classes": privacy.classes }),
         [
             ("released_records", analysis.records),
             ("classes", analysis.classes as u64),
         ],
     );
-    Ok(Staged::new(RiskAfter { analysis, privacy }, [entry]))
+    Staged::new(RiskAfter { analysis, privacy }, [entry])
 }
 
 /// `apply`: the data generalized to `node` (the optimum of `result`), with
@@ -642,28 +664,13 @@ pub(crate) fn risk_after(
             before.dis_fraction,
         )?);
     }
-    let keep: Vec<bool> = suppressed.iter().map(|s| !s).collect();
-    let released = table.retain(&keep)?;
-    let sensitive = SensitiveAttribute::all(dataset, hierarchies, &encoded.orders)?;
-    let mut privacy = PrivacyProfile::of_table(
-        &released,
-        &sensitive,
-        &ProfileOptions {
-            orders: encoded.orders.clone(),
-            ..ProfileOptions::default()
-        },
-    )?;
+    let mut privacy = released_privacy(encoded, &table, &suppressed)?;
     privacy.levels = result.levels().unwrap_or_default();
-    let entry = Entry::new(
-        "risk-after",
+    Ok(risk_after_staged(
         "Measured re-identification risk and privacy of the released records",
-        json!({ "k": privacy.k, "classes": privacy.classes }),
-        [
-            ("released_records", analysis.records),
-            ("classes", analysis.classes as u64),
-        ],
-    );
-    Ok(Staged::new(RiskAfter { analysis, privacy }, [entry]))
+        analysis,
+        privacy,
+    ))
 }
 
 /// `scan`: every released column except the token columns, for residual
