@@ -5,9 +5,7 @@
 //! quasi-identifiers, age an integer). Peak memory (VmHWM) is printed after
 //! each group.
 
-#[allow(dead_code)]
-#[path = "../examples/generate_census.rs"]
-mod generate_census;
+mod census;
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -22,39 +20,13 @@ use deidentify::{
     ruleset::LoadedRuleset,
 };
 
-const ROWS: u64 = 1_000_000;
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The generated 1M rows, loaded (generated first if absent).
 fn census() -> LoadedRuleset {
-    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scale-bench");
-    std::fs::create_dir_all(&folder).expect("target folder");
-    let data = folder.join("census-1m.parquet");
-    if !data.exists() {
-        let adult = generate_census::Adult::read(&root().join("datasets/adult/adult.csv"))
-            .expect("adult reads");
-        generate_census::generate(&adult, ROWS, 1, &data).expect("generates");
-    }
-    let path = generate_census::write_ruleset(&data, &root().join("datasets/adult/hierarchies"))
-        .expect("ruleset");
-    Ruleset::from_file(&path)
-        .and_then(|r| r.load())
-        .expect("census loads")
-}
-
-fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    census::ruleset().load().expect("census loads")
 }
 
 fn bench(c: &mut Criterion, name: &str, loaded: &LoadedRuleset, recoding: Recoding) {
@@ -91,9 +63,12 @@ fn recodings(c: &mut Criterion) {
             importance: Vec::new(),
         },
     );
-    eprintln!("peak memory after Adult: {:.0} MiB", peak_mib());
+    eprintln!("peak memory after Adult: {:.0} MiB", census::peak_mib());
     let census = census();
-    eprintln!("peak memory with 1M rows loaded: {:.0} MiB", peak_mib());
+    eprintln!(
+        "peak memory with 1M rows loaded: {:.0} MiB",
+        census::peak_mib()
+    );
     bench(
         c,
         "census_1m_k5_mondrian",
@@ -102,12 +77,12 @@ fn recodings(c: &mut Criterion) {
     );
     eprintln!(
         "peak memory after Mondrian on 1M rows: {:.0} MiB",
-        peak_mib()
+        census::peak_mib()
     );
     bench(c, "census_1m_k5_local", &census, Recoding::Local);
     eprintln!(
         "peak memory after local recoding on 1M rows: {:.0} MiB",
-        peak_mib()
+        census::peak_mib()
     );
 }
 

@@ -5,9 +5,7 @@
 //! Peak memory (VmHWM) is printed after each group; for 10M and 100M rows
 //! use `cargo run --release --example scale` (see its docs).
 
-#[allow(dead_code)]
-#[path = "../examples/generate_census.rs"]
-mod generate_census;
+mod census;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,46 +13,13 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use deidentify::{
-    AnonymizationConfig, Ruleset,
+    AnonymizationConfig,
     model::ModelSpec,
     stream::{StreamOptions, StreamedTable},
 };
 
-const ROWS: u64 = 1_000_000;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The generated 1M-row file's ruleset, generating the data if absent.
-fn ruleset() -> Ruleset {
-    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("scale-bench");
-    std::fs::create_dir_all(&folder).expect("target folder");
-    let data = folder.join("census-1m.parquet");
-    if !data.exists() {
-        let adult = generate_census::Adult::read(&root().join("datasets/adult/adult.csv"))
-            .expect("adult reads");
-        generate_census::generate(&adult, ROWS, 1, &data).expect("generates");
-    }
-    let path = generate_census::write_ruleset(&data, &root().join("datasets/adult/hierarchies"))
-        .expect("ruleset");
-    Ruleset::from_file(&path).expect("ruleset parses")
-}
-
-fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
 fn scale(c: &mut Criterion) {
-    let ruleset = ruleset();
+    let ruleset = census::ruleset();
     let options = StreamOptions::default();
     let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.02);
     let orders = BTreeMap::new();
@@ -65,12 +30,12 @@ fn scale(c: &mut Criterion) {
     group.bench_function("ingest", |b| {
         b.iter(|| StreamedTable::from_ruleset(&ruleset, &options).expect("ingests"))
     });
-    eprintln!("peak RSS after ingest: {:.0} MiB", peak_mib());
+    eprintln!("peak RSS after ingest: {:.0} MiB", census::peak_mib());
     let mut streamed = StreamedTable::from_ruleset(&ruleset, &options).expect("ingests");
     group.bench_function("search", |b| {
         b.iter(|| streamed.search(&config, &orders).expect("searches"))
     });
-    eprintln!("peak RSS after search: {:.0} MiB", peak_mib());
+    eprintln!("peak RSS after search: {:.0} MiB", census::peak_mib());
     let node = streamed
         .search(&config, &orders)
         .expect("searches")
@@ -86,7 +51,7 @@ fn scale(c: &mut Criterion) {
                 .expect("applies")
         })
     });
-    eprintln!("peak RSS after apply: {:.0} MiB", peak_mib());
+    eprintln!("peak RSS after apply: {:.0} MiB", census::peak_mib());
     group.finish();
 }
 

@@ -265,15 +265,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 score - bound
             );
         }
-        if timing.runs > 1 {
-            println!(
-                "{} runs: minimum {:.1} ms, median {:.1} ms",
-                timing.runs, timing.min, timing.median
-            );
-        }
-        if let Some(path) = &args.output {
-            println!("wrote {}", path.display());
-        }
+        print_runs_and_output(&timing, args);
     }
     Ok(Exit::Success)
 }
@@ -357,17 +349,22 @@ fn run_local(
             measure.loss.granularity.len(),
             release.elapsed_ms
         );
-        if timing.runs > 1 {
-            println!(
-                "{} runs: minimum {:.1} ms, median {:.1} ms",
-                timing.runs, timing.min, timing.median
-            );
-        }
-        if let Some(path) = &args.output {
-            println!("wrote {}", path.display());
-        }
+        print_runs_and_output(&timing, args);
     }
     Ok(Exit::Success)
+}
+
+/// The summary's last lines: the repeated runs' times and the file written.
+fn print_runs_and_output(timing: &Timing, args: &Args) {
+    if timing.runs > 1 {
+        println!(
+            "{} runs: minimum {:.1} ms, median {:.1} ms",
+            timing.runs, timing.min, timing.median
+        );
+    }
+    if let Some(path) = &args.output {
+        println!("wrote {}", path.display());
+    }
 }
 
 /// Writes `frame` to `path`: Parquet for `.parquet`, else CSV with the

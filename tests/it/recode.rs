@@ -11,6 +11,21 @@ use deidentify::{AnonymizationConfig, ErrorKind, Ruleset, apply};
 use crate::examples::cargo_example;
 use crate::{close, load, scratch};
 
+/// The ends of a released range `[low, high]`.
+fn range(text: &str) -> Option<(&str, &str)> {
+    text.strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .and_then(|t| t.split_once(", "))
+}
+
+/// The ruleset `r.toml` of a scratch folder, loaded.
+fn load_scratch(dir: &std::path::Path) -> deidentify::ruleset::LoadedRuleset {
+    Ruleset::from_file(&dir.join("r.toml"))
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
 fn k_config(k: u64, limit: f64, recoding: Recoding) -> AnonymizationConfig {
     AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k }], limit).with_recoding(recoding)
 }
@@ -130,11 +145,7 @@ fn mondrian_releases_ranges_that_hold_the_values() {
     for (row, text) in released.iter().enumerate() {
         let text = text.unwrap();
         let age: i64 = original.value(row).parse().unwrap();
-        if let Some((low, high)) = text
-            .strip_prefix('[')
-            .and_then(|t| t.strip_suffix(']'))
-            .and_then(|t| t.split_once(", "))
-        {
+        if let Some((low, high)) = range(text) {
             let (low, high): (i64, i64) = (low.parse().unwrap(), high.parse().unwrap());
             assert!(low < high && low <= age && age <= high, "{text} for {age}");
             ranges += 1;
@@ -225,10 +236,7 @@ fn local_recoding_rejects_what_it_cannot_do() {
             ),
         ],
     );
-    let loaded = Ruleset::from_file(&dir.join("r.toml"))
-        .unwrap()
-        .load()
-        .unwrap();
+    let loaded = load_scratch(&dir);
     let run = |config: &AnonymizationConfig| {
         recode(
             &loaded.dataset,
@@ -489,10 +497,7 @@ fn mondrian_splits_dates_and_decimals() {
             ),
         ],
     );
-    let loaded = Ruleset::from_file(&dir.join("r.toml"))
-        .unwrap()
-        .load()
-        .unwrap();
+    let loaded = load_scratch(&dir);
     for relaxed in [false, true] {
         let release = recode(
             &loaded.dataset,
@@ -514,11 +519,7 @@ fn mondrian_splits_dates_and_decimals() {
         let original = loaded.dataset.encoded("admitted").unwrap();
         for (row, text) in dates.iter().enumerate() {
             let text = text.unwrap();
-            let (low, high) = text
-                .strip_prefix('[')
-                .and_then(|t| t.strip_suffix(']'))
-                .and_then(|t| t.split_once(", "))
-                .unwrap_or((text, text));
+            let (low, high) = range(text).unwrap_or((text, text));
             let value = original.value(row);
             assert!(low <= value && value <= high, "{value} in {text}");
         }
