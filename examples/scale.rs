@@ -17,6 +17,16 @@
 //! output are encrypted to that key as they are written (age files; decrypt
 //! with `age -d -i key.txt FILE`): no plaintext reaches the disk.
 //!
+//! `--engine spark --master spark://host:7077` (or `[engine] kind = "spark"`
+//! in the ruleset) counts the table and writes the release on Apache Spark
+//! (`deidentify::spark`): the release is then a folder of part files, and
+//! the peak memory is this process's only (Spark's JVMs are not counted).
+//!
+//! ```sh
+//! cargo run --release --example scale -- --config target/census-10m.parquet.toml \
+//!   --output target/census-10m-k5.parquet --engine spark --master spark://127.0.0.1:7077
+//! ```
+//!
 //! Exit status (`deidentify::exit::Exit`): 0 written; 1 bad input or I/O error
 //! (an output onto an input included); 2 wrong command line; 3 no node
 //! satisfies the models (nothing written).
@@ -31,6 +41,8 @@ use deidentify::{
     apply::check_output,
     exit::Exit,
     model::ModelSpec,
+    ruleset::EngineKind,
+    spark::SparkEngine,
     stream::{LabeledTable, STAGING_KEY_ENV, StagingKey, StreamOptions, StreamedTable},
 };
 
@@ -68,6 +80,69 @@ struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// The least generalization level of a quasi-identifier while counting,
+    /// `NAME=LEVEL` (repeatable; hierarchies from files only).
+    #[arg(long = "min-level", value_name = "NAME=LEVEL")]
+    min_levels: Vec<String>,
+    /// Where counting and the release run: `in-process` or `spark`
+    /// (default: the ruleset's [engine], else in-process).
+    #[arg(long, value_parser = ["in-process", "spark"])]
+    engine: Option<String>,
+    /// Spark's master URL (replaces the ruleset's).
+    #[arg(long)]
+    master: Option<String>,
+    /// The spark-submit program (replaces the ruleset's).
+    #[arg(long)]
+    spark_submit: Option<PathBuf>,
+    /// A Spark setting `KEY=VALUE` (repeatable).
+    #[arg(long = "spark-conf", value_name = "KEY=VALUE")]
+    spark_conf: Vec<String>,
+    /// The folder for Spark job files (seen alike by this process and the cluster).
+    #[arg(long)]
+    spark_work_dir: Option<PathBuf>,
+    /// Copy Spark's log (standard error) into this file.
+    #[arg(long)]
+    spark_log: Option<PathBuf>,
+}
+
+/// A `NAME=VALUE` argument split at its first `=`.
+fn pair(text: &str, what: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{what} '{text}' is not NAME=VALUE"))
+}
+
+/// The Spark engine from the ruleset's [engine] and the command line, if
+/// the run is on Spark.
+fn spark_engine(
+    args: &Args,
+    ruleset: &Ruleset,
+) -> Result<Option<SparkEngine>, Box<dyn std::error::Error>> {
+    let mut rule = ruleset.engine.clone().unwrap_or_default();
+    match args.engine.as_deref() {
+        Some("spark") => rule.kind = EngineKind::Spark,
+        Some(_) => rule.kind = EngineKind::InProcess,
+        None => {}
+    }
+    if let Some(master) = &args.master {
+        rule.master = Some(master.clone());
+    }
+    let Some(mut engine) = rule.spark(&ruleset.base)? else {
+        return Ok(None);
+    };
+    if let Some(path) = &args.spark_submit {
+        engine.spark_submit = path.clone();
+    }
+    for setting in &args.spark_conf {
+        let (key, value) = pair(setting, "--spark-conf")?;
+        engine.conf.insert(key, value);
+    }
+    if let Some(dir) = &args.spark_work_dir {
+        engine.work_dir = Some(dir.clone());
+    }
+    engine.log = args.spark_log.clone();
+    engine.progress = !args.json;
+    Ok(Some(engine))
 }
 
 /// The staging key: the key file, the environment variable, or none.
@@ -138,13 +213,30 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
         check_output(table, &inputs)?;
     }
     let mut options = StreamOptions::default().with_batch_rows(args.batch_rows);
+    for setting in &args.min_levels {
+        let (name, level) = pair(setting, "--min-level")?;
+        let level: u32 = level
+            .parse()
+            .map_err(|_| format!("--min-level {setting}: the level is not a number"))?;
+        options.min_levels.insert(name, level);
+    }
     options.staging_key = staging_key(args)?;
+    let engine = spark_engine(args, &ruleset)?;
+    if engine.is_some() && options.staging_key.is_some() {
+        return Err(
+            "a staging key does not apply to a Spark run: Spark writes its files in plaintext"
+                .into(),
+        );
+    }
     let key = options.staging_key.as_ref();
     let orders = ruleset.orders();
     let total = Instant::now();
 
     let started = Instant::now();
-    let mut streamed = StreamedTable::from_ruleset(&ruleset, &options)?;
+    let mut streamed = match &engine {
+        Some(engine) => engine.count(&ruleset, &options)?,
+        None => StreamedTable::from_ruleset(&ruleset, &options)?,
+    };
     let ingest_s = started.elapsed().as_secs_f64();
     let ingest_peak = mib(status_kib("VmHWM:"));
 
@@ -175,14 +267,32 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     };
 
     let started = Instant::now();
-    let written = streamed.apply_to_file(
-        &config,
-        &orders,
-        &optimum.node,
-        &output,
-        ruleset.data.delimiter as u8,
-        &options,
-    )?;
+    let suppressed_rows = match &engine {
+        Some(engine) => {
+            engine
+                .release(
+                    &ruleset,
+                    &mut streamed,
+                    &config,
+                    &orders,
+                    &optimum.node,
+                    &output,
+                )?
+                .suppressed_rows
+        }
+        None => {
+            streamed
+                .apply_to_file(
+                    &config,
+                    &orders,
+                    &optimum.node,
+                    &output,
+                    ruleset.data.delimiter as u8,
+                    &options,
+                )?
+                .suppressed_rows
+        }
+    };
     let apply_s = started.elapsed().as_secs_f64();
     let apply_peak = mib(status_kib("VmHWM:"));
     let total_s = total.elapsed().as_secs_f64();
@@ -196,7 +306,8 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
             "classes": streamed.table().classes(),
             "threads": rayon::current_num_threads(),
             "optimum": levels,
-            "suppressed_rows": written.suppressed_rows,
+            "suppressed_rows": suppressed_rows,
+            "engine": if engine.is_some() { "spark" } else { "in-process" },
             "nodes_checked": result.nodes_checked,
             "lattice_size": result.lattice_size,
             "ingest_s": ingest_s,
@@ -224,7 +335,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
             "optimum: {optimum_node} ({} of {} nodes checked), {} rows suppressed",
             result.nodes_checked,
             result.lattice_size,
-            written.suppressed_rows,
+            suppressed_rows,
             optimum_node = levels
                 .iter()
                 .map(|(a, l)| format!("{a}={l}"))

@@ -74,6 +74,7 @@ pub mod risk;
 pub mod ruleset;
 pub mod safe_harbor;
 pub mod search;
+pub mod spark;
 pub mod stream;
 pub mod transform;
 

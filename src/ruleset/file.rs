@@ -140,6 +140,83 @@ pub enum MetricRule {
     Spec(MetricSpec),
 }
 
+/// The `[engine]` table: where the passes over the rows run.
+///
+/// ```toml
+/// [engine]
+/// kind = "spark"                      # or "in-process" (the default)
+/// master = "spark://10.0.0.5:7077"    # spark-submit --master
+/// spark_submit = "/opt/spark/bin/spark-submit"
+/// work_dir = "/mnt/shared/deidentify" # seen alike by this process and the cluster
+/// conf = { "spark.executor.memory" = "4g" }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineRule {
+    /// `in-process` (default) or `spark`.
+    #[serde(default)]
+    pub kind: EngineKind,
+    /// Spark's master URL (required for `spark`).
+    #[serde(default)]
+    pub master: Option<String>,
+    /// The spark-submit program (default `spark-submit` on the `PATH`).
+    #[serde(default)]
+    pub spark_submit: Option<PathBuf>,
+    /// Extra Spark settings (`--conf key=value`).
+    #[serde(default)]
+    pub conf: BTreeMap<String, String>,
+    /// Where job folders are made (default: the system's temporary folder).
+    #[serde(default)]
+    pub work_dir: Option<PathBuf>,
+    /// Read CSV records spanning lines (default false).
+    #[serde(default)]
+    pub multiline_csv: bool,
+}
+
+/// Where the passes over the rows run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineKind {
+    /// In this process (streaming or in memory).
+    #[default]
+    InProcess,
+    /// On Apache Spark, through spark-submit ([`crate::spark`]).
+    Spark,
+}
+
+impl EngineRule {
+    /// The Spark engine this table describes (`None` for `in-process`);
+    /// relative paths resolve against `base` (the ruleset's folder).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] for `spark` without a master.
+    pub fn spark(&self, base: &Path) -> Result<Option<crate::spark::SparkEngine>> {
+        if self.kind == EngineKind::InProcess {
+            return Ok(None);
+        }
+        let master = self.master.as_deref().ok_or_else(|| {
+            Error::parameter(
+                "engine",
+                "kind = \"spark\" needs a master (e.g. \"spark://host:7077\" or \"local[*]\")",
+            )
+        })?;
+        let mut engine = crate::spark::SparkEngine::new(master);
+        if let Some(p) = &self.spark_submit {
+            // A bare program name is looked up on the PATH; a path is the ruleset's.
+            engine.spark_submit = if p.components().count() > 1 {
+                base.join(p)
+            } else {
+                p.clone()
+            };
+        }
+        engine.conf = self.conf.clone();
+        engine.work_dir = self.work_dir.as_ref().map(|w| base.join(w));
+        engine.multiline_csv = self.multiline_csv;
+        Ok(Some(engine))
+    }
+}
+
 /// The `[anonymization]` table: what the lattice search must achieve.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -309,6 +386,9 @@ pub struct Ruleset {
     /// The context and thresholds of an Expert Determination, if configured.
     #[serde(default)]
     pub expert_determination: Option<crate::report::ExpertDeterminationRule>,
+    /// Where the passes over the rows run (default: in this process).
+    #[serde(default)]
+    pub engine: Option<EngineRule>,
     /// The folder relative paths are resolved against.
     #[serde(skip)]
     pub base: PathBuf,

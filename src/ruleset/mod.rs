@@ -5,5 +5,6 @@ mod file;
 mod transforms;
 
 pub use file::{
-    AnonymizationRule, AttributeRule, DataRule, HierarchyRule, LoadedRuleset, MetricRule, Ruleset,
+    AnonymizationRule, AttributeRule, DataRule, EngineKind, EngineRule, HierarchyRule,
+    LoadedRuleset, MetricRule, Ruleset,
 };

@@ -126,22 +126,22 @@ pub struct StreamedTable {
 }
 
 /// One encoded column while counting.
-struct ColumnState {
-    name: String,
-    role: AttributeRole,
-    data_type: AttributeType,
-    index: FxHashMap<Box<str>, u32>,
-    dictionary: Vec<String>,
-    counts: Vec<u64>,
-    first_rows: Vec<u64>,
-    missing_code: Option<u32>,
+pub(super) struct ColumnState {
+    pub(super) name: String,
+    pub(super) role: AttributeRole,
+    pub(super) data_type: AttributeType,
+    pub(super) index: FxHashMap<Box<str>, u32>,
+    pub(super) dictionary: Vec<String>,
+    pub(super) counts: Vec<u64>,
+    pub(super) first_rows: Vec<u64>,
+    pub(super) missing_code: Option<u32>,
     /// A hierarchy from a file: value → its row, checked on first sight.
-    hierarchy: Option<(Hierarchy, FxHashMap<String, usize>)>,
-    min_level: usize,
+    pub(super) hierarchy: Option<(Hierarchy, FxHashMap<String, usize>)>,
+    pub(super) min_level: usize,
     /// Code → label code at `min_level` (labels in order of first appearance).
-    level_map: Vec<u32>,
-    labels: Vec<String>,
-    label_index: FxHashMap<String, u32>,
+    pub(super) level_map: Vec<u32>,
+    pub(super) labels: Vec<String>,
+    pub(super) label_index: FxHashMap<String, u32>,
 }
 
 impl ColumnState {
@@ -199,41 +199,47 @@ impl ColumnState {
         let mut codes = Vec::new();
         for (i, value) in values.enumerate() {
             let row = first_row + i as u64 + 1;
-            let value = value.filter(|v| !source.missing_values.iter().any(|m| m == v));
-            let code = match value {
-                Some(v) => match self.index.get(v) {
-                    Some(&c) => c,
-                    None => self.add(v, row, false).map_err(|e| (row, e))?,
-                },
-                None => match source.missing_policy {
-                    MissingPolicy::Error => {
-                        return Err((
-                            row,
-                            ErrorKind::MissingValue {
-                                column: self.name.clone(),
-                                row: row as usize,
-                            }
-                            .into(),
-                        ));
-                    }
-                    MissingPolicy::Category => match self.missing_code {
-                        Some(c) => c,
-                        None => {
-                            let label = source.missing_label.clone();
-                            let c = match self.index.get(label.as_str()) {
-                                Some(&c) => c,
-                                None => self.add(&label, row, true).map_err(|e| (row, e))?,
-                            };
-                            self.missing_code = Some(c);
-                            c
-                        }
-                    },
-                },
-            };
+            let code = self.code_of(value, row, source).map_err(|e| (row, e))?;
             self.counts[code as usize] += 1;
             codes.push(self.level_map[code as usize]);
         }
         Ok(codes)
+    }
+
+    /// The code of one cell (a new value is checked and added; a missing
+    /// one follows the missing-value policy); `row` (1-based) names it in errors.
+    pub(super) fn code_of(
+        &mut self,
+        value: Option<&str>,
+        row: u64,
+        source: &SourceSpec,
+    ) -> Result<u32> {
+        let value = value.filter(|v| !source.missing_values.iter().any(|m| m == v));
+        match value {
+            Some(v) => match self.index.get(v) {
+                Some(&c) => Ok(c),
+                None => self.add(v, row, false),
+            },
+            None => match source.missing_policy {
+                MissingPolicy::Error => Err(ErrorKind::MissingValue {
+                    column: self.name.clone(),
+                    row: row as usize,
+                }
+                .into()),
+                MissingPolicy::Category => match self.missing_code {
+                    Some(c) => Ok(c),
+                    None => {
+                        let label = source.missing_label.clone();
+                        let c = match self.index.get(label.as_str()) {
+                            Some(&c) => c,
+                            None => self.add(&label, row, true)?,
+                        };
+                        self.missing_code = Some(c);
+                        Ok(c)
+                    }
+                },
+            },
+        }
     }
 }
 
@@ -255,6 +261,24 @@ impl StreamedTable {
     /// applied while streaming); [`ErrorKind::LevelOutOfRange`] for a minimum
     /// level above its hierarchy's height.
     pub fn from_ruleset(ruleset: &Ruleset, options: &StreamOptions) -> Result<StreamedTable> {
+        let (source, attributes, mut file_hierarchies) = StreamedTable::prepare(ruleset, options)?;
+        let mut table = StreamedTable::count(
+            source,
+            attributes,
+            &file_hierarchies,
+            &options.min_levels,
+            options.batch_rows,
+        )?;
+        table.finish(ruleset, &mut file_hierarchies)?;
+        Ok(table)
+    }
+
+    /// What counting needs from the ruleset, checked: where the rows are,
+    /// the attributes, and the hierarchies from files (by column).
+    pub(crate) fn prepare(
+        ruleset: &Ruleset,
+        options: &StreamOptions,
+    ) -> Result<(SourceSpec, Vec<Attribute>, FxHashMap<String, Hierarchy>)> {
         if !ruleset.transforms.is_empty() {
             // Transformations are fitted on whole columns (and need an RNG):
             // never skip them silently.
@@ -309,13 +333,17 @@ impl StreamedTable {
                 file_hierarchies.insert(a.name.clone(), h);
             }
         }
-        let mut table = StreamedTable::count(
-            source,
-            attributes,
-            &file_hierarchies,
-            &options.min_levels,
-            options.batch_rows,
-        )?;
+        Ok((source, attributes, file_hierarchies))
+    }
+
+    /// Builds the builder hierarchies from the counted dictionaries and
+    /// compiles every hierarchy (those from files taken from `file_hierarchies`).
+    pub(super) fn finish(
+        &mut self,
+        ruleset: &Ruleset,
+        file_hierarchies: &mut FxHashMap<String, Hierarchy>,
+    ) -> Result<()> {
+        let table = self;
         // Builder hierarchies need the whole dictionary: build them now.
         let mut hierarchies = Vec::new();
         for a in &ruleset.attributes {
@@ -331,7 +359,7 @@ impl StreamedTable {
             hierarchies.push(hierarchy);
         }
         table.compile(&hierarchies)?;
-        Ok(table)
+        Ok(())
     }
 
     /// Counts the file; hierarchies from files are checked (and minimum
@@ -368,17 +396,7 @@ impl StreamedTable {
             .into());
         };
         let table = at_min_levels(table, &states)?;
-        let columns = states
-            .into_iter()
-            .map(|s| ColumnSummary {
-                name: s.name,
-                role: s.role,
-                data_type: s.data_type,
-                dictionary: s.dictionary,
-                counts: s.counts,
-                first_rows: s.first_rows,
-            })
-            .collect();
+        let columns = summaries(states);
         Ok(StreamedTable {
             source,
             attributes,
@@ -433,6 +451,11 @@ impl StreamedTable {
     /// sensitive attributes that have one.
     pub fn hierarchies(&self) -> &Hierarchies {
         &self.hierarchies
+    }
+
+    /// Where the rows come from and how missing cells are read.
+    pub(crate) fn source(&self) -> &SourceSpec {
+        &self.source
     }
 
     /// The number of rows read.
@@ -513,9 +536,24 @@ pub(crate) struct StreamedTableParts<'a> {
     pub(crate) columns: &'a [ColumnSummary],
 }
 
+/// What counting learnt of each column.
+pub(super) fn summaries(states: Vec<ColumnState>) -> Vec<ColumnSummary> {
+    states
+        .into_iter()
+        .map(|s| ColumnSummary {
+            name: s.name,
+            role: s.role,
+            data_type: s.data_type,
+            dictionary: s.dictionary,
+            counts: s.counts,
+            first_rows: s.first_rows,
+        })
+        .collect()
+}
+
 /// The counting state of each `encoded` column, with its hierarchy from a
 /// file (if any) and its minimum level (checked against the hierarchy).
-fn column_states(
+pub(super) fn column_states(
     encoded: &[&Attribute],
     file_hierarchies: &FxHashMap<String, Hierarchy>,
     min_levels: &BTreeMap<String, u32>,

@@ -25,15 +25,20 @@
 //! `docs/SCALE.md`.
 
 mod apply;
+mod counted;
 mod encryption;
 mod ingest;
 mod parquet;
+mod plan;
 mod search;
-mod source;
+pub(crate) mod source;
 
 pub use apply::StreamedOutput;
+pub(crate) use counted::CountedRows;
 pub use encryption::{STAGING_KEY_ENV, StagingKey};
+pub(crate) use ingest::check_columns;
 pub use ingest::{ColumnSummary, StreamOptions, StreamedTable};
 pub use parquet::{
     COUNT_COLUMN, LabeledTable, SENSITIVE_NAME_COLUMN, SENSITIVE_VALUE_COLUMN, TABLE_FORMAT_VERSION,
 };
+pub use plan::ReleasePlan;

@@ -1,0 +1,165 @@
+//! A job's folder: the driver, the specification, the lookup tables and
+//! what Spark writes back, removed when the job is done.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use polars::prelude::{Column, DataFrame, ParquetWriter};
+use serde_json::{Value, json};
+
+use crate::data::attribute::{Attribute, AttributeRole, MissingPolicy};
+use crate::error::{ErrorKind, Result};
+use crate::spark::{DRIVER, SparkEngine};
+use crate::stream::source::Format;
+
+/// One job's folder, removed (with everything in it) on drop.
+pub(super) struct JobDir {
+    path: PathBuf,
+}
+
+impl JobDir {
+    /// Creates a new folder (mode 700) under the engine's work folder.
+    pub(super) fn create(engine: &SparkEngine) -> Result<JobDir> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let parent = engine.work_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let parent = std::path::absolute(&parent).map_err(|source| ErrorKind::Io {
+            path: parent.clone(),
+            source,
+        })?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "deidentify-spark-{}-{nanos}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = parent.join(name);
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&path).map_err(|source| ErrorKind::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(JobDir { path })
+    }
+
+    /// A path inside the folder.
+    pub(super) fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Writes the driver and the specification; returns their paths.
+    pub(super) fn write_job(&self, spec: &Value) -> Result<(PathBuf, PathBuf)> {
+        let driver = self.join("driver.py");
+        let job = self.join("job.json");
+        let write = |path: &Path, bytes: &[u8]| {
+            std::fs::write(path, bytes).map_err(|source| ErrorKind::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        write(&driver, DRIVER.as_bytes())?;
+        write(
+            &job,
+            serde_json::to_string_pretty(spec).expect("JSON").as_bytes(),
+        )?;
+        Ok((driver, job))
+    }
+
+    /// Writes a Parquet table of text columns `columns` (name, values) at `name`.
+    pub(super) fn write_table(
+        &self,
+        name: &str,
+        columns: Vec<(String, Vec<String>)>,
+    ) -> Result<PathBuf> {
+        let path = self.join(name);
+        let height = columns.first().map_or(0, |c| c.1.len());
+        let write_error = |reason: String| ErrorKind::Write {
+            path: path.clone(),
+            reason,
+        };
+        let columns: Vec<Column> = columns
+            .into_iter()
+            .map(|(name, values)| Column::new(name.into(), values))
+            .collect();
+        let mut frame = DataFrame::new(height, columns).map_err(|e| write_error(e.to_string()))?;
+        let file = File::create(&path).map_err(|source| ErrorKind::Io {
+            path: path.clone(),
+            source,
+        })?;
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map_err(|e| write_error(e.to_string()))?;
+        Ok(path)
+    }
+}
+
+impl Drop for JobDir {
+    fn drop(&mut self) {
+        // It holds quasi-identifier values: never leave it behind.
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The part of a job's specification that says how to read the data:
+/// where, in which format, the missing markers and policy, and each
+/// column's role (in `attributes` order; `maps` gives the lookup table of
+/// the columns that have one).
+pub(super) fn input_spec(
+    path: &Path,
+    format: Format,
+    missing_values: &[String],
+    missing_policy: MissingPolicy,
+    missing_label: &str,
+    attributes: &[&Attribute],
+    maps: &[Option<PathBuf>],
+    engine: &SparkEngine,
+) -> Result<Value> {
+    let absolute = std::path::absolute(path).map_err(|source| ErrorKind::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (format, delimiter) = match format {
+        Format::Parquet => ("parquet", None),
+        Format::Csv { delimiter, .. } => ("csv", Some((delimiter as char).to_string())),
+    };
+    let columns: Vec<Value> = attributes
+        .iter()
+        .zip(maps)
+        .map(|(a, map)| {
+            json!({
+                "name": a.name,
+                "role": role_name(a.role),
+                "map": map.as_ref().map(|p| p.display().to_string()),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "input": {
+            "path": absolute.display().to_string(),
+            "format": format,
+            "delimiter": delimiter,
+            "multiline": engine.multiline_csv,
+        },
+        "missing_values": missing_values,
+        "missing_policy": match missing_policy {
+            MissingPolicy::Error => "error",
+            MissingPolicy::Category => "category",
+        },
+        "missing_label": missing_label,
+        "columns": columns,
+    }))
+}
+
+/// A role as the driver spells it.
+fn role_name(role: AttributeRole) -> &'static str {
+    match role {
+        AttributeRole::Identifier => "identifier",
+        AttributeRole::QuasiIdentifier => "quasi-identifier",
+        AttributeRole::Sensitive => "sensitive",
+        AttributeRole::Insensitive => "insensitive",
+    }
+}

@@ -1,0 +1,196 @@
+//! Running one job with `spark-submit` and reading what the driver reports.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::spark::SparkEngine;
+
+/// How many of Spark's last log lines are kept to explain a failure.
+const KEPT_LINES: usize = 400;
+
+/// What the driver reported.
+pub(super) enum Outcome {
+    /// The job's result (`DEIDENTIFY-RESULT`).
+    Done(Value),
+    /// The data does not fit the job (`DEIDENTIFY-ERROR`); the driver stopped.
+    DataError(Value),
+}
+
+/// Runs `driver job` with the engine's `spark-submit`; `what` names the job
+/// in errors ("counting", "the release").
+pub(super) fn submit(
+    engine: &SparkEngine,
+    driver: &Path,
+    job: &Path,
+    what: &str,
+) -> Result<Outcome> {
+    let mut command = Command::new(&engine.spark_submit);
+    command.arg("--master").arg(&engine.master);
+    for (key, value) in &engine.conf {
+        command.arg("--conf").arg(format!("{key}={value}"));
+    }
+    command
+        .arg(driver)
+        .arg(job)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| {
+        Error::parameter(
+            "spark_submit",
+            format!(
+                "cannot run '{}': {e} (install Spark, e.g. `pip install pyspark`, or give the path of spark-submit)",
+                engine.spark_submit.display()
+            ),
+        )
+    })?;
+    let stderr = child.stderr.take().expect("piped");
+    let log_path = engine.log.clone();
+    let log_thread = std::thread::spawn(move || keep_log(stderr, log_path.as_deref()));
+    let stdout = child.stdout.take().expect("piped");
+    let mut outcome = None;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if let Some(text) = line.strip_prefix("DEIDENTIFY-PROGRESS ") {
+            if engine.progress {
+                eprintln!("spark: {text}");
+            }
+        } else if let Some(json) = line.strip_prefix("DEIDENTIFY-RESULT ") {
+            outcome = serde_json::from_str(json).ok().map(Outcome::Done);
+        } else if let Some(json) = line.strip_prefix("DEIDENTIFY-ERROR ") {
+            outcome = serde_json::from_str(json).ok().map(Outcome::DataError);
+        }
+    }
+    let status = child.wait().map_err(|source| ErrorKind::Io {
+        path: engine.spark_submit.clone(),
+        source,
+    })?;
+    let (kept, log_error) = log_thread.join().unwrap_or_default();
+    if let Some(e) = log_error {
+        return Err(e);
+    }
+    match outcome {
+        Some(Outcome::Done(value)) if status.success() => Ok(Outcome::Done(value)),
+        Some(Outcome::DataError(value)) => Ok(Outcome::DataError(value)),
+        _ => Err(Error::parameter(
+            "spark",
+            format!(
+                "{what} failed on Spark ({status}): {}",
+                failure_summary(&kept)
+            ),
+        )),
+    }
+}
+
+/// Reads Spark's standard error to its end, copying it to `log` if given;
+/// returns the last lines and the error of writing the log.
+fn keep_log(stderr: impl std::io::Read, log: Option<&Path>) -> (VecDeque<String>, Option<Error>) {
+    let mut kept = VecDeque::new();
+    let mut file = None;
+    let mut error = None;
+    if let Some(path) = log {
+        match std::fs::File::create(path) {
+            Ok(f) => file = Some(f),
+            Err(source) => {
+                error = Some(
+                    ErrorKind::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    }
+                    .into(),
+                )
+            }
+        }
+    }
+    let mut reader = BufReader::new(stderr);
+    let mut bytes = Vec::new();
+    loop {
+        bytes.clear();
+        match reader.read_until(b'\n', &mut bytes) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let line = String::from_utf8_lossy(&bytes).trim_end().to_owned();
+        if let Some(f) = &mut file {
+            let _ = writeln!(f, "{line}");
+        }
+        if kept.len() == KEPT_LINES {
+            kept.pop_front();
+        }
+        kept.push_back(line);
+    }
+    (kept, error)
+}
+
+/// The exception that ended a failed job, from Spark's last log lines: the
+/// last Python exception line (`pyspark…Exception: …`, the driver's
+/// `RuntimeError: …`) or else the last Java exception line, its message cut
+/// where Spark quotes a record or a value (`[...]` after a colon), and
+/// shortened; or a note that no exception was printed.
+fn failure_summary(lines: &VecDeque<String>) -> String {
+    let is_exception = |line: &&String| {
+        let head = line.split(": ").next().unwrap_or("");
+        !head.contains(' ') && (head.ends_with("Exception") || head.ends_with("Error"))
+    };
+    let found = lines
+        .iter()
+        .rev()
+        .find(|l| is_exception(l) && !l.starts_with('\t') && !l.starts_with(' '))
+        .or_else(|| lines.iter().rev().find(is_exception));
+    match found {
+        Some(line) => shortened(line),
+        None => "Spark printed no exception (see its log: SparkEngine::log, or --spark-log)".into(),
+    }
+}
+
+/// An exception line without the record or values Spark may quote in it,
+/// at most 400 characters.
+fn shortened(line: &str) -> String {
+    let mut text = line.trim().to_owned();
+    // Spark quotes a malformed record after "record parsing:" and values in
+    // some messages; keep the text before such a quote.
+    for marker in ["record parsing:", "Malformed CSV record", "value:"] {
+        if let Some(at) = text.find(marker) {
+            text.truncate(at + marker.len());
+            text.push_str(" …");
+        }
+    }
+    if text.chars().count() > 400 {
+        text = text.chars().take(400).collect::<String>() + " …";
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_is_the_last_exception_without_quoted_records() {
+        let lines: VecDeque<String> = [
+            "26/12/04 13:31:01 INFO SparkContext: Running Spark version 3.5.3",
+            "Traceback (most recent call last):",
+            "pyspark.errors.exceptions.captured.AnalysisException: [PATH_NOT_FOUND] Path does not exist: file:/nowhere.csv.",
+            "\tat org.apache.spark.Foo(Foo.scala:1)",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            failure_summary(&lines),
+            "pyspark.errors.exceptions.captured.AnalysisException: [PATH_NOT_FOUND] Path does not exist: file:/nowhere.csv."
+        );
+        let record = VecDeque::from(vec![
+            "org.apache.spark.SparkException: Malformed records are detected in record parsing: [Male,39,White]".to_owned(),
+        ]);
+        let summary = failure_summary(&record);
+        assert!(!summary.contains("Male"), "{summary}");
+        assert!(summary.ends_with("record parsing: …"), "{summary}");
+        assert!(failure_summary(&VecDeque::new()).contains("no exception"));
+    }
+}

@@ -1,0 +1,103 @@
+//! What an external engine needs to write a release without this process
+//! reading the rows: each quasi-identifier's value → label map at the node,
+//! and the label tuples of the suppressed classes.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::frequency::node::Node;
+use crate::search::{AnonymizationConfig, NodeEvaluation};
+use crate::stream::ingest::StreamedTable;
+use crate::stream::search::with_evaluator;
+
+/// A release at one node, as lookups: applying it to a row replaces each
+/// quasi-identifier's value (after the missing-value policy) by its label in
+/// [`ReleasePlan::maps`], then every quasi-identifier of a row whose label
+/// tuple is in [`ReleasePlan::suppressed`] by `*`. This is exactly what
+/// [`StreamedTable::apply_to_file`] does to each row.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ReleasePlan {
+    /// The quasi-identifier names, in column order.
+    pub quasi_identifiers: Vec<String>,
+    /// Per quasi-identifier, every counted value with its label at the node.
+    pub maps: Vec<Vec<(String, String)>>,
+    /// The label tuples (quasi-identifier order) of the suppressed classes.
+    pub suppressed: Vec<Vec<String>>,
+    /// The node's evaluation.
+    pub evaluation: NodeEvaluation,
+    /// The rows of the suppressed classes.
+    pub suppressed_rows: u64,
+}
+
+impl StreamedTable {
+    /// The release at `node` as lookups, for an engine that writes it (see
+    /// [`ReleasePlan`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamedTable::evaluate`]; [`crate::ErrorKind::InvalidParameter`]
+    /// when the node is not feasible.
+    pub fn release_plan(
+        &mut self,
+        config: &AnonymizationConfig,
+        orders: &BTreeMap<String, Vec<String>>,
+        node: &Node,
+    ) -> Result<ReleasePlan> {
+        let names = self.quasi_identifier_names();
+        with_evaluator(self, config, orders, |evaluator, parts| {
+            let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
+            let (_, evaluation, outliers) = evaluator.judge(&table);
+            let Some(outliers) = outliers else {
+                return Err(Error::parameter(
+                    "node",
+                    format!(
+                        "{node} is not feasible: more records fail the models than the suppression limit allows"
+                    ),
+                ));
+            };
+            let mut levels = Vec::new();
+            for (h, &l) in evaluator.hierarchies.iter().zip(node.levels()) {
+                levels.push(h.level(l as usize)?);
+            }
+            let maps = names
+                .iter()
+                .zip(&levels)
+                .map(|(name, level)| {
+                    let column = parts
+                        .columns
+                        .iter()
+                        .find(|c| &c.name == name)
+                        .expect("a quasi-identifier is an encoded column");
+                    column
+                        .dictionary
+                        .iter()
+                        .zip(level.map())
+                        .map(|(value, &label)| {
+                            (value.clone(), level.labels()[label as usize].clone())
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut suppressed = Vec::new();
+            let mut suppressed_rows = 0;
+            for (class, _) in outliers.iter().enumerate().filter(|(_, o)| **o) {
+                suppressed_rows += table.counts()[class];
+                suppressed.push(
+                    levels
+                        .iter()
+                        .enumerate()
+                        .map(|(j, level)| level.labels()[table.code(class, j) as usize].clone())
+                        .collect(),
+                );
+            }
+            Ok(ReleasePlan {
+                quasi_identifiers: names.clone(),
+                maps,
+                suppressed,
+                evaluation,
+                suppressed_rows,
+            })
+        })
+    }
+}
