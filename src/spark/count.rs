@@ -199,9 +199,10 @@ fn integer_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect()
 }
 
-/// The counted tuples and raw value counts in the frame Spark wrote: the
-/// rows of the tuple grouping set, and of each generalized column's raw
-/// grouping set (told apart by `grouping_id()`).
+/// The counted tuples and value counts in the frame Spark wrote: the rows
+/// of the tuple grouping set, of each encoded column's own set and of each
+/// generalized column's raw set (told apart by `grouping_id()`), each
+/// ordered by its first row.
 fn counted_rows(
     frame: &DataFrame,
     attributes: &[Attribute],
@@ -211,7 +212,8 @@ fn counted_rows(
 ) -> Result<CountedRows> {
     // The driver's columns: c<i> for each encoded attribute i (spec order),
     // then r<i> for each generalized one; grouping_id() has one bit per
-    // column, the first column's the highest.
+    // column, set when the column is not grouped, the first column's the
+    // highest.
     let keys: Vec<usize> = (0..attributes.len())
         .filter(|&i| attributes[i].role.is_encoded())
         .collect();
@@ -220,56 +222,69 @@ fn counted_rows(
         .copied()
         .filter(|&i| maps[i].is_some())
         .collect();
-    let all = (1i64 << (keys.len() + raws.len())) - 1;
+    let width = keys.len() + raws.len();
+    let all = (1i64 << width) - 1;
     let tuple_set = (1i64 << raws.len()) - 1;
+    // The set of the column at position p alone (one key alone is the tuple set).
+    let alone = |p: usize| {
+        if p < keys.len() && keys.len() == 1 {
+            tuple_set
+        } else {
+            all & !(1i64 << (width - 1 - p))
+        }
+    };
     let group = integer_column(frame, "g")?;
     let n = integer_column(frame, "n")?;
-    let take = |set: i64| -> Vec<usize> { (0..group.len()).filter(|&r| group[r] == set).collect() };
-    let tuple_rows = take(tuple_set);
+    let first = integer_column(frame, "first")?;
+    let known: Vec<i64> = std::iter::once(tuple_set)
+        .chain((0..width).map(alone))
+        .collect();
+    if let Some(g) = group.iter().find(|g| !known.contains(g)) {
+        return Err(returned(&format!("rows of an unknown grouping set {g}")));
+    }
+    // The rows of one set, in order of first appearance.
+    let take = |set: i64| -> Vec<usize> {
+        let mut taken: Vec<usize> = (0..group.len()).filter(|&r| group[r] == set).collect();
+        taken.sort_by_key(|&r| first[r]);
+        taken
+    };
     let count = |r: usize| -> Result<u64> {
         u64::try_from(n[r])
             .ok()
             .filter(|&n| n > 0)
             .ok_or_else(|| returned("a count below 1"))
     };
+    let tuple_rows = take(tuple_set);
     let counts = tuple_rows
         .iter()
         .map(|&r| count(r))
         .collect::<Result<Vec<_>>>()?;
     // Encoded columns in header order, as the streamed table has them.
     let mut values = Vec::new();
-    let mut raw_counts = Vec::new();
+    let mut seen = Vec::new();
     for name in &header {
-        let Some(i) = keys.iter().copied().find(|&i| &attributes[i].name == name) else {
+        let Some(p) = keys.iter().position(|&i| &attributes[i].name == name) else {
             continue;
         };
+        let i = keys[p];
         let column = text_column(frame, &format!("c{i}"))?;
         values.push(tuple_rows.iter().map(|&r| column[r].clone()).collect());
-        raw_counts.push(match raws.iter().position(|&j| j == i) {
-            None => None,
-            Some(j) => {
-                let set = all & !(1i64 << (raws.len() - 1 - j));
-                let raw = text_column(frame, &format!("r{i}"))?;
-                Some(
-                    take(set)
-                        .into_iter()
-                        .map(|r| Ok((raw[r].clone(), count(r)?)))
-                        .collect::<Result<Vec<_>>>()?,
-                )
-            }
-        });
-    }
-    let known = |g: &i64| {
-        *g == tuple_set || (0..raws.len()).any(|j| *g == all & !(1i64 << (raws.len() - 1 - j)))
-    };
-    if let Some(g) = group.iter().find(|g| !known(g)) {
-        return Err(returned(&format!("rows of an unknown grouping set {g}")));
+        let (set, raw) = match raws.iter().position(|&j| j == i) {
+            Some(j) => (alone(keys.len() + j), text_column(frame, &format!("r{i}"))?),
+            None => (alone(p), column),
+        };
+        seen.push(
+            take(set)
+                .into_iter()
+                .map(|r| Ok((raw[r].clone(), count(r)?)))
+                .collect::<Result<Vec<_>>>()?,
+        );
     }
     Ok(CountedRows {
         header,
+        seen,
         values,
         counts,
-        raw_counts,
         rows,
         engine: "Spark",
     })

@@ -115,13 +115,18 @@ def mapped(spark, spec, frame, column, alias, unmatched):
 
 
 def count(spark, spec):
-    """Counts the frequency table (one row per distinct tuple of the
-    quasi-identifiers, at their map's level or raw, and the sensitive values)
-    and, for each generalized column, its raw value counts; one pass over the
-    data with GROUPING SETS."""
+    """Counts, in one pass over the data (GROUPING SETS): the frequency
+    table (one row per distinct tuple of the quasi-identifiers, at their
+    map's level or raw, and the sensitive values), each encoded column's
+    distinct values, and each generalized column's raw values, every row
+    with its count and the position of its first row (by
+    monotonically_increasing_id, which follows the file's order), so that
+    the crate numbers values and tuples in order of first appearance as it
+    does reading the file itself."""
     frame, header = read_input(spark, spec)
     progress("counting the rows of %s" % spec["input"]["path"])
     rows = frame.count()
+    frame = frame.withColumn("__id", F.monotonically_increasing_id())
     keys, raws = [], []
     for i, column in enumerate(spec["columns"]):
         if column["role"] not in ("quasi-identifier", "sensitive"):
@@ -139,12 +144,15 @@ def count(spark, spec):
         else:
             frame = frame.withColumn(alias, normalized(spec, name))
         keys.append(alias)
-    frame = frame.select(keys + raws)
+    frame = frame.select(keys + raws + ["__id"])
     frame.createOrReplaceTempView("deidentify_input")
-    sets = ["(" + ", ".join(keys) + ")"] + ["(%s)" % r for r in raws]
-    query = "SELECT %s, grouping_id() AS g, COUNT(*) AS n FROM deidentify_input GROUP BY GROUPING SETS (%s)" % (
-        ", ".join(keys + raws),
-        ", ".join(sets),
+    # One column alone is already the tuple set.
+    singles = (keys if len(keys) > 1 else []) + raws
+    sets = ["(" + ", ".join(keys) + ")"] + ["(%s)" % c for c in singles]
+    query = (
+        "SELECT %s, grouping_id() AS g, COUNT(*) AS n, MIN(__id) AS first "
+        "FROM deidentify_input GROUP BY GROUPING SETS (%s)"
+        % (", ".join(keys + raws), ", ".join(sets))
     )
     counted = spark.sql(query)
     progress("counting %d rows into the frequency table" % rows)

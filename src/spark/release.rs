@@ -146,9 +146,15 @@ impl SparkEngine {
         spec["suppressed"] = suppressed.map(|p| p.display().to_string()).into();
         let (driver, job_file) = job.write_job(&spec)?;
         let outcome = submit(self, &driver, &job_file, "the release");
-        // Whatever happened, no temporary output stays behind.
-        if temporary.exists() {
-            let _ = std::fs::remove_dir_all(&temporary);
+        // Whatever happened, no temporary output stays behind. After a
+        // failure, executors of a dead driver may still write for a moment:
+        // keep removing it for a few seconds.
+        let _ = std::fs::remove_dir_all(&temporary);
+        if !matches!(outcome, Ok(Outcome::Done(_))) {
+            for _ in 0..20 {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let _ = std::fs::remove_dir_all(&temporary);
+            }
         }
         let result = match outcome? {
             Outcome::Done(result) => result,

@@ -54,6 +54,9 @@ pub(super) fn submit(
     let log_thread = std::thread::spawn(move || keep_log(stderr, log_path.as_deref()));
     let stdout = child.stdout.take().expect("piped");
     let mut outcome = None;
+    // Spark passes the Python driver's standard error (a traceback) on to
+    // its standard output: keep those lines too.
+    let mut printed = VecDeque::new();
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
         if let Some(text) = line.strip_prefix("DEIDENTIFY-PROGRESS ") {
@@ -64,6 +67,11 @@ pub(super) fn submit(
             outcome = serde_json::from_str(json).ok().map(Outcome::Done);
         } else if let Some(json) = line.strip_prefix("DEIDENTIFY-ERROR ") {
             outcome = serde_json::from_str(json).ok().map(Outcome::DataError);
+        } else {
+            if printed.len() == KEPT_LINES {
+                printed.pop_front();
+            }
+            printed.push_back(line);
         }
     }
     let status = child.wait().map_err(|source| ErrorKind::Io {
@@ -74,6 +82,22 @@ pub(super) fn submit(
     if let Some(e) = log_error {
         return Err(e);
     }
+    if let Some(path) = &engine.log
+        && !printed.is_empty()
+    {
+        // The driver's own output after Spark's log.
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|source| ErrorKind::Io {
+                path: path.clone(),
+                source,
+            })?;
+        for line in &printed {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+    let kept: VecDeque<String> = kept.into_iter().chain(printed).collect();
     match outcome {
         Some(Outcome::Done(value)) if status.success() => Ok(Outcome::Done(value)),
         Some(Outcome::DataError(value)) => Ok(Outcome::DataError(value)),

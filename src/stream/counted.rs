@@ -14,22 +14,24 @@ use crate::stream::ingest::{
     ColumnState, SourceSpec, StreamOptions, StreamedTable, check_columns, column_states, summaries,
 };
 
-/// Tuples counted by an external engine: the data's header, then for each
+/// Tuples counted by an external engine: the data's header; for each
 /// encoded column (quasi-identifiers and sensitive attributes, in header
-/// order) the value of every tuple (raw, or for a quasi-identifier counted at
-/// a minimum level above 0 its label at that level; `None` for a missing
-/// cell) and, for those generalized columns, the count of each raw value.
+/// order) its distinct raw values with their counts, in order of first
+/// appearance; and the distinct tuples with their counts, in order of first
+/// appearance, each holding per encoded column its raw value (`None` for a
+/// missing cell) or, for a quasi-identifier counted at a minimum level above
+/// 0, its label at that level.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CountedRows {
     /// The data's column names, in file order.
     pub(crate) header: Vec<String>,
+    /// Per encoded column (header order), its distinct raw values and the
+    /// rows holding each, in order of first appearance.
+    pub(crate) seen: Vec<Vec<(Option<String>, u64)>>,
     /// Per encoded column (header order), the value of each tuple.
     pub(crate) values: Vec<Vec<Option<String>>>,
     /// The number of rows holding each tuple.
     pub(crate) counts: Vec<u64>,
-    /// Per encoded column, for a column generalized by the engine, the rows
-    /// holding each raw value.
-    pub(crate) raw_counts: Vec<Option<Vec<(Option<String>, u64)>>>,
     /// The data's rows, counted by the engine apart from the tuples.
     pub(crate) rows: u64,
     /// Names the engine in errors ("Spark").
@@ -84,17 +86,14 @@ impl StreamedTable {
 fn check_shape(counted: &CountedRows, states: &[ColumnState]) -> Result<()> {
     let engine = counted.engine;
     let invalid = |reason: String| Err(Error::parameter("counted table", reason));
-    if counted.values.len() != states.len() || counted.raw_counts.len() != states.len() {
+    if counted.values.len() != states.len() || counted.seen.len() != states.len() {
         return invalid(format!(
             "{engine} returned {} value columns for {} encoded columns",
             counted.values.len(),
             states.len()
         ));
     }
-    for (state, (values, raw)) in states
-        .iter()
-        .zip(counted.values.iter().zip(&counted.raw_counts))
-    {
+    for (state, (values, seen)) in states.iter().zip(counted.values.iter().zip(&counted.seen)) {
         if values.len() != counted.counts.len() {
             return invalid(format!(
                 "{engine} returned {} values of '{}' for {} tuples",
@@ -103,25 +102,12 @@ fn check_shape(counted: &CountedRows, states: &[ColumnState]) -> Result<()> {
                 counted.counts.len()
             ));
         }
-        if raw.is_some() != (state.min_level > 0) {
+        let total: u64 = seen.iter().map(|(_, n)| n).sum();
+        if total != counted.rows {
             return invalid(format!(
-                "{engine} returned raw value counts of '{}' {} it was generalized while counting",
-                state.name,
-                if raw.is_some() {
-                    "though not"
-                } else {
-                    "though"
-                }
+                "{engine} counted {total} values of '{}' in {} rows",
+                state.name, counted.rows
             ));
-        }
-        if let Some(raw) = raw {
-            let total: u64 = raw.iter().map(|(_, n)| n).sum();
-            if total != counted.rows {
-                return invalid(format!(
-                    "{engine} counted {total} values of '{}' in {} rows",
-                    state.name, counted.rows
-                ));
-            }
         }
     }
     let total: u64 = counted.counts.iter().sum();
@@ -145,9 +131,10 @@ fn count_tuples(
     source: &SourceSpec,
 ) -> Result<FrequencyTable> {
     let engine = counted.engine;
-    // Raw values of the generalized columns first: they give the labels.
-    for (state, raw) in states.iter_mut().zip(&counted.raw_counts) {
-        for (value, n) in raw.iter().flatten() {
+    // Every column's values first, in order of first appearance: the
+    // codes (and labels) are then numbered as reading the file numbers them.
+    for (state, seen) in states.iter_mut().zip(&counted.seen) {
+        for (value, n) in seen {
             let code = state
                 .code_of(value.as_deref(), 0, source)
                 .map_err(|e| without_row(e, engine, *n, &source.path))?;
@@ -170,7 +157,6 @@ fn count_tuples(
             key[j] = tuple_code(
                 &mut states[k],
                 counted.values[k][t].as_deref(),
-                n,
                 source,
                 engine,
             )?;
@@ -189,7 +175,6 @@ fn count_tuples(
             let code = tuple_code(
                 &mut states[k],
                 counted.values[k][t].as_deref(),
-                n,
                 source,
                 engine,
             )?;
@@ -213,34 +198,37 @@ fn count_tuples(
     )
 }
 
-/// The key code of one tuple's value in column `state` held by `n` rows:
-/// for a column generalized while counting, the code of its label (which a
-/// raw value must have produced); else the value's code (checked, counted),
-/// as its label code for a quasi-identifier.
+/// The key code of one tuple's value in column `state`, whose values are
+/// all coded already: for a column generalized while counting, the code of
+/// its label; else the value's code (its label code for a
+/// quasi-identifier).
 fn tuple_code(
     state: &mut ColumnState,
     value: Option<&str>,
-    n: u64,
     source: &SourceSpec,
     engine: &'static str,
 ) -> Result<u32> {
+    let name = state.name.clone();
+    let unknown = |what: &str| {
+        Error::parameter(
+            "counted table",
+            format!(
+                "{engine} counted a tuple whose '{name}' is not {what} the column's counted values"
+            ),
+        )
+    };
     if state.min_level > 0 {
         return value
             .and_then(|label| state.label_index.get(label).copied())
-            .ok_or_else(|| {
-                Error::parameter(
-                    "counted table",
-                    format!(
-                        "{engine} counted {n} row(s) of '{}' under a label that none of the raw values it counted has",
-                        state.name
-                    ),
-                )
-            });
+            .ok_or_else(|| unknown("a label of"));
     }
+    let known = state.dictionary.len();
     let code = state
         .code_of(value, 0, source)
-        .map_err(|e| without_row(e, engine, n, &source.path))?;
-    state.counts[code as usize] += n;
+        .map_err(|_| unknown("among"))?;
+    if state.dictionary.len() != known {
+        return Err(unknown("among"));
+    }
     Ok(if state.role == AttributeRole::QuasiIdentifier {
         state.level_map[code as usize]
     } else {

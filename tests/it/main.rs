@@ -19,6 +19,7 @@ mod risk;
 mod scan;
 mod search;
 mod signature;
+mod spark;
 mod stream;
 mod textbook;
 mod transform;
