@@ -11,9 +11,9 @@ use crate::data::parquet_check::check_parquet_file;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ruleset::Ruleset;
 use crate::spark::SparkEngine;
-use crate::spark::job::{JobDir, input_spec};
+use crate::spark::job::{JobDir, input_spec, uri};
 use crate::spark::submit::{Outcome, submit};
-use crate::stream::{CountedRows, StreamOptions, StreamedTable};
+use crate::stream::{CountedTable, StreamOptions, StreamedTable};
 
 impl SparkEngine {
     /// Counts the frequency table of the ruleset's data file on Spark, at
@@ -63,19 +63,10 @@ impl SparkEngine {
             });
         }
         let listed: Vec<&Attribute> = attributes.iter().collect();
-        let mut spec = input_spec(
-            &source.path,
-            source.format,
-            &source.missing_values,
-            source.missing_policy,
-            &source.missing_label,
-            &listed,
-            &maps,
-            self,
-        )?;
+        let mut spec = input_spec(ruleset, &listed, &maps, self)?;
         let output = job.join("counted");
         spec["action"] = "count".into();
-        spec["output"] = output.display().to_string().into();
+        spec["output"] = uri(&output)?.into();
         let (driver, job_file) = job.write_job(&spec)?;
         let result = match submit(self, &driver, &job_file, "counting")? {
             Outcome::Done(result) => result,
@@ -85,9 +76,13 @@ impl SparkEngine {
         let rows = result["rows"]
             .as_u64()
             .ok_or_else(|| returned("no row count"))?;
-        let frame = read_parts(&output)?;
-        let counted = counted_rows(&frame, &attributes, &maps, header, rows)?;
-        StreamedTable::from_counted(ruleset, options, &counted)
+        let mut counted = CountedTable::new(ruleset, options, &header, "Spark")?;
+        let layout = Layout::new(&attributes, &maps, &counted);
+        for part in parts(&output)? {
+            let frame = read_part(&part)?;
+            layout.feed(&frame, &mut counted)?;
+        }
+        counted.finish(rows)
     }
 }
 
@@ -136,12 +131,12 @@ pub(super) fn string_list(value: &Value, what: &str) -> Result<Vec<String>> {
     serde_json::from_value(value.clone()).map_err(|_| returned(&format!("no {what}")))
 }
 
-/// The Parquet files Spark wrote under `folder` (after checking that the
-/// job committed them), read into one frame.
-pub(super) fn read_parts(folder: &Path) -> Result<DataFrame> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ErrorKind::Io { path, source }
+/// The Parquet files Spark wrote under `folder`, in order (part-00000, …),
+/// after checking that the job committed them.
+pub(super) fn parts(folder: &Path) -> Result<Vec<PathBuf>> {
+    let io = |source| ErrorKind::Io {
+        path: folder.to_path_buf(),
+        source,
     };
     if !folder.join("_SUCCESS").exists() {
         return Err(returned(
@@ -149,39 +144,35 @@ pub(super) fn read_parts(folder: &Path) -> Result<DataFrame> {
         ));
     }
     let mut parts: Vec<PathBuf> = std::fs::read_dir(folder)
-        .map_err(io(folder))?
+        .map_err(io)?
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()
-        .map_err(io(folder))?;
+        .map_err(io)?;
     parts.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
     parts.sort();
-    let mut frame: Option<DataFrame> = None;
-    for part in &parts {
-        let mut file = File::open(part).map_err(io(part))?;
-        check_parquet_file(part, &mut file)?;
-        let read = crate::data::input::decode(part, || ParquetReader::new(file).finish())?;
-        frame = Some(match frame {
-            None => read,
-            Some(mut all) => {
-                all.vstack_mut(&read)
-                    .map_err(|e| returned(&format!("parts of different shapes ({e})")))?;
-                all
-            }
-        });
-    }
-    frame.ok_or_else(|| returned("no Parquet part"))
+    Ok(parts)
 }
 
-/// The text values of column `name` of `frame`.
-pub(super) fn text_column(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+/// One Parquet part file.
+fn read_part(part: &Path) -> Result<DataFrame> {
+    let mut file = File::open(part).map_err(|source| ErrorKind::Io {
+        path: part.to_path_buf(),
+        source,
+    })?;
+    check_parquet_file(part, &mut file)?;
+    crate::data::input::decode(part, || ParquetReader::new(file).finish())
+}
+
+/// The text column `name` of `frame`.
+fn text_column(frame: &DataFrame, name: &str) -> Result<polars::prelude::StringChunked> {
     let column = frame
         .column(name)
         .and_then(|c| c.cast(&DataType::String))
         .map_err(|e| returned(&format!("no column {name} ({e})")))?;
-    let values = column
+    column
         .str()
-        .map_err(|e| returned(&format!("column {name} not as text ({e})")))?;
-    Ok(values.iter().map(|v| v.map(str::to_owned)).collect())
+        .cloned()
+        .map_err(|e| returned(&format!("column {name} not as text ({e})")))
 }
 
 /// The integers of column `name` of `frame` (no nulls).
@@ -199,93 +190,100 @@ fn integer_column(frame: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .collect()
 }
 
-/// The counted tuples and value counts in the frame Spark wrote: the rows
-/// of the tuple grouping set, of each encoded column's own set and of each
-/// generalized column's raw set (told apart by `grouping_id()`), each
-/// ordered by its first row.
-fn counted_rows(
-    frame: &DataFrame,
-    attributes: &[Attribute],
-    maps: &[Option<PathBuf>],
-    header: Vec<String>,
-    rows: u64,
-) -> Result<CountedRows> {
-    // The driver's columns: c<i> for each encoded attribute i (spec order),
-    // then r<i> for each generalized one; grouping_id() has one bit per
-    // column, set when the column is not grouped, the first column's the
-    // highest.
-    let keys: Vec<usize> = (0..attributes.len())
-        .filter(|&i| attributes[i].role.is_encoded())
-        .collect();
-    let raws: Vec<usize> = keys
-        .iter()
-        .copied()
-        .filter(|&i| maps[i].is_some())
-        .collect();
-    let width = keys.len() + raws.len();
-    let all = (1i64 << width) - 1;
-    let tuple_set = (1i64 << raws.len()) - 1;
-    // The set of the column at position p alone (one key alone is the tuple set).
-    let alone = |p: usize| {
-        if p < keys.len() && keys.len() == 1 {
-            tuple_set
-        } else {
-            all & !(1i64 << (width - 1 - p))
+/// How the rows Spark wrote map onto the counted table. The driver's
+/// columns are c<i> for each encoded attribute i (spec order), then r<i>
+/// for each generalized one; `grouping_id()` has one bit per column, set
+/// when the column is not grouped, the first column's the highest. The
+/// tuple set has the smallest id, and the driver sorts by id descending,
+/// then by first row: every column's values come before the tuples.
+struct Layout {
+    /// The tuple set's id.
+    tuple_set: i64,
+    /// Per encoded column (header order): its tuple column and the id and
+    /// column of its raw-value set.
+    columns: Vec<(String, i64, String)>,
+}
+
+impl Layout {
+    fn new(
+        attributes: &[Attribute],
+        maps: &[Option<PathBuf>],
+        counted: &CountedTable<'_>,
+    ) -> Layout {
+        let keys: Vec<usize> = (0..attributes.len())
+            .filter(|&i| attributes[i].role.is_encoded())
+            .collect();
+        let raws: Vec<usize> = keys
+            .iter()
+            .copied()
+            .filter(|&i| maps[i].is_some())
+            .collect();
+        let width = keys.len() + raws.len();
+        let all = (1i64 << width) - 1;
+        let tuple_set = (1i64 << raws.len()) - 1;
+        // The set of the column at position p alone (one key alone is the tuple set).
+        let alone = |p: usize| {
+            if p < keys.len() && keys.len() == 1 {
+                tuple_set
+            } else {
+                all & !(1i64 << (width - 1 - p))
+            }
+        };
+        let columns = counted
+            .encoded_names()
+            .into_iter()
+            .map(|name| {
+                let p = keys
+                    .iter()
+                    .position(|&i| attributes[i].name == name)
+                    .expect("an encoded column");
+                let i = keys[p];
+                match raws.iter().position(|&j| j == i) {
+                    Some(j) => (format!("c{i}"), alone(keys.len() + j), format!("r{i}")),
+                    None => (format!("c{i}"), alone(p), format!("c{i}")),
+                }
+            })
+            .collect();
+        Layout { tuple_set, columns }
+    }
+
+    /// Feeds the rows of one part to `counted`, in order.
+    fn feed(&self, frame: &DataFrame, counted: &mut CountedTable<'_>) -> Result<()> {
+        let group = integer_column(frame, "g")?;
+        let n = integer_column(frame, "n")?;
+        let tuple_columns = self
+            .columns
+            .iter()
+            .map(|(c, _, _)| text_column(frame, c))
+            .collect::<Result<Vec<_>>>()?;
+        let raw_columns = self
+            .columns
+            .iter()
+            .map(|(_, _, r)| text_column(frame, r))
+            .collect::<Result<Vec<_>>>()?;
+        let mut values: Vec<Option<&str>> = vec![None; self.columns.len()];
+        for (r, (&g, &n)) in group.iter().zip(&n).enumerate() {
+            let n = u64::try_from(n)
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| returned("a count below 1"))?;
+            if g == self.tuple_set {
+                // A single plain column: its values are the tuples.
+                for (k, column) in self.columns.iter().enumerate() {
+                    if column.1 == g {
+                        counted.value(k, raw_columns[k].get(r), n)?;
+                    }
+                }
+                for (value, column) in values.iter_mut().zip(&tuple_columns) {
+                    *value = column.get(r);
+                }
+                counted.tuple(&values, n)?;
+            } else if let Some(k) = self.columns.iter().position(|c| c.1 == g) {
+                counted.value(k, raw_columns[k].get(r), n)?;
+            } else {
+                return Err(returned(&format!("rows of an unknown grouping set {g}")));
+            }
         }
-    };
-    let group = integer_column(frame, "g")?;
-    let n = integer_column(frame, "n")?;
-    let first = integer_column(frame, "first")?;
-    let known: Vec<i64> = std::iter::once(tuple_set)
-        .chain((0..width).map(alone))
-        .collect();
-    if let Some(g) = group.iter().find(|g| !known.contains(g)) {
-        return Err(returned(&format!("rows of an unknown grouping set {g}")));
+        Ok(())
     }
-    // The rows of one set, in order of first appearance.
-    let take = |set: i64| -> Vec<usize> {
-        let mut taken: Vec<usize> = (0..group.len()).filter(|&r| group[r] == set).collect();
-        taken.sort_by_key(|&r| first[r]);
-        taken
-    };
-    let count = |r: usize| -> Result<u64> {
-        u64::try_from(n[r])
-            .ok()
-            .filter(|&n| n > 0)
-            .ok_or_else(|| returned("a count below 1"))
-    };
-    let tuple_rows = take(tuple_set);
-    let counts = tuple_rows
-        .iter()
-        .map(|&r| count(r))
-        .collect::<Result<Vec<_>>>()?;
-    // Encoded columns in header order, as the streamed table has them.
-    let mut values = Vec::new();
-    let mut seen = Vec::new();
-    for name in &header {
-        let Some(p) = keys.iter().position(|&i| &attributes[i].name == name) else {
-            continue;
-        };
-        let i = keys[p];
-        let column = text_column(frame, &format!("c{i}"))?;
-        values.push(tuple_rows.iter().map(|&r| column[r].clone()).collect());
-        let (set, raw) = match raws.iter().position(|&j| j == i) {
-            Some(j) => (alone(keys.len() + j), text_column(frame, &format!("r{i}"))?),
-            None => (alone(p), column),
-        };
-        seen.push(
-            take(set)
-                .into_iter()
-                .map(|r| Ok((raw[r].clone(), count(r)?)))
-                .collect::<Result<Vec<_>>>()?,
-        );
-    }
-    Ok(CountedRows {
-        header,
-        seen,
-        values,
-        counts,
-        rows,
-        engine: "Spark",
-    })
 }

@@ -146,15 +146,20 @@ def count(spark, spec):
         keys.append(alias)
     frame = frame.select(keys + raws + ["__id"])
     frame.createOrReplaceTempView("deidentify_input")
-    # One column alone is already the tuple set.
-    singles = (keys if len(keys) > 1 else []) + raws
+    # Each column's own set: its raw values when it is generalized here, its
+    # values otherwise (a single such column is the tuple set itself).
+    generalized = ["c" + r[1:] for r in raws]
+    plain = [c for c in keys if c not in generalized]
+    singles = (plain if len(keys) > 1 else []) + raws
     sets = ["(" + ", ".join(keys) + ")"] + ["(%s)" % c for c in singles]
     query = (
         "SELECT %s, grouping_id() AS g, COUNT(*) AS n, MIN(__id) AS first "
         "FROM deidentify_input GROUP BY GROUPING SETS (%s)"
         % (", ".join(keys + raws), ", ".join(sets))
     )
-    counted = spark.sql(query)
+    # Every column's values (the larger grouping ids) before the tuples,
+    # each in order of first appearance: the crate reads the parts in order.
+    counted = spark.sql(query).orderBy(F.col("g").desc(), F.col("first"))
     progress("counting %d rows into the frequency table" % rows)
     counted.write.mode("errorifexists").parquet(spec["output"])
     return {"rows": rows, "header": header}

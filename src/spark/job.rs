@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::data::attribute::{Attribute, AttributeRole, MissingPolicy};
 use crate::error::{ErrorKind, Result};
+use crate::ruleset::Ruleset;
 use crate::spark::{DRIVER, SparkEngine};
 use crate::stream::source::Format;
 
@@ -104,52 +105,67 @@ impl Drop for JobDir {
     }
 }
 
-/// The part of a job's specification that says how to read the data:
-/// where, in which format, the missing markers and policy, and each
-/// column's role (in `attributes` order; `maps` gives the lookup table of
-/// the columns that have one).
-pub(super) fn input_spec(
-    path: &Path,
-    format: Format,
-    missing_values: &[String],
-    missing_policy: MissingPolicy,
-    missing_label: &str,
-    attributes: &[&Attribute],
-    maps: &[Option<PathBuf>],
-    engine: &SparkEngine,
-) -> Result<Value> {
+/// A local path as a URI every Spark node reads the same way, whatever the
+/// cluster's default file system (`file:///…`).
+pub(super) fn uri(path: &Path) -> Result<String> {
     let absolute = std::path::absolute(path).map_err(|source| ErrorKind::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let (format, delimiter) = match format {
-        Format::Parquet => ("parquet", None),
-        Format::Csv { delimiter, .. } => ("csv", Some((delimiter as char).to_string())),
+    Ok(format!("file://{}", absolute.display()))
+}
+
+/// Where Spark reads the ruleset's data: its `[data] path` as written when
+/// that is a URI (`s3://…`, `hdfs://…`, `dbfs:/…`), else the local file as
+/// a `file://` URI.
+pub(super) fn data_location(ruleset: &Ruleset) -> Result<String> {
+    let written = ruleset.data.path.to_string_lossy();
+    if written.contains(":/") && !written.starts_with('/') {
+        return Ok(written.into_owned());
+    }
+    uri(&ruleset.data_path())
+}
+
+/// The part of a job's specification that says how to read the ruleset's
+/// data: where, in which format, the missing markers and policy, and each
+/// column's role (in `attributes` order; `maps` gives the lookup table of
+/// the columns that have one).
+pub(super) fn input_spec(
+    ruleset: &Ruleset,
+    attributes: &[&Attribute],
+    maps: &[Option<PathBuf>],
+    engine: &SparkEngine,
+) -> Result<Value> {
+    let location = data_location(ruleset)?;
+    let delimiter = ruleset.data.delimiter;
+    let format = match Format::of_path(Path::new(&location), delimiter as u8) {
+        Format::Parquet => "parquet",
+        Format::Csv { .. } => "csv",
     };
     let columns: Vec<Value> = attributes
         .iter()
         .zip(maps)
         .map(|(a, map)| {
-            json!({
+            Ok(json!({
                 "name": a.name,
                 "role": role_name(a.role),
-                "map": map.as_ref().map(|p| p.display().to_string()),
-            })
+                "map": map.as_deref().map(uri).transpose()?,
+            }))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(json!({
         "input": {
-            "path": absolute.display().to_string(),
+            "path": location,
             "format": format,
-            "delimiter": delimiter,
+            "delimiter": delimiter.to_string(),
             "multiline": engine.multiline_csv,
         },
-        "missing_values": missing_values,
-        "missing_policy": match missing_policy {
+        "missing_values": ruleset.data.missing_values,
+        "missing_policy": match ruleset.data.missing_policy {
             MissingPolicy::Error => "error",
             MissingPolicy::Category => "category",
         },
-        "missing_label": missing_label,
+        "missing_label": ruleset.data.missing_label,
         "columns": columns,
     }))
 }

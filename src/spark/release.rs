@@ -10,7 +10,7 @@ use crate::ruleset::Ruleset;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
 use crate::spark::SparkEngine;
 use crate::spark::count::{data_error, returned};
-use crate::spark::job::{JobDir, input_spec};
+use crate::spark::job::{JobDir, input_spec, uri};
 use crate::spark::submit::{Outcome, submit};
 use crate::stream::StreamedTable;
 use crate::stream::source::Format;
@@ -121,16 +121,7 @@ impl SparkEngine {
         } else {
             Some(job.write_table("suppressed.parquet", suppressed_columns)?)
         };
-        let mut spec = input_spec(
-            &source.path,
-            source.format,
-            &source.missing_values,
-            source.missing_policy,
-            &source.missing_label,
-            &attributes,
-            &maps,
-            self,
-        )?;
+        let mut spec = input_spec(ruleset, &attributes, &maps, self)?;
         let temporary = temporary_beside(&output);
         let (output_format, delimiter) =
             match Format::of_path(&output, ruleset.data.delimiter as u8) {
@@ -138,12 +129,12 @@ impl SparkEngine {
                 Format::Csv { delimiter, .. } => ("csv", delimiter as char),
             };
         spec["action"] = "release".into();
-        spec["output"] = output.display().to_string().into();
-        spec["temporary"] = temporary.display().to_string().into();
+        spec["output"] = uri(&output)?.into();
+        spec["temporary"] = uri(&temporary)?.into();
         spec["output_format"] = output_format.into();
         spec["output_delimiter"] = delimiter.to_string().into();
         spec["expected_rows"] = streamed.rows().into();
-        spec["suppressed"] = suppressed.map(|p| p.display().to_string()).into();
+        spec["suppressed"] = suppressed.as_deref().map(uri).transpose()?.into();
         let (driver, job_file) = job.write_job(&spec)?;
         let outcome = submit(self, &driver, &job_file, "the release");
         // Whatever happened, no temporary output stays behind. After a

@@ -14,46 +14,51 @@ use crate::stream::ingest::{
     ColumnState, SourceSpec, StreamOptions, StreamedTable, check_columns, column_states, summaries,
 };
 
-/// Tuples counted by an external engine: the data's header; for each
-/// encoded column (quasi-identifiers and sensitive attributes, in header
-/// order) its distinct raw values with their counts, in order of first
-/// appearance; and the distinct tuples with their counts, in order of first
-/// appearance, each holding per encoded column its raw value (`None` for a
-/// missing cell) or, for a quasi-identifier counted at a minimum level above
-/// 0, its label at that level.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct CountedRows {
-    /// The data's column names, in file order.
-    pub(crate) header: Vec<String>,
-    /// Per encoded column (header order), its distinct raw values and the
-    /// rows holding each, in order of first appearance.
-    pub(crate) seen: Vec<Vec<(Option<String>, u64)>>,
-    /// Per encoded column (header order), the value of each tuple.
-    pub(crate) values: Vec<Vec<Option<String>>>,
-    /// The number of rows holding each tuple.
-    pub(crate) counts: Vec<u64>,
-    /// The data's rows, counted by the engine apart from the tuples.
-    pub(crate) rows: u64,
-    /// Names the engine in errors ("Spark").
-    pub(crate) engine: &'static str,
+/// A streamed table assembled from what an external engine counted, fed
+/// in order: first every encoded column's distinct raw values with their
+/// counts (each column's in order of first appearance, so the codes are
+/// numbered as reading the file numbers them), then the distinct tuples
+/// with their counts (in order of first appearance), each holding per
+/// encoded column its raw value (`None` for a missing cell) or, for a
+/// quasi-identifier counted at a minimum level above 0, its label at that
+/// level. Every value is checked as the streaming ingest checks it (type,
+/// hierarchy, missing-value policy); [`CountedTable::finish`] checks that
+/// the counts add up to the engine's row count.
+pub(crate) struct CountedTable<'r> {
+    ruleset: &'r Ruleset,
+    source: SourceSpec,
+    attributes: Vec<Attribute>,
+    file_hierarchies: FxHashMap<String, crate::hierarchy::table::Hierarchy>,
+    states: Vec<ColumnState>,
+    /// Rows counted per column through [`CountedTable::value`].
+    seen_rows: Vec<u64>,
+    qi: Vec<usize>,
+    sensitive: Vec<usize>,
+    classes: FxHashMap<Box<[u32]>, u32>,
+    keys: Vec<u32>,
+    class_counts: Vec<u64>,
+    pairs: Vec<Vec<Vec<(u32, u64)>>>,
+    key: Vec<u32>,
+    engine: &'static str,
 }
 
-impl StreamedTable {
-    /// The streamed table of `counted` (rows counted by an external engine
-    /// at the node of `options.min_levels`), with every value checked as the
-    /// streaming ingest checks it (type, hierarchy, missing-value policy)
-    /// and the counts checked to add up to the engine's row count. Row
-    /// numbers are unknown to an engine: errors name the column, the shape
-    /// of the value and how many rows hold it.
-    pub(crate) fn from_counted(
-        ruleset: &Ruleset,
+impl<'r> CountedTable<'r> {
+    /// Starts the table of `ruleset`'s data, counted by `engine` at the
+    /// node of `options.min_levels`, whose header (column names in file
+    /// order) is `header`.
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamedTable::from_ruleset`] for the ruleset and the header.
+    pub(crate) fn new(
+        ruleset: &'r Ruleset,
         options: &StreamOptions,
-        counted: &CountedRows,
-    ) -> Result<StreamedTable> {
-        let (source, attributes, mut file_hierarchies) = StreamedTable::prepare(ruleset, options)?;
-        check_columns(&counted.header, &attributes, &source.path)?;
-        let attributes: Vec<Attribute> = counted
-            .header
+        header: &[String],
+        engine: &'static str,
+    ) -> Result<CountedTable<'r>> {
+        let (source, attributes, file_hierarchies) = StreamedTable::prepare(ruleset, options)?;
+        check_columns(header, &attributes, &source.path)?;
+        let attributes: Vec<Attribute> = header
             .iter()
             .map(|h| {
                 attributes
@@ -64,138 +69,151 @@ impl StreamedTable {
             })
             .collect();
         let encoded: Vec<&Attribute> = attributes.iter().filter(|a| a.role.is_encoded()).collect();
-        let mut states = column_states(&encoded, &file_hierarchies, &options.min_levels)?;
-        check_shape(counted, &states)?;
-        let table = count_tuples(counted, &mut states, &source)?;
-        let mut streamed = StreamedTable {
+        let states = column_states(&encoded, &file_hierarchies, &options.min_levels)?;
+        let qi: Vec<usize> = (0..states.len())
+            .filter(|&k| states[k].role == AttributeRole::QuasiIdentifier)
+            .collect();
+        let sensitive: Vec<usize> = (0..states.len())
+            .filter(|&k| states[k].role == AttributeRole::Sensitive)
+            .collect();
+        Ok(CountedTable {
+            ruleset,
+            seen_rows: vec![0; states.len()],
+            key: vec![0; qi.len()],
+            pairs: vec![Vec::new(); sensitive.len()],
+            qi,
+            sensitive,
             source,
             attributes,
-            columns: summaries(states),
-            hierarchies: crate::hierarchy::set::Hierarchies::from_compiled(Vec::new()),
-            table,
-            rows: counted.rows,
-        };
-        streamed.finish(ruleset, &mut file_hierarchies)?;
-        Ok(streamed)
+            file_hierarchies,
+            states,
+            classes: FxHashMap::default(),
+            keys: Vec::new(),
+            class_counts: Vec::new(),
+            engine,
+        })
     }
-}
 
-/// Checks that `counted` has one value list per encoded column, raw counts
-/// exactly for the columns generalized while counting, and counts that add
-/// up to the engine's row count.
-fn check_shape(counted: &CountedRows, states: &[ColumnState]) -> Result<()> {
-    let engine = counted.engine;
-    let invalid = |reason: String| Err(Error::parameter("counted table", reason));
-    if counted.values.len() != states.len() || counted.seen.len() != states.len() {
-        return invalid(format!(
-            "{engine} returned {} value columns for {} encoded columns",
-            counted.values.len(),
-            states.len()
-        ));
+    /// The encoded columns' names (quasi-identifiers and sensitive
+    /// attributes), in header order: the order of `values` in [`CountedTable::tuple`].
+    pub(crate) fn encoded_names(&self) -> Vec<&str> {
+        self.states.iter().map(|s| s.name.as_str()).collect()
     }
-    for (state, (values, seen)) in states.iter().zip(counted.values.iter().zip(&counted.seen)) {
-        if values.len() != counted.counts.len() {
-            return invalid(format!(
-                "{engine} returned {} values of '{}' for {} tuples",
-                values.len(),
-                state.name,
-                counted.counts.len()
+
+    /// Counts `n` rows holding the raw `value` in encoded column `column`.
+    ///
+    /// # Errors
+    ///
+    /// The value's type, hierarchy or missing-value error, naming the
+    /// column, the value's shape and `n` (engines number no rows).
+    pub(crate) fn value(&mut self, column: usize, value: Option<&str>, n: u64) -> Result<()> {
+        let state = &mut self.states[column];
+        let code = state
+            .code_of(value, 0, &self.source)
+            .map_err(|e| without_row(e, self.engine, n, &self.source.path))?;
+        state.counts[code as usize] += n;
+        self.seen_rows[column] += n;
+        Ok(())
+    }
+
+    /// Counts `n` rows holding the tuple `values` (one per encoded column).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when a value was not counted by
+    /// [`CountedTable::value`] first, or `n` is 0.
+    pub(crate) fn tuple(&mut self, values: &[Option<&str>], n: u64) -> Result<()> {
+        if n == 0 || values.len() != self.states.len() {
+            return Err(Error::parameter(
+                "counted table",
+                format!(
+                    "{} returned a tuple of {} values with count {n}",
+                    self.engine,
+                    values.len()
+                ),
             ));
         }
-        let total: u64 = seen.iter().map(|(_, n)| n).sum();
-        if total != counted.rows {
-            return invalid(format!(
-                "{engine} counted {total} values of '{}' in {} rows",
-                state.name, counted.rows
-            ));
+        for (j, &k) in self.qi.iter().enumerate() {
+            self.key[j] = tuple_code(&mut self.states[k], values[k], &self.source, self.engine)?;
         }
-    }
-    let total: u64 = counted.counts.iter().sum();
-    if total != counted.rows {
-        return invalid(format!(
-            "the tuples {engine} counted hold {total} rows, but it read {} rows",
-            counted.rows
-        ));
-    }
-    if let Some(i) = counted.counts.iter().position(|&n| n == 0) {
-        return invalid(format!("{engine} returned tuple {i} with count 0"));
-    }
-    Ok(())
-}
-
-/// The frequency table of the counted tuples at the node of the columns'
-/// minimum levels, updating each column's dictionary and value counts.
-fn count_tuples(
-    counted: &CountedRows,
-    states: &mut [ColumnState],
-    source: &SourceSpec,
-) -> Result<FrequencyTable> {
-    let engine = counted.engine;
-    // Every column's values first, in order of first appearance: the
-    // codes (and labels) are then numbered as reading the file numbers them.
-    for (state, seen) in states.iter_mut().zip(&counted.seen) {
-        for (value, n) in seen {
-            let code = state
-                .code_of(value.as_deref(), 0, source)
-                .map_err(|e| without_row(e, engine, *n, &source.path))?;
-            state.counts[code as usize] += n;
-        }
-    }
-    let qi: Vec<usize> = (0..states.len())
-        .filter(|&k| states[k].role == AttributeRole::QuasiIdentifier)
-        .collect();
-    let sensitive: Vec<usize> = (0..states.len())
-        .filter(|&k| states[k].role == AttributeRole::Sensitive)
-        .collect();
-    let mut classes: FxHashMap<Vec<u32>, usize> = FxHashMap::default();
-    let mut keys: Vec<u32> = Vec::new();
-    let mut class_counts: Vec<u64> = Vec::new();
-    let mut pairs: Vec<Vec<Vec<(u32, u64)>>> = vec![Vec::new(); sensitive.len()];
-    let mut key = vec![0u32; qi.len()];
-    for (t, &n) in counted.counts.iter().enumerate() {
-        for (j, &k) in qi.iter().enumerate() {
-            key[j] = tuple_code(
-                &mut states[k],
-                counted.values[k][t].as_deref(),
-                source,
-                engine,
-            )?;
-        }
-        let next = class_counts.len();
-        let class = *classes.entry(key.clone()).or_insert(next);
-        if class == next {
-            keys.extend_from_slice(&key);
-            class_counts.push(0);
-            for column in &mut pairs {
+        let next = self.class_counts.len() as u32;
+        let class = *self
+            .classes
+            .entry(self.key.as_slice().into())
+            .or_insert(next) as usize;
+        if class == next as usize {
+            self.keys.extend_from_slice(&self.key);
+            self.class_counts.push(0);
+            for column in &mut self.pairs {
                 column.push(Vec::new());
             }
         }
-        class_counts[class] += n;
-        for (s, &k) in sensitive.iter().enumerate() {
-            let code = tuple_code(
-                &mut states[k],
-                counted.values[k][t].as_deref(),
-                source,
-                engine,
-            )?;
-            pairs[s][class].push((code, n));
+        self.class_counts[class] += n;
+        for (s, &k) in self.sensitive.iter().enumerate() {
+            let code = tuple_code(&mut self.states[k], values[k], &self.source, self.engine)?;
+            self.pairs[s][class].push((code, n));
         }
+        Ok(())
     }
-    let levels: Vec<u32> = qi.iter().map(|&k| states[k].min_level as u32).collect();
-    FrequencyTable::from_parts(
-        Node::new(levels),
-        qi.iter().map(|&k| states[k].labels.len() as u32).collect(),
-        sensitive
+
+    /// The streamed table, after checking that every column's values and
+    /// the tuples count the `rows` the engine read.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidParameter`] when the counts do not add up; as
+    /// [`StreamedTable::from_ruleset`] for the hierarchies.
+    pub(crate) fn finish(mut self, rows: u64) -> Result<StreamedTable> {
+        let engine = self.engine;
+        let invalid = |reason: String| Err(Error::parameter("counted table", reason));
+        for (state, &seen) in self.states.iter().zip(&self.seen_rows) {
+            if seen != rows {
+                return invalid(format!(
+                    "{engine} counted {seen} values of '{}' in {rows} rows",
+                    state.name
+                ));
+            }
+        }
+        let total: u64 = self.class_counts.iter().sum();
+        if total != rows {
+            return invalid(format!(
+                "the tuples {engine} counted hold {total} rows, but it read {rows} rows"
+            ));
+        }
+        let levels: Vec<u32> = self
+            .qi
             .iter()
-            .map(|&k| states[k].dictionary.len() as u32)
-            .collect(),
-        keys,
-        class_counts,
-        pairs
-            .into_iter()
-            .map(|column| column.into_iter().map(Histogram::from_pairs).collect())
-            .collect(),
-    )
+            .map(|&k| self.states[k].min_level as u32)
+            .collect();
+        let table = FrequencyTable::from_parts(
+            Node::new(levels),
+            self.qi
+                .iter()
+                .map(|&k| self.states[k].labels.len() as u32)
+                .collect(),
+            self.sensitive
+                .iter()
+                .map(|&k| self.states[k].dictionary.len() as u32)
+                .collect(),
+            std::mem::take(&mut self.keys),
+            std::mem::take(&mut self.class_counts),
+            std::mem::take(&mut self.pairs)
+                .into_iter()
+                .map(|column| column.into_iter().map(Histogram::from_pairs).collect())
+                .collect(),
+        )?;
+        drop(std::mem::take(&mut self.classes));
+        let mut streamed = StreamedTable {
+            source: self.source,
+            attributes: self.attributes,
+            columns: summaries(self.states),
+            hierarchies: crate::hierarchy::set::Hierarchies::from_compiled(Vec::new()),
+            table,
+            rows,
+        };
+        streamed.finish(self.ruleset, &mut self.file_hierarchies)?;
+        Ok(streamed)
+    }
 }
 
 /// The key code of one tuple's value in column `state`, whose values are

@@ -34,7 +34,7 @@ mod search;
 pub(crate) mod source;
 
 pub use apply::StreamedOutput;
-pub(crate) use counted::CountedRows;
+pub(crate) use counted::CountedTable;
 pub use encryption::{STAGING_KEY_ENV, StagingKey};
 pub(crate) use ingest::check_columns;
 pub use ingest::{ColumnSummary, StreamOptions, StreamedTable};
