@@ -327,7 +327,7 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     } else {
         println!("input:   {} ({} rows)", input.display(), streamed.rows());
         println!(
-            "table:   {} classes at the bottom node; {} threads",
+            "table:   {} classes at the counted node (the minimum levels; else the bottom); {} threads",
             streamed.table().classes(),
             rayon::current_num_threads()
         );

@@ -97,8 +97,12 @@ fn value_counts(streamed: &StreamedTable) -> BTreeMap<String, BTreeMap<String, u
         .collect()
 }
 
+/// A class by its labels: the quasi-identifiers' labels, the size, and per
+/// sensitive attribute the (value, count) pairs.
+type LabeledClass = (Vec<String>, u64, Vec<Vec<(String, u64)>>);
+
 /// The table's classes by their labels, sorted (codes aside).
-fn canonical(streamed: &StreamedTable) -> Vec<(Vec<String>, u64, Vec<Vec<(String, u64)>>)> {
+fn canonical(streamed: &StreamedTable) -> Vec<LabeledClass> {
     let mut classes = streamed.labeled().unwrap().decoded();
     for (_, _, histograms) in &mut classes {
         for h in histograms.iter_mut() {
@@ -478,6 +482,9 @@ fn a_worker_killed_mid_write_gives_a_whole_release_or_none() {
         .create(true)
         .open(cluster_dir.join("worker2.log"))
         .unwrap();
+    // The worker outlives this test (the cluster's stop script ends it by
+    // the pid written below), so it is never waited for here.
+    #[allow(clippy::zombie_processes)]
     let child = std::process::Command::new(&command[0])
         .args(&command[1..])
         .env_clear()
@@ -510,4 +517,120 @@ fn a_worker_killed_mid_write_gives_a_whole_release_or_none() {
             assert!(!output.exists(), "a release was left under its name");
         }
     }
+}
+
+// Without a cluster: configuration and refusals that come before any job.
+
+#[test]
+fn the_engine_table_of_a_ruleset() {
+    let dir = scratch("spark-engine-rule", &[]);
+    let ruleset = adult_ruleset(&dir, &root().join("datasets/adult/adult.csv"));
+    let text = std::fs::read_to_string(dir.join("adult.toml")).unwrap();
+    let with = |engine: &str| {
+        Ruleset::from_toml(&format!("{text}\n{engine}\n"), &dir, &dir.join("r.toml"))
+    };
+    assert!(ruleset.engine.is_none());
+    let spark = with(
+        "[engine]\nkind = \"spark\"\nmaster = \"spark://h:7077\"\nspark_submit = \"bin/spark-submit\"\n\
+         work_dir = \"jobs\"\nconf = { \"spark.executor.memory\" = \"4g\" }",
+    )
+    .unwrap();
+    let engine = spark.engine.unwrap().spark(&dir).unwrap().unwrap();
+    assert_eq!(engine.master, "spark://h:7077");
+    assert_eq!(engine.spark_submit, dir.join("bin/spark-submit"));
+    assert_eq!(engine.work_dir, Some(dir.join("jobs")));
+    assert_eq!(engine.conf["spark.executor.memory"], "4g");
+    let on_path = with("[engine]\nkind = \"spark\"\nmaster = \"local[2]\"").unwrap();
+    let engine = on_path.engine.unwrap().spark(&dir).unwrap().unwrap();
+    assert_eq!(engine.spark_submit, PathBuf::from("spark-submit"));
+    let here = with("[engine]\nkind = \"in-process\"").unwrap();
+    assert!(here.engine.unwrap().spark(&dir).unwrap().is_none());
+    let no_master = with("[engine]\nkind = \"spark\"").unwrap();
+    let error = no_master
+        .engine
+        .unwrap()
+        .spark(&dir)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("needs a master"), "{error}");
+    let error = with("[engine]\nkind = \"flink\"").unwrap_err().to_string();
+    assert!(error.contains("unknown variant `flink`"), "{error}");
+    let error = with("[engine]\nkind = \"spark\"\nmaser = \"x\"")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("maser"), "{error}");
+}
+
+#[test]
+fn a_missing_spark_submit_is_a_clear_error() {
+    let dir = scratch("spark-no-submit", &[]);
+    let ruleset = adult_ruleset(&dir, &root().join("datasets/adult/adult.csv"));
+    let engine = SparkEngine::new("local[1]")
+        .with_spark_submit(dir.join("no-such-spark-submit"))
+        .with_work_dir(&dir);
+    let error = engine
+        .count(&ruleset, &StreamOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("cannot run"), "{error}");
+    assert!(error.contains("no-such-spark-submit"), "{error}");
+    // The job folder is gone.
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with("deidentify-spark-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_release_refuses_tokens_and_existing_outputs_before_any_job() {
+    let dir = scratch("spark-refusals", &[("exists.csv", "x\n")]);
+    let ruleset = adult_ruleset(&dir, &root().join("datasets/adult/adult.csv"));
+    let mut counted = StreamedTable::from_ruleset(&ruleset, &StreamOptions::default()).unwrap();
+    let orders = ruleset.orders();
+    let node = counted
+        .search(&config(), &orders)
+        .unwrap()
+        .optimum
+        .unwrap()
+        .node;
+    // spark-submit would fail: nothing may get as far as running it.
+    let engine = SparkEngine::new("local[1]").with_spark_submit(dir.join("no-such-spark-submit"));
+    let error = engine
+        .release(
+            &ruleset,
+            &mut counted,
+            &config(),
+            &orders,
+            &node,
+            &dir.join("exists.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("exists"), "{error}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("exists.csv")).unwrap(),
+        "x\n"
+    );
+    let mut tokenizing = ruleset.clone();
+    let mut identifier = tokenizing.attributes[0].clone();
+    identifier.name = "record-id".into();
+    identifier.role = deidentify::data::AttributeRole::Identifier;
+    identifier.hierarchy = None;
+    identifier.tokenize = true;
+    tokenizing.attributes.push(identifier);
+    let error = engine
+        .release(
+            &tokenizing,
+            &mut counted,
+            &config(),
+            &orders,
+            &node,
+            &dir.join("out.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("'record-id' is to be tokenized"), "{error}");
+    assert!(!dir.join("out.csv").exists());
 }
