@@ -10,12 +10,12 @@
 //! sensitive values and counts; this process then reads the counted tuples,
 //! checks every value as the streaming ingest does (type, hierarchy,
 //! missing-value policy) and that the counts add up to the rows Spark read,
-//! and returns a [`StreamedTable`] to search. [`SparkEngine::release`] runs a
+//! and returns a [`StreamedTable`](crate::stream::StreamedTable) to search. [`SparkEngine::release`] runs a
 //! second job that writes the release at the chosen node: each
 //! quasi-identifier replaced by its label (from a table written here), the
 //! suppressed classes' quasi-identifiers by `*`, identifiers dropped, to a
 //! temporary path renamed to the final one only when every row is written.
-//! The result equals [`StreamedTable::apply_to_file`] row for row.
+//! The result equals [`StreamedTable::apply_to_file`](crate::stream::StreamedTable::apply_to_file) row for row.
 //!
 //! # How a job runs
 //!
