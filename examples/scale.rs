@@ -209,6 +209,9 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     let mut inputs = ruleset.input_files();
     inputs.extend(args.staging_key.clone());
     check_output(&output, &inputs)?;
+    if let Some(log) = &args.spark_log {
+        check_output(log, &inputs)?;
+    }
     if let Some(table) = &args.table {
         check_output(table, &inputs)?;
     }

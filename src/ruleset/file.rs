@@ -140,14 +140,18 @@ pub enum MetricRule {
     Spec(MetricSpec),
 }
 
-/// The `[engine]` table: where the passes over the rows run.
+/// The `[engine]` table: where the passes over the rows run, for the
+/// programs that read it (the `scale` example; in the library,
+/// [`EngineRule::spark`] gives the [`crate::spark::SparkEngine`] to call).
+/// The in-memory pipelines (`anonymize`, `expert_determination`) run in
+/// process whatever it says.
 ///
 /// ```toml
 /// [engine]
 /// kind = "spark"                      # or "in-process" (the default)
 /// master = "spark://10.0.0.5:7077"    # spark-submit --master
 /// spark_submit = "/opt/spark/bin/spark-submit"
-/// work_dir = "/mnt/shared/deidentify" # seen alike by this process and the cluster
+/// work_dir = "/mnt/nfs/deidentify" # seen alike by this process and the cluster
 /// conf = { "spark.executor.memory" = "4g" }
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use crate::data::parquet_check::check_parquet_file;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ruleset::Ruleset;
 use crate::spark::SparkEngine;
-use crate::spark::job::{JobDir, input_spec, uri};
+use crate::spark::job::{DRIVER_PREFIX, JobDir, driver_column, input_spec, uri};
 use crate::spark::submit::{Outcome, submit};
 use crate::stream::{CountedTable, StreamOptions, StreamedTable};
 
@@ -19,13 +19,13 @@ impl SparkEngine {
     /// Counts the frequency table of the ruleset's data file on Spark, at
     /// the node of `options.min_levels` (the bottom node by default), and
     /// returns it ready to search: equal to [`StreamedTable::from_ruleset`] on
-    /// the same file (the same classes, counts and histograms; codes may be
-    /// numbered in another order).
+    /// the same file (the same codes, classes in the same order, counts and
+    /// histograms).
     ///
     /// Spark generalizes the columns with minimum levels (hierarchies from
-    /// files; their value → label tables are written here), groups the
-    /// tuples and counts them, and counts the raw values of those columns,
-    /// in one pass (`GROUPING SETS`); it also counts the rows apart. Here
+    /// files; their value → label tables are written here), and counts the
+    /// tuples and every column's raw values with the row each first appears
+    /// in, in one aggregation (`GROUPING SETS`); it also counts the rows apart. Here
     /// every value is checked (type, hierarchy, missing-value policy) and the
     /// counts must add up to Spark's row count. `options.batch_rows` and
     /// `options.staging_key` do not apply (Spark reads the file; what it
@@ -38,26 +38,43 @@ impl SparkEngine {
     /// value's shape and how many rows hold it, since Spark numbers no
     /// rows); [`ErrorKind::InvalidParameter`] when `spark-submit` cannot be
     /// run, when the job fails (with the exception Spark reported: an
-    /// unreadable path, a malformed CSV record, a lost cluster), for a column
-    /// of a floating-point or nested Parquet type, or when what Spark
-    /// returned does not add up.
+    /// unreadable path, a malformed CSV record, a lost cluster), for a
+    /// staging key in `options` (Spark writes plaintext), for more than 62
+    /// encoded and generalized columns, or when what Spark returned does not
+    /// add up; [`ErrorKind::Parse`] for a Parquet column of a type other than
+    /// text, integer, decimal, date or boolean, or a column named like the
+    /// driver's own (`__deid_…`).
     pub fn count(&self, ruleset: &Ruleset, options: &StreamOptions) -> Result<StreamedTable> {
+        if options.staging_key.is_some() {
+            return Err(Error::parameter(
+                "staging_key",
+                "Spark writes its files in plaintext: a staging key cannot be honoured on Spark",
+            ));
+        }
         let (source, attributes, file_hierarchies) = StreamedTable::prepare(ruleset, options)?;
+        let encoded = attributes.iter().filter(|a| a.role.is_encoded()).count();
+        let generalized = options.min_levels.values().filter(|&&l| l > 0).count();
+        if encoded + generalized > 62 {
+            return Err(Error::parameter(
+                "attributes",
+                format!(
+                    "{encoded} encoded columns and {generalized} generalized while counting: Spark's \
+                     grouping_id() holds at most 62; count in process"
+                ),
+            ));
+        }
         let job = JobDir::create(self)?;
         let mut maps = Vec::new();
         for (i, a) in attributes.iter().enumerate() {
             let level = options.min_levels.get(&a.name).copied().unwrap_or(0) as usize;
             maps.push(match file_hierarchies.get(&a.name) {
                 Some(h) if level > 0 => {
-                    let (values, labels) = h
+                    let pairs = h
                         .rows()
                         .iter()
                         .map(|row| (row[0].clone(), row[level].clone()))
-                        .unzip();
-                    Some(job.write_table(
-                        &format!("map-{i}.parquet"),
-                        vec![("value".into(), values), ("label".into(), labels)],
-                    )?)
+                        .collect();
+                    Some(job.write_map(&format!("map-{i}.parquet"), pairs)?)
                 }
                 _ => None,
             });
@@ -93,13 +110,17 @@ pub(super) fn data_error(error: &Value, attributes: &[Attribute], path: &Path) -
             let header = string_list(&error["header"], "header").unwrap_or_default();
             match crate::stream::check_columns(&header, attributes, path) {
                 Err(e) => e,
-                Ok(()) => ErrorKind::Parse {
-                    path: path.to_path_buf(),
-                    reason: "the header names a column twice".into(),
-                }
-                .into(),
+                Ok(()) => returned("a header it does not explain"),
             }
         }
+        Some("reserved") => ErrorKind::Parse {
+            path: path.to_path_buf(),
+            reason: format!(
+                "column '{}' starts with '{DRIVER_PREFIX}', which the Spark driver keeps for its own columns",
+                error["column"].as_str().unwrap_or("?")
+            ),
+        }
+        .into(),
         Some("type") => ErrorKind::Parse {
             path: path.to_path_buf(),
             reason: format!(
@@ -110,13 +131,6 @@ pub(super) fn data_error(error: &Value, attributes: &[Attribute], path: &Path) -
             ),
         }
         .into(),
-        Some("exists") => Error::parameter(
-            "output",
-            format!(
-                "{} exists; the release never replaces a file",
-                error["path"].as_str().unwrap_or("?")
-            ),
-        ),
         _ => returned(&format!("an error it does not explain: {error}")),
     }
 }
@@ -239,8 +253,12 @@ impl Layout {
                     .expect("an encoded column");
                 let i = keys[p];
                 match raws.iter().position(|&j| j == i) {
-                    Some(j) => (format!("c{i}"), alone(keys.len() + j), format!("r{i}")),
-                    None => (format!("c{i}"), alone(p), format!("c{i}")),
+                    Some(j) => (
+                        driver_column("c", i),
+                        alone(keys.len() + j),
+                        driver_column("r", i),
+                    ),
+                    None => (driver_column("c", i), alone(p), driver_column("c", i)),
                 }
             })
             .collect();

@@ -38,6 +38,16 @@ EXACT_TYPES = (
 )
 
 
+# The prefix of every column the driver adds.
+PREFIX = "__deid_"
+
+
+def alias(kind, i):
+    """The driver's name for column i's kind of value: c (the value or label
+    in tuples), r (a generalized column's raw value), v (the value looked up)."""
+    return "%s%s%d" % (PREFIX, kind, i)
+
+
 def progress(text):
     """A line of progress for the crate to pass on."""
     print("DEIDENTIFY-PROGRESS " + text, flush=True)
@@ -71,8 +81,13 @@ def read_input(spark, spec):
         )
     header = frame.columns
     listed = [c["name"] for c in spec["columns"]]
-    if sorted(header) != sorted(listed) or len(set(header)) != len(header):
+    if sorted(header) != sorted(listed):
         fail("columns", header=header)
+    for name in header:
+        # The driver's own columns start with the prefix (Spark resolves
+        # names without regard to case).
+        if name.lower().startswith(PREFIX):
+            fail("reserved", column=name)
     for field in frame.schema.fields:
         if not isinstance(field.dataType, EXACT_TYPES):
             fail("type", column=field.name, type=field.dataType.simpleString())
@@ -101,17 +116,17 @@ def filled(spec, expression):
     return expression
 
 
-def mapped(spark, spec, frame, column, alias, unmatched):
-    """`frame` with `alias` = the label of the column's value in the
-    column's map (a broadcast join); a row whose value has no label gets
-    `unmatched` (a column expression)."""
-    table = spark.read.parquet(column["map"])
-    key = "__key_" + alias
-    table = table.select(F.col("value").alias(key), F.col("label").alias(alias))
-    joined = frame.join(F.broadcast(table), frame["__value_" + alias] == table[key], "left")
+def mapped(spark, frame, table_path, key, target, unmatched):
+    """`frame` with column `target` = the label of column `key` in the
+    two-column table (value, label) at `table_path` (a broadcast join); a row
+    whose value has no label gets `unmatched` (a column expression)."""
+    table = spark.read.parquet(table_path)
+    joined_key = PREFIX + "key_" + target
+    table = table.select(F.col("value").alias(joined_key), F.col("label").alias(target))
+    joined = frame.join(F.broadcast(table), F.col(key) == F.col(joined_key), "left")
     return joined.withColumn(
-        alias, F.when(F.col(alias).isNull(), unmatched).otherwise(F.col(alias))
-    ).drop(key)
+        target, F.when(F.col(target).isNull(), unmatched).otherwise(F.col(target))
+    ).drop(joined_key)
 
 
 def count(spark, spec):
@@ -126,36 +141,37 @@ def count(spark, spec):
     frame, header = read_input(spark, spec)
     progress("counting the rows of %s" % spec["input"]["path"])
     rows = frame.count()
-    frame = frame.withColumn("__id", F.monotonically_increasing_id())
+    first_id = PREFIX + "id"
+    frame = frame.withColumn(first_id, F.monotonically_increasing_id())
     keys, raws = [], []
     for i, column in enumerate(spec["columns"]):
         if column["role"] not in ("quasi-identifier", "sensitive"):
             continue
         name = column["name"]
-        alias = "c%d" % i
+        key = alias("c", i)
         if column.get("map"):
-            raw = "r%d" % i
+            raw = alias("r", i)
             frame = frame.withColumn(raw, normalized(spec, name))
-            frame = frame.withColumn("__value_" + alias, filled(spec, F.col(raw)))
+            frame = frame.withColumn(alias("v", i), filled(spec, F.col(raw)))
             # A value the map lacks keeps a null label; its raw count (below)
             # lets the crate name the column and the value's shape.
-            frame = mapped(spark, spec, frame, column, alias, F.lit(None).cast("string"))
+            frame = mapped(spark, frame, column["map"], alias("v", i), key, F.lit(None).cast("string"))
             raws.append(raw)
         else:
-            frame = frame.withColumn(alias, normalized(spec, name))
-        keys.append(alias)
-    frame = frame.select(keys + raws + ["__id"])
+            frame = frame.withColumn(key, normalized(spec, name))
+        keys.append(key)
+    frame = frame.select(keys + raws + [first_id])
     frame.createOrReplaceTempView("deidentify_input")
     # Each column's own set: its raw values when it is generalized here, its
     # values otherwise (a single such column is the tuple set itself).
-    generalized = ["c" + r[1:] for r in raws]
+    generalized = [PREFIX + "c" + r[len(PREFIX) + 1 :] for r in raws]
     plain = [c for c in keys if c not in generalized]
     singles = (plain if len(keys) > 1 else []) + raws
     sets = ["(" + ", ".join(keys) + ")"] + ["(%s)" % c for c in singles]
     query = (
-        "SELECT %s, grouping_id() AS g, COUNT(*) AS n, MIN(__id) AS first "
+        "SELECT %s, grouping_id() AS g, COUNT(*) AS n, MIN(%s) AS first "
         "FROM deidentify_input GROUP BY GROUPING SETS (%s)"
-        % (", ".join(keys + raws), ", ".join(sets))
+        % (", ".join(keys + raws), first_id, ", ".join(sets))
     )
     # Every column's values (the larger grouping ids) before the tuples,
     # each in order of first appearance: the crate reads the parts in order.
@@ -166,84 +182,75 @@ def count(spark, spec):
 
 
 def release(spark, spec):
-    """Writes the release: quasi-identifiers as the labels of the crate's maps,
-    the suppressed classes' quasi-identifiers as `*`, sensitive values with
-    the missing policy applied, insensitive columns as read, identifiers
-    dropped; to a temporary path renamed to the final one on success."""
+    """Writes the release to a temporary path (the crate renames it): the
+    quasi-identifiers as the labels of the crate's maps, those of suppressed
+    classes as `*`, sensitive values with the missing policy applied,
+    insensitive columns as read, identifiers dropped. A value the maps lack,
+    a row in no counted class, or a row count other than the counted one
+    fails the job (the data changed since counting)."""
     frame, header = read_input(spark, spec)
-    aliases = {c["name"]: "c%d" % i for i, c in enumerate(spec["columns"])}
-    qi_aliases = []
+    changed = "(the data changed since it was counted)"
+    qi = []
     for i, column in enumerate(spec["columns"]):
         name = column["name"]
-        alias = "c%d" % i
+        if column["role"] not in ("quasi-identifier", "sensitive"):
+            continue
+        frame = frame.withColumn(alias("v", i), filled(spec, normalized(spec, name)))
+        message = "DEIDENTIFY-CHECK column '%s': a value that was not counted %s" % (name, changed)
+        frame = mapped(spark, frame, column["map"], alias("v", i), alias("c", i), F.raise_error(F.lit(message)))
         if column["role"] == "quasi-identifier":
-            frame = frame.withColumn("__value_" + alias, filled(spec, normalized(spec, name)))
-            message = (
-                "column '%s': a value was not seen when the table was counted (the data changed)"
-                % name
-            )
-            frame = mapped(spark, spec, frame, column, alias, F.raise_error(F.lit(message)))
-            qi_aliases.append(alias)
-    if spec.get("suppressed"):
-        suppressed = spark.read.parquet(spec["suppressed"])
-        suppressed = suppressed.select(
-            [F.col(a).alias("__s_" + a) for a in qi_aliases] + [F.lit(True).alias("__suppressed")]
-        )
-        condition = None
-        for alias in qi_aliases:
-            term = F.col(alias).eqNullSafe(F.col("__s_" + alias))
-            condition = term if condition is None else condition & term
-        frame = frame.join(F.broadcast(suppressed), condition, "left")
-        hidden = F.coalesce(F.col("__suppressed"), F.lit(False))
-    else:
-        hidden = F.lit(False)
-    by_name = {c["name"]: c for c in spec["columns"]}
+            qi.append(alias("c", i))
+    # Every counted class with whether it is suppressed: a row must be in one.
+    classes = spark.read.parquet(spec["classes"])
+    classes = classes.select(
+        [F.col(a).alias(PREFIX + "k" + a) for a in qi]
+        + [F.col("suppressed").cast("boolean").alias(PREFIX + "suppressed")]
+    )
+    condition = None
+    for a in qi:
+        term = F.col(a) == F.col(PREFIX + "k" + a)
+        condition = term if condition is None else condition & term
+    frame = frame.join(classes, condition, "left")
+    hidden = F.col(PREFIX + "suppressed")
+    unknown = F.raise_error(F.lit("DEIDENTIFY-CHECK a row is in no class of the counted table %s" % changed))
+    hidden = F.when(hidden.isNull(), unknown).otherwise(hidden)
+    by_name = {c["name"]: (i, c) for i, c in enumerate(spec["columns"])}
     columns = []
     for name in header:
-        role = by_name[name]["role"]
+        i, column = by_name[name]
+        role = column["role"]
         if role == "identifier":
             continue
         if role == "quasi-identifier":
-            value = F.when(hidden, F.lit("*")).otherwise(F.col(aliases[name]))
+            value = F.when(hidden, F.lit("*")).otherwise(F.col(alias("c", i)))
         elif role == "sensitive":
-            value = filled(spec, normalized(spec, name))
+            value = F.col(alias("c", i))
         else:
             value = F.col(quoted(name))
         columns.append(value.alias(name))
     out = frame.select(columns)
-    temporary, final = spec["temporary"], spec["output"]
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    path = jvm.org.apache.hadoop.fs.Path(final)
-    filesystem = path.getFileSystem(conf)
-    if filesystem.exists(path):
-        fail("exists", path=final)
+    temporary = spec["temporary"]
     progress("writing the release to a temporary path")
-    try:
-        writer = out.write.mode("errorifexists")
-        if spec["output_format"] == "parquet":
-            writer.parquet(temporary)
-        else:
-            writer.option("header", "true").option("sep", spec["output_delimiter"]).option(
-                "quote", '"'
-            ).option("escape", '"').csv(temporary)
-        if spec["output_format"] == "parquet":
-            written = spark.read.parquet(temporary).count()
-        else:
-            written = spark.read.option("header", "true").option("sep", spec["output_delimiter"]).option(
-                "multiLine", "true"
-            ).csv(temporary).count()
-        if written != spec["expected_rows"]:
-            raise RuntimeError(
-                "the release has %d rows, the counted table %d (the data changed)"
-                % (written, spec["expected_rows"])
-            )
-        if not filesystem.rename(jvm.org.apache.hadoop.fs.Path(temporary), path):
-            raise RuntimeError("could not rename the temporary output to the final path")
-        progress("%d rows released to %s" % (written, final))
-    except BaseException:
-        filesystem.delete(jvm.org.apache.hadoop.fs.Path(temporary), True)
-        raise
+    csv_options = {
+        "header": "true",
+        "sep": spec["output_delimiter"],
+        "quote": '"',
+        "escape": '"',
+        # Values are written as they are: no spaces trimmed.
+        "ignoreLeadingWhiteSpace": "false",
+        "ignoreTrailingWhiteSpace": "false",
+    }
+    if spec["output_format"] == "parquet":
+        out.write.mode("errorifexists").parquet(temporary)
+        written = spark.read.parquet(temporary).count()
+    else:
+        out.write.mode("errorifexists").options(**csv_options).csv(temporary)
+        written = spark.read.options(**csv_options).option("multiLine", "true").csv(temporary).count()
+    if written != spec["expected_rows"]:
+        raise RuntimeError(
+            "the release has %d rows, the counted table %d %s" % (written, spec["expected_rows"], changed)
+        )
+    progress("%d rows written; the crate names the release" % written)
     return {"rows": written, "header": header}
 
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use polars::prelude::{Column, DataFrame, ParquetWriter};
 use serde_json::{Value, json};
 
-use crate::data::attribute::{Attribute, AttributeRole, MissingPolicy};
+use crate::data::attribute::Attribute;
 use crate::error::{ErrorKind, Result};
 use crate::ruleset::Ruleset;
 use crate::spark::{DRIVER, SparkEngine};
@@ -36,6 +36,7 @@ impl JobDir {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
+        sweep_stale(&parent);
         let path = parent.join(name);
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
@@ -70,6 +71,15 @@ impl JobDir {
         Ok((driver, job))
     }
 
+    /// Writes a two-column lookup table (`value`, `label`) at `name`.
+    pub(super) fn write_map(&self, name: &str, pairs: Vec<(String, String)>) -> Result<PathBuf> {
+        let (values, labels) = pairs.into_iter().unzip();
+        self.write_table(
+            name,
+            vec![("value".into(), values), ("label".into(), labels)],
+        )
+    }
+
     /// Writes a Parquet table of text columns `columns` (name, values) at `name`.
     pub(super) fn write_table(
         &self,
@@ -98,11 +108,48 @@ impl JobDir {
     }
 }
 
+/// Removes the job folders under `parent` left by processes that no longer
+/// run (killed before they could remove their own: they hold
+/// quasi-identifier values). Only where a process's liveness can be read
+/// (`/proc`).
+fn sweep_stale(parent: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("deidentify-spark-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 impl Drop for JobDir {
     fn drop(&mut self) {
         // It holds quasi-identifier values: never leave it behind.
         let _ = std::fs::remove_dir_all(&self.path);
     }
+}
+
+/// The prefix of every column the driver adds (data columns may not start
+/// with it, in any case).
+pub(super) const DRIVER_PREFIX: &str = "__deid_";
+
+/// The driver's name for column `i`'s `kind` of value: `c` (its value or
+/// label in the tuples), `r` (a generalized column's raw value).
+pub(super) fn driver_column(kind: &str, i: usize) -> String {
+    format!("{DRIVER_PREFIX}{kind}{i}")
 }
 
 /// A local path as a URI every Spark node reads the same way, whatever the
@@ -148,7 +195,7 @@ pub(super) fn input_spec(
         .map(|(a, map)| {
             Ok(json!({
                 "name": a.name,
-                "role": role_name(a.role),
+                "role": a.role,
                 "map": map.as_deref().map(uri).transpose()?,
             }))
         })
@@ -161,21 +208,8 @@ pub(super) fn input_spec(
             "multiline": engine.multiline_csv,
         },
         "missing_values": ruleset.data.missing_values,
-        "missing_policy": match ruleset.data.missing_policy {
-            MissingPolicy::Error => "error",
-            MissingPolicy::Category => "category",
-        },
+        "missing_policy": ruleset.data.missing_policy,
         "missing_label": ruleset.data.missing_label,
         "columns": columns,
     }))
-}
-
-/// A role as the driver spells it.
-fn role_name(role: AttributeRole) -> &'static str {
-    match role {
-        AttributeRole::Identifier => "identifier",
-        AttributeRole::QuasiIdentifier => "quasi-identifier",
-        AttributeRole::Sensitive => "sensitive",
-        AttributeRole::Insensitive => "insensitive",
-    }
 }

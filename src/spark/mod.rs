@@ -14,7 +14,9 @@
 //! second job that writes the release at the chosen node: each
 //! quasi-identifier replaced by its label (from a table written here), the
 //! suppressed classes' quasi-identifiers by `*`, identifiers dropped, to a
-//! temporary path renamed to the final one only when every row is written.
+//! temporary folder that this process renames to the release's name only
+//! when Spark reports every row written (a value not counted, or a row in
+//! no counted class, fails the job: the data changed).
 //! The result equals [`StreamedTable::apply_to_file`](crate::stream::StreamedTable::apply_to_file) row for row.
 //!
 //! # How a job runs
@@ -32,7 +34,8 @@
 //! this process, the driver and every executor see alike (a local folder for
 //! a cluster on this machine; a shared mount otherwise). It holds the counted
 //! tuples (quasi-identifier values of real people) and is removed when the
-//! call returns, whatever happened.
+//! call returns (and, if the process was killed first, by the next job
+//! started in the same work folder).
 //!
 //! # Tokens
 //!

@@ -10,10 +10,10 @@ use crate::ruleset::Ruleset;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
 use crate::spark::SparkEngine;
 use crate::spark::count::{data_error, returned};
-use crate::spark::job::{JobDir, input_spec, uri};
+use crate::spark::job::{JobDir, driver_column, input_spec, uri};
 use crate::spark::submit::{Outcome, submit};
-use crate::stream::StreamedTable;
 use crate::stream::source::Format;
+use crate::stream::{ReleasePlan, StreamedTable};
 
 /// What a release on Spark wrote.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,11 +40,13 @@ impl SparkEngine {
     /// for row the same as [`StreamedTable::apply_to_file`] (rows in another
     /// order).
     ///
-    /// Spark writes to a temporary folder beside `output`, reads back how
-    /// many rows it holds, and renames it to `output` only when that equals
-    /// the counted rows; on any failure the temporary folder is removed (by
-    /// the driver, and here too when Spark did not get to it), so nothing is
-    /// ever left under the release's name.
+    /// Spark writes to a temporary folder beside `output` and reads back how
+    /// many rows it holds; this process renames it to `output` only when
+    /// the job succeeded and that equals the counted rows. A value that was
+    /// not counted (quasi-identifier or sensitive) or a row whose tuple is in
+    /// no counted class fails the job. On any failure the temporary folder
+    /// is removed (again for a few seconds, for executors of a dead driver),
+    /// and nothing is under the release's name.
     ///
     /// # Errors
     ///
@@ -81,46 +83,13 @@ impl SparkEngine {
             source,
         })?;
         if output.exists() {
-            return Err(Error::parameter(
-                "output",
-                format!(
-                    "{} exists; the release never replaces a file",
-                    output.display()
-                ),
-            ));
+            return Err(exists(&output));
         }
         crate::apply::check_output(&output, &ruleset.input_files())?;
         let plan = streamed.release_plan(config, orders, node)?;
-        let source = streamed.source().clone();
         let attributes: Vec<&Attribute> = streamed.attributes().iter().collect();
         let job = JobDir::create(self)?;
-        // Lookup tables: each quasi-identifier's value → label, and the
-        // suppressed classes' label tuples (columns c<i>, i the attribute's
-        // index, as the driver names them).
-        let mut maps = Vec::new();
-        let mut suppressed_columns = Vec::new();
-        let mut q = 0;
-        for (i, a) in attributes.iter().enumerate() {
-            if a.role != AttributeRole::QuasiIdentifier {
-                maps.push(None);
-                continue;
-            }
-            let (values, labels) = plan.maps[q].iter().cloned().unzip();
-            maps.push(Some(job.write_table(
-                &format!("map-{i}.parquet"),
-                vec![("value".into(), values), ("label".into(), labels)],
-            )?));
-            suppressed_columns.push((
-                format!("c{i}"),
-                plan.suppressed.iter().map(|t| t[q].clone()).collect(),
-            ));
-            q += 1;
-        }
-        let suppressed = if plan.suppressed.is_empty() {
-            None
-        } else {
-            Some(job.write_table("suppressed.parquet", suppressed_columns)?)
-        };
+        let (maps, classes) = write_lookups(&job, &attributes, &plan)?;
         let mut spec = input_spec(ruleset, &attributes, &maps, self)?;
         let temporary = temporary_beside(&output);
         let (output_format, delimiter) =
@@ -129,29 +98,36 @@ impl SparkEngine {
                 Format::Csv { delimiter, .. } => ("csv", delimiter as char),
             };
         spec["action"] = "release".into();
-        spec["output"] = uri(&output)?.into();
         spec["temporary"] = uri(&temporary)?.into();
         spec["output_format"] = output_format.into();
         spec["output_delimiter"] = delimiter.to_string().into();
         spec["expected_rows"] = streamed.rows().into();
-        spec["suppressed"] = suppressed.as_deref().map(uri).transpose()?.into();
+        spec["classes"] = uri(&classes)?.into();
         let (driver, job_file) = job.write_job(&spec)?;
         let outcome = submit(self, &driver, &job_file, "the release");
-        // Whatever happened, no temporary output stays behind. After a
-        // failure, executors of a dead driver may still write for a moment:
-        // keep removing it for a few seconds.
-        let _ = std::fs::remove_dir_all(&temporary);
-        if !matches!(outcome, Ok(Outcome::Done(_))) {
-            for _ in 0..20 {
-                std::thread::sleep(std::time::Duration::from_millis(250));
-                let _ = std::fs::remove_dir_all(&temporary);
-            }
+        // Named only when Spark reported every row written; otherwise no
+        // temporary output stays behind (executors of a dead driver may
+        // still write for a moment: keep removing it for a few seconds).
+        let named = match &outcome {
+            Ok(Outcome::Done(_)) if !output.exists() => std::fs::rename(&temporary, &output)
+                .map_err(|source| {
+                    Error::from(ErrorKind::Io {
+                        path: output.clone(),
+                        source,
+                    })
+                }),
+            Ok(Outcome::Done(_)) => Err(exists(&output)),
+            _ => Ok(()),
+        };
+        if !matches!((&outcome, &named), (Ok(Outcome::Done(_)), Ok(()))) {
+            remove_for_a_while(&temporary);
         }
+        named?;
         let result = match outcome? {
             Outcome::Done(result) => result,
             Outcome::DataError(error) => {
                 let owned: Vec<Attribute> = attributes.iter().map(|a| (*a).clone()).collect();
-                return Err(data_error(&error, &owned, &source.path));
+                return Err(data_error(&error, &owned, &streamed.source().path));
             }
         };
         let rows = result["rows"]
@@ -164,6 +140,73 @@ impl SparkEngine {
             evaluation: plan.evaluation,
         })
     }
+}
+
+/// The error for an output that exists.
+fn exists(output: &Path) -> Error {
+    Error::parameter(
+        "output",
+        format!(
+            "{} exists; the release never replaces a file",
+            output.display()
+        ),
+    )
+}
+
+/// Removes the folder `path` now and for the next five seconds.
+fn remove_for_a_while(path: &Path) {
+    let _ = std::fs::remove_dir_all(path);
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
+/// Writes the release's lookup tables into the job folder: per
+/// quasi-identifier its value → label map, per sensitive attribute its
+/// counted values (value → itself), and every class's label tuple with
+/// whether it is suppressed (columns named as the driver names them);
+/// returns the maps by attribute and the classes table.
+fn write_lookups(
+    job: &JobDir,
+    attributes: &[&Attribute],
+    plan: &ReleasePlan,
+) -> Result<(Vec<Option<PathBuf>>, PathBuf)> {
+    let mut maps = Vec::new();
+    let mut class_columns = Vec::new();
+    for (i, a) in attributes.iter().enumerate() {
+        let pairs: Vec<(String, String)> = match a.role {
+            AttributeRole::QuasiIdentifier => {
+                let q = plan
+                    .quasi_identifiers
+                    .iter()
+                    .position(|n| n == &a.name)
+                    .expect("a quasi-identifier of the plan");
+                class_columns.push((
+                    driver_column("c", i),
+                    plan.classes.iter().map(|t| t[q].clone()).collect(),
+                ));
+                plan.maps[q].clone()
+            }
+            AttributeRole::Sensitive => plan
+                .sensitive
+                .iter()
+                .find(|(n, _)| n == &a.name)
+                .map(|(_, values)| values.iter().map(|v| (v.clone(), v.clone())).collect())
+                .expect("a sensitive attribute of the plan"),
+            _ => {
+                maps.push(None);
+                continue;
+            }
+        };
+        maps.push(Some(job.write_map(&format!("map-{i}.parquet"), pairs)?));
+    }
+    class_columns.push((
+        "suppressed".into(),
+        plan.suppressed.iter().map(|s| s.to_string()).collect(),
+    ));
+    let classes = job.write_table("classes.parquet", class_columns)?;
+    Ok((maps, classes))
 }
 
 /// A temporary name beside `output` (same folder, so the rename is atomic

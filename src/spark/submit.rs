@@ -31,7 +31,12 @@ pub(super) fn submit(
 ) -> Result<Outcome> {
     let mut command = Command::new(&engine.spark_submit);
     command.arg("--master").arg(&engine.master);
-    for (key, value) in &engine.conf {
+    let mut conf = engine.conf.clone();
+    // What Spark writes (the counted tuples, the release) is readable by
+    // its owner only, unless the settings say otherwise.
+    conf.entry("spark.hadoop.fs.permissions.umask-mode".into())
+        .or_insert_with(|| "077".into());
+    for (key, value) in &conf {
         command.arg("--conf").arg(format!("{key}={value}"));
     }
     command
@@ -57,8 +62,8 @@ pub(super) fn submit(
     // Spark passes the Python driver's standard error (a traceback) on to
     // its standard output: keep those lines too.
     let mut printed = VecDeque::new();
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { break };
+    let mut reader = BufReader::new(stdout);
+    while let Some(line) = next_line(&mut reader) {
         if let Some(text) = line.strip_prefix("DEIDENTIFY-PROGRESS ") {
             if engine.progress {
                 eprintln!("spark: {text}");
@@ -118,7 +123,13 @@ fn keep_log(stderr: impl std::io::Read, log: Option<&Path>) -> (VecDeque<String>
     let mut file = None;
     let mut error = None;
     if let Some(path) = log {
-        match std::fs::File::create(path) {
+        // Appended to (one file for every job of a run), owner-only: it may
+        // quote data.
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(path) {
             Ok(f) => file = Some(f),
             Err(source) => {
                 error = Some(
@@ -132,14 +143,7 @@ fn keep_log(stderr: impl std::io::Read, log: Option<&Path>) -> (VecDeque<String>
         }
     }
     let mut reader = BufReader::new(stderr);
-    let mut bytes = Vec::new();
-    loop {
-        bytes.clear();
-        match reader.read_until(b'\n', &mut bytes) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        let line = String::from_utf8_lossy(&bytes).trim_end().to_owned();
+    while let Some(line) = next_line(&mut reader) {
         if let Some(f) = &mut file {
             let _ = writeln!(f, "{line}");
         }
@@ -151,12 +155,30 @@ fn keep_log(stderr: impl std::io::Read, log: Option<&Path>) -> (VecDeque<String>
     (kept, error)
 }
 
+/// The next line of `reader` without its line break (invalid UTF-8
+/// replaced, so a stray byte never stops the pipe being drained); `None`
+/// at the end.
+fn next_line(reader: &mut impl BufRead) -> Option<String> {
+    let mut bytes = Vec::new();
+    match reader.read_until(b'\n', &mut bytes) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(String::from_utf8_lossy(&bytes).trim_end().to_owned()),
+    }
+}
+
 /// The exception that ended a failed job, from Spark's last log lines: the
 /// last Python exception line (`pyspark…Exception: …`, the driver's
 /// `RuntimeError: …`) or else the last Java exception line, its message cut
 /// where Spark quotes a record or a value (`[...]` after a colon), and
 /// shortened; or a note that no exception was printed.
 fn failure_summary(lines: &VecDeque<String>) -> String {
+    // The driver's own checks (`raise_error`, tagged) say what is wrong
+    // with the data; Spark wraps them in Java exceptions.
+    const TAG: &str = "DEIDENTIFY-CHECK ";
+    if let Some(line) = lines.iter().find(|l| l.contains(TAG)) {
+        let at = line.find(TAG).expect("found") + TAG.len();
+        return shortened(line[at..].split(" SQLSTATE").next().unwrap_or_default());
+    }
     let is_exception = |line: &&String| {
         let head = line.split(": ").next().unwrap_or("");
         !head.contains(' ') && (head.ends_with("Exception") || head.ends_with("Error"))
@@ -216,5 +238,13 @@ mod tests {
         assert!(!summary.contains("Male"), "{summary}");
         assert!(summary.ends_with("record parsing: …"), "{summary}");
         assert!(failure_summary(&VecDeque::new()).contains("no exception"));
+        let raised = VecDeque::from(vec![
+            "py4j.protocol.Py4JJavaError: An error occurred while calling o446.csv.".to_owned(),
+            "Caused by: java.lang.RuntimeException: DEIDENTIFY-CHECK a row is in no class of the counted table".to_owned(),
+        ]);
+        assert_eq!(
+            failure_summary(&raised),
+            "a row is in no class of the counted table"
+        );
     }
 }

@@ -11,7 +11,8 @@ use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::ruleset::Ruleset;
 use crate::stream::ingest::{
-    ColumnState, SourceSpec, StreamOptions, StreamedTable, check_columns, column_states, summaries,
+    ColumnState, SourceSpec, StreamOptions, StreamedTable, check_columns, column_states,
+    in_file_order, summaries,
 };
 
 /// A streamed table assembled from what an external engine counted, fed
@@ -58,16 +59,7 @@ impl<'r> CountedTable<'r> {
     ) -> Result<CountedTable<'r>> {
         let (source, attributes, file_hierarchies) = StreamedTable::prepare(ruleset, options)?;
         check_columns(header, &attributes, &source.path)?;
-        let attributes: Vec<Attribute> = header
-            .iter()
-            .map(|h| {
-                attributes
-                    .iter()
-                    .find(|a| &a.name == h)
-                    .expect("checked")
-                    .clone()
-            })
-            .collect();
+        let attributes = in_file_order(header, &attributes);
         let encoded: Vec<&Attribute> = attributes.iter().filter(|a| a.role.is_encoded()).collect();
         let states = column_states(&encoded, &file_hierarchies, &options.min_levels)?;
         let qi: Vec<usize> = (0..states.len())
@@ -165,6 +157,12 @@ impl<'r> CountedTable<'r> {
     /// [`StreamedTable::from_ruleset`] for the hierarchies.
     pub(crate) fn finish(mut self, rows: u64) -> Result<StreamedTable> {
         let engine = self.engine;
+        if rows == 0 {
+            return Err(ErrorKind::EmptyTable {
+                source_name: self.source.path.display().to_string(),
+            }
+            .into());
+        }
         let invalid = |reason: String| Err(Error::parameter("counted table", reason));
         for (state, &seen) in self.states.iter().zip(&self.seen_rows) {
             if seen != rows {

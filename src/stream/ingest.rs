@@ -371,22 +371,22 @@ impl StreamedTable {
         min_levels: &BTreeMap<String, u32>,
         batch_rows: usize,
     ) -> Result<StreamedTable> {
+        // The header first: the encoded columns are read in the file's order
+        // (the order of a node's levels, as in memory), whatever the
+        // ruleset's order.
+        let listed: Vec<String> = attributes
+            .iter()
+            .filter(|a| a.role.is_encoded())
+            .map(|a| a.name.clone())
+            .collect();
+        let header = BatchReader::open(&source.path, source.format, &listed, batch_rows)?
+            .header()
+            .to_vec();
+        check_columns(&header, &attributes, &source.path)?;
+        let attributes = in_file_order(&header, &attributes);
         let encoded: Vec<&Attribute> = attributes.iter().filter(|a| a.role.is_encoded()).collect();
         let names: Vec<String> = encoded.iter().map(|a| a.name.clone()).collect();
         let reader = BatchReader::open(&source.path, source.format, &names, batch_rows)?;
-        let header = reader.header().to_vec();
-        check_columns(&header, &attributes, &source.path)?;
-        // Keep the file's column order (the order of a node's levels).
-        let attributes: Vec<Attribute> = header
-            .iter()
-            .map(|h| {
-                attributes
-                    .iter()
-                    .find(|a| &a.name == h)
-                    .expect("checked")
-                    .clone()
-            })
-            .collect();
         let mut states = column_states(&encoded, file_hierarchies, min_levels)?;
         let (accumulated, rows) = count_batches(reader, &mut states, &source)?;
         let Some(table) = accumulated.filter(|_| rows > 0) else {
@@ -534,6 +534,21 @@ pub(crate) struct StreamedTableParts<'a> {
     pub(crate) source: &'a SourceSpec,
     pub(crate) attributes: &'a [Attribute],
     pub(crate) columns: &'a [ColumnSummary],
+}
+
+/// The `attributes` in the order of the file's `header` (which names each
+/// exactly once: see [`check_columns`]).
+pub(super) fn in_file_order(header: &[String], attributes: &[Attribute]) -> Vec<Attribute> {
+    header
+        .iter()
+        .map(|h| {
+            attributes
+                .iter()
+                .find(|a| &a.name == h)
+                .expect("checked")
+                .clone()
+        })
+        .collect()
 }
 
 /// What counting learnt of each column.

@@ -13,8 +13,10 @@ use crate::stream::search::with_evaluator;
 /// A release at one node, as lookups: applying it to a row replaces each
 /// quasi-identifier's value (after the missing-value policy) by its label in
 /// [`ReleasePlan::maps`], then every quasi-identifier of a row whose label
-/// tuple is in [`ReleasePlan::suppressed`] by `*`. This is exactly what
-/// [`StreamedTable::apply_to_file`] does to each row.
+/// tuple is a suppressed class of [`ReleasePlan::classes`] by `*`. This is
+/// what [`StreamedTable::apply_to_file`] does to each row, which also
+/// refuses a row whose value was not counted, whose tuple is in no class,
+/// or whose sensitive value is not among [`ReleasePlan::sensitive`]'s.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReleasePlan {
@@ -22,8 +24,13 @@ pub struct ReleasePlan {
     pub quasi_identifiers: Vec<String>,
     /// Per quasi-identifier, every counted value with its label at the node.
     pub maps: Vec<Vec<(String, String)>>,
-    /// The label tuples (quasi-identifier order) of the suppressed classes.
-    pub suppressed: Vec<Vec<String>>,
+    /// The label tuples (quasi-identifier order) of every class at the node.
+    pub classes: Vec<Vec<String>>,
+    /// Whether each class is suppressed.
+    pub suppressed: Vec<bool>,
+    /// Every sensitive attribute with its counted values (the missing
+    /// label included when the missing-value policy made one).
+    pub sensitive: Vec<(String, Vec<String>)>,
     /// The node's evaluation.
     pub evaluation: NodeEvaluation,
     /// The rows of the suppressed classes.
@@ -79,22 +86,31 @@ impl StreamedTable {
                         .collect()
                 })
                 .collect();
-            let mut suppressed = Vec::new();
-            let mut suppressed_rows = 0;
-            for (class, _) in outliers.iter().enumerate().filter(|(_, o)| **o) {
-                suppressed_rows += table.counts()[class];
-                suppressed.push(
+            let classes = (0..table.classes())
+                .map(|class| {
                     levels
                         .iter()
                         .enumerate()
                         .map(|(j, level)| level.labels()[table.code(class, j) as usize].clone())
-                        .collect(),
-                );
-            }
+                        .collect()
+                })
+                .collect();
+            let suppressed_rows = (0..table.classes())
+                .filter(|&c| outliers[c])
+                .map(|c| table.counts()[c])
+                .sum();
+            let sensitive = parts
+                .columns
+                .iter()
+                .filter(|c| c.role == crate::data::attribute::AttributeRole::Sensitive)
+                .map(|c| (c.name.clone(), c.dictionary.clone()))
+                .collect();
             Ok(ReleasePlan {
                 quasi_identifiers: names.clone(),
                 maps,
-                suppressed,
+                classes,
+                suppressed: outliers,
+                sensitive,
                 evaluation,
                 suppressed_rows,
             })

@@ -634,3 +634,94 @@ fn a_release_refuses_tokens_and_existing_outputs_before_any_job() {
     assert!(error.contains("'record-id' is to be tokenized"), "{error}");
     assert!(!dir.join("out.csv").exists());
 }
+
+#[test]
+fn data_changed_since_counting_fails_the_release_and_leaves_nothing() {
+    let Some((engine, _cluster)) = cluster() else {
+        return;
+    };
+    let adult = std::fs::read_to_string(root().join("datasets/adult/adult.csv")).unwrap();
+    let lines: Vec<&str> = adult.lines().take(501).collect();
+    // Row 1 with sex flipped: each value was counted, the tuple was not.
+    let flip = |line: &str| {
+        let mut fields: Vec<String> = line.split(';').map(str::to_owned).collect();
+        fields[0] = if fields[0] == "Male" {
+            "Female"
+        } else {
+            "Male"
+        }
+        .into();
+        fields.join(";")
+    };
+    let changed_row = flip(lines[1]);
+    let key = |line: &str| {
+        let f: Vec<&str> = line.split(';').collect();
+        [&f[..7], &f[8..]].concat().join(";")
+    };
+    assert!(lines[1..].iter().all(|l| key(l) != key(&changed_row)));
+    let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    changed[1] = changed_row;
+    let dir = scratch(
+        "spark-changed",
+        &[
+            ("counted.csv", &(lines.join("\n") + "\n")),
+            ("changed.csv", &(changed.join("\n") + "\n")),
+        ],
+    );
+    let counted_rules = adult_ruleset(&dir, &dir.join("counted.csv"));
+    let mut counted = engine
+        .count(&counted_rules, &StreamOptions::default())
+        .unwrap();
+    let changed_rules = adult_ruleset(&dir, &dir.join("changed.csv"));
+    // At the bottom node with k = 1 every tuple is a class of its own.
+    let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 1 }], 0.0);
+    let bottom = deidentify::Node::new(vec![0; 8]);
+    let orders = counted_rules.orders();
+    let output = dir.join("release.csv");
+    let error = engine
+        .release(
+            &changed_rules,
+            &mut counted,
+            &config,
+            &orders,
+            &bottom,
+            &output,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("in no class of the counted table"),
+        "{error}"
+    );
+    assert!(!output.exists());
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("partial"))
+    );
+    // A sensitive value that was not counted.
+    let mut changed: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut fields: Vec<String> = changed[2].split(';').map(str::to_owned).collect();
+    fields[7] = "Astronaut".into();
+    changed[2] = fields.join(";");
+    std::fs::write(dir.join("changed.csv"), changed.join("\n") + "\n").unwrap();
+    let error = engine
+        .release(
+            &changed_rules,
+            &mut counted,
+            &config,
+            &orders,
+            &bottom,
+            &output,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("column 'occupation': a value that was not counted"),
+        "{error}"
+    );
+    assert!(!error.contains("Astronaut"), "{error}");
+    assert!(!output.exists());
+}

@@ -478,3 +478,27 @@ fn streamed_release_models_equal_the_in_memory_run() {
     // Suppression happened, so the streamed judgement of classes matters.
     assert!(run.memory.optimum.unwrap().suppressed > 0);
 }
+
+#[test]
+fn a_ruleset_listing_columns_in_another_order_streams_as_in_memory() {
+    let dir = scratch("stream-order", &[]);
+    write_lines(&dir.join("census.csv"), &generated_rows(6_000, 5));
+    // The [[attribute]] tables in reverse order of the file's columns.
+    let text = adult_ruleset("census.csv");
+    let head = &text[..text.find("[[attribute]]").unwrap()];
+    let tail = &text[text.find("[anonymization]").unwrap()..];
+    let blocks: Vec<&str> = text[head.len()..text.len() - tail.len()]
+        .split("[[attribute]]")
+        .filter(|b| !b.trim().is_empty())
+        .collect();
+    let reversed: String = blocks
+        .iter()
+        .rev()
+        .map(|b| format!("[[attribute]]{b}"))
+        .collect();
+    let path = dir.join("reversed.toml");
+    std::fs::write(&path, format!("{head}{reversed}\n{tail}")).unwrap();
+    let ruleset = Ruleset::from_file(&path).unwrap();
+    assert_ne!(ruleset.attributes[0].name, "sex");
+    run_both_ways(&dir, &ruleset, &config(), 1_000);
+}
