@@ -127,7 +127,7 @@ fn spark_engine(
     if let Some(master) = &args.master {
         rule.master = Some(master.clone());
     }
-    let Some(mut engine) = rule.spark(&ruleset.base)? else {
+    let Some(mut engine) = SparkEngine::from_rule(&rule, &ruleset.base)? else {
         return Ok(None);
     };
     if let Some(path) = &args.spark_submit {

@@ -142,7 +142,7 @@ pub enum MetricRule {
 
 /// The `[engine]` table: where the passes over the rows run, for the
 /// programs that read it (the `scale` example; in the library,
-/// [`EngineRule::spark`] gives the [`crate::spark::SparkEngine`] to call).
+/// `deidentify::spark::SparkEngine::from_rule` gives the engine to call).
 /// The in-memory pipelines (`anonymize`, `expert_determination`) run in
 /// process whatever it says.
 ///
@@ -184,41 +184,8 @@ pub enum EngineKind {
     /// In this process (streaming or in memory).
     #[default]
     InProcess,
-    /// On Apache Spark, through spark-submit ([`crate::spark`]).
+    /// On Apache Spark, through spark-submit (the `spark` module).
     Spark,
-}
-
-impl EngineRule {
-    /// The Spark engine this table describes (`None` for `in-process`);
-    /// relative paths resolve against `base` (the ruleset's folder).
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::InvalidParameter`] for `spark` without a master.
-    pub fn spark(&self, base: &Path) -> Result<Option<crate::spark::SparkEngine>> {
-        if self.kind == EngineKind::InProcess {
-            return Ok(None);
-        }
-        let master = self.master.as_deref().ok_or_else(|| {
-            Error::parameter(
-                "engine",
-                "kind = \"spark\" needs a master (e.g. \"spark://host:7077\" or \"local[*]\")",
-            )
-        })?;
-        let mut engine = crate::spark::SparkEngine::new(master);
-        if let Some(p) = &self.spark_submit {
-            // A bare program name is looked up on the PATH; a path is the ruleset's.
-            engine.spark_submit = if p.components().count() > 1 {
-                base.join(p)
-            } else {
-                p.clone()
-            };
-        }
-        engine.conf = self.conf.clone();
-        engine.work_dir = self.work_dir.as_ref().map(|w| base.join(w));
-        engine.multiline_csv = self.multiline_csv;
-        Ok(Some(engine))
-    }
 }
 
 /// The `[anonymization]` table: what the lattice search must achieve.

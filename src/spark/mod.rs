@@ -108,6 +108,40 @@ impl SparkEngine {
         }
     }
 
+    /// The engine of a ruleset's `[engine]` table (`None` for `in-process`);
+    /// relative paths resolve against `base` (the ruleset's folder).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidParameter`] for `spark` without a master.
+    pub fn from_rule(
+        rule: &crate::ruleset::EngineRule,
+        base: &std::path::Path,
+    ) -> crate::Result<Option<SparkEngine>> {
+        if rule.kind == crate::ruleset::EngineKind::InProcess {
+            return Ok(None);
+        }
+        let master = rule.master.as_deref().ok_or_else(|| {
+            crate::Error::parameter(
+                "engine",
+                "kind = \"spark\" needs a master (e.g. \"spark://host:7077\" or \"local[*]\")",
+            )
+        })?;
+        let mut engine = SparkEngine::new(master);
+        if let Some(p) = &rule.spark_submit {
+            // A bare program name is looked up on the PATH; a path is the ruleset's.
+            engine.spark_submit = if p.components().count() > 1 {
+                base.join(p)
+            } else {
+                p.clone()
+            };
+        }
+        engine.conf = rule.conf.clone();
+        engine.work_dir = rule.work_dir.as_ref().map(|w| base.join(w));
+        engine.multiline_csv = rule.multiline_csv;
+        Ok(Some(engine))
+    }
+
     /// The engine with `spark-submit` at `path`.
     pub fn with_spark_submit(mut self, path: impl Into<PathBuf>) -> SparkEngine {
         self.spark_submit = path.into();

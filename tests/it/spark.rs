@@ -535,21 +535,26 @@ fn the_engine_table_of_a_ruleset() {
          work_dir = \"jobs\"\nconf = { \"spark.executor.memory\" = \"4g\" }",
     )
     .unwrap();
-    let engine = spark.engine.unwrap().spark(&dir).unwrap().unwrap();
+    let engine = SparkEngine::from_rule(&spark.engine.unwrap(), &dir)
+        .unwrap()
+        .unwrap();
     assert_eq!(engine.master, "spark://h:7077");
     assert_eq!(engine.spark_submit, dir.join("bin/spark-submit"));
     assert_eq!(engine.work_dir, Some(dir.join("jobs")));
     assert_eq!(engine.conf["spark.executor.memory"], "4g");
     let on_path = with("[engine]\nkind = \"spark\"\nmaster = \"local[2]\"").unwrap();
-    let engine = on_path.engine.unwrap().spark(&dir).unwrap().unwrap();
+    let engine = SparkEngine::from_rule(&on_path.engine.unwrap(), &dir)
+        .unwrap()
+        .unwrap();
     assert_eq!(engine.spark_submit, PathBuf::from("spark-submit"));
     let here = with("[engine]\nkind = \"in-process\"").unwrap();
-    assert!(here.engine.unwrap().spark(&dir).unwrap().is_none());
+    assert!(
+        SparkEngine::from_rule(&here.engine.unwrap(), &dir)
+            .unwrap()
+            .is_none()
+    );
     let no_master = with("[engine]\nkind = \"spark\"").unwrap();
-    let error = no_master
-        .engine
-        .unwrap()
-        .spark(&dir)
+    let error = SparkEngine::from_rule(&no_master.engine.unwrap(), &dir)
         .unwrap_err()
         .to_string();
     assert!(error.contains("needs a master"), "{error}");
