@@ -23,6 +23,10 @@ use clap::Parser;
 use polars::prelude::{Column, DataFrame, DataType, ParquetWriter, Schema};
 use rayon::prelude::*;
 
+#[path = "common/splitmix.rs"]
+mod splitmix;
+use splitmix::SplitMix;
+
 /// Synthetic census data with the Adult schema.
 #[derive(Parser, Debug)]
 #[command(
@@ -65,23 +69,6 @@ const CHUNK: u64 = 1 << 20;
 
 /// Rows per Parquet row group (a streaming reader's batch).
 const ROW_GROUP: usize = 1 << 18;
-
-/// SplitMix64: a small, seeded, reproducible generator.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Adult's rows as fields.
 pub struct Adult {

@@ -34,6 +34,12 @@ use clap::Parser;
 use polars::prelude::{Column, DataFrame, DataType, ParquetWriter, Schema};
 use rayon::prelude::*;
 
+use deidentify::data::Date;
+
+#[path = "common/splitmix.rs"]
+mod splitmix;
+use splitmix::SplitMix;
+
 /// A synthetic patient extract with realistic quasi-identifiers.
 #[derive(Parser, Debug)]
 #[command(
@@ -80,61 +86,9 @@ const CHUNK: u64 = 1 << 20;
 /// Rows per Parquet row group.
 const ROW_GROUP: usize = 1 << 18;
 
-/// SplitMix64: small, seeded, reproducible.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// A uniform draw in (0, 1).
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// A standard normal draw (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.unit(), self.unit());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
-
-/// Days since 1970-01-01 of a civil date (Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The civil date (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
 fn iso(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    let d = Date::from_day_number(days);
+    format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)
 }
 
 /// The ZIP codes with cumulative population weights.
@@ -187,10 +141,26 @@ pub struct Demographics {
 }
 
 /// The first day of birth dates (ages up to 93 on 2024-12-31) and of admissions.
-const BIRTH_START: (i64, i64, i64) = (1931, 1, 1);
-const BIRTH_END: (i64, i64, i64) = (2007, 12, 31);
-const ADMISSION_START: (i64, i64, i64) = (2020, 1, 1);
-const ADMISSION_END: (i64, i64, i64) = (2024, 12, 31);
+const BIRTH_START: Date = Date {
+    year: 1931,
+    month: 1,
+    day: 1,
+};
+const BIRTH_END: Date = Date {
+    year: 2007,
+    month: 12,
+    day: 31,
+};
+const ADMISSION_START: Date = Date {
+    year: 2020,
+    month: 1,
+    day: 1,
+};
+const ADMISSION_END: Date = Date {
+    year: 2024,
+    month: 12,
+    day: 31,
+};
 
 impl Demographics {
     /// Reads Adult (`;`-separated, its header naming sex, age, race and
@@ -243,16 +213,15 @@ impl Demographics {
     fn chunk(&self, seed: u64, start: u64, len: usize) -> Vec<Vec<String>> {
         let mut rng = SplitMix(seed ^ (start / CHUNK).wrapping_mul(0xD1B5_4A32_D192_ED03));
         let mut columns: Vec<Vec<String>> = vec![Vec::with_capacity(len); COLUMNS.len()];
-        let reference = days_from_civil(2024, 12, 31);
-        let (first_birth, last_birth) = (
-            days_from_civil(BIRTH_START.0, BIRTH_START.1, BIRTH_START.2),
-            days_from_civil(BIRTH_END.0, BIRTH_END.1, BIRTH_END.2),
-        );
-        let first_admission =
-            days_from_civil(ADMISSION_START.0, ADMISSION_START.1, ADMISSION_START.2);
-        let admissions = days_from_civil(ADMISSION_END.0, ADMISSION_END.1, ADMISSION_END.2)
-            - first_admission
-            + 1;
+        let reference = Date {
+            year: 2024,
+            month: 12,
+            day: 31,
+        }
+        .day_number();
+        let (first_birth, last_birth) = (BIRTH_START.day_number(), BIRTH_END.day_number());
+        let first_admission = ADMISSION_START.day_number();
+        let admissions = ADMISSION_END.day_number() - first_admission + 1;
         let total = *self.diagnosis_weights.last().expect("weights");
         for _ in 0..len {
             let (age, sex, race, marital) = &self.rows[rng.below(self.rows.len())];
@@ -357,15 +326,18 @@ pub fn write_hierarchies(
         ));
     }
     std::fs::write(folder.join("zip.csv"), zip)?;
-    let dates =
-        |from: (i64, i64, i64), to: (i64, i64, i64), line: &dyn Fn(i64, i64, &str) -> String| {
-            let mut text = String::new();
-            for day in days_from_civil(from.0, from.1, from.2)..=days_from_civil(to.0, to.1, to.2) {
-                let (y, m, _) = civil_from_days(day);
-                text.push_str(&line(y, m, &iso(day)));
-            }
-            text
-        };
+    let dates = |from: Date, to: Date, line: &dyn Fn(i64, i64, &str) -> String| {
+        let mut text = String::new();
+        for day in from.day_number()..=to.day_number() {
+            let date = Date::from_day_number(day);
+            text.push_str(&line(
+                i64::from(date.year),
+                i64::from(date.month),
+                &iso(day),
+            ));
+        }
+        text
+    };
     let birth = dates(BIRTH_START, BIRTH_END, &|y, m, date| {
         let five = y - y.rem_euclid(5);
         let ten = y - y.rem_euclid(10);

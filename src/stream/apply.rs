@@ -16,7 +16,7 @@ use crate::search::{AnonymizationConfig, NodeEvaluation};
 use crate::stream::encryption::{Sink, write_through_temporary};
 use crate::stream::ingest::StreamedTableParts;
 use crate::stream::ingest::{StreamOptions, StreamedTable};
-use crate::stream::search::with_evaluator;
+use crate::stream::search::{feasible_release, with_evaluator};
 use crate::stream::source::{Batch, BatchReader, Format};
 
 /// The label of a suppressed quasi-identifier (as in [`crate::apply()`]).
@@ -71,16 +71,7 @@ impl StreamedTable {
         options: &StreamOptions,
     ) -> Result<StreamedOutput> {
         with_evaluator(self, config, orders, |evaluator, parts| {
-            let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
-            let (_, evaluation, outliers) = evaluator.judge(&table);
-            let Some(outliers) = outliers else {
-                return Err(Error::parameter(
-                    "node",
-                    format!(
-                        "{node} is not feasible: more records fail the models than the suppression limit allows"
-                    ),
-                ));
-            };
+            let (table, evaluation, outliers) = feasible_release(evaluator, node)?;
             let mut counts = (0, 0);
             write_through_temporary(output, options.staging_key.as_ref(), |sink| {
                 counts = write_rows(

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::frequency::node::Node;
 use crate::search::{AnonymizationConfig, NodeEvaluation};
 use crate::stream::ingest::StreamedTable;
-use crate::stream::search::with_evaluator;
+use crate::stream::search::{feasible_release, with_evaluator};
 
 /// A release at one node, as lookups: applying it to a row replaces each
 /// quasi-identifier's value (after the missing-value policy) by its label in
@@ -53,16 +53,7 @@ impl StreamedTable {
     ) -> Result<ReleasePlan> {
         let names = self.quasi_identifier_names();
         with_evaluator(self, config, orders, |evaluator, parts| {
-            let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
-            let (_, evaluation, outliers) = evaluator.judge(&table);
-            let Some(outliers) = outliers else {
-                return Err(Error::parameter(
-                    "node",
-                    format!(
-                        "{node} is not feasible: more records fail the models than the suppression limit allows"
-                    ),
-                ));
-            };
+            let (table, evaluation, outliers) = feasible_release(evaluator, node)?;
             let mut levels = Vec::new();
             for (h, &l) in evaluator.hierarchies.iter().zip(node.levels()) {
                 levels.push(h.level(l as usize)?);

@@ -155,3 +155,23 @@ pub(crate) fn with_evaluator<T>(
     streamed.table = evaluator.bottom;
     result
 }
+
+/// The table at `node` with its evaluation and each class's outlier flag,
+/// or [`crate::ErrorKind::InvalidParameter`] when more records fail the
+/// models than the suppression limit allows (what a release starts from).
+pub(crate) fn feasible_release(
+    evaluator: &Evaluator<'_>,
+    node: &Node,
+) -> Result<(FrequencyTable, NodeEvaluation, Vec<bool>)> {
+    let table = evaluator.bottom.roll_up(&evaluator.hierarchies, node)?;
+    let (_, evaluation, outliers) = evaluator.judge(&table);
+    match outliers {
+        Some(outliers) => Ok((table, evaluation, outliers)),
+        None => Err(Error::parameter(
+            "node",
+            format!(
+                "{node} is not feasible: more records fail the models than the suppression limit allows"
+            ),
+        )),
+    }
+}

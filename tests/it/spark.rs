@@ -27,6 +27,7 @@ use deidentify::{
     stream::{StreamOptions, StreamedTable},
 };
 
+use crate::stream::config;
 use crate::{root, scratch};
 
 /// One Spark application at a time: the cluster has two cores.
@@ -48,19 +49,6 @@ fn cluster() -> Option<(SparkEngine, MutexGuard<'static, ()>)> {
         engine = engine.with_spark_submit(PathBuf::from(submit));
     }
     Some((engine, guard))
-}
-
-fn config() -> AnonymizationConfig {
-    AnonymizationConfig::new(
-        vec![
-            ModelSpec::KAnonymity { k: 5 },
-            ModelSpec::DistinctLDiversity {
-                attribute: "occupation".into(),
-                l: 2.0,
-            },
-        ],
-        0.02,
-    )
 }
 
 /// The adult ruleset with its data at `data` (CSV `;` or Parquet) and the
@@ -683,17 +671,20 @@ fn data_changed_since_counting_fails_the_release_and_leaves_nothing() {
     let bottom = deidentify::Node::new(vec![0; 8]);
     let orders = counted_rules.orders();
     let output = dir.join("release.csv");
-    let error = engine
-        .release(
-            &changed_rules,
-            &mut counted,
-            &config,
-            &orders,
-            &bottom,
-            &output,
-        )
-        .unwrap_err()
-        .to_string();
+    let mut release_error = || {
+        engine
+            .release(
+                &changed_rules,
+                &mut counted,
+                &config,
+                &orders,
+                &bottom,
+                &output,
+            )
+            .unwrap_err()
+            .to_string()
+    };
+    let error = release_error();
     assert!(
         error.contains("in no class of the counted table"),
         "{error}"
@@ -712,17 +703,7 @@ fn data_changed_since_counting_fails_the_release_and_leaves_nothing() {
     fields[7] = "Astronaut".into();
     changed[2] = fields.join(";");
     std::fs::write(dir.join("changed.csv"), changed.join("\n") + "\n").unwrap();
-    let error = engine
-        .release(
-            &changed_rules,
-            &mut counted,
-            &config,
-            &orders,
-            &bottom,
-            &output,
-        )
-        .unwrap_err()
-        .to_string();
+    let error = release_error();
     assert!(
         error.contains("column 'occupation': a value that was not counted"),
         "{error}"

@@ -74,7 +74,9 @@ fn options(batch_rows: usize) -> StreamOptions {
     StreamOptions::default().with_batch_rows(batch_rows)
 }
 
-fn config() -> AnonymizationConfig {
+/// k = 5 with distinct 2-diversity of occupation, 2% suppression (shared
+/// with the Spark tests).
+pub(super) fn config() -> AnonymizationConfig {
     AnonymizationConfig::new(
         vec![
             ModelSpec::KAnonymity { k: 5 },
