@@ -1,10 +1,12 @@
 //! Finds the optimal generalization of a dataset (or recodes it record by
-//! record: `--recoding local`, `mondrian`, `cell-suppression`) and writes
-//! the anonymized data.
+//! record: `--recoding local`, `mondrian`, `cell-suppression`; or releases
+//! it under differential privacy: `--epsilon`) and writes the anonymized
+//! data.
 //!
 //! ```text
 //! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --suppression 0.02 --json
 //! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --k 5 --recoding local
+//! cargo run --release --example anonymize -- --config datasets/adult/adult9.toml --epsilon 1 --delta 1e-6
 //! ```
 //!
 //! Exit status (`deidentify::exit::Exit`): 0 found (and written); 1 bad input or
@@ -13,7 +15,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use deidentify::{
@@ -23,10 +25,14 @@ use deidentify::{
     metric::{MetricKind, MetricSpec},
     model::ModelSpec,
     recode::{LocalRelease, Recoding, recode},
+    safepub,
+    safepub::{DpSearch, SafePubConfig},
     search,
     search::{Progress, SearchResult, Strategy, search_with_progress},
 };
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::{StdRng, SysRng};
 use serde_json::json;
 
 /// Search the generalization lattice for the transformation with the least
@@ -78,6 +84,27 @@ struct Args {
     /// important, comma-separated (the least important are blanked first).
     #[arg(long, value_delimiter = ',')]
     importance: Option<Vec<String>>,
+    /// (ε, δ)-differential privacy with this ε (replaces the ruleset's
+    /// differential-privacy model, or adds one with δ from --delta): a
+    /// random sample, a transformation chosen by the exponential mechanism,
+    /// classes below the k derived from ε and δ dropped.
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// δ of differential privacy (default 1e-6 with --epsilon).
+    #[arg(long)]
+    delta: Option<f64>,
+    /// The part of ε spent choosing the transformation (default 0.1).
+    #[arg(long)]
+    search_budget: Option<f64>,
+    /// Choose the transformation by SafePub's walk of this many steps
+    /// instead of one exponential mechanism over the whole lattice.
+    #[arg(long)]
+    steps: Option<u32>,
+    /// Seed of a differentially private release's randomness, to reproduce
+    /// a run. Without it the operating system's randomness is used: a
+    /// release for anyone else must not use a seed they could know.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Run the search this many times in one process and report the
     /// minimum and median time (the warm figure; every run must find the
     /// same optimum).
@@ -133,6 +160,21 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     if let Some(metric) = args.metric {
         config.metric = MetricSpec::new(metric);
     }
+    if let Some(epsilon) = args.epsilon {
+        config.set_model(ModelSpec::DifferentialPrivacy {
+            epsilon,
+            delta: args.delta.unwrap_or(1e-6),
+            search_budget: args.search_budget,
+            steps: args.steps,
+            levels: None,
+        });
+        // The ruleset's other models and suppression limit do not apply.
+        config
+            .models
+            .retain(|m| matches!(m, ModelSpec::DifferentialPrivacy { .. }));
+    } else if args.delta.is_some() || args.search_budget.is_some() || args.steps.is_some() {
+        return Err("--delta, --search-budget and --steps go with --epsilon".into());
+    }
     config.check()?;
     if config.models.is_empty() {
         return Err(
@@ -142,6 +184,9 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     }
     let loaded = ruleset.load()?;
     let orders = ruleset.orders();
+    if let Some(dp) = SafePubConfig::from_config(&config, &loaded.dataset.quasi_identifier_names())? {
+        return run_dp(args, &ruleset, &loaded, &dp);
+    }
     if config.recoding != Recoding::Global {
         return run_local(args, &ruleset, &loaded, &config, &orders);
     }
@@ -264,6 +309,101 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
                 config.metric.kind,
                 score - bound
             );
+        }
+        print_runs_and_output(&timing, args);
+    }
+    Ok(Exit::Success)
+}
+
+/// A differentially private release ([`safepub::release`]): run
+/// (`--repeat` times, each a new random release; the first is written),
+/// summarized.
+fn run_dp(
+    args: &Args,
+    ruleset: &Ruleset,
+    loaded: &deidentify::ruleset::LoadedRuleset,
+    config: &SafePubConfig,
+) -> Result<Exit, Box<dyn std::error::Error>> {
+    let mut rng = match args.seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::try_from_rng(&mut SysRng)
+            .map_err(|e| format!("no randomness from the operating system: {e}"))?,
+    };
+    let mut runs = Vec::new();
+    let mut first = None;
+    for _ in 0..args.repeat {
+        let started = Instant::now();
+        let release = safepub::release(&loaded.dataset, &loaded.hierarchies, config, &mut rng)?;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        runs.push(json!({
+            "node": release.node,
+            "loss": release.loss,
+            "sampled_rows": release.sampled_rows,
+            "released_rows": release.released_rows,
+            "released_classes": release.released_classes,
+            "nodes_scored": release.nodes_scored,
+            "elapsed_ms": ms,
+        }));
+        first.get_or_insert((release, ms));
+    }
+    let (release, _) = first.expect("at least one run");
+    if let Some(path) = &args.output {
+        write_output(&release.frame, path, ruleset)?;
+    }
+    let times: Vec<f64> = runs
+        .iter()
+        .map(|r| r["elapsed_ms"].as_f64().unwrap_or(f64::NAN))
+        .collect();
+    let timing = Timing::of(&times);
+    let p = &release.parameters;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "found": true,
+                "model": "differential-privacy",
+                "parameters": p,
+                "quasi_identifiers": loaded.dataset.quasi_identifier_names(),
+                "node": release.node,
+                "loss": release.loss,
+                "input_rows": release.input_rows,
+                "sampled_rows": release.sampled_rows,
+                "released_rows": release.released_rows,
+                "released_classes": release.released_classes,
+                "nodes_scored": release.nodes_scored,
+                "seeded": args.seed.is_some(),
+                "runs": runs,
+                "elapsed_ms_min": timing.min,
+                "elapsed_ms_median": timing.median,
+            }))?
+        );
+    } else {
+        println!(
+            "({}, {})-differential privacy: ε {} for the search ({}), {} for sampling (β = {:.4}) and classes of at least k = {}",
+            p.epsilon,
+            p.delta,
+            p.search_epsilon,
+            match &p.search {
+                DpSearch::Lattice => "one exponential mechanism over the lattice".to_string(),
+                DpSearch::Walk { steps } => format!("a walk of {steps} steps"),
+                DpSearch::Fixed { .. } => "none: the transformation is fixed".to_string(),
+            },
+            p.anonymization_epsilon,
+            p.beta,
+            p.k
+        );
+        println!(
+            "transformation {} ({}): {} of {} records sampled, {} released in {} classes; Loss {:.4}",
+            release.node,
+            loaded.dataset.quasi_identifier_names().join(", "),
+            release.sampled_rows,
+            release.input_rows,
+            release.released_rows,
+            release.released_classes,
+            release.loss
+        );
+        if args.seed.is_some() {
+            println!("seeded: reproducible, not for a release to anyone who could know the seed");
         }
         print_runs_and_output(&timing, args);
     }

@@ -73,6 +73,7 @@ pub mod report;
 pub mod risk;
 pub mod ruleset;
 pub mod safe_harbor;
+pub mod safepub;
 pub mod search;
 pub mod spark;
 pub mod stream;

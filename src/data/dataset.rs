@@ -300,6 +300,56 @@ impl Dataset {
     pub fn passthrough(&self) -> &DataFrame {
         &self.passthrough
     }
+
+    /// The rows `rows` (ascending, each below [`Dataset::rows`]) as a
+    /// dataset of their own with the same dictionaries, so codes, and the
+    /// hierarchies compiled for this dataset, mean the same in both.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::EmptyTable`] when `rows` is empty,
+    /// [`ErrorKind::InvalidParameter`] for a row out of range, and
+    /// [`ErrorKind::Parse`] when polars cannot take the rows.
+    pub(crate) fn select_rows(&self, rows: &[usize]) -> Result<Dataset> {
+        if rows.is_empty() {
+            return Err(ErrorKind::EmptyTable {
+                source_name: "<selected rows>".into(),
+            }
+            .into());
+        }
+        if rows.iter().any(|&r| r >= self.rows) {
+            return Err(Error::parameter("rows", "a selected row is out of range"));
+        }
+        let encoded = self
+            .encoded
+            .iter()
+            .map(|column| {
+                column.as_ref().map(|c| {
+                    let codes = rows.iter().map(|&r| c.codes()[r]).collect();
+                    EncodedColumn::from_parts(c.name(), codes, c.dictionary().to_vec())
+                })
+            })
+            .collect();
+        let indices: Vec<polars::prelude::IdxSize> =
+            rows.iter().map(|&r| r as polars::prelude::IdxSize).collect();
+        let take = polars::prelude::IdxCa::from_vec("rows".into(), indices);
+        let passthrough = if self.passthrough.width() == 0 {
+            DataFrame::empty_with_height(rows.len())
+        } else {
+            self.passthrough.take(&take).map_err(|e| {
+                Error::from(ErrorKind::Parse {
+                    path: "<selected rows>".into(),
+                    reason: e.to_string(),
+                })
+            })?
+        };
+        Ok(Dataset {
+            attributes: self.attributes.clone(),
+            encoded,
+            passthrough,
+            rows: rows.len(),
+        })
+    }
 }
 
 fn parse_error(options: &EncodeOptions, e: impl std::fmt::Display) -> Error {

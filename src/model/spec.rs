@@ -140,6 +140,29 @@ pub enum ModelSpec {
         /// Most released records (fraction) unique in the release.
         threshold: f64,
     },
+    /// (ε, δ)-differential privacy by SafePub ([`crate::safepub`]):
+    /// `{ type = "differential-privacy", epsilon = 1.0, delta = 1e-6 }`,
+    /// optionally `search_budget` (default 0.1), `steps` (SafePub's walk of
+    /// that many steps instead of the lattice search) or `levels` (a
+    /// transformation fixed in advance, by quasi-identifier name; then
+    /// `search_budget = 0`). Not a class model: it replaces the search and
+    /// stands alone.
+    DifferentialPrivacy {
+        /// The whole ε.
+        epsilon: f64,
+        /// δ.
+        delta: f64,
+        /// The part of ε spent choosing the transformation (default 0.1;
+        /// 0 with `levels`).
+        #[serde(default)]
+        search_budget: Option<f64>,
+        /// SafePub's walk with this many steps.
+        #[serde(default)]
+        steps: Option<u32>,
+        /// A fixed transformation.
+        #[serde(default)]
+        levels: Option<BTreeMap<String, u32>>,
+    },
 }
 
 impl ModelSpec {
@@ -150,7 +173,8 @@ impl ModelSpec {
             | ModelSpec::AverageRisk { .. }
             | ModelSpec::KMap { .. }
             | ModelSpec::PopulationUniqueness { .. }
-            | ModelSpec::SampleUniqueness { .. } => None,
+            | ModelSpec::SampleUniqueness { .. }
+            | ModelSpec::DifferentialPrivacy { .. } => None,
             ModelSpec::DistinctLDiversity { attribute, .. }
             | ModelSpec::EntropyLDiversity { attribute, .. }
             | ModelSpec::RecursiveClDiversity { attribute, .. }
@@ -340,6 +364,12 @@ impl ModelSpec {
             }
             ModelSpec::SampleUniqueness { threshold } => {
                 Box::new(SampleUniqueness::new(*threshold)?)
+            }
+            ModelSpec::DifferentialPrivacy { .. } => {
+                return Err(Error::parameter(
+                    "models",
+                    "differential privacy is not a model the lattice search checks: it is released by deidentify::safepub (the anonymize and expert_determination examples do so when the ruleset names it)",
+                ));
             }
         })
     }

@@ -50,7 +50,8 @@ pub(crate) fn exact_rational(x: f64) -> Result<Rational> {
     Rational::new(num / g, den / g)
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
+/// The greatest common divisor.
+pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         (a, b) = (b, a % b);
     }

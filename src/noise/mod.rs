@@ -1,13 +1,16 @@
 //! Calibrated noise ([§8](crate::methods#8-noise-and-differential-privacy)): exact discrete samplers, the DP
 //! mechanisms for counts and for real-valued sums and means built on them,
-//! with a budget accountant.
+//! with a budget accountant, and the exponential mechanism and record
+//! sampling of differentially private anonymization ([`crate::safepub`]).
 
 mod discrete;
+mod exponential;
 #[cfg(test)]
 mod fit;
-mod mechanism;
+pub(crate) mod mechanism;
 mod sum;
 
 pub use discrete::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace};
+pub use exponential::{bernoulli_one_minus_exp, exponential_mechanism};
 pub use mechanism::{PrivacyBudget, analytic_gaussian_sigma, gaussian_count, laplace_count};
 pub use sum::{BoundedSum, NoisyMean, NoisySum, SumNoise, bounded_mean};

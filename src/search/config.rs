@@ -322,6 +322,28 @@ impl AnonymizationConfig {
                 ));
             }
         }
+        if self.differential_privacy().is_some() {
+            if self.models.len() > 1 {
+                return Err(Error::parameter(
+                    "models",
+                    "differential privacy stands alone: its guarantee covers sampling and its own suppression, not the suppression other models would add",
+                ));
+            }
+            if self.recoding != Recoding::Global {
+                return Err(Error::parameter(
+                    "recoding",
+                    "differential privacy releases a global transformation (recoding = \"global\")",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The differential-privacy model, when the configuration has one
+    /// (its release is made by [`crate::safepub`], not by the search).
+    pub fn differential_privacy(&self) -> Option<&ModelSpec> {
+        self.models
+            .iter()
+            .find(|m| matches!(m, ModelSpec::DifferentialPrivacy { .. }))
     }
 }
