@@ -184,7 +184,8 @@ fn run(args: &Args) -> Result<Exit, Box<dyn std::error::Error>> {
     }
     let loaded = ruleset.load()?;
     let orders = ruleset.orders();
-    if let Some(dp) = SafePubConfig::from_config(&config, &loaded.dataset.quasi_identifier_names())? {
+    if let Some(dp) = SafePubConfig::from_config(&config, &loaded.dataset.quasi_identifier_names())?
+    {
         return run_dp(args, &ruleset, &loaded, &dp);
     }
     if config.recoding != Recoding::Global {

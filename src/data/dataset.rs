@@ -330,8 +330,10 @@ impl Dataset {
                 })
             })
             .collect();
-        let indices: Vec<polars::prelude::IdxSize> =
-            rows.iter().map(|&r| r as polars::prelude::IdxSize).collect();
+        let indices: Vec<polars::prelude::IdxSize> = rows
+            .iter()
+            .map(|&r| r as polars::prelude::IdxSize)
+            .collect();
         let take = polars::prelude::IdxCa::from_vec("rows".into(), indices);
         let passthrough = if self.passthrough.width() == 0 {
             DataFrame::empty_with_height(rows.len())

@@ -183,7 +183,10 @@ mod tests {
                 .count();
             let p = 1.0 - (-(num as f64) / den as f64).exp();
             let sd = (p * (1.0 - p) / n as f64).sqrt();
-            assert!((hits as f64 / n as f64 - p).abs() < 5.0 * sd, "ε = {num}/{den}");
+            assert!(
+                (hits as f64 / n as f64 - p).abs() < 5.0 * sd,
+                "ε = {num}/{den}"
+            );
         }
     }
 

@@ -55,10 +55,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
 use crate::hierarchy::set::Hierarchies;
-use crate::noise::mechanism::exact_rational;
-use crate::noise::{Rational, bernoulli_one_minus_exp};
 use crate::metric::MetricKind;
 use crate::model::ModelSpec;
+use crate::noise::mechanism::exact_rational;
+use crate::noise::{Rational, bernoulli_one_minus_exp};
 use crate::search::{AnonymizationConfig, Lattice};
 
 pub use parameters::SamplingParameters;
@@ -437,14 +437,11 @@ pub fn release<R: Rng + ?Sized>(
 
 fn check_node(node: &Node, lattice: &Lattice) -> Result<()> {
     let heights = lattice.heights();
-    if node.levels().len() != heights.len()
-        || node.levels().iter().zip(heights).any(|(l, h)| l > h)
+    if node.levels().len() != heights.len() || node.levels().iter().zip(heights).any(|(l, h)| l > h)
     {
         return Err(Error::parameter(
             "levels",
-            format!(
-                "{node} is not a node of the lattice (heights {heights:?})"
-            ),
+            format!("{node} is not a node of the lattice (heights {heights:?})"),
         ));
     }
     Ok(())

@@ -145,8 +145,8 @@ impl Scorer<'_> {
     pub fn per_unit(&self, epsilon: Rational) -> Result<Rational> {
         let (num, den) = match self.score {
             DpScore::Loss | DpScore::Precision => {
-                let delta = self.width() * self.k_minus_one() * (1u128 << FRACTION_BITS)
-                    + 2 * self.width();
+                let delta =
+                    self.width() * self.k_minus_one() * (1u128 << FRACTION_BITS) + 2 * self.width();
                 (epsilon.num, epsilon.den.checked_mul(2 * delta))
             }
             DpScore::Discernibility => {

@@ -98,11 +98,7 @@ pub(crate) fn choose<R: Rng + ?Sized>(
                 ));
             }
             let indices: Vec<u64> = (0..size).collect();
-            let losses: Vec<u128> = scores
-                .scores(&indices)?
-                .iter()
-                .map(|s| s.units)
-                .collect();
+            let losses: Vec<u128> = scores.scores(&indices)?.iter().map(|s| s.units).collect();
             let chosen = exponential_mechanism(rng, &losses, scores.scorer.per_unit(epsilon)?)?;
             Ok(Choice {
                 node: scores.lattice.node(indices[chosen]),
@@ -122,7 +118,10 @@ fn walk<R: Rng + ?Sized>(
     epsilon: Rational,
 ) -> Result<Choice> {
     if steps == 0 {
-        return Err(Error::parameter("steps", "the walk needs at least one step"));
+        return Err(Error::parameter(
+            "steps",
+            "the walk needs at least one step",
+        ));
     }
     let per_selection = Rational::new(
         epsilon.num,
@@ -195,10 +194,15 @@ mod tests {
             AttributeType::String,
         )])
         .unwrap();
-        let rows = [["a", "ab", "*"], ["b", "ab", "*"], ["c", "cd", "*"], ["d", "cd", "*"]]
-            .iter()
-            .map(|r| r.iter().map(|s| s.to_string()).collect())
-            .collect();
+        let rows = [
+            ["a", "ab", "*"],
+            ["b", "ab", "*"],
+            ["c", "cd", "*"],
+            ["d", "cd", "*"],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect();
         let hierarchy = Hierarchy::from_rows("zip", rows).unwrap();
         let hierarchies = Hierarchies::compile(&dataset, &[hierarchy]).unwrap();
         (dataset, hierarchies)
@@ -221,7 +225,8 @@ mod tests {
     fn frequencies(search: &DpSearch, epsilon: Rational, draws: usize) -> [u64; 3] {
         let (dataset, hierarchies) = tiny();
         let compiled = hierarchies.checked_quasi_identifiers(&dataset).unwrap();
-        let bottom = FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(1)).unwrap();
+        let bottom =
+            FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(1)).unwrap();
         let lattice = Lattice::new(vec![2]).unwrap();
         let scorer = Scorer {
             score: DpScore::Loss,
@@ -248,7 +253,8 @@ mod tests {
     fn scores_match_the_hand_computation() {
         let (dataset, hierarchies) = tiny();
         let compiled = hierarchies.checked_quasi_identifiers(&dataset).unwrap();
-        let bottom = FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(1)).unwrap();
+        let bottom =
+            FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(1)).unwrap();
         let at = |score, level| {
             let scorer = Scorer {
                 score,
@@ -307,8 +313,15 @@ mod tests {
         // last choice among the pivots {2, 1} spends ε/2 = 2: weights
         // exp(−2(S − 3.5)/4) = 1 and exp(−1.25).
         let weights = [1.0, (-1.25f64).exp()];
-        let p = [weights[0] / (weights[0] + weights[1]), weights[1] / (weights[0] + weights[1])];
-        let counts = frequencies(&DpSearch::Walk { steps: 1 }, Rational::new(4, 1).unwrap(), 20_000);
+        let p = [
+            weights[0] / (weights[0] + weights[1]),
+            weights[1] / (weights[0] + weights[1]),
+        ];
+        let counts = frequencies(
+            &DpSearch::Walk { steps: 1 },
+            Rational::new(4, 1).unwrap(),
+            20_000,
+        );
         assert_eq!(counts[0], 0, "level 0 is never a pivot after one step");
         let pvalue = chi_squared_p(&counts[1..], &p);
         assert!(pvalue > 0.001, "χ² p = {pvalue}: {counts:?}");

@@ -16,6 +16,7 @@ mod recode;
 mod release;
 mod report;
 mod risk;
+mod safepub;
 mod scan;
 mod search;
 mod signature;

@@ -1109,6 +1109,7 @@ fn class_satisfies(t: &Table, model: &ModelSpec, rows: &[usize]) -> bool {
         ModelSpec::AverageRisk { .. }
         | ModelSpec::SampleUniqueness { .. }
         | ModelSpec::PopulationUniqueness { .. } => true,
+        ModelSpec::DifferentialPrivacy { .. } => unreachable!("not generated: not a class model"),
     }
 }
 
