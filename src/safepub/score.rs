@@ -120,10 +120,8 @@ impl Scorer<'_> {
             DpScore::Precision => {
                 let mut units = dropped * self.width() * one;
                 for (j, h) in self.hierarchies.iter().enumerate() {
-                    let height = h.height() as u128;
-                    if height > 0 {
-                        units += u128::from(released) * u128::from(node[j]) * one / height;
-                    }
+                    let share = u128::from(released) * u128::from(node[j]) * one;
+                    units += share.checked_div(h.height() as u128).unwrap_or(0);
                 }
                 units
             }
