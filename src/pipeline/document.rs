@@ -12,13 +12,14 @@ use crate::recode::LocalRelease;
 use crate::report::RecodingResult;
 use crate::report::format::fmt_probability;
 use crate::report::{
-    AuditTrail, Context, DataSection, ExpertDeterminationRule, Identification, LevelResult,
-    Methods, PrincipleAssessment, ReleaseSection, Report, Results, RiskSection, SCHEMA_VERSION,
-    ScanSection, SignOff, Summary, ThresholdSetting,
+    AuditTrail, Context, DataSection, DifferentialPrivacySection, ExpertDeterminationRule,
+    Identification, LevelResult, Methods, PrincipleAssessment, ReleaseSection, Report, Results,
+    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, ThresholdSetting,
 };
 use crate::risk::{RiskAnalysis, ThresholdReport};
 use crate::ruleset::Ruleset;
 use crate::safe_harbor::ColumnAction;
+use crate::safepub::SafePubRelease;
 use crate::search::{AnonymizationConfig, SearchResult};
 use crate::transform::TransformRecord;
 
@@ -36,6 +37,9 @@ pub(crate) struct Findings<'a> {
     pub result: SearchResult,
     /// The release, when recoded record by record.
     pub local: Option<LocalRelease>,
+    /// The release, when differentially private, and whether its
+    /// randomness was seeded.
+    pub private: Option<(SafePubRelease, bool)>,
     pub output_rows: u64,
     pub after: Option<RiskAnalysis>,
     pub privacy: Option<PrivacyProfile>,
@@ -395,7 +399,28 @@ fn methods(f: &Findings<'_>) -> Methods {
                 threshold,
             })
             .collect(),
+        differential_privacy: f.private.as_ref().map(|(release, seeded)| {
+            let p = &release.parameters;
+            DifferentialPrivacySection {
+                parameters: p.clone(),
+                input_rows: release.input_rows,
+                sampled_rows: release.sampled_rows,
+                released_rows: release.released_rows,
+                released_classes: release.released_classes,
+                loss: release.loss,
+                seeded: *seeded,
+                guarantee: guarantee(p.epsilon, p.delta),
+            }
+        }),
     }
+}
+
+/// What (ε, δ)-differential privacy means for the recipient, in words.
+fn guarantee(epsilon: f64, delta: f64) -> String {
+    format!(
+        "Whatever a recipient knows, this release changes the probability of any conclusion about one person by a factor of at most e^{epsilon} = {:.3}, except with probability {delta}, whether or not that person's record was in the data. It holds with hierarchies fixed without looking at the data and with secret randomness; the counts in this report (input, sampled and released records) are not part of the release and not covered.",
+        epsilon.exp()
+    )
 }
 
 fn release_section(settings: &ExpertDeterminationRule, now: Utc) -> ReleaseSection {

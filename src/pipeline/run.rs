@@ -15,6 +15,7 @@ use crate::risk::RiskAnalysis;
 use crate::ruleset::Ruleset;
 use crate::safe_harbor::ColumnAction;
 use crate::safe_harbor::TokenKey;
+use crate::safepub::SafePubConfig;
 use crate::search::Recoding;
 
 /// The steps of a run, in order, as reported to a progress observer.
@@ -47,6 +48,9 @@ pub struct RunOptions {
     /// says so ([`quarantine_name`]: `NAME.NOT-RELEASABLE.csv`), for the
     /// expert to inspect. Without it a failed run writes no data at all.
     pub quarantine: bool,
+    /// The seed of a differentially private release's randomness (to
+    /// reproduce a run); otherwise the operating system's randomness.
+    pub seed: Option<u64>,
 }
 
 impl RunOptions {
@@ -73,6 +77,13 @@ impl RunOptions {
     /// The options with quarantine on or off.
     pub fn with_quarantine(mut self, quarantine: bool) -> RunOptions {
         self.quarantine = quarantine;
+        self
+    }
+
+    /// The options with a fixed seed for a differentially private release
+    /// (reproducible, so not for data that leaves the premises).
+    pub fn with_seed(mut self, seed: u64) -> RunOptions {
+        self.seed = Some(seed);
         self
     }
 }
@@ -170,7 +181,13 @@ pub fn run_expert_determination(
     let before = trail.take(stages::risk_before(&settings, &encoded)?);
 
     progress("search");
-    let (result, local) = if config.recoding == Recoding::Global {
+    let dp = SafePubConfig::from_config(&config, &encoded.names)?;
+    let mut private = None;
+    let (result, local) = if let Some(dp) = &dp {
+        let (result, release) = trail.take(stages::dp_release(dp, &encoded, options.seed)?);
+        private = Some(release);
+        (result, None)
+    } else if config.recoding == Recoding::Global {
         (trail.take(stages::search_lattice(&config, &encoded)?), None)
     } else {
         trail.take(stages::recode_release(&config, &encoded)?)
@@ -180,7 +197,19 @@ pub fn run_expert_determination(
     let mut privacy = None;
     let mut scan = None;
     let mut released = None;
-    if let Some(release) = &local {
+    if let Some(release) = &private {
+        progress("apply");
+        progress("risk-after");
+        let risk = trail.take(stages::risk_after_dp(
+            &settings, &encoded, &before, release,
+        )?);
+        after = Some(risk.analysis);
+        privacy = Some(risk.privacy);
+
+        progress("scan");
+        scan = Some(trail.take(stages::scan(&release.frame, &actions)?));
+        released = Some(release.frame.clone());
+    } else if let Some(release) = &local {
         progress("apply");
         progress("risk-after");
         let risk = trail.take(stages::risk_after_local(
@@ -244,6 +273,7 @@ pub fn run_expert_determination(
         before,
         result,
         local,
+        private: private.map(|release| (release, options.seed.is_some())),
         output_rows,
         after,
         privacy,

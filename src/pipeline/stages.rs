@@ -26,6 +26,7 @@ use crate::ruleset::{LoadedRuleset, Ruleset};
 use crate::safe_harbor::{
     ColumnAction, RestrictedZipPrefixes, ScanReport, Scanner, TokenKey, apply_safe_harbor,
 };
+use crate::safepub::{SafePubConfig, SafePubRelease};
 use crate::search::{AnonymizationConfig, NodeEvaluation, Recoding, SearchResult, search};
 use crate::transform::{TransformRecord, apply_transforms_with_missing};
 use rand::rngs::StdRng;
@@ -457,6 +458,129 @@ pub(crate) fn search_lattice(
         ],
     );
     Ok(Staged::new(result, [entry]))
+}
+
+/// `search` and `apply` of a differentially private release
+/// ([`crate::safepub::release`]): the release and a search result that
+/// describes it (the chosen node; its score not a search's, never proven
+/// optimal). Randomness from the operating system unless `seed` is given.
+pub(crate) fn dp_release(
+    dp: &SafePubConfig,
+    encoded: &Encoded,
+    seed: Option<u64>,
+) -> Result<Staged<(SearchResult, SafePubRelease)>> {
+    let mut rng = match seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::try_from_rng(&mut rand::rngs::SysRng).map_err(|e| {
+            Error::parameter(
+                "randomness",
+                format!("the operating system gave no randomness: {e}"),
+            )
+        })?,
+    };
+    let release = crate::safepub::release(
+        &encoded.loaded.dataset,
+        &encoded.loaded.hierarchies,
+        dp,
+        &mut rng,
+    )?;
+    let p = &release.parameters;
+    let lattice_size = encoded
+        .loaded
+        .hierarchies
+        .checked_quasi_identifiers(&encoded.loaded.dataset)?
+        .iter()
+        .map(|h| h.height() as u64 + 1)
+        .product();
+    let optimum = NodeEvaluation {
+        node: release.node.clone(),
+        feasible: true,
+        suppressed: release.input_rows - release.released_rows,
+        classes: release.released_classes as usize,
+        suppressed_classes: 0,
+        score: None,
+    };
+    let result = SearchResult {
+        optimum: Some(optimum),
+        quasi_identifiers: encoded.names.clone(),
+        nodes_checked: release.nodes_scored,
+        lattice_size,
+        max_suppressed: release.input_rows,
+        strategy: crate::search::Strategy::Optimal,
+        proven_optimal: false,
+        lower_bound: None,
+        elapsed_ms: release.elapsed_ms,
+        applied_models: vec![format!(
+            "({}, {})-differential privacy (SafePub): k = {}, β = {:.6}",
+            p.epsilon, p.delta, p.k, p.beta
+        )],
+    };
+    let search = Entry::new(
+        "search",
+        "Chose the transformation by the exponential mechanism (differential privacy)",
+        json!({
+            "epsilon": p.epsilon,
+            "delta": p.delta,
+            "search_epsilon": p.search_epsilon,
+            "search": p.search,
+            "score": p.score,
+            "levels": result.levels(),
+            "seeded": seed.is_some(),
+        }),
+        [
+            ("nodes_scored", release.nodes_scored),
+            ("lattice_size", lattice_size),
+        ],
+    );
+    let apply = Entry::new(
+        "apply",
+        "Sampled the records, generalized the sample to the chosen levels and dropped the classes below k",
+        json!({
+            "anonymization_epsilon": p.anonymization_epsilon,
+            "beta": p.beta,
+            "k": p.k,
+            "delta_at_k": p.delta_at_k,
+        }),
+        [
+            ("input_rows", release.input_rows),
+            ("sampled_rows", release.sampled_rows),
+            ("released_rows", release.released_rows),
+            ("released_classes", release.released_classes),
+        ],
+    );
+    Ok(Staged::new((result, release), [search, apply]))
+}
+
+/// `risk-after` of a differentially private release: risk and privacy of
+/// the released records' classes.
+pub(crate) fn risk_after_dp(
+    settings: &ExpertDeterminationRule,
+    encoded: &Encoded,
+    before: &RiskBefore,
+    release: &SafePubRelease,
+) -> Result<Staged<RiskAfter>> {
+    let hierarchies = &encoded.loaded.hierarchies;
+    let mut rows = release.rows.clone();
+    rows.sort_unstable();
+    let released = encoded.loaded.dataset.select_rows(&rows)?;
+    let table = FrequencyTable::from_dataset(&released, hierarchies, &release.node)?;
+    let mut analysis = RiskAnalysis::of_table(&table, None, &before.options)?;
+    if let Some(max_size) = settings.suda_max_size {
+        analysis.suda = Some(Suda::of_dataset(
+            &released,
+            hierarchies,
+            &release.node,
+            None,
+            max_size,
+            before.dis_fraction,
+        )?);
+    }
+    let privacy = released_privacy(encoded, &table, &vec![false; table.classes()])?;
+    Ok(risk_after_staged(
+        "Measured re-identification risk and privacy of the released records",
+        analysis,
+        privacy,
+    ))
 }
 
 /// `search` and `apply` of a release recoded record by record

@@ -26,9 +26,9 @@ mod verify;
 pub use audit::{AuditEntry, AuditTrail, verify_chain};
 pub use digest::{sha256_file, sha256_hex};
 pub use document::{
-    ColumnReport, Context, DataSection, Identification, LevelResult, Methods, PrincipleAssessment,
-    RecodingResult, ReleaseSection, Report, Results, RiskCheck, RiskSection, SCHEMA_VERSION,
-    ScanSection, SignOff, Summary, ThresholdSetting,
+    ColumnReport, Context, DataSection, DifferentialPrivacySection, Identification, LevelResult,
+    Methods, PrincipleAssessment, RecodingResult, ReleaseSection, Report, Results, RiskCheck,
+    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, ThresholdSetting,
 };
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use html::render_html;

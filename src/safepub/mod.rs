@@ -307,6 +307,12 @@ pub struct SafePubRelease {
     pub nodes_scored: u64,
     /// The walk's pivots, top first (empty for the other searches).
     pub pivots: Vec<Node>,
+    /// The input rows released, in the release's order (for the operator's
+    /// own measurements: which records were drawn is part of the secret
+    /// randomness and must not leave with the release).
+    pub rows: Vec<usize>,
+    /// Wall time of the release, in milliseconds.
+    pub elapsed_ms: f64,
 }
 
 /// Checks that every column released is a quasi-identifier.
@@ -356,6 +362,7 @@ pub fn release<R: Rng + ?Sized>(
     config: &SafePubConfig,
     rng: &mut R,
 ) -> Result<SafePubRelease> {
+    let started = std::time::Instant::now();
     check_roles(dataset)?;
     let (anonymization, anonymization_f64) = config.anonymization_epsilon()?;
     let sampling = SamplingParameters::derive(anonymization_f64, config.delta)?;
@@ -432,6 +439,8 @@ pub fn release<R: Rng + ?Sized>(
         loss,
         nodes_scored: choice.scored,
         pivots: choice.pivots,
+        rows: released.iter().map(|&r| rows[r]).collect(),
+        elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
     })
 }
 

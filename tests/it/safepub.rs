@@ -447,3 +447,47 @@ fn anonymize_releases_under_differential_privacy() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("go with --epsilon"));
 }
+
+#[test]
+fn the_expert_determination_reports_a_differentially_private_release() {
+    let ruleset = Ruleset::from_file(&root().join("datasets/adult/adult9-dp.toml")).unwrap();
+    let dir = scratch("dp-expert-determination", &[]);
+    let outcome = deidentify::run_expert_determination(
+        &ruleset,
+        &deidentify::RunOptions::new(dir.clone()).with_seed(3),
+        &mut |_| {},
+    )
+    .unwrap();
+    let report = &outcome.report;
+    let dp = report.methods.differential_privacy.as_ref().unwrap();
+    assert_eq!((dp.parameters.epsilon, dp.parameters.delta), (1.0, 1e-6));
+    assert_eq!(dp.parameters.k, 73);
+    assert!(dp.seeded);
+    assert!(dp.guarantee.contains("e^1 = 2.718"), "{}", dp.guarantee);
+    // The same release as the library's with the same seed.
+    let library = run(&SafePubConfig::new(1.0, 1e-6), 3);
+    assert_eq!(dp.released_rows, library.released_rows);
+    assert_eq!(dp.loss, library.loss);
+    let levels: Vec<u32> = report.results.levels.iter().map(|l| l.level).collect();
+    assert_eq!(levels, library.node.levels());
+    // The released file holds exactly the released records, no starred rows.
+    let data = outcome.data.as_ref().expect("written");
+    let text = std::fs::read_to_string(data).unwrap();
+    assert_eq!(text.lines().count() as u64 - 1, dp.released_rows);
+    assert!(!text.lines().any(|l| l.split(';').all(|v| v == "*")));
+    // Risk after: every released class has at least k records.
+    let after = report.risk.after.as_ref().unwrap();
+    assert_eq!(after.records, dp.released_rows);
+    assert!(after.prosecutor.highest_risk <= 1.0 / 73.0 + 1e-12);
+    // The renderings state the guarantee and the budget split.
+    let markdown = std::fs::read_to_string(&outcome.markdown).unwrap();
+    assert!(
+        markdown.contains("(1, 0.000001)-differential privacy"),
+        "markdown"
+    );
+    assert!(markdown.contains("ε 0.1 choosing the transformation, ε 0.9 sampling and suppression"));
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    assert!(html.contains("Differential privacy"));
+    let trail: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
+    assert!(trail.contains(&"search") && trail.contains(&"apply"));
+}

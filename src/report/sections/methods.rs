@@ -2,8 +2,9 @@
 //! search and thresholds).
 
 use crate::report::blocks::{Block, header};
-use crate::report::document::{Methods, Report};
+use crate::report::document::{DifferentialPrivacySection, Methods, Report};
 use crate::report::format::fmt_probability;
+use crate::safepub::DpSearch;
 use crate::search::Recoding;
 
 /// What Safe Harbor and the statistical transformations did, the settings of
@@ -33,6 +34,9 @@ pub(crate) fn methods(r: &Report) -> Vec<Block> {
     }
     blocks.push(transformations(m));
     blocks.push(settings(m));
+    if let Some(dp) = &m.differential_privacy {
+        blocks.extend(differential_privacy(dp));
+    }
     blocks.push(Block::Table(
         header(["Measure", "Meaning", "Threshold"]),
         m.thresholds
@@ -141,6 +145,64 @@ fn settings(m: &Methods) -> Block {
             ],
         ],
     )
+}
+
+/// A differentially private release: its parameters, the budget split,
+/// the counts and what the guarantee means.
+fn differential_privacy(dp: &DifferentialPrivacySection) -> [Block; 2] {
+    let p = &dp.parameters;
+    let search = match &p.search {
+        DpSearch::Lattice => "one exponential mechanism over every node of the lattice".to_owned(),
+        DpSearch::Walk { steps } => format!(
+            "SafePub's walk of {steps} steps, then one exponential mechanism among its pivots ({} each)",
+            p.search_epsilon / (f64::from(*steps) + 1.0)
+        ),
+        DpSearch::Fixed { node } => format!("none: the transformation {node} was fixed in advance"),
+    };
+    let rows = vec![
+        vec![
+            "Guarantee".to_owned(),
+            format!("({}, {})-differential privacy", p.epsilon, p.delta),
+        ],
+        vec![
+            "Budget split".to_owned(),
+            format!(
+                "ε {} choosing the transformation, ε {} sampling and suppression",
+                p.search_epsilon, p.anonymization_epsilon
+            ),
+        ],
+        vec!["Choice of the transformation".to_owned(), search],
+        vec!["Utility score".to_owned(), p.score.name().to_owned()],
+        vec![
+            "Sampling probability β".to_owned(),
+            format!("{:.6} (1 − e^−{})", p.beta, p.anonymization_epsilon),
+        ],
+        vec![
+            "Smallest released class k".to_owned(),
+            format!("{} (δ reached: {:.3e})", p.k, p.delta_at_k),
+        ],
+        vec![
+            "Records".to_owned(),
+            format!(
+                "{} in the input, {} sampled, {} released in {} classes (the others dropped, not starred)",
+                dp.input_rows, dp.sampled_rows, dp.released_rows, dp.released_classes
+            ),
+        ],
+        vec!["Loss".to_owned(), format!("{:.4}", dp.loss)],
+        vec![
+            "Randomness".to_owned(),
+            if dp.seeded {
+                "a fixed seed: reproducible, not for a release to anyone who could know it"
+                    .to_owned()
+            } else {
+                "the operating system's".to_owned()
+            },
+        ],
+    ];
+    [
+        Block::Table(header(["Differential privacy", "Value"]), rows),
+        Block::Paragraph(dp.guarantee.clone()),
+    ]
 }
 
 /// How the records were recoded, in words.
