@@ -299,9 +299,11 @@ pub struct SafePubRelease {
     pub released_rows: u64,
     /// Classes released.
     pub released_classes: u64,
-    /// Loss of the release over the input as ARX measures it (arithmetic
-    /// mean over quasi-identifiers and input records; a record not released
-    /// counts 1): 0 is the input itself, 1 nothing released.
+    /// Loss of the release over the input as ARX's Loss metric measures it
+    /// (per attribute the mean over input records of (leaves − 1)/(domain −
+    /// 1) of the released value, 1 for a record not released; arithmetic
+    /// mean over quasi-identifiers): 0 is the input itself, 1 nothing
+    /// released.
     pub loss: f64,
     /// Nodes scored by the search.
     pub nodes_scored: u64,
@@ -413,11 +415,7 @@ pub fn release<R: Rng + ?Sized>(
     let mut released: Vec<usize> = (0..sample.rows()).filter(|&r| keep[classes[r]]).collect();
     released.shuffle(rng);
     let frame = release_frame(&sample, &compiled, &choice.node, &released)?;
-    let loss_scorer = Scorer {
-        score: DpScore::Loss,
-        ..scorer
-    };
-    let loss = loss_scorer.loss_fraction(loss_scorer.score(&table)?.units);
+    let loss = scorer.arx_loss(&table);
     Ok(SafePubRelease {
         frame,
         node: choice.node,

@@ -166,10 +166,38 @@ impl Scorer<'_> {
         Rational::new(num / g, den / g)
     }
 
-    /// Loss as ARX measures a release (arithmetic mean over attributes and
-    /// input records, a record not released counting 1): the `units` of a
-    /// [`DpScore::Loss`] score over d·n.
-    pub fn loss_fraction(&self, units: u128) -> f64 {
-        units as f64 / (1u128 << FRACTION_BITS) as f64 / (self.width() as f64 * self.rows as f64)
+    /// Loss of the release `table` (the sample at its node) as ARX's Loss
+    /// metric measures it over the input: per attribute, the records'
+    /// (leaves − 1)/(domain − 1) of their released value, 1 for a record
+    /// not released; the arithmetic mean over attributes (ARX's
+    /// `MetricMDNMLoss` at gs = 0.5, what `measure --release` reports as
+    /// granularity).
+    pub fn arx_loss(&self, table: &FrequencyTable) -> f64 {
+        let node = table.node().levels();
+        let n = self.rows as f64;
+        let mut sums = vec![0.0f64; self.hierarchies.len()];
+        let mut released = 0u64;
+        for class in table.iter().filter(|c| c.size() >= self.k) {
+            released += class.size();
+            for (j, &code) in class.key().iter().enumerate() {
+                let level = &self.hierarchies[j].levels()[node[j] as usize];
+                sums[j] += class.size() as f64 * level.leaves()[code as usize] as f64;
+            }
+        }
+        let dropped = (self.rows - released.min(self.rows)) as f64;
+        let values: Vec<f64> = sums
+            .iter()
+            .zip(self.hierarchies)
+            .map(|(&leaves, h)| {
+                let domain = h.domain_size() as f64;
+                if domain <= 1.0 {
+                    return 0.0;
+                }
+                let shares = leaves / domain + dropped;
+                let least = n / domain;
+                ((shares - least) / (n - least)).max(0.0)
+            })
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
     }
 }

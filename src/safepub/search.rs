@@ -72,6 +72,59 @@ impl NodeScores<'_> {
     fn scores(&self, indices: &[u64]) -> Result<Vec<NodeScore>> {
         indices.par_iter().map(|&i| self.score(i)).collect()
     }
+
+    /// The loss of every node, by index. Each node's table is rolled up
+    /// from its parent's in a spanning tree of the lattice (a node's parent
+    /// lowers its last raised attribute by one), depth first, so tables
+    /// shrink on the way up and only one path of them is kept; the
+    /// subtrees of the bottom's children run in parallel.
+    fn all_losses(&self) -> Result<Vec<u128>> {
+        let heights = self.lattice.heights().to_vec();
+        let width = heights.len();
+        let mut losses = vec![0u128; self.lattice.size() as usize];
+        losses[0] = self.scorer.score(self.bottom)?.units;
+        let subtrees: Vec<Vec<(u64, u128)>> = (0..width)
+            .into_par_iter()
+            .filter(|&j| heights[j] > 0)
+            .map(|j| {
+                let mut levels = vec![0u32; width];
+                levels[j] = 1;
+                let mut found = Vec::new();
+                self.visit(self.bottom, levels, j, &mut found)?;
+                Ok(found)
+            })
+            .collect::<Result<_>>()?;
+        for (index, loss) in subtrees.into_iter().flatten() {
+            losses[index as usize] = loss;
+        }
+        Ok(losses)
+    }
+
+    /// Scores the node `levels` (rolled up from `parent`) and the subtree
+    /// above it, whose nodes raise attributes `last` and after.
+    fn visit(
+        &self,
+        parent: &FrequencyTable,
+        mut levels: Vec<u32>,
+        last: usize,
+        found: &mut Vec<(u64, u128)>,
+    ) -> Result<()> {
+        let node = Node::new(levels.clone());
+        let (table, _) = parent.roll_up_counts(self.hierarchies, &node)?;
+        found.push((
+            self.lattice.index(&levels),
+            self.scorer.score(&table)?.units,
+        ));
+        let heights = self.lattice.heights();
+        for j in last..levels.len() {
+            if levels[j] < heights[j] {
+                levels[j] += 1;
+                self.visit(&table, levels.clone(), j, found)?;
+                levels[j] -= 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Chooses a node with `search`, spending `epsilon` (the search budget).
@@ -97,11 +150,10 @@ pub(crate) fn choose<R: Rng + ?Sized>(
                     ),
                 ));
             }
-            let indices: Vec<u64> = (0..size).collect();
-            let losses: Vec<u128> = scores.scores(&indices)?.iter().map(|s| s.units).collect();
+            let losses = scores.all_losses()?;
             let chosen = exponential_mechanism(rng, &losses, scores.scorer.per_unit(epsilon)?)?;
             Ok(Choice {
-                node: scores.lattice.node(indices[chosen]),
+                node: scores.lattice.node(chosen as u64),
                 scored: size,
                 pivots: Vec::new(),
             })
@@ -247,6 +299,62 @@ mod tests {
             counts[choice.node.levels()[0] as usize] += 1;
         }
         counts
+    }
+
+    #[test]
+    fn the_spanning_tree_scores_every_node_as_from_the_bottom() {
+        // Two quasi-identifiers: the tiny zip and sex (m/f → *), lattice 3 × 2.
+        let zip = EncodedColumn::from_values("zip", ["a", "a", "a", "b", "b", "c", "c", "d"]);
+        let sex = EncodedColumn::from_values("sex", ["m", "f", "m", "f", "m", "f", "m", "m"]);
+        let dataset = Dataset::from_encoded(vec![
+            (zip, AttributeRole::QuasiIdentifier, AttributeType::String),
+            (sex, AttributeRole::QuasiIdentifier, AttributeType::String),
+        ])
+        .unwrap();
+        let rows = |r: &[[&str; 3]]| -> Vec<Vec<String>> {
+            r.iter()
+                .map(|r| r.iter().map(|s| s.to_string()).collect())
+                .collect()
+        };
+        let zip_h = Hierarchy::from_rows(
+            "zip",
+            rows(&[
+                ["a", "ab", "*"],
+                ["b", "ab", "*"],
+                ["c", "cd", "*"],
+                ["d", "cd", "*"],
+            ]),
+        )
+        .unwrap();
+        let sex_h = Hierarchy::from_rows(
+            "sex",
+            vec![
+                vec!["m".to_string(), "*".to_string()],
+                vec!["f".to_string(), "*".to_string()],
+            ],
+        )
+        .unwrap();
+        let hierarchies = Hierarchies::compile(&dataset, &[zip_h, sex_h]).unwrap();
+        let compiled = hierarchies.checked_quasi_identifiers(&dataset).unwrap();
+        let bottom =
+            FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(2)).unwrap();
+        let lattice = Lattice::new(vec![2, 1]).unwrap();
+        for score in [DpScore::Loss, DpScore::Precision, DpScore::Discernibility] {
+            let scorer = Scorer {
+                score,
+                hierarchies: &compiled,
+                k: 2,
+                rows: 8,
+            };
+            let scores = NodeScores {
+                bottom: &bottom,
+                hierarchies: &compiled,
+                scorer: &scorer,
+                lattice: &lattice,
+            };
+            let direct: Vec<u128> = (0..6).map(|i| scores.score(i).unwrap().units).collect();
+            assert_eq!(scores.all_losses().unwrap(), direct, "{score:?}");
+        }
     }
 
     #[test]

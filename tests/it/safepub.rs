@@ -87,22 +87,30 @@ fn check_release(out: &SafePubRelease) {
         classes.values().all(|&size| size >= k),
         "a released class below k = {k}"
     );
-    let mut loss = (out.input_rows - out.released_rows) as f64 * QIS.len() as f64;
+    // Loss as ARX's metric: per attribute (Σ shares − n/D)/(n − n/D), a
+    // released value's share its leaves over the D rows listed, 1 for a
+    // record not released; the mean over attributes.
+    let n = out.input_rows as f64;
+    let dropped = (out.input_rows - out.released_rows) as f64;
+    let mut loss = 0.0;
     for (j, name) in QIS.iter().enumerate() {
         let level = out.node.levels()[j] as usize;
         let hierarchy = hierarchy_rows(name);
+        let domain = hierarchy.len() as f64;
         let mut leaves: HashMap<&str, u64> = HashMap::new();
         for row in &hierarchy {
             *leaves.entry(row[level].as_str()).or_default() += 1;
         }
+        let mut shares = dropped;
         for row in &released {
             let below = leaves.get(row[j].as_str()).unwrap_or_else(|| {
                 panic!("'{}' is not a label of {name} at level {level}", row[j])
             });
-            loss += *below as f64 / hierarchy.len() as f64;
+            shares += *below as f64 / domain;
         }
+        loss += (shares - n / domain) / (n - n / domain);
     }
-    loss /= out.input_rows as f64 * QIS.len() as f64;
+    loss /= QIS.len() as f64;
     assert!(
         (loss - out.loss).abs() < 1e-6,
         "Loss {} reported, {loss} recomputed",
