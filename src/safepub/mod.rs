@@ -299,11 +299,11 @@ pub struct SafePubRelease {
     pub released_rows: u64,
     /// Classes released.
     pub released_classes: u64,
-    /// Loss of the release over the input as ARX's Loss metric measures it
-    /// (per attribute the mean over input records of (leaves − 1)/(domain −
-    /// 1) of the released value, 1 for a record not released; arithmetic
-    /// mean over quasi-identifiers): 0 is the input itself, 1 nothing
-    /// released.
+    /// Loss of the release over the input as ARX's Loss metric measures it:
+    /// per attribute the mean over input records of the released value's
+    /// (leaves − 1)/(domain − 1), a record not released counting 1; the
+    /// arithmetic mean over quasi-identifiers. 0 is the input itself, 1
+    /// nothing released.
     pub loss: f64,
     /// Nodes scored by the search.
     pub nodes_scored: u64,
