@@ -338,11 +338,11 @@ fn run_dp(
         let ms = started.elapsed().as_secs_f64() * 1e3;
         runs.push(json!({
             "node": release.node,
-            "loss": release.loss,
-            "sampled_rows": release.sampled_rows,
-            "released_rows": release.released_rows,
-            "released_classes": release.released_classes,
-            "nodes_scored": release.nodes_scored,
+            "loss": release.summary.loss,
+            "sampled_rows": release.summary.sampled_rows,
+            "released_rows": release.summary.released_rows,
+            "released_classes": release.summary.released_classes,
+            "nodes_scored": release.summary.nodes_scored,
             "elapsed_ms": ms,
         }));
         first.get_or_insert((release, ms));
@@ -356,7 +356,7 @@ fn run_dp(
         .map(|r| r["elapsed_ms"].as_f64().unwrap_or(f64::NAN))
         .collect();
     let timing = Timing::of(&times);
-    let p = &release.parameters;
+    let p = &release.summary.parameters;
     if args.json {
         println!(
             "{}",
@@ -366,12 +366,12 @@ fn run_dp(
                 "parameters": p,
                 "quasi_identifiers": loaded.dataset.quasi_identifier_names(),
                 "node": release.node,
-                "loss": release.loss,
-                "input_rows": release.input_rows,
-                "sampled_rows": release.sampled_rows,
-                "released_rows": release.released_rows,
-                "released_classes": release.released_classes,
-                "nodes_scored": release.nodes_scored,
+                "loss": release.summary.loss,
+                "input_rows": release.summary.input_rows,
+                "sampled_rows": release.summary.sampled_rows,
+                "released_rows": release.summary.released_rows,
+                "released_classes": release.summary.released_classes,
+                "nodes_scored": release.summary.nodes_scored,
                 "seeded": args.seed.is_some(),
                 "runs": runs,
                 "elapsed_ms_min": timing.min,
@@ -397,11 +397,11 @@ fn run_dp(
             "transformation {} ({}): {} of {} records sampled, {} released in {} classes; Loss {:.4}",
             release.node,
             loaded.dataset.quasi_identifier_names().join(", "),
-            release.sampled_rows,
-            release.input_rows,
-            release.released_rows,
-            release.released_classes,
-            release.loss
+            release.summary.sampled_rows,
+            release.summary.input_rows,
+            release.summary.released_rows,
+            release.summary.released_classes,
+            release.summary.loss
         );
         if args.seed.is_some() {
             println!("seeded: reproducible, not for a release to anyone who could know the seed");

@@ -140,27 +140,16 @@ pub struct Demographics {
     diagnosis_weights: Vec<f64>,
 }
 
+/// A date from its parts (valid by construction here).
+const fn ymd(year: i32, month: u32, day: u32) -> Date {
+    Date { year, month, day }
+}
+
 /// The first day of birth dates (ages up to 93 on 2024-12-31) and of admissions.
-const BIRTH_START: Date = Date {
-    year: 1931,
-    month: 1,
-    day: 1,
-};
-const BIRTH_END: Date = Date {
-    year: 2007,
-    month: 12,
-    day: 31,
-};
-const ADMISSION_START: Date = Date {
-    year: 2020,
-    month: 1,
-    day: 1,
-};
-const ADMISSION_END: Date = Date {
-    year: 2024,
-    month: 12,
-    day: 31,
-};
+const BIRTH_START: Date = ymd(1931, 1, 1);
+const BIRTH_END: Date = ymd(2007, 12, 31);
+const ADMISSION_START: Date = ymd(2020, 1, 1);
+const ADMISSION_END: Date = ymd(2024, 12, 31);
 
 impl Demographics {
     /// Reads Adult (`;`-separated, its header naming sex, age, race and
@@ -213,12 +202,7 @@ impl Demographics {
     fn chunk(&self, seed: u64, start: u64, len: usize) -> Vec<Vec<String>> {
         let mut rng = SplitMix(seed ^ (start / CHUNK).wrapping_mul(0xD1B5_4A32_D192_ED03));
         let mut columns: Vec<Vec<String>> = vec![Vec::with_capacity(len); COLUMNS.len()];
-        let reference = Date {
-            year: 2024,
-            month: 12,
-            day: 31,
-        }
-        .day_number();
+        let reference = ymd(2024, 12, 31).day_number();
         let (first_birth, last_birth) = (BIRTH_START.day_number(), BIRTH_END.day_number());
         let first_admission = ADMISSION_START.day_number();
         let admissions = ADMISSION_END.day_number() - first_admission + 1;

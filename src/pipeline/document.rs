@@ -400,14 +400,9 @@ fn methods(f: &Findings<'_>) -> Methods {
             })
             .collect(),
         differential_privacy: f.private.as_ref().map(|(release, seeded)| {
-            let p = &release.parameters;
+            let p = &release.summary.parameters;
             DifferentialPrivacySection {
-                parameters: p.clone(),
-                input_rows: release.input_rows,
-                sampled_rows: release.sampled_rows,
-                released_rows: release.released_rows,
-                released_classes: release.released_classes,
-                loss: release.loss,
+                summary: release.summary.clone(),
                 seeded: *seeded,
                 guarantee: guarantee(p.epsilon, p.delta),
             }

@@ -197,30 +197,27 @@ pub fn run_expert_determination(
     let mut privacy = None;
     let mut scan = None;
     let mut released = None;
-    if let Some(release) = &private {
+    if private.is_some() || local.is_some() {
         progress("apply");
         progress("risk-after");
-        let risk = trail.take(stages::risk_after_dp(
-            &settings, &encoded, &before, release,
-        )?);
+        let (risk, frame) = match (&private, &local) {
+            (Some(release), _) => (
+                stages::risk_after_dp(&settings, &encoded, &before, release)?,
+                &release.frame,
+            ),
+            (None, Some(release)) => (
+                stages::risk_after_local(&settings, &encoded, &before, release)?,
+                &release.frame,
+            ),
+            (None, None) => unreachable!("one of them is set"),
+        };
+        let risk = trail.take(risk);
         after = Some(risk.analysis);
         privacy = Some(risk.privacy);
 
         progress("scan");
-        scan = Some(trail.take(stages::scan(&release.frame, &actions)?));
-        released = Some(release.frame.clone());
-    } else if let Some(release) = &local {
-        progress("apply");
-        progress("risk-after");
-        let risk = trail.take(stages::risk_after_local(
-            &settings, &encoded, &before, release,
-        )?);
-        after = Some(risk.analysis);
-        privacy = Some(risk.privacy);
-
-        progress("scan");
-        scan = Some(trail.take(stages::scan(&release.frame, &actions)?));
-        released = Some(release.frame.clone());
+        scan = Some(trail.take(stages::scan(frame, &actions)?));
+        released = Some(frame.clone());
     } else if let Some(optimum) = &result.optimum {
         progress("apply");
         let anonymized = trail.take(stages::apply_optimum(

@@ -484,7 +484,7 @@ pub(crate) fn dp_release(
         dp,
         &mut rng,
     )?;
-    let p = &release.parameters;
+    let (p, counts) = (&release.summary.parameters, &release.summary);
     let lattice_size = encoded
         .loaded
         .hierarchies
@@ -495,17 +495,17 @@ pub(crate) fn dp_release(
     let optimum = NodeEvaluation {
         node: release.node.clone(),
         feasible: true,
-        suppressed: release.input_rows - release.released_rows,
-        classes: release.released_classes as usize,
+        suppressed: counts.input_rows - counts.released_rows,
+        classes: counts.released_classes as usize,
         suppressed_classes: 0,
         score: None,
     };
     let result = SearchResult {
         optimum: Some(optimum),
         quasi_identifiers: encoded.names.clone(),
-        nodes_checked: release.nodes_scored,
+        nodes_checked: counts.nodes_scored,
         lattice_size,
-        max_suppressed: release.input_rows,
+        max_suppressed: counts.input_rows,
         strategy: crate::search::Strategy::Optimal,
         proven_optimal: false,
         lower_bound: None,
@@ -528,7 +528,7 @@ pub(crate) fn dp_release(
             "seeded": seed.is_some(),
         }),
         [
-            ("nodes_scored", release.nodes_scored),
+            ("nodes_scored", counts.nodes_scored),
             ("lattice_size", lattice_size),
         ],
     );
@@ -542,10 +542,10 @@ pub(crate) fn dp_release(
             "delta_at_k": p.delta_at_k,
         }),
         [
-            ("input_rows", release.input_rows),
-            ("sampled_rows", release.sampled_rows),
-            ("released_rows", release.released_rows),
-            ("released_classes", release.released_classes),
+            ("input_rows", counts.input_rows),
+            ("sampled_rows", counts.sampled_rows),
+            ("released_rows", counts.released_rows),
+            ("released_classes", counts.released_classes),
         ],
     );
     Ok(Staged::new((result, release), [search, apply]))

@@ -13,7 +13,7 @@ use crate::report::digest::sha256_hex;
 use crate::report::settings::{PrincipleRatings, Rating, ThreatModel};
 use crate::risk::{RiskAnalysis, ThresholdReport};
 use crate::safe_harbor::{ColumnAction, Detector, Finding};
-use crate::safepub::DpParameters;
+use crate::safepub::DpSummary;
 
 /// The version of the report's JSON schema. Minor versions add fields;
 /// a major version changes or removes one.
@@ -223,19 +223,8 @@ pub struct Methods {
 /// How a differentially private release was made, and what it guarantees.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DifferentialPrivacySection {
-    /// ε, δ, the budget split, β, k and the search.
-    pub parameters: DpParameters,
-    /// Records in the input.
-    pub input_rows: u64,
-    /// Records sampled.
-    pub sampled_rows: u64,
-    /// Records released.
-    pub released_rows: u64,
-    /// Classes released.
-    pub released_classes: u64,
-    /// Loss of the release over the input (ARX's measure; records not
-    /// released count 1).
-    pub loss: f64,
+    /// ε, δ, the budget split, β, k, the search and the counts.
+    pub summary: DpSummary,
     /// Whether the randomness came from a fixed seed (reproducible; not for
     /// a release to anyone who could know the seed).
     pub seeded: bool,

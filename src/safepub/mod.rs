@@ -34,9 +34,9 @@
 //! let config = SafePubConfig::new(1.0, 1e-6);
 //! let mut rng = rand::rngs::StdRng::seed_from_u64(1);
 //! let out = release(&loaded.dataset, &loaded.hierarchies, &config, &mut rng)?;
-//! assert_eq!(out.parameters.k, 73); // ε = 0.9 left for sampling, δ = 10⁻⁶
-//! assert_eq!(out.frame.height() as u64, out.released_rows);
-//! assert!(out.released_rows <= out.sampled_rows);
+//! assert_eq!(out.summary.parameters.k, 73); // ε = 0.9 left for sampling, δ = 10⁻⁶
+//! assert_eq!(out.frame.height() as u64, out.summary.released_rows);
+//! assert!(out.summary.released_rows <= out.summary.sampled_rows);
 //! # Ok::<(), deidentify::Error>(())
 //! ```
 
@@ -280,15 +280,10 @@ pub struct DpParameters {
     pub score: DpScore,
 }
 
-/// A differentially private release.
-#[derive(Clone, Debug)]
-pub struct SafePubRelease {
-    /// The released records (quasi-identifiers generalized, identifiers
-    /// dropped), in random order; records not sampled or in classes below
-    /// k are not in it.
-    pub frame: DataFrame,
-    /// The transformation.
-    pub node: Node,
+/// What a differentially private release was made with and of, for the
+/// report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DpSummary {
     /// The parameters.
     pub parameters: DpParameters,
     /// Records in the input.
@@ -307,6 +302,19 @@ pub struct SafePubRelease {
     pub loss: f64,
     /// Nodes scored by the search.
     pub nodes_scored: u64,
+}
+
+/// A differentially private release.
+#[derive(Clone, Debug)]
+pub struct SafePubRelease {
+    /// The released records (quasi-identifiers generalized, identifiers
+    /// dropped), in random order; records not sampled or in classes below
+    /// k are not in it.
+    pub frame: DataFrame,
+    /// The transformation.
+    pub node: Node,
+    /// Parameters and counts.
+    pub summary: DpSummary,
     /// The walk's pivots, top first (empty for the other searches).
     pub pivots: Vec<Node>,
     /// The input rows released, in the release's order (for the operator's
@@ -419,23 +427,25 @@ pub fn release<R: Rng + ?Sized>(
     Ok(SafePubRelease {
         frame,
         node: choice.node,
-        parameters: DpParameters {
-            epsilon: config.epsilon,
-            delta: config.delta,
-            search_epsilon: config.search_epsilon,
-            anonymization_epsilon: anonymization_f64,
-            beta: sampling.beta,
-            k: sampling.k,
-            delta_at_k: sampling.delta_at_k,
-            search: config.search.clone(),
-            score: config.score,
+        summary: DpSummary {
+            parameters: DpParameters {
+                epsilon: config.epsilon,
+                delta: config.delta,
+                search_epsilon: config.search_epsilon,
+                anonymization_epsilon: anonymization_f64,
+                beta: sampling.beta,
+                k: sampling.k,
+                delta_at_k: sampling.delta_at_k,
+                search: config.search.clone(),
+                score: config.score,
+            },
+            input_rows,
+            sampled_rows: rows.len() as u64,
+            released_rows: released.len() as u64,
+            released_classes: keep.iter().filter(|&&k| k).count() as u64,
+            loss,
+            nodes_scored: choice.scored,
         },
-        input_rows,
-        sampled_rows: rows.len() as u64,
-        released_rows: released.len() as u64,
-        released_classes: keep.iter().filter(|&&k| k).count() as u64,
-        loss,
-        nodes_scored: choice.scored,
         pivots: choice.pivots,
         rows: released.iter().map(|&r| rows[r]).collect(),
         elapsed_ms: started.elapsed().as_secs_f64() * 1e3,

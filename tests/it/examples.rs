@@ -7,6 +7,18 @@ use std::sync::OnceLock;
 
 use crate::root;
 
+/// Runs the built example `name` (see [`cargo_example`]), which must
+/// succeed, and parses what it prints as JSON.
+pub(crate) fn example_json(name: &str, args: &[&str]) -> serde_json::Value {
+    let out = cargo_example(name, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Runs an example from `target/<profile>/examples`, after checking that the
 /// binary is newer than every source it is built from (the crate's `src/`,
 /// the example's file, `Cargo.toml` and `Cargo.lock`), so the program under

@@ -30,6 +30,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use deidentify::{Ruleset, ruleset::LoadedRuleset};
 
+/// Adult's columns as its header lists them (all nine quasi-identifiers in
+/// `adult9.toml`).
+pub fn adult_columns() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("datasets/adult/adult.csv")).unwrap();
+    let header = text.lines().next().unwrap();
+    header.split(';').map(str::to_owned).collect()
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

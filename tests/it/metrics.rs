@@ -103,20 +103,10 @@ fn spec(label: &str) -> MetricSpec {
         .into_iter()
         .map(|(a, w)| (a.to_string(), w))
         .collect();
-    let zero: BTreeMap<String, f64> = [
-        "sex",
-        "age",
-        "race",
-        "marital-status",
-        "education",
-        "native-country",
-        "workclass",
-        "occupation",
-        "salary-class",
-    ]
-    .into_iter()
-    .map(|a| (a.to_string(), 0.0))
-    .collect();
+    let zero: BTreeMap<String, f64> = crate::adult_columns()
+        .into_iter()
+        .map(|a| (a.to_string(), 0.0))
+        .collect();
     let (kind, aggregate, weights, gs_factor) = match label {
         "precision" => (MetricKind::Precision, None, None, 0.5),
         "precision-gm" => (

@@ -11,19 +11,7 @@ use deidentify::safepub::{DpScore, DpSearch, SafePubConfig, SafePubRelease, rele
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::{load, root, scratch};
-
-const QIS: [&str; 9] = [
-    "sex",
-    "age",
-    "race",
-    "marital-status",
-    "education",
-    "native-country",
-    "workclass",
-    "occupation",
-    "salary-class",
-];
+use crate::{adult_columns, load, root, scratch};
 
 /// A hierarchy file's rows (no header, `;`-separated).
 fn hierarchy_rows(name: &str) -> Vec<Vec<String>> {
@@ -72,17 +60,21 @@ fn check_release(out: &SafePubRelease) {
         .iter()
         .map(|n| n.to_string())
         .collect();
-    assert_eq!(names, QIS);
+    assert_eq!(names, adult_columns());
+    assert_eq!(names.len(), 9);
     let released = rows(&out.frame);
-    assert_eq!(released.len() as u64, out.released_rows);
-    assert!(out.released_rows <= out.sampled_rows && out.sampled_rows <= out.input_rows);
-    assert_eq!(out.input_rows, 30_162);
+    assert_eq!(released.len() as u64, out.summary.released_rows);
+    assert!(
+        out.summary.released_rows <= out.summary.sampled_rows
+            && out.summary.sampled_rows <= out.summary.input_rows
+    );
+    assert_eq!(out.summary.input_rows, 30_162);
     let mut classes: HashMap<&[String], u64> = HashMap::new();
     for row in &released {
         *classes.entry(row.as_slice()).or_default() += 1;
     }
-    assert_eq!(classes.len() as u64, out.released_classes);
-    let k = out.parameters.k;
+    assert_eq!(classes.len() as u64, out.summary.released_classes);
+    let k = out.summary.parameters.k;
     assert!(
         classes.values().all(|&size| size >= k),
         "a released class below k = {k}"
@@ -90,10 +82,10 @@ fn check_release(out: &SafePubRelease) {
     // Loss as ARX's metric: per attribute (Σ shares − n/D)/(n − n/D), a
     // released value's share its leaves over the D rows listed, 1 for a
     // record not released; the mean over attributes.
-    let n = out.input_rows as f64;
-    let dropped = (out.input_rows - out.released_rows) as f64;
+    let n = out.summary.input_rows as f64;
+    let dropped = (out.summary.input_rows - out.summary.released_rows) as f64;
     let mut loss = 0.0;
-    for (j, name) in QIS.iter().enumerate() {
+    for (j, name) in adult_columns().iter().enumerate() {
         let level = out.node.levels()[j] as usize;
         let hierarchy = hierarchy_rows(name);
         let domain = hierarchy.len() as f64;
@@ -110,11 +102,11 @@ fn check_release(out: &SafePubRelease) {
         }
         loss += (shares - n / domain) / (n - n / domain);
     }
-    loss /= QIS.len() as f64;
+    loss /= adult_columns().len() as f64;
     assert!(
-        (loss - out.loss).abs() < 1e-6,
+        (loss - out.summary.loss).abs() < 1e-6,
         "Loss {} reported, {loss} recomputed",
-        out.loss
+        out.summary.loss
     );
 }
 
@@ -123,17 +115,20 @@ fn lattice_search_releases_classes_of_at_least_k_with_the_derived_parameters() {
     let config = SafePubConfig::new(1.0, 1e-6);
     let out = run(&config, 1);
     check_release(&out);
-    let p = &out.parameters;
+    let p = &out.summary.parameters;
     // ε = 1 − 0.1 for sampling: β = 1 − e^(−0.9) and k = 73 (ARX reports 74).
     assert_eq!(p.k, 73);
     assert!((p.beta - (1.0 - (-0.9f64).exp())).abs() < 1e-15);
     assert!((p.anonymization_epsilon - 0.9).abs() < 1e-15);
     assert!(p.delta_at_k < 1e-6);
-    assert_eq!(out.nodes_scored, 12_960, "every node of Adult's lattice");
+    assert_eq!(
+        out.summary.nodes_scored, 12_960,
+        "every node of Adult's lattice"
+    );
     // The sample's size is Binomial(30162, β): within five standard deviations.
-    let n = out.input_rows as f64;
+    let n = out.summary.input_rows as f64;
     let sd = (n * p.beta * (1.0 - p.beta)).sqrt();
-    assert!(((out.sampled_rows as f64) - n * p.beta).abs() < 5.0 * sd);
+    assert!(((out.summary.sampled_rows as f64) - n * p.beta).abs() < 5.0 * sd);
 }
 
 #[test]
@@ -163,9 +158,9 @@ fn the_walk_and_a_fixed_transformation_release_valid_data() {
     let out = run(&fixed, 3);
     check_release(&out);
     assert_eq!(out.node, node);
-    assert_eq!(out.nodes_scored, 0);
+    assert_eq!(out.summary.nodes_scored, 0);
     // The whole ε samples: k for ε = 1, δ = 10⁻⁶ is 74.
-    assert_eq!(out.parameters.k, 74);
+    assert_eq!(out.summary.parameters.k, 74);
 }
 
 #[test]
@@ -184,8 +179,8 @@ fn the_same_seed_gives_the_same_release() {
     assert_eq!(rows(&a.frame), rows(&b.frame));
     assert_eq!(a.pivots, b.pivots);
     assert_ne!(
-        (a.sampled_rows, rows(&a.frame)),
-        (c.sampled_rows, rows(&c.frame))
+        (a.summary.sampled_rows, rows(&a.frame)),
+        (c.summary.sampled_rows, rows(&c.frame))
     );
 }
 
@@ -236,7 +231,7 @@ fn config_error(models: &str, metric: &str) -> String {
         Ok(config) => config,
         Err(e) => return e.to_string(),
     };
-    let names: Vec<String> = QIS.iter().map(|s| s.to_string()).collect();
+    let names = adult_columns();
     match SafePubConfig::from_config(&config, &names) {
         Ok(Some(dp)) => {
             let loaded = ruleset.load().unwrap();
@@ -253,7 +248,7 @@ fn config_error(models: &str, metric: &str) -> String {
 
 #[test]
 fn the_ruleset_model_gives_the_search() {
-    let names: Vec<String> = QIS.iter().map(|s| s.to_string()).collect();
+    let names = adult_columns();
     let dp = |models: &str| {
         let config = ruleset_with(models, "loss")
             .anonymization
@@ -404,7 +399,7 @@ fn the_lattice_search_refuses_the_model() {
 fn anonymize_releases_under_differential_privacy() {
     let dir = scratch("dp-anonymize", &[]);
     let output = dir.join("release.csv");
-    let out = crate::examples::cargo_example(
+    let json = crate::examples::example_json(
         "anonymize",
         &[
             "--config",
@@ -423,12 +418,6 @@ fn anonymize_releases_under_differential_privacy() {
             output.to_str().unwrap(),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["model"], "differential-privacy");
     assert_eq!(json["parameters"]["epsilon"], 2.0);
     assert_eq!(
@@ -441,7 +430,7 @@ fn anonymize_releases_under_differential_privacy() {
         written.lines().count() as u64 - 1,
         json["released_rows"].as_u64().unwrap()
     );
-    assert_eq!(written.lines().next().unwrap(), QIS.join(";"));
+    assert_eq!(written.lines().next().unwrap(), adult_columns().join(";"));
     // --delta without --epsilon is a command-line error.
     let out = crate::examples::cargo_example(
         "anonymize",
@@ -468,24 +457,27 @@ fn the_expert_determination_reports_a_differentially_private_release() {
     .unwrap();
     let report = &outcome.report;
     let dp = report.methods.differential_privacy.as_ref().unwrap();
-    assert_eq!((dp.parameters.epsilon, dp.parameters.delta), (1.0, 1e-6));
-    assert_eq!(dp.parameters.k, 73);
+    assert_eq!(
+        (dp.summary.parameters.epsilon, dp.summary.parameters.delta),
+        (1.0, 1e-6)
+    );
+    assert_eq!(dp.summary.parameters.k, 73);
     assert!(dp.seeded);
     assert!(dp.guarantee.contains("e^1 = 2.718"), "{}", dp.guarantee);
     // The same release as the library's with the same seed.
     let library = run(&SafePubConfig::new(1.0, 1e-6), 3);
-    assert_eq!(dp.released_rows, library.released_rows);
-    assert_eq!(dp.loss, library.loss);
+    assert_eq!(dp.summary.released_rows, library.summary.released_rows);
+    assert_eq!(dp.summary.loss, library.summary.loss);
     let levels: Vec<u32> = report.results.levels.iter().map(|l| l.level).collect();
     assert_eq!(levels, library.node.levels());
     // The released file holds exactly the released records, no starred rows.
     let data = outcome.data.as_ref().expect("written");
     let text = std::fs::read_to_string(data).unwrap();
-    assert_eq!(text.lines().count() as u64 - 1, dp.released_rows);
+    assert_eq!(text.lines().count() as u64 - 1, dp.summary.released_rows);
     assert!(!text.lines().any(|l| l.split(';').all(|v| v == "*")));
     // Risk after: every released class has at least k records.
     let after = report.risk.after.as_ref().unwrap();
-    assert_eq!(after.records, dp.released_rows);
+    assert_eq!(after.records, dp.summary.released_rows);
     assert!(after.prosecutor.highest_risk <= 1.0 / 73.0 + 1e-12);
     // The renderings state the guarantee and the budget split.
     let markdown = std::fs::read_to_string(&outcome.markdown).unwrap();

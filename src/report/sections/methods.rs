@@ -150,7 +150,7 @@ fn settings(m: &Methods) -> Block {
 /// A differentially private release: its parameters, the budget split,
 /// the counts and what the guarantee means.
 fn differential_privacy(dp: &DifferentialPrivacySection) -> [Block; 2] {
-    let p = &dp.parameters;
+    let (p, counts) = (&dp.summary.parameters, &dp.summary);
     let search = match &p.search {
         DpSearch::Lattice => "one exponential mechanism over every node of the lattice".to_owned(),
         DpSearch::Walk { steps } => format!(
@@ -185,10 +185,13 @@ fn differential_privacy(dp: &DifferentialPrivacySection) -> [Block; 2] {
             "Records".to_owned(),
             format!(
                 "{} in the input, {} sampled, {} released in {} classes (the others dropped, not starred)",
-                dp.input_rows, dp.sampled_rows, dp.released_rows, dp.released_classes
+                counts.input_rows,
+                counts.sampled_rows,
+                counts.released_rows,
+                counts.released_classes
             ),
         ],
-        vec!["Loss".to_owned(), format!("{:.4}", dp.loss)],
+        vec!["Loss".to_owned(), format!("{:.4}", counts.loss)],
         vec![
             "Randomness".to_owned(),
             if dp.seeded {
