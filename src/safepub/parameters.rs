@@ -15,8 +15,10 @@ const MARGIN: f64 = 1e-6;
 /// in practice).
 const MAX_K: u64 = 1_000_000;
 
-/// Largest sample size n the maximum over n is taken to.
-const MAX_N: u64 = 100_000_000;
+/// Largest sample size n the maximum over n is taken to (reached near
+/// ε = 5, where β = 0.9933: beyond, the Chernoff bound that ends the
+/// maximum falls too slowly).
+const MAX_N: u64 = 2_000_000;
 
 /// β and k for an anonymization budget ε and a target δ.
 ///
@@ -87,6 +89,15 @@ impl SamplingParameters {
         let beta = -(-epsilon).exp_m1();
         let gamma = -(-2.0 * epsilon).exp_m1();
         let mut tails = Tails::new(beta, gamma);
+        // The maximum over n ends by n ≈ ln(1/δ)/divergence at the latest.
+        if !((1.0 / delta).ln() / tails.divergence <= MAX_N as f64) {
+            return Err(Error::parameter(
+                "epsilon",
+                format!(
+                    "the anonymization's ε = {epsilon} samples with β = {beta:.6}, too close to 1 to derive k for δ = {delta}: use an ε of at most about 5"
+                ),
+            ));
+        }
         for k in 1..=MAX_K {
             let d = tails.delta_for(k)?;
             if d * (1.0 + MARGIN) < delta {
@@ -231,6 +242,18 @@ mod tests {
             let gamma = (epsilon.exp() - 1.0 + beta) / epsilon.exp();
             assert!((gamma - -(-2.0 * epsilon).exp_m1()).abs() < 1e-15);
         }
+    }
+
+    #[test]
+    fn a_sampling_rate_too_close_to_one_is_refused_at_once() {
+        for epsilon in [6.0, 8.0, 50.0] {
+            let error = SamplingParameters::derive(epsilon, 1e-6)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("too close to 1"), "{error}");
+        }
+        // ε = 4 still derives (β = 0.9817).
+        assert!(SamplingParameters::derive(4.0, 1e-6).is_ok());
     }
 
     #[test]

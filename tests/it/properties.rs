@@ -2015,3 +2015,75 @@ proptest! {
         prop_assert_eq!(blanked, best);
     }
 }
+
+/// `t`'s quasi-identifiers alone (differential privacy releases no other
+/// column).
+fn build_quasi_identifiers(t: &Table) -> (Dataset, Hierarchies) {
+    let quasi_identifiers = Table {
+        qis: t.qis.clone(),
+        sensitive: Vec::new(),
+        rows: t.rows.iter().map(|r| (r.0.clone(), Vec::new())).collect(),
+    };
+    build(&quasi_identifiers)
+}
+
+proptest! {
+    #![proptest_config(cases(60))]
+
+    /// A differentially private release: every released row is an input
+    /// row generalized to the chosen node, every released class (identical
+    /// rows) holds at least k records, no more records than sampled, and
+    /// the same seed gives the same release.
+    #[test]
+    fn differentially_private_releases_generalize_their_rows_in_classes_of_k(
+        t in table(SMALL),
+        epsilon in prop::sample::select(vec![0.5, 1.0, 3.0, 4.0]),
+        delta in prop::sample::select(vec![1e-3, 1e-6]),
+        steps in prop::option::of(1u32..12),
+        seed in any::<u64>(),
+    ) {
+        use deidentify::safepub::{DpSearch, SafePubConfig, release};
+        use rand::SeedableRng;
+        let (dataset, hierarchies) = build_quasi_identifiers(&t);
+        let search = steps.map_or(DpSearch::Lattice, |steps| DpSearch::Walk { steps });
+        let config = SafePubConfig::new(epsilon, delta).with_search(search);
+        let run = || {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+            release(&dataset, &hierarchies, &config, &mut rng)
+        };
+        let out = match run() {
+            Ok(out) => out,
+            // A sample of no record is the one refusal on valid input.
+            Err(e) => {
+                prop_assert!(e.to_string().contains("drew no record"), "{e}");
+                return Ok(());
+            }
+        };
+        let s = &out.summary;
+        prop_assert!(s.released_rows <= s.sampled_rows && s.sampled_rows <= t.n());
+        prop_assert_eq!(out.rows.len() as u64, s.released_rows);
+        let columns: Vec<Vec<String>> = out
+            .frame
+            .columns()
+            .iter()
+            .map(|c| c.str().unwrap().iter().map(|v| v.unwrap().to_owned()).collect())
+            .collect();
+        let mut classes: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+        for (i, &input) in out.rows.iter().enumerate() {
+            let released: Vec<String> = columns.iter().map(|c| c[i].clone()).collect();
+            let expected: Vec<String> = t
+                .qis
+                .iter()
+                .enumerate()
+                .map(|(j, c)| c.label(t.rows[input].0[j], out.node.levels()[j] as usize))
+                .collect();
+            prop_assert_eq!(&released, &expected);
+            *classes.entry(released).or_default() += 1;
+        }
+        prop_assert!(classes.values().all(|&size| size >= s.parameters.k));
+        prop_assert_eq!(classes.len() as u64, s.released_classes);
+        let again = run().unwrap();
+        prop_assert_eq!(&again.rows, &out.rows);
+        prop_assert_eq!(&again.node, &out.node);
+    }
+}
