@@ -90,7 +90,8 @@ impl SamplingParameters {
         let gamma = -(-2.0 * epsilon).exp_m1();
         let mut tails = Tails::new(beta, gamma);
         // The maximum over n ends by n ≈ ln(1/δ)/divergence at the latest.
-        if !((1.0 / delta).ln() / tails.divergence <= MAX_N as f64) {
+        let settles_by = (1.0 / delta).ln() / tails.divergence;
+        if settles_by.is_nan() || settles_by > MAX_N as f64 {
             return Err(Error::parameter(
                 "epsilon",
                 format!(
