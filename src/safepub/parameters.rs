@@ -196,8 +196,8 @@ mod tests {
     use super::*;
 
     /// k computed independently with exact binomial sums in 60-digit
-    /// decimal arithmetic (Python `decimal` and `math.comb`, the same
-    /// formulas): (ε, δ, β, k, d(k)).
+    /// decimal arithmetic (`tests/reference/safepub_k.py`: Python `decimal`
+    /// and `math.comb`, the same formulas): (ε, δ, β, k, d(k)).
     const REFERENCE: [(f64, f64, f64, u64, f64); 18] = [
         (0.4, 1e-4, 0.3296799539643607, 39, 7.489936048382315e-05),
         (0.4, 1e-5, 0.3296799539643607, 49, 9.762051704104525e-06),
