@@ -7,6 +7,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::error::{Error, Result};
 use crate::noise::discrete::{Rational, discrete_gaussian, discrete_laplace};
+use crate::noise::zcdp::{gaussian_sigma2, rho_for};
 
 /// The exact rational value of a positive finite `f64` (its binary expansion).
 ///
@@ -265,28 +266,10 @@ pub fn gaussian_count<R: Rng + ?Sized>(
     delta: f64,
     budget: &mut PrivacyBudget,
 ) -> Result<i64> {
-    if sensitivity == 0 {
-        return Err(Error::parameter("sensitivity", "must be positive"));
-    }
     exact_rational(epsilon)?;
-    if !(delta > 0.0 && delta < 1.0) {
-        return Err(Error::parameter(
-            "delta",
-            format!("must be in (0, 1), got {delta}"),
-        ));
-    }
-    let l = (1.0 / delta).ln();
-    let rho = ((l + epsilon).sqrt() - l.sqrt()).powi(2);
-    let sigma2 = (sensitivity as f64).powi(2) / (2.0 * rho);
-    let scaled = (sigma2 * f64::from(1u32 << 20)).ceil();
-    if !(scaled.is_finite() && scaled < 1e30) {
-        return Err(Error::parameter(
-            "epsilon",
-            "the required noise is too large",
-        ));
-    }
+    let sigma2 = gaussian_sigma2(sensitivity, rho_for(epsilon, delta)?)?;
     budget.spend(epsilon)?;
-    let noise = discrete_gaussian(rng, Rational::new(scaled as u128, 1 << 20)?)?;
+    let noise = discrete_gaussian(rng, sigma2)?;
     i64::try_from(i128::from(value) + noise)
         .map_err(|_| Error::parameter("value", "noisy count overflows"))
 }
