@@ -149,8 +149,9 @@ impl ZcdpBudget {
 ///
 /// # Errors
 ///
-/// As [`ZcdpBudget::spend`] and [`gaussian_sigma2`]'s; nothing is spent on
-/// error.
+/// As [`ZcdpBudget::spend`]; [`crate::ErrorKind::InvalidParameter`] for ρ
+/// not positive and finite or noise too large to sample. Nothing is spent
+/// on error.
 ///
 /// # Examples
 ///
