@@ -485,13 +485,7 @@ pub(crate) fn dp_release(
         &mut rng,
     )?;
     let (p, counts) = (&release.summary.parameters, &release.summary);
-    let lattice_size = encoded
-        .loaded
-        .hierarchies
-        .checked_quasi_identifiers(&encoded.loaded.dataset)?
-        .iter()
-        .map(|h| h.height() as u64 + 1)
-        .product();
+    let lattice_size = counts.lattice_size;
     let optimum = NodeEvaluation {
         node: release.node.clone(),
         feasible: true,

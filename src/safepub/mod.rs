@@ -302,6 +302,8 @@ pub struct DpSummary {
     pub loss: f64,
     /// Nodes scored by the search.
     pub nodes_scored: u64,
+    /// Nodes in the lattice.
+    pub lattice_size: u64,
 }
 
 /// A differentially private release.
@@ -445,6 +447,7 @@ pub fn release<R: Rng + ?Sized>(
             released_classes: keep.iter().filter(|&&k| k).count() as u64,
             loss,
             nodes_scored: choice.scored,
+            lattice_size: lattice.size(),
         },
         pivots: choice.pivots,
         rows: released.iter().map(|&r| rows[r]).collect(),

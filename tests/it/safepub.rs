@@ -125,6 +125,7 @@ fn lattice_search_releases_classes_of_at_least_k_with_the_derived_parameters() {
         out.summary.nodes_scored, 12_960,
         "every node of Adult's lattice"
     );
+    assert_eq!(out.summary.lattice_size, 12_960);
     // The sample's size is Binomial(30162, β): within five standard deviations.
     let n = out.summary.input_rows as f64;
     let sd = (n * p.beta * (1.0 - p.beta)).sqrt();
