@@ -77,6 +77,7 @@ pub mod safepub;
 pub mod search;
 pub mod spark;
 pub mod stream;
+pub mod synthesis;
 pub mod transform;
 
 pub use apply::{Anonymized, apply};

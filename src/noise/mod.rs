@@ -7,7 +7,7 @@
 mod discrete;
 mod exponential;
 #[cfg(test)]
-mod fit;
+pub(crate) mod fit;
 pub(crate) mod mechanism;
 mod sum;
 mod zcdp;
@@ -16,4 +16,4 @@ pub use discrete::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace}
 pub use exponential::{bernoulli_one_minus_exp, exponential_mechanism};
 pub use mechanism::{PrivacyBudget, analytic_gaussian_sigma, gaussian_count, laplace_count};
 pub use sum::{BoundedSum, NoisyMean, NoisySum, SumNoise, bounded_mean};
-pub use zcdp::{ZcdpBudget, epsilon_for, gaussian_histogram, rho_for};
+pub use zcdp::{ZcdpBudget, epsilon_for, gaussian_histogram, histogram_variance, rho_for};

@@ -83,6 +83,18 @@ pub(crate) fn gaussian_sigma2(sensitivity: u64, rho: f64) -> Result<Rational> {
     Rational::new(scaled as u128, 1 << 20)
 }
 
+/// The variance of the noise [`gaussian_histogram`] adds to every cell at
+/// `rho`: 1/(2ρ), rounded up to a multiple of 2⁻²⁰ as the sampler uses it.
+///
+/// # Errors
+///
+/// [`crate::ErrorKind::InvalidParameter`] for ρ not positive and finite or
+/// noise too large to sample.
+pub fn histogram_variance(rho: f64) -> Result<f64> {
+    let sigma2 = gaussian_sigma2(1, rho)?;
+    Ok(sigma2.num as f64 / sigma2.den as f64)
+}
+
 /// A budget of ρ (zero-concentrated DP composes by adding ρ), spent
 /// exactly as [`PrivacyBudget`] spends ε, with the (ε, δ) it implies.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -360,6 +360,9 @@ pub struct Ruleset {
     /// Where the passes over the rows run (default: in this process).
     #[serde(default)]
     pub engine: Option<EngineRule>,
+    /// Differentially private synthetic data, if configured.
+    #[serde(default)]
+    pub synthesis: Option<super::synthesis::SynthesisRule>,
     /// The folder relative paths are resolved against.
     #[serde(skip)]
     pub base: PathBuf,
@@ -590,7 +593,13 @@ impl Ruleset {
     /// [`read_parquet`].
     pub fn read_data(&self) -> Result<polars::prelude::DataFrame> {
         self.check_data_fingerprint()?;
-        let path = self.data_path();
+        self.read_table(&self.data_path())
+    }
+
+    /// Reads `path` as the data file is read (Parquet or CSV with the
+    /// ruleset's delimiter), without the fingerprint check.
+    pub(crate) fn read_table(&self, path: &Path) -> Result<polars::prelude::DataFrame> {
+        let path = path.to_path_buf();
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))

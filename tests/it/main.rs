@@ -22,6 +22,7 @@ mod search;
 mod signature;
 mod spark;
 mod stream;
+mod synthesis;
 mod textbook;
 mod transform;
 

@@ -1,0 +1,347 @@
+//! Differentially private synthetic data (MST) end to end: from the
+//! ruleset, the same seed gives the same table, every value lies in its
+//! public domain, the utility report's figures, and clear errors for bad
+//! parameters.
+
+use deidentify::Ruleset;
+use deidentify::synthesis::{
+    Domain, SynthesisAttribute, SynthesisConfig, UtilityOptions, evaluate, synthesize,
+};
+use polars::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::examples::{cargo_example, example_json};
+use crate::{root, scratch};
+
+fn adult() -> (Ruleset, DataFrame, SynthesisConfig) {
+    let ruleset = Ruleset::from_file(&root().join("datasets/adult/adult9-synth.toml")).unwrap();
+    let data = ruleset.read_data().unwrap();
+    let config = ruleset.synthesis().unwrap().expect("a [synthesis] table");
+    (ruleset, data, config)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_table_and_values_stay_in_their_domains() {
+    let (_, data, config) = adult();
+    let config = config.with_rows(5000);
+    let a = synthesize(&data, &config, &mut StdRng::seed_from_u64(11)).unwrap();
+    let b = synthesize(&data, &config, &mut StdRng::seed_from_u64(11)).unwrap();
+    let c = synthesize(&data, &config, &mut StdRng::seed_from_u64(12)).unwrap();
+    assert!(a.frame.equals(&b.frame));
+    assert!(!a.frame.equals(&c.frame));
+    assert_eq!(a.frame.height(), 5000);
+    assert_eq!(a.frame.width(), 9);
+    for attribute in &config.attributes {
+        let Domain::Values(values) = &attribute.domain else {
+            panic!("adult's domains are listed")
+        };
+        let column = a
+            .frame
+            .column(&attribute.name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .clone();
+        assert!(
+            column
+                .iter()
+                .all(|v| values.iter().any(|d| Some(d.as_str()) == v)),
+            "{}",
+            attribute.name
+        );
+    }
+    let s = &a.summary;
+    // Nine attributes joined by a spanning tree of eight edges.
+    assert_eq!(s.tree.len(), 8);
+    let mut reached = vec![s.tree[0].0.clone()];
+    for _ in 0..8 {
+        for (x, y) in &s.tree {
+            if reached.contains(x) && !reached.contains(y) {
+                reached.push(y.clone());
+            } else if reached.contains(y) && !reached.contains(x) {
+                reached.push(x.clone());
+            }
+        }
+    }
+    assert_eq!(reached.len(), 9, "the tree spans every attribute");
+    // ρ for (1, 10⁻⁹): (√(ln 10⁹ + 1) − √(ln 10⁹))²; spent in thirds,
+    // never beyond ε.
+    let l = 1e9f64.ln();
+    let rho = ((l + 1.0).sqrt() - l.sqrt()).powi(2);
+    assert!((s.rho - rho).abs() < 1e-15);
+    assert!(s.rho_split.iter().all(|&r| (r - rho / 3.0).abs() < 1e-12));
+    // (ε as the spent ρ implies it, in floating point.)
+    assert!(
+        s.epsilon_spent <= 1.0 + 1e-12 && s.epsilon_spent > 0.999,
+        "{}",
+        s.epsilon_spent
+    );
+    assert_eq!(s.input_rows, 30162);
+    assert!(
+        (s.estimated_rows - 30162.0).abs() < 300.0,
+        "{}",
+        s.estimated_rows
+    );
+    // Without a row count, the noisy estimate's.
+    let mut unsized_config = config.clone();
+    unsized_config.rows = None;
+    let d = synthesize(&data, &unsized_config, &mut StdRng::seed_from_u64(3)).unwrap();
+    assert_eq!(d.frame.height() as f64, d.summary.estimated_rows.round());
+}
+
+#[test]
+fn synthetic_adult_keeps_the_marginals_and_the_utility_report_measures_it() {
+    let (_, data, config) = adult();
+    let synthetic = synthesize(&data, &config, &mut StdRng::seed_from_u64(7)).unwrap();
+    let options = UtilityOptions::default().with_target("salary-class");
+    let utility = evaluate(&data, &synthetic.frame, &config.attributes, &options).unwrap();
+    assert_eq!(
+        utility
+            .distances
+            .iter()
+            .map(|d| (d.order, d.marginals))
+            .collect::<Vec<_>>(),
+        [(1, 9), (2, 36), (3, 84)]
+    );
+    // MST at ε = 1 on 30,162 records: one-way marginals within a few
+    // percent, and far closer than records drawn uniformly from the
+    // domains (the baseline below).
+    let (one, two, three) = (
+        &utility.distances[0],
+        &utility.distances[1],
+        &utility.distances[2],
+    );
+    assert!(one.mean < 0.03, "{one:?}");
+    assert!(two.mean < 0.12 && three.mean < 0.2, "{two:?} {three:?}");
+    let uniform = uniform_table(&config, 30162);
+    let baseline = evaluate(
+        &data,
+        &uniform,
+        &config.attributes,
+        &UtilityOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        baseline.distances[1].mean > 3.0 * two.mean,
+        "{:?}",
+        baseline.distances[1]
+    );
+    let c = utility.classifier.as_ref().unwrap();
+    assert!(!c.held_out);
+    assert_eq!((c.train_rows, c.test_rows), (30162 - 6032, 6032));
+    // Salary class from the other eight: real ≈ 0.82, majority ≈ 0.75.
+    assert!(
+        c.trained_on_real > 0.8 && c.majority > 0.7 && c.majority < 0.8,
+        "{c:?}"
+    );
+    // A tree of two-way marginals links salary class to one or two other
+    // attributes only, so a classifier trained on MST's records predicts
+    // about as well as the majority class (0.742 against 0.755 here).
+    assert!(c.trained_on_synthetic > c.majority - 0.05, "{c:?}");
+    assert!(utility.exact_copies > 0.0 && utility.exact_copies < 1.0);
+
+    // The real table against itself (and tested on itself): no distance,
+    // every record a copy, the classifiers equal.
+    let options = options.with_test(data.clone());
+    let same = evaluate(&data, &data, &config.attributes, &options).unwrap();
+    assert!(same.distances.iter().all(|d| d.max == 0.0));
+    assert_eq!(same.exact_copies, 1.0);
+    let c = same.classifier.unwrap();
+    assert_eq!(c.trained_on_real, c.trained_on_synthetic);
+}
+
+/// Records drawn uniformly from every attribute's domain.
+fn uniform_table(config: &SynthesisConfig, rows: usize) -> DataFrame {
+    let mut rng = StdRng::seed_from_u64(1);
+    let columns = config
+        .attributes
+        .iter()
+        .map(|a| {
+            let Domain::Values(values) = &a.domain else {
+                unreachable!()
+            };
+            let picked: Vec<&str> = (0..rows)
+                .map(|_| values[rand::RngExt::random_range(&mut rng, 0..values.len())].as_str())
+                .collect();
+            Column::from(Series::new(a.name.as_str().into(), picked))
+        })
+        .collect();
+    DataFrame::new(rows, columns).unwrap()
+}
+
+#[test]
+fn bad_parameters_are_clear_errors() {
+    let (_, data, config) = adult();
+    let mut rng = StdRng::seed_from_u64(1);
+    let with =
+        |epsilon: f64, delta: f64| SynthesisConfig::new(epsilon, delta, config.attributes.clone());
+    for (bad, name) in [
+        (with(0.0, 1e-9), "epsilon"),
+        (with(-1.0, 1e-9), "epsilon"),
+        (with(f64::NAN, 1e-9), "epsilon"),
+        (with(f64::INFINITY, 1e-9), "epsilon"),
+        (with(1.0, 1.0), "delta"),
+        (with(1.0, 0.0), "delta"),
+        (with(1.0, 1e-9).with_rows(0), "rows"),
+        (SynthesisConfig::new(1.0, 1e-9, Vec::new()), "attributes"),
+    ] {
+        let e = synthesize(&data, &bad, &mut rng).unwrap_err().to_string();
+        assert!(e.contains(name), "{name}: {e}");
+    }
+    // A value outside its listed domain: column and row, never the value.
+    let narrow = SynthesisConfig::new(
+        1.0,
+        1e-9,
+        vec![SynthesisAttribute::new(
+            "race",
+            Domain::values(["White".to_owned(), "Black".to_owned()]).unwrap(),
+        )],
+    );
+    let e = synthesize(&data, &narrow, &mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("column 'race', row") && !e.contains("Asian"),
+        "{e}"
+    );
+    let unknown = SynthesisConfig::new(
+        1.0,
+        1e-9,
+        vec![SynthesisAttribute::new(
+            "nope",
+            Domain::values(["a".to_owned()]).unwrap(),
+        )],
+    );
+    assert!(
+        synthesize(&data, &unknown, &mut rng)
+            .unwrap_err()
+            .to_string()
+            .contains("nope")
+    );
+}
+
+#[test]
+fn the_ruleset_refuses_attributes_without_a_public_domain() {
+    let dir = scratch(
+        "synthesis-domain",
+        &[
+            ("d.csv", "age;sex\n30;F\n41;M\n"),
+            (
+                "r.toml",
+                "[data]\npath = \"d.csv\"\ndelimiter = \";\"\n\n[[attribute]]\nname = \"age\"\nrole = \"quasi-identifier\"\ntype = \"integer\"\n\n[[attribute]]\nname = \"sex\"\nrole = \"quasi-identifier\"\n\n[synthesis]\nepsilon = 1.0\n",
+            ),
+        ],
+    );
+    let ruleset = Ruleset::from_file(&dir.join("r.toml")).unwrap();
+    let e = ruleset.synthesis().unwrap_err().to_string();
+    assert!(e.contains("'age' has no public domain"), "{e}");
+    // Bins for age and an order for sex make it whole.
+    let toml = std::fs::read_to_string(dir.join("r.toml")).unwrap()
+        .replace("role = \"quasi-identifier\"\n\n[synthesis]", "role = \"quasi-identifier\"\ntype = \"ordered-string\"\norder = [\"F\", \"M\"]\n\n[synthesis]")
+        + "rows = 10\n[synthesis.bins]\nage = { low = 0, high = 99, width = 10 }\n";
+    std::fs::write(dir.join("r.toml"), toml).unwrap();
+    let ruleset = Ruleset::from_file(&dir.join("r.toml")).unwrap();
+    let config = ruleset.synthesis().unwrap().unwrap();
+    assert_eq!(config.rows, Some(10));
+    assert_eq!(config.attributes[0].domain.size(), 10);
+    let out = synthesize(
+        &ruleset.read_data().unwrap(),
+        &config,
+        &mut StdRng::seed_from_u64(2),
+    )
+    .unwrap();
+    let ages = out.frame.column("age").unwrap().str().unwrap().clone();
+    assert!(
+        ages.iter()
+            .all(|v| v.unwrap().parse::<u32>().unwrap() < 100)
+    );
+    // Bins on a string attribute, or for an attribute not synthesized.
+    let toml = std::fs::read_to_string(dir.join("r.toml")).unwrap()
+        + "sex = { low = 0, high = 1, width = 1 }\n";
+    std::fs::write(dir.join("r.toml"), toml).unwrap();
+    let e = Ruleset::from_file(&dir.join("r.toml"))
+        .unwrap()
+        .synthesis()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bins need an integer or decimal"), "{e}");
+}
+
+#[test]
+fn the_example_writes_the_table_and_its_utility_and_measures_other_files() {
+    let dir = scratch("synthesize-example", &[]);
+    let output = dir.join("synth.csv");
+    let config = root().join("datasets/adult/adult9-synth.toml");
+    let json = example_json(
+        "synthesize",
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--epsilon",
+            "0.5",
+            "--rows",
+            "2000",
+            "--seed",
+            "4",
+            "--output",
+            output.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(json["synthesis"]["rows"], 2000);
+    assert_eq!(json["synthesis"]["epsilon"], 0.5);
+    assert_eq!(json["seeded"], true);
+    assert_eq!(json["utility"]["synthetic_rows"], 2000);
+    assert!(
+        json["utility"]["classifier"]["trained_on_synthetic"]
+            .as_f64()
+            .unwrap()
+            > 0.5
+    );
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(text.lines().count(), 2001);
+    assert!(text.starts_with(
+        "sex;age;race;marital-status;education;native-country;workclass;occupation;salary-class"
+    ));
+    // The same file measured again gives the same utility.
+    let again = example_json(
+        "synthesize",
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--evaluate",
+            output.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert_eq!(again["utility"], json["utility"]);
+    assert!(again["synthesis"].is_null());
+    // ε ≤ 0 is refused and nothing is written.
+    let bad = dir.join("bad.csv");
+    let out = cargo_example(
+        "synthesize",
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--epsilon",
+            "0",
+            "--output",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("epsilon"));
+    assert!(!bad.exists());
+    // The input is never overwritten.
+    let out = cargo_example(
+        "synthesize",
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--output",
+            root().join("datasets/adult/adult.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+}
