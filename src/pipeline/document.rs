@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::clock::Utc;
 use super::run::{column_reports, describe, format_name, level_results};
-use super::stages::{Encoded, Input, RiskBefore, Verdict};
+use super::stages::{Encoded, Input, RiskBefore, Synthesized, Verdict};
 use crate::error::Result;
 use crate::measure::profile::PrivacyProfile;
 use crate::recode::LocalRelease;
@@ -14,7 +14,7 @@ use crate::report::format::fmt_probability;
 use crate::report::{
     AuditTrail, Context, DataSection, DifferentialPrivacySection, ExpertDeterminationRule,
     Identification, LevelResult, Methods, PrincipleAssessment, ReleaseSection, Report, Results,
-    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, ThresholdSetting,
+    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, SynthesisSection, ThresholdSetting,
 };
 use crate::risk::{RiskAnalysis, ThresholdReport};
 use crate::ruleset::Ruleset;
@@ -40,6 +40,8 @@ pub(crate) struct Findings<'a> {
     /// The release, when differentially private, and whether its
     /// randomness was seeded.
     pub private: Option<(SafePubRelease, bool)>,
+    /// Synthetic records, when configured, with the file written.
+    pub synthesized: Option<(Synthesized, Option<(PathBuf, String)>)>,
     pub output_rows: u64,
     pub after: Option<RiskAnalysis>,
     pub privacy: Option<PrivacyProfile>,
@@ -49,6 +51,41 @@ pub(crate) struct Findings<'a> {
     pub written: Option<(PathBuf, String)>,
     /// The time of the run (before the data was written).
     pub now: Utc,
+}
+
+/// The report's account of synthetic records.
+fn synthesis_section((s, file): (Synthesized, Option<(PathBuf, String)>)) -> SynthesisSection {
+    let summary = s.synthesis.summary;
+    let guarantee = format!(
+        "The synthetic records are ({}, {})-differentially private in the records of the input: \
+         whatever a recipient knows, they change the probability of any conclusion about one \
+         person by a factor of at most e^{} (except with probability {}), whether or not that \
+         person's record was in the input. No synthetic record stands for a real person; one \
+         may still equal a real record by chance (the share is in the utility figures). The \
+         guarantee holds because every attribute's domain was fixed without the data and the \
+         randomness is secret{}.",
+        summary.epsilon,
+        summary.delta,
+        summary.epsilon,
+        summary.delta,
+        if s.seeded {
+            " — this run used a fixed seed, so it is reproducible and not for a release to \
+             anyone who could know the seed"
+        } else {
+            ""
+        }
+    );
+    SynthesisSection {
+        summary,
+        utility: s.utility,
+        seeded: s.seeded,
+        file: file.as_ref().map(|(path, _)| {
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+        }),
+        sha256: file.map(|(_, sha)| sha),
+        guarantee,
+    }
 }
 
 /// The sealed report of a run, its audit trail complete.
@@ -89,6 +126,7 @@ pub(crate) fn assemble(findings: Findings<'_>, trail: AuditTrail) -> Result<Repo
         scan,
         verdict,
         now,
+        synthesized,
         ..
     } = findings;
     let results = Results {
@@ -112,6 +150,7 @@ pub(crate) fn assemble(findings: Findings<'_>, trail: AuditTrail) -> Result<Repo
             loss: r.measure.loss,
             elapsed_ms: r.elapsed_ms,
         }),
+        synthesis: synthesized.map(synthesis_section),
     };
     let mut report = Report {
         schema_version: SCHEMA_VERSION.to_owned(),

@@ -19,7 +19,7 @@ use crate::safepub::SafePubConfig;
 use crate::search::Recoding;
 
 /// The steps of a run, in order, as reported to a progress observer.
-pub const STEPS: [&str; 10] = [
+pub const STEPS: [&str; 11] = [
     "load",
     "safe-harbor",
     "transform",
@@ -28,6 +28,7 @@ pub const STEPS: [&str; 10] = [
     "apply",
     "risk-after",
     "scan",
+    "synthesis",
     "write",
     "report",
 ];
@@ -245,6 +246,9 @@ pub fn run_expert_determination(
     }
     let output_rows = released.as_ref().map_or(0, |f| f.height() as u64);
 
+    progress("synthesis");
+    let synthesized = trail.take(stages::synthesize(ruleset, &frame, options.seed)?);
+
     let now = Utc::now();
     let scan = scan.unwrap_or_else(stages::empty_scan);
     let verdict = stages::verdict(&settings, &result, &before.analysis, after.as_ref(), &scan);
@@ -252,6 +256,13 @@ pub fn run_expert_determination(
     progress("write");
     let written = trail.take(stages::write_release(
         released.as_ref(),
+        verdict.passes,
+        options,
+        &settings,
+    )?);
+
+    let synthetic_file = trail.take(stages::write_synthetic(
+        synthesized.as_ref(),
         verdict.passes,
         options,
         &settings,
@@ -271,6 +282,7 @@ pub fn run_expert_determination(
         result,
         local,
         private: private.map(|release| (release, options.seed.is_some())),
+        synthesized: synthesized.map(|s| (s, synthetic_file)),
         output_rows,
         after,
         privacy,

@@ -28,6 +28,7 @@ use crate::safe_harbor::{
 };
 use crate::safepub::{SafePubConfig, SafePubRelease};
 use crate::search::{AnonymizationConfig, NodeEvaluation, Recoding, SearchResult, search};
+use crate::synthesis::{Synthesis, SynthesisUtility, UtilityOptions, evaluate};
 use crate::transform::{TransformRecord, apply_transforms_with_missing};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -156,6 +157,7 @@ pub(crate) fn prepare(ruleset: &Ruleset, options: &RunOptions) -> Result<Prepare
     for output in [
         settings.output.clone(),
         quarantine_name(&settings.output),
+        synthetic_name(&settings.output),
         "report.json".into(),
         "report.html".into(),
         "report.md".into(),
@@ -460,6 +462,19 @@ pub(crate) fn search_lattice(
     Ok(Staged::new(result, [entry]))
 }
 
+/// A generator seeded with `seed`, or from the operating system.
+fn seeded_or_system(seed: Option<u64>) -> Result<StdRng> {
+    match seed {
+        Some(seed) => Ok(StdRng::seed_from_u64(seed)),
+        None => StdRng::try_from_rng(&mut rand::rngs::SysRng).map_err(|e| {
+            Error::parameter(
+                "randomness",
+                format!("the operating system gave no randomness: {e}"),
+            )
+        }),
+    }
+}
+
 /// `search` and `apply` of a differentially private release
 /// ([`crate::safepub::release`]): the release and a search result that
 /// describes it (the chosen node; its score not a search's, never proven
@@ -469,15 +484,7 @@ pub(crate) fn dp_release(
     encoded: &Encoded,
     seed: Option<u64>,
 ) -> Result<Staged<(SearchResult, SafePubRelease)>> {
-    let mut rng = match seed {
-        Some(seed) => StdRng::seed_from_u64(seed),
-        None => StdRng::try_from_rng(&mut rand::rngs::SysRng).map_err(|e| {
-            Error::parameter(
-                "randomness",
-                format!("the operating system gave no randomness: {e}"),
-            )
-        })?,
-    };
+    let mut rng = seeded_or_system(seed)?;
     let release = crate::safepub::release(
         &encoded.loaded.dataset,
         &encoded.loaded.hierarchies,
@@ -815,6 +822,111 @@ pub(crate) fn scan(frame: &DataFrame, actions: &[ColumnAction]) -> Result<Staged
         findings: scan.findings.iter().take(100).cloned().collect(),
     };
     Ok(Staged::new(section, [entry]))
+}
+
+/// Differentially private synthetic records, their utility, and whether
+/// their randomness was seeded.
+#[derive(Debug)]
+pub(crate) struct Synthesized {
+    pub synthesis: Synthesis,
+    pub utility: SynthesisUtility,
+    pub seeded: bool,
+}
+
+/// `synthesis`: when the ruleset has a `[synthesis]` table, synthetic
+/// records learnt under differential privacy ([`crate::synthesis`]) from
+/// the data after Safe Harbor and the transformations, measured against
+/// it. Randomness from the operating system unless the run or the table
+/// gives a seed.
+pub(crate) fn synthesize(
+    ruleset: &Ruleset,
+    frame: &DataFrame,
+    seed: Option<u64>,
+) -> Result<Staged<Option<Synthesized>>> {
+    let (Some(rule), Some(config)) = (&ruleset.synthesis, ruleset.synthesis()?) else {
+        return Ok(Staged::new(None, []));
+    };
+    let seed = seed.or(rule.seed);
+    let mut rng = seeded_or_system(seed)?;
+    let synthesis = crate::synthesis::synthesize(frame, &config, &mut rng)?;
+    let mut options = UtilityOptions::default();
+    if let Some(target) = &rule.target {
+        options = options.with_target(target.clone());
+    }
+    if let Some(test) = ruleset.synthesis_test_data()? {
+        options = options.with_test(test);
+    }
+    let utility = evaluate(frame, &synthesis.frame, &config.attributes, &options)?;
+    let s = &synthesis.summary;
+    let entry = Entry::new(
+        "synthesis",
+        format!(
+            "Sampled {} synthetic records from an MST model fitted under ({}, {})-differential privacy",
+            s.rows, s.epsilon, s.delta
+        ),
+        json!({
+            "method": s.method,
+            "epsilon": s.epsilon,
+            "delta": s.delta,
+            "rho": s.rho,
+            "rho_split": s.rho_split,
+            "attributes": utility.attributes,
+            "tree": s.tree,
+            "seeded": seed.is_some(),
+        }),
+        [("rows", s.rows)],
+    );
+    Ok(Staged::new(
+        Some(Synthesized {
+            synthesis,
+            utility,
+            seeded: seed.is_some(),
+        }),
+        [entry],
+    ))
+}
+
+/// The name synthetic records are written under:
+/// `adult-deidentified.csv` → `adult-deidentified.synthetic.csv`.
+pub(crate) fn synthetic_name(output: &Path) -> PathBuf {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    output.with_file_name(format!("{stem}.synthetic.csv"))
+}
+
+/// `write` of the synthetic records: CSV beside the release, and only when
+/// the run passes (a failing run leaves nothing under a release's name).
+pub(crate) fn write_synthetic(
+    synthesized: Option<&Synthesized>,
+    passes: bool,
+    options: &RunOptions,
+    settings: &ExpertDeterminationRule,
+) -> Result<Staged<Option<(PathBuf, String)>>> {
+    let Some(synthesized) = synthesized else {
+        return Ok(Staged::new(None, []));
+    };
+    if !passes {
+        let entry = Entry::new(
+            "write",
+            "Wrote no synthetic data: the run is not releasable (see the failures)",
+            json!({ "file": null, "sha256": null }),
+            [("rows", 0)],
+        );
+        return Ok(Staged::new(None, [entry]));
+    }
+    let name = synthetic_name(&settings.output);
+    let path = options.out_dir.join(&name);
+    write_csv(&synthesized.synthesis.frame, &path, b',')?;
+    let sha = sha256_file(&path)?;
+    let entry = Entry::new(
+        "write",
+        format!("Wrote the synthetic data to {}", name.display()),
+        json!({ "file": name.display().to_string(), "format": "csv", "sha256": sha }),
+        [("rows", synthesized.synthesis.frame.height() as u64)],
+    );
+    Ok(Staged::new(Some((path, sha)), [entry]))
 }
 
 /// The section of a run that found no transformation and scanned nothing.

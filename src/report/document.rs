@@ -14,6 +14,7 @@ use crate::report::settings::{PrincipleRatings, Rating, ThreatModel};
 use crate::risk::{RiskAnalysis, ThresholdReport};
 use crate::safe_harbor::{ColumnAction, Detector, Finding};
 use crate::safepub::DpSummary;
+use crate::synthesis::{SynthesisSummary, SynthesisUtility};
 
 /// The version of the report's JSON schema. Minor versions add fields;
 /// a major version changes or removes one.
@@ -271,6 +272,29 @@ pub struct Results {
     /// table; absent for global recoding (see `levels`).
     #[serde(default)]
     pub recoding: Option<RecodingResult>,
+    /// Differentially private synthetic records made beside the release,
+    /// when the ruleset asks for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synthesis: Option<SynthesisSection>,
+}
+
+/// Synthetic records learnt under differential privacy
+/// ([`crate::synthesis`]): how they were made, how useful they are, and
+/// where they were written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynthesisSection {
+    /// ε, δ, the ρ budget and its split, the tree, the records.
+    pub summary: SynthesisSummary,
+    /// Marginal distances, the classifier comparison, exact copies.
+    pub utility: SynthesisUtility,
+    /// Whether the randomness came from a fixed seed.
+    pub seeded: bool,
+    /// The file written (only when the run passes), and its SHA-256.
+    pub file: Option<String>,
+    /// The file's SHA-256.
+    pub sha256: Option<String>,
+    /// What the guarantee means for the recipient, in words.
+    pub guarantee: String,
 }
 
 /// What a release recoded record by record lost

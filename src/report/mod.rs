@@ -28,7 +28,7 @@ pub use digest::{sha256_file, sha256_hex};
 pub use document::{
     ColumnReport, Context, DataSection, DifferentialPrivacySection, Identification, LevelResult,
     Methods, PrincipleAssessment, RecodingResult, ReleaseSection, Report, Results, RiskCheck,
-    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, ThresholdSetting,
+    RiskSection, SCHEMA_VERSION, ScanSection, SignOff, Summary, SynthesisSection, ThresholdSetting,
 };
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use html::render_html;

@@ -345,3 +345,119 @@ fn the_example_writes_the_table_and_its_utility_and_measures_other_files() {
     );
     assert!(!out.status.success());
 }
+
+/// Adult's Expert Determination ruleset with a `[synthesis]` table, in a
+/// fresh folder; `edit` changes its text first.
+fn adult_with_synthesis(
+    name: &str,
+    edit: impl Fn(String) -> String,
+) -> (std::path::PathBuf, Ruleset) {
+    let adult = root().join("datasets/adult");
+    let text = std::fs::read_to_string(adult.join("adult.toml"))
+        .unwrap()
+        .replace(
+            "path = \"adult.csv\"",
+            &format!("path = \"{}/adult.csv\"", adult.display()),
+        )
+        .replace(
+            "\"hierarchies/",
+            &format!("\"{}/hierarchies/", adult.display()),
+        );
+    let text = edit(text)
+        + "\n[synthesis]\nepsilon = 1.0\nrows = 3000\nattributes = [\"sex\", \"age\", \"race\", \"occupation\", \"salary-class\"]\ntarget = \"salary-class\"\n";
+    let dir = scratch(name, &[("ruleset.toml", &text)]);
+    let ruleset = Ruleset::from_file(&dir.join("ruleset.toml")).unwrap();
+    (dir, ruleset)
+}
+
+#[test]
+fn the_expert_determination_reports_and_writes_synthetic_data_when_configured() {
+    let (dir, ruleset) = adult_with_synthesis("synthesis-expert-determination", |t| t);
+    let out = dir.join("out");
+    let outcome = deidentify::run_expert_determination(
+        &ruleset,
+        &deidentify::RunOptions::new(out.clone()).with_seed(5),
+        &mut |_| {},
+    )
+    .unwrap();
+    let report = &outcome.report;
+    assert!(report.summary.passes, "{:?}", report.summary.failures);
+    let s = report
+        .results
+        .synthesis
+        .as_ref()
+        .expect("a synthesis section");
+    assert!(s.seeded);
+    assert_eq!((s.summary.epsilon, s.summary.rows), (1.0, 3000));
+    assert_eq!(s.summary.tree.len(), 4);
+    assert_eq!(s.utility.distances.len(), 3);
+    assert_eq!(
+        s.utility.classifier.as_ref().unwrap().target,
+        "salary-class"
+    );
+    // The file beside the release, its hash in the report; the same
+    // records as the library draws with the same seed from the same data.
+    let file = out.join(s.file.as_ref().unwrap());
+    assert_eq!(file, out.join("adult-deidentified.synthetic.csv"));
+    assert_eq!(
+        s.sha256.as_deref(),
+        Some(deidentify::report::sha256_file(&file).unwrap().as_str())
+    );
+    let config = ruleset.synthesis().unwrap().unwrap();
+    let library = synthesize(
+        &ruleset.read_data().unwrap(),
+        &config,
+        &mut StdRng::seed_from_u64(5),
+    )
+    .unwrap();
+    assert_eq!(library.summary.tree, s.summary.tree);
+    let written = polars::prelude::CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(file.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert!(written.equals(&library.frame));
+    // The audit trail records the synthesis and the file; the renderings
+    // show the section.
+    let steps: Vec<&str> = report.audit.iter().map(|e| e.step.as_str()).collect();
+    assert!(steps.contains(&"synthesis"), "{steps:?}");
+    assert!(
+        report.audit.iter().any(
+            |e| e.description == "Wrote the synthetic data to adult-deidentified.synthetic.csv"
+        )
+    );
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    let markdown = std::fs::read_to_string(&outcome.markdown).unwrap();
+    for text in [&html, &markdown] {
+        assert!(
+            text.contains("Synthetic data")
+                && text.contains("(1, 0.000000001)-differential privacy")
+        );
+    }
+}
+
+#[test]
+fn a_failing_expert_determination_writes_no_synthetic_data() {
+    let (dir, ruleset) = adult_with_synthesis("synthesis-failing-run", |t| {
+        t.replace("prosecutor_average = 0.05", "prosecutor_average = 0.0001")
+    });
+    let out = dir.join("out");
+    let outcome = deidentify::run_expert_determination(
+        &ruleset,
+        &deidentify::RunOptions::new(out.clone()).with_seed(5),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!outcome.report.summary.passes);
+    let s = outcome.report.results.synthesis.as_ref().unwrap();
+    assert_eq!((s.file.as_ref(), s.sha256.as_ref()), (None, None));
+    assert!(!out.join("adult-deidentified.synthetic.csv").exists());
+    assert!(
+        outcome
+            .report
+            .audit
+            .iter()
+            .any(|e| e.description.starts_with("Wrote no synthetic data"))
+    );
+}

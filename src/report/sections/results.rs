@@ -2,22 +2,114 @@
 
 use crate::report::blocks::{Block, header, row};
 use crate::report::chart::Chart;
-use crate::report::document::{RecodingResult, Report, Results};
+use crate::report::document::{RecodingResult, Report, Results, SynthesisSection};
 use crate::report::format::dash;
 
 /// The generalization levels (a chart with its table) and the result's
 /// figures, or a paragraph saying that nothing was released.
 pub(crate) fn results(r: &Report) -> Vec<Block> {
     let res = &r.results;
-    if !res.found {
-        return vec![Block::Paragraph(
+    let mut blocks = if !res.found {
+        vec![Block::Paragraph(
             "No transformation of the lattice satisfies the privacy models within the suppression limit; no data was released.".to_owned(),
-        )];
+        )]
+    } else {
+        match &res.recoding {
+            None => vec![levels(res), figures(res)],
+            Some(recoding) => vec![recoded(recoding), figures(res)],
+        }
+    };
+    if let Some(synthesis) = &res.synthesis {
+        blocks.extend(synthetic(synthesis));
     }
-    match &res.recoding {
-        None => vec![levels(res), figures(res)],
-        Some(recoding) => vec![recoded(recoding), figures(res)],
+    blocks
+}
+
+/// Synthetic records: how they were made, their guarantee, and their
+/// utility against the real data.
+fn synthetic(s: &SynthesisSection) -> [Block; 3] {
+    let (m, u) = (&s.summary, &s.utility);
+    let tree: Vec<String> = m.tree.iter().map(|(a, b)| format!("{a}–{b}")).collect();
+    let mut rows = vec![
+        vec![
+            "Method".to_owned(),
+            format!(
+                "{} over {} attributes, tree {}",
+                m.method,
+                m.attributes.len(),
+                if tree.is_empty() {
+                    dash()
+                } else {
+                    tree.join(", ")
+                }
+            ),
+        ],
+        vec![
+            "Guarantee".to_owned(),
+            format!(
+                "({}, {})-differential privacy: ρ = {:.6} (zCDP), one third each for one-way marginals, the tree and two-way marginals",
+                m.epsilon, m.delta, m.rho
+            ),
+        ],
+        vec![
+            "Records".to_owned(),
+            format!(
+                "{} synthetic (noisy count of the input {:.0}), {}",
+                m.rows,
+                m.estimated_rows,
+                s.file
+                    .as_ref()
+                    .map_or_else(|| "not written".to_owned(), |f| format!("written to {f}"))
+            ),
+        ],
+    ];
+    for d in &u.distances {
+        rows.push(vec![
+            format!("{}-way marginals ({})", d.order, d.marginals),
+            format!(
+                "total variation distance: mean {:.4}, largest {:.4} ({})",
+                d.mean,
+                d.max,
+                d.worst.join(", ")
+            ),
+        ]);
     }
+    if let Some(c) = &u.classifier {
+        rows.push(vec![
+            format!("Predicting {}", c.target),
+            format!(
+                "accuracy on {} {} real records: {:.4} trained on synthetic, {:.4} trained on real, {:.4} for the majority class ({})",
+                c.test_rows,
+                if c.held_out { "held-out" } else { "(not held-out)" },
+                c.trained_on_synthetic,
+                c.trained_on_real,
+                c.majority,
+                c.model
+            ),
+        ]);
+    }
+    rows.push(vec![
+        "Exact copies".to_owned(),
+        format!(
+            "{:.2} % of synthetic records equal a real record on every attribute",
+            100.0 * u.exact_copies
+        ),
+    ]);
+    rows.push(vec![
+        "Randomness".to_owned(),
+        if s.seeded {
+            "a fixed seed: reproducible, not for a release to anyone who could know it".to_owned()
+        } else {
+            "from the operating system".to_owned()
+        },
+    ]);
+    [
+        Block::Paragraph(
+            "Synthetic data learnt under differential privacy, beside the release.".to_owned(),
+        ),
+        Block::Table(header(["Synthetic data", "Value"]), rows),
+        Block::Paragraph(s.guarantee.clone()),
+    ]
 }
 
 /// The information lost per attribute by a release recoded record by
