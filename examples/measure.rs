@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use deidentify::data::{CsvOptions, read_csv, read_parquet};
 use deidentify::exit::Exit;
 use deidentify::model::ModelSpec;
 use deidentify::recode::measure_release;
@@ -112,17 +111,7 @@ fn measure_file(
     if let Some(k) = args.k {
         config.models = vec![ModelSpec::KAnonymity { k }];
     }
-    let frame = if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        read_parquet(path)?
-    } else {
-        read_csv(
-            path,
-            &CsvOptions::default().with_delimiter(ruleset.data.delimiter as u8),
-        )?
-    };
+    let frame = ruleset.read_table(path)?;
     let measure = measure_release(
         &loaded.dataset,
         &loaded.hierarchies,

@@ -16,7 +16,6 @@ use std::time::Instant;
 use clap::Parser;
 use deidentify::Ruleset;
 use deidentify::apply::{check_output, write_csv};
-use deidentify::data::{CsvOptions, read_csv, read_parquet};
 use deidentify::exit::Exit;
 use deidentify::ruleset::SynthesisRule;
 use deidentify::synthesis::{SynthesisUtility, UtilityOptions, evaluate, synthesize};
@@ -68,17 +67,6 @@ struct Args {
     /// Print one JSON object instead of a summary.
     #[arg(long)]
     json: bool,
-}
-
-fn read(path: &std::path::Path, delimiter: u8) -> deidentify::Result<polars::prelude::DataFrame> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-    {
-        read_parquet(path)
-    } else {
-        read_csv(path, &CsvOptions::default().with_delimiter(delimiter))
-    }
 }
 
 fn print_utility(utility: &SynthesisUtility) {
@@ -154,11 +142,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let real = ruleset.read_data()?;
     let test = match &args.test {
-        Some(path) => Some(read(path, delimiter)?),
+        Some(path) => Some(ruleset.read_table(path)?),
         None => ruleset.synthesis_test_data()?,
     };
     let (synthetic, summary) = match &args.evaluate {
-        Some(path) => (read(path, delimiter)?, None),
+        Some(path) => (ruleset.read_table(path)?, None),
         None => {
             let output = args.output.as_ref().expect("clap requires it");
             check_output(output, &[ruleset.data_path()])?;

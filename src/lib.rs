@@ -19,6 +19,7 @@
 //! | recode | [`recode`](mod@recode) | local recoding, Mondrian, cell suppression; measuring any release |
 //! | risk | [`risk`] | re-identification risk before and after |
 //! | noise | [`noise`] | exact discrete samplers, DP counts, sums and means |
+//! | DP releases | [`safepub`], [`synthesis`] | differentially private anonymization; DP synthetic data (MST) |
 //! | report | [`report`] | the Expert Determination report, audit trail, signature |
 //! | end to end | [`pipeline`], [`stream`] | the whole run; data larger than memory |
 //!

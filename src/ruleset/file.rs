@@ -596,9 +596,15 @@ impl Ruleset {
         self.read_table(&self.data_path())
     }
 
-    /// Reads `path` as the data file is read (Parquet or CSV with the
-    /// ruleset's delimiter), without the fingerprint check.
-    pub(crate) fn read_table(&self, path: &Path) -> Result<polars::prelude::DataFrame> {
+    /// Reads `path` as the data file is read (Parquet for a `.parquet`
+    /// file, CSV with the ruleset's delimiter otherwise), without the
+    /// fingerprint check: a release or synthetic table to measure, held-out
+    /// records.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`read_csv`] and [`read_parquet`].
+    pub fn read_table(&self, path: &Path) -> Result<polars::prelude::DataFrame> {
         let path = path.to_path_buf();
         if path
             .extension()

@@ -135,46 +135,43 @@ impl Domain {
         self.size_unchecked()
     }
 
-    /// The text of value or bin `code` as a marginal shows it.
-    pub fn label(&self, code: u32) -> String {
-        match self {
-            Domain::Values(values) => values[code as usize].clone(),
-            &Domain::Bins {
+    /// Bin `code`'s first and last value (integers) or half-open range,
+    /// and whether it holds integers; `None` for listed values.
+    fn bin(&self, code: u32) -> Option<(f64, f64, bool)> {
+        match *self {
+            Domain::Values(_) => None,
+            Domain::Bins {
                 low,
                 high,
                 width,
                 integer,
             } => {
                 let (from, to) = bin_range(low, high, width, integer, code);
-                if integer {
-                    format!("[{from}, {to}]")
-                } else {
-                    format!("[{from}, {to})")
-                }
+                Some((from, to, integer))
             }
+        }
+    }
+
+    /// The text of value or bin `code` as a marginal shows it.
+    pub fn label(&self, code: u32) -> String {
+        match (self, self.bin(code)) {
+            (Domain::Values(values), _) => values[code as usize].clone(),
+            (_, Some((from, to, true))) => format!("[{from}, {to}]"),
+            (_, Some((from, to, false))) => format!("[{from}, {to})"),
+            (_, None) => unreachable!("bins have a range"),
         }
     }
 
     /// A synthetic value for code `code`: the value, or one drawn uniformly
     /// from the bin.
     pub(crate) fn sample_value<R: Rng + ?Sized>(&self, code: u32, rng: &mut R) -> String {
-        match self {
-            Domain::Values(values) => values[code as usize].clone(),
-            &Domain::Bins {
-                low,
-                high,
-                width,
-                integer,
-            } => {
-                let (from, to) = bin_range(low, high, width, integer, code);
-                if integer {
-                    let v = rng.random_range(from as i64..=to as i64);
-                    v.to_string()
-                } else {
-                    let v = from + rng.random::<f64>() * (to - from);
-                    format!("{}", v.min(high))
-                }
+        match (self, self.bin(code)) {
+            (Domain::Values(values), _) => values[code as usize].clone(),
+            (_, Some((from, to, true))) => rng.random_range(from as i64..=to as i64).to_string(),
+            (_, Some((from, to, false))) => {
+                format!("{}", (from + rng.random::<f64>() * (to - from)).min(to))
             }
+            (_, None) => unreachable!("bins have a range"),
         }
     }
 

@@ -370,16 +370,21 @@ fn adult_with_synthesis(
     (dir, ruleset)
 }
 
+/// The Expert Determination with seed 5, writing into `dir/out`.
+fn run_seeded(
+    dir: &std::path::Path,
+    ruleset: &Ruleset,
+) -> (std::path::PathBuf, deidentify::pipeline::RunOutcome) {
+    let out = dir.join("out");
+    let options = deidentify::RunOptions::new(out.clone()).with_seed(5);
+    let outcome = deidentify::run_expert_determination(ruleset, &options, &mut |_| {}).unwrap();
+    (out, outcome)
+}
+
 #[test]
 fn the_expert_determination_reports_and_writes_synthetic_data_when_configured() {
     let (dir, ruleset) = adult_with_synthesis("synthesis-expert-determination", |t| t);
-    let out = dir.join("out");
-    let outcome = deidentify::run_expert_determination(
-        &ruleset,
-        &deidentify::RunOptions::new(out.clone()).with_seed(5),
-        &mut |_| {},
-    )
-    .unwrap();
+    let (out, outcome) = run_seeded(&dir, &ruleset);
     let report = &outcome.report;
     assert!(report.summary.passes, "{:?}", report.summary.failures);
     let s = report
@@ -442,13 +447,7 @@ fn a_failing_expert_determination_writes_no_synthetic_data() {
     let (dir, ruleset) = adult_with_synthesis("synthesis-failing-run", |t| {
         t.replace("prosecutor_average = 0.05", "prosecutor_average = 0.0001")
     });
-    let out = dir.join("out");
-    let outcome = deidentify::run_expert_determination(
-        &ruleset,
-        &deidentify::RunOptions::new(out.clone()).with_seed(5),
-        &mut |_| {},
-    )
-    .unwrap();
+    let (out, outcome) = run_seeded(&dir, &ruleset);
     assert!(!outcome.report.summary.passes);
     let s = outcome.report.results.synthesis.as_ref().unwrap();
     assert_eq!((s.file.as_ref(), s.sha256.as_ref()), (None, None));
