@@ -460,3 +460,99 @@ fn a_failing_expert_determination_writes_no_synthetic_data() {
             .any(|e| e.description.starts_with("Wrote no synthetic data"))
     );
 }
+
+/// A random table: 1–6 listed columns over 1–40 values (skewed), and an
+/// integer column binned over bounds that may cut its values off.
+fn random_table() -> impl proptest::strategy::Strategy<Value = (DataFrame, Vec<SynthesisAttribute>)>
+{
+    use proptest::prelude::*;
+    (
+        prop::collection::vec(1u32..40, 1..6),
+        1usize..300,
+        any::<u64>(),
+        (-20i64..20, 1i64..60, 1i64..15),
+    )
+        .prop_map(|(domains, rows, seed, (low, span, width))| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut columns = Vec::new();
+            let mut attributes = Vec::new();
+            for (j, &size) in domains.iter().enumerate() {
+                let name = format!("c{j}");
+                let values: Vec<String> = (0..size).map(|v| format!("v{v}")).collect();
+                let picked: Vec<&str> = (0..rows)
+                    .map(|_| {
+                        let a = rand::RngExt::random_range(&mut rng, 0..size);
+                        let b = rand::RngExt::random_range(&mut rng, 0..size);
+                        values[a.min(b) as usize].as_str()
+                    })
+                    .collect();
+                columns.push(Column::from(Series::new(name.as_str().into(), picked)));
+                attributes.push(SynthesisAttribute::new(
+                    name,
+                    Domain::values(values).unwrap(),
+                ));
+            }
+            let numbers: Vec<i64> = (0..rows)
+                .map(|_| rand::RngExt::random_range(&mut rng, -40i64..80))
+                .collect();
+            columns.push(Column::from(Series::new("n".into(), numbers)));
+            attributes.push(SynthesisAttribute::new(
+                "n",
+                Domain::bins(low as f64, (low + span) as f64, width as f64, true).unwrap(),
+            ));
+            (DataFrame::new(rows, columns).unwrap(), attributes)
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48)
+    ))]
+
+    /// On any table and any parameters: the requested number of records,
+    /// every value inside its domain (binned numbers within the bounds),
+    /// a spanning tree, never more than ε spent, the same seed the same
+    /// records, and utility figures within their ranges.
+    #[test]
+    fn synthesis_keeps_its_invariants(
+        (data, attributes) in random_table(),
+        epsilon in 0.01f64..10.0,
+        log_delta in -12i32..-2,
+        rows in 1u64..400,
+        seed in proptest::prelude::any::<u64>(),
+    ) {
+        let config = SynthesisConfig::new(epsilon, 10f64.powi(log_delta), attributes.clone()).with_rows(rows);
+        let a = synthesize(&data, &config, &mut StdRng::seed_from_u64(seed)).unwrap();
+        let b = synthesize(&data, &config, &mut StdRng::seed_from_u64(seed)).unwrap();
+        proptest::prop_assert!(a.frame.equals(&b.frame));
+        proptest::prop_assert_eq!(a.frame.height() as u64, rows);
+        let names: Vec<String> = a.frame.get_column_names().iter().map(|n| n.to_string()).collect();
+        proptest::prop_assert_eq!(names, attributes.iter().map(|x| x.name.clone()).collect::<Vec<_>>());
+        for attribute in &attributes {
+            let column = a.frame.column(&attribute.name).unwrap().str().unwrap().clone();
+            for value in column.iter() {
+                let value = value.unwrap();
+                match &attribute.domain {
+                    Domain::Values(values) => proptest::prop_assert!(values.iter().any(|v| v == value)),
+                    Domain::Bins { low, high, .. } => {
+                        let v: f64 = value.parse().unwrap();
+                        proptest::prop_assert!(v >= *low && v <= *high, "{} outside [{}, {}]", v, low, high);
+                    }
+                }
+            }
+        }
+        let s = &a.summary;
+        proptest::prop_assert_eq!(s.tree.len(), attributes.len() - 1);
+        proptest::prop_assert!(s.epsilon_spent <= epsilon * (1.0 + 1e-12));
+        let utility = evaluate(&data, &a.frame, &attributes, &UtilityOptions::default()).unwrap();
+        for d in &utility.distances {
+            // (Distances are sums of floating-point shares: within 10⁻¹².)
+            proptest::prop_assert!(
+                d.mean >= 0.0 && d.mean <= d.max + 1e-12 && d.max <= 1.0 + 1e-12,
+                "{:?}",
+                d
+            );
+        }
+        proptest::prop_assert!((0.0..=1.0).contains(&utility.exact_copies));
+    }
+}
