@@ -54,6 +54,11 @@ struct Args {
     /// Do not synthesize: measure this synthetic file against the data.
     #[arg(long, conflicts_with = "output")]
     evaluate: Option<PathBuf>,
+    /// Measure every marginal within each value of this attribute (keeps
+    /// its dependence on every other attribute: the label a model trained
+    /// on the output will predict).
+    #[arg(long)]
+    condition: Option<String>,
     /// The attribute the utility report's classifier predicts.
     #[arg(long)]
     target: Option<String>,
@@ -114,6 +119,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         seed: None,
         attributes: None,
         bins: Default::default(),
+        condition: None,
         target: None,
         test: None,
     });
@@ -134,6 +140,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(target) = &args.target {
         rule.target = Some(target.clone());
+    }
+    if let Some(condition) = &args.condition {
+        rule.condition = Some(condition.clone());
     }
     let seed = args.seed.or(rule.seed);
     let target = rule.target.clone();
@@ -183,6 +192,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     if let Some(s) = &summary {
+        if let Some(condition) = &s.condition {
+            println!("every marginal measured within each value of {condition}");
+        }
         println!(
             "MST at ε = {}, δ = {} (ρ = {:.6}: one-way {:.6}, tree {:.6}, two-way {:.6}; ε spent {:.6})",
             s.epsilon,

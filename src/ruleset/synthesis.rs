@@ -21,6 +21,7 @@ use crate::synthesis::{Domain, SynthesisAttribute, SynthesisConfig};
 /// rows = 30162                    # default: the model's noisy count
 /// seed = 7                        # for tests and reproductions only
 /// attributes = ["age", "sex"]     # default: every attribute but identifiers
+/// condition = "salary-class"      # every marginal measured per salary class
 /// target = "salary-class"         # a classifier in the utility report
 /// test = "adult-test.csv"         # held-out real records for it
 /// [synthesis.bins]
@@ -52,6 +53,10 @@ pub struct SynthesisRule {
     /// Bins of numeric attributes.
     #[serde(default)]
     pub bins: BTreeMap<String, BinRule>,
+    /// An attribute every marginal is measured with (see
+    /// [`SynthesisConfig::condition`]).
+    #[serde(default)]
+    pub condition: Option<String>,
     /// The attribute the utility report's classifier predicts.
     #[serde(default)]
     pub target: Option<String>,
@@ -155,6 +160,9 @@ impl Ruleset {
         let mut config = SynthesisConfig::new(rule.epsilon, rule.delta, attributes);
         if let Some(rows) = rule.rows {
             config = config.with_rows(rows);
+        }
+        if let Some(condition) = &rule.condition {
+            config = config.with_condition(condition.clone());
         }
         config.check()?;
         Ok(Some(config))

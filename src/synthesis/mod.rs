@@ -92,6 +92,11 @@ pub struct SynthesisConfig {
     pub rows: Option<u64>,
     /// The attributes, in the output's column order.
     pub attributes: Vec<SynthesisAttribute>,
+    /// An attribute every marginal is measured with (within each of its
+    /// values), so that its dependence on every other attribute is kept:
+    /// the label a model trained on the synthetic records will predict.
+    /// None: MST as published.
+    pub condition: Option<String>,
 }
 
 impl SynthesisConfig {
@@ -102,7 +107,15 @@ impl SynthesisConfig {
             delta,
             rows: None,
             attributes,
+            condition: None,
         }
+    }
+
+    /// The configuration measuring every marginal within each value of
+    /// attribute `name`.
+    pub fn with_condition(mut self, name: impl Into<String>) -> SynthesisConfig {
+        self.condition = Some(name.into());
+        self
     }
 
     /// The configuration sampling `rows` records.
@@ -151,6 +164,20 @@ impl SynthesisConfig {
                 .check()
                 .map_err(|e| Error::parameter(format!("domain of '{}'", a.name), e.to_string()))?;
         }
+        if let Some(name) = &self.condition {
+            if !self.attributes.iter().any(|a| &a.name == name) {
+                return Err(Error::parameter(
+                    "condition",
+                    format!("'{name}' is not one of the synthesized attributes"),
+                ));
+            }
+            if self.attributes.len() < 2 {
+                return Err(Error::parameter(
+                    "condition",
+                    "conditioning needs at least one other attribute",
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -169,6 +196,9 @@ pub struct Synthesis {
 pub struct SynthesisSummary {
     /// The method ("MST").
     pub method: String,
+    /// The attribute every marginal was measured with, if any.
+    #[serde(default)]
+    pub condition: Option<String>,
     /// ε requested.
     pub epsilon: f64,
     /// δ requested.
@@ -255,17 +285,38 @@ pub fn synthesize<R: Rng + ?Sized>(
 ) -> Result<Synthesis> {
     config.check()?;
     let start = Instant::now();
-    let columns = encode(frame, &config.attributes)?;
+    let mut columns = encode(frame, &config.attributes)?;
     let sizes: Vec<usize> = config.attributes.iter().map(|a| a.domain.size()).collect();
+    let condition = config
+        .condition
+        .as_ref()
+        .and_then(|name| config.attributes.iter().position(|a| &a.name == name));
+    // The modelled attributes, and each record's stratum (its value of the
+    // condition; one stratum without one).
+    let (strata, k) = match condition {
+        Some(c) => (std::mem::take(&mut columns[c]), sizes[c]),
+        None => (vec![0u32; frame.height()], 1),
+    };
+    let features: Vec<usize> = (0..columns.len()).filter(|&i| Some(i) != condition).collect();
+    let feature_columns: Vec<Vec<u32>> =
+        features.iter().map(|&i| std::mem::take(&mut columns[i])).collect();
+    let feature_sizes: Vec<usize> = features.iter().map(|&i| sizes[i]).collect();
     let rho = rho_for(config.epsilon, config.delta)?;
     let mut budget = ZcdpBudget::new(rho)?;
-    let model = mst::fit(&columns, &sizes, &mut budget, rng)?;
+    let model = mst::fit(&feature_columns, &feature_sizes, &strata, k, &mut budget, rng)?;
     let rows = config
         .rows
         .unwrap_or_else(|| model.total.round().max(1.0) as u64);
     let rows_usize = usize::try_from(rows)
         .map_err(|_| Error::parameter("rows", "too many rows for this machine"))?;
-    let codes = model.sample(rows_usize, rng);
+    let (sampled_strata, sampled) = model.sample(rows_usize, rng);
+    let mut codes: Vec<Vec<u32>> = vec![Vec::new(); config.attributes.len()];
+    for (&i, column) in features.iter().zip(sampled) {
+        codes[i] = column;
+    }
+    if let Some(c) = condition {
+        codes[c] = sampled_strata;
+    }
     let series: Vec<Column> = config
         .attributes
         .iter()
@@ -281,9 +332,16 @@ pub fn synthesize<R: Rng + ?Sized>(
     let frame_out = DataFrame::new(rows_usize, series)
         .map_err(|e| Error::parameter("synthesis", format!("cannot build the table: {e}")))?;
     let spent: f64 = budget.spent().iter().sum();
-    let names = |i: usize| config.attributes[i].name.clone();
+    let names = |f: usize| config.attributes[features[f]].name.clone();
+    let modelled = |i: usize| {
+        features
+            .iter()
+            .position(|&f| f == i)
+            .map_or(sizes[i], |f| model.compressions[f].members.len())
+    };
     let summary = SynthesisSummary {
         method: "MST".into(),
+        condition: config.condition.clone(),
         epsilon: config.epsilon,
         delta: config.delta,
         rho,
@@ -295,17 +353,17 @@ pub fn synthesize<R: Rng + ?Sized>(
         attributes: config
             .attributes
             .iter()
-            .zip(&model.compressions)
-            .map(|(a, c)| SynthesizedAttribute {
+            .enumerate()
+            .map(|(i, a)| SynthesizedAttribute {
                 name: a.name.clone(),
                 domain_size: a.domain.size(),
-                modelled_size: c.members.len(),
+                modelled_size: modelled(i),
             })
             .collect(),
         tree: model
             .edges
             .iter()
-            .map(|e| (names(e.a), names(e.b)))
+            .map(|&(a, b)| (names(a), names(b)))
             .collect(),
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     };

@@ -4,6 +4,13 @@
 //! fitted to them, and records sampled from it
 //! ([§8.5](crate::methods#85-differentially-private-synthetic-data-mst)).
 //!
+//! With a conditioning attribute, the records are split into strata by its
+//! value and every marginal is measured within each stratum (the strata's
+//! tables stacked into one histogram, which one record changes in one
+//! cell: the same cost as one table); the tree and the merged domains are
+//! shared, each stratum gets its own tables. With none there is one
+//! stratum and this is MST as published.
+//!
 //! Every step that reads the data is a zCDP mechanism spent from one
 //! [`ZcdpBudget`]: the Gaussian measurements by the exact discrete
 //! Gaussian ([`gaussian_histogram`]), the choices by the exact
@@ -42,29 +49,32 @@ struct Measured {
     variance: Vec<f64>,
 }
 
-/// An edge of the tree with its consistent table (rows: `a`, columns: `b`).
+/// The model of one stratum: its number of records, every attribute's
+/// marginal, and every edge's table (rows: the edge's first attribute),
+/// in the order of [`Model::edges`].
 #[derive(Clone, Debug)]
-pub(crate) struct Edge {
-    pub a: usize,
-    pub b: usize,
-    table: Vec<f64>,
+struct Stratum {
+    total: f64,
+    marginals: Vec<Vec<f64>>,
+    tables: Vec<Vec<f64>>,
 }
 
-/// The fitted model: per attribute its merged domain and estimated
-/// marginal, the tree's tables, and what was spent where.
+/// The fitted model: per attribute its merged domain, the tree's edges,
+/// per stratum its marginals and tables, and what was spent where.
 #[derive(Clone, Debug)]
 pub(crate) struct Model {
     pub compressions: Vec<Compression>,
-    marginals: Vec<Vec<f64>>,
-    pub edges: Vec<Edge>,
+    /// The tree's edges (pairs of attribute indices).
+    pub edges: Vec<(usize, usize)>,
+    strata: Vec<Stratum>,
     /// The estimated number of records.
     pub total: f64,
     /// ρ of the one-way measurements, the selection and the two-way
     /// measurements.
     pub rho_split: [f64; 3],
     /// Every noisy measurement as drawn, with the attributes it counts
-    /// (one-way over the full domain, two-way over the merged ones) and
-    /// the ρ it spent.
+    /// (one-way over the full domain, two-way over the merged ones, each
+    /// stratum's table after the other's) and the ρ it spent.
     pub measurements: Vec<(Vec<usize>, f64, Vec<i128>)>,
 }
 
@@ -73,11 +83,14 @@ fn share(rho: f64, parts: usize) -> f64 {
     (rho / parts as f64).next_down()
 }
 
-/// Fits MST to `columns` (codes into domains of `sizes`), spending all of
-/// `budget`.
+/// Fits MST to `columns` (codes into domains of `sizes`), each record in
+/// stratum `strata[row]` of `k` (all 0 and `k` = 1 for plain MST),
+/// spending all of `budget`.
 pub(crate) fn fit<R: Rng + ?Sized>(
     columns: &[Vec<u32>],
     sizes: &[usize],
+    strata: &[u32],
+    k: usize,
     budget: &mut ZcdpBudget,
     rng: &mut R,
 ) -> Result<Model> {
@@ -99,8 +112,9 @@ pub(crate) fn fit<R: Rng + ?Sized>(
     let mut one_way = Vec::with_capacity(d);
     let mut measurements = Vec::new();
     for (i, (column, &size)) in columns.iter().zip(sizes).enumerate() {
-        let noisy = gaussian_histogram(rng, &counts(column, size), rho_one, budget)?;
-        let (compression, measured) = compress(&noisy, sigma2_one);
+        let table = stratified_counts(column, size, strata, k);
+        let noisy = gaussian_histogram(rng, &table, rho_one, budget)?;
+        let (compression, measured) = compress(&noisy, size, k, sigma2_one);
         measurements.push((vec![i], rho_one, noisy));
         compressions.push(compression);
         one_way.push(measured);
@@ -112,81 +126,118 @@ pub(crate) fn fit<R: Rng + ?Sized>(
         .collect();
     let merged_sizes: Vec<usize> = compressions.iter().map(|c| c.members.len()).collect();
     // The tree, chosen with ρ/3; its edges measured with ρ/3.
-    let mut two_way = Vec::new();
+    let mut edges = Vec::new();
+    let mut two_way: Vec<Vec<Measured>> = Vec::new();
     if d > 1 {
-        let pairs = select(&merged, &merged_sizes, &one_way, rho_split[1], budget, rng)?;
-        let rho_two = share(rho_split[2], pairs.len());
+        let stratified = Stratified {
+            merged: &merged,
+            sizes: &merged_sizes,
+            strata,
+            k,
+        };
+        edges = select(&stratified, &one_way, rho_split[1], budget, rng)?;
+        let rho_two = share(rho_split[2], edges.len());
         let sigma2_two = histogram_variance(rho_two)?;
-        for (a, b) in pairs {
-            let table = pair_counts(&merged[a], &merged[b], merged_sizes[b], merged_sizes[a]);
+        for &(a, b) in &edges {
+            let table = stratified.pair_counts(a, b);
             let noisy = gaussian_histogram(rng, &table, rho_two, budget)?;
-            measurements.push((vec![a, b], rho_two, noisy.clone()));
-            two_way.push((
-                a,
-                b,
-                Measured {
-                    values: noisy.iter().map(|&v| v as f64).collect(),
-                    variance: vec![sigma2_two; noisy.len()],
-                },
-            ));
+            let cells = merged_sizes[a] * merged_sizes[b];
+            two_way.push(
+                noisy
+                    .chunks(cells)
+                    .map(|chunk| Measured {
+                        values: chunk.iter().map(|&v| v as f64).collect(),
+                        variance: vec![sigma2_two; cells],
+                    })
+                    .collect(),
+            );
+            measurements.push((vec![a, b], rho_two, noisy));
         }
     }
-    let mut model = estimate(compressions, one_way, two_way, &merged_sizes, rho_split);
-    model.measurements = measurements;
-    Ok(model)
+    let strata_models: Vec<Stratum> = (0..k)
+        .into_par_iter()
+        .map(|t| {
+            let one: Vec<&Measured> = one_way.iter().map(|m| &m[t]).collect();
+            let two: Vec<&Measured> = two_way.iter().map(|m| &m[t]).collect();
+            estimate(&one, &edges, &two, &merged_sizes)
+        })
+        .collect();
+    Ok(Model {
+        compressions,
+        total: strata_models.iter().map(|s| s.total).sum(),
+        edges,
+        strata: strata_models,
+        rho_split,
+        measurements,
+    })
 }
 
-fn counts(column: &[u32], size: usize) -> Vec<u64> {
-    let mut counts = vec![0u64; size];
-    for &v in column {
-        counts[v as usize] += 1;
+/// Merged columns with each record's stratum.
+struct Stratified<'a> {
+    merged: &'a [Vec<u32>],
+    sizes: &'a [usize],
+    strata: &'a [u32],
+    k: usize,
+}
+
+impl Stratified<'_> {
+    /// Every stratum's table of `a` (rows) by `b` (columns), row-major,
+    /// one stratum after the other.
+    fn pair_counts(&self, a: usize, b: usize) -> Vec<u64> {
+        let (size_a, size_b) = (self.sizes[a], self.sizes[b]);
+        let mut table = vec![0u64; self.k * size_a * size_b];
+        for ((&x, &y), &t) in self.merged[a].iter().zip(&self.merged[b]).zip(self.strata) {
+            table[(t as usize * size_a + x as usize) * size_b + y as usize] += 1;
+        }
+        table
+    }
+}
+
+/// Every stratum's counts of `column`, one stratum after the other.
+fn stratified_counts(column: &[u32], size: usize, strata: &[u32], k: usize) -> Vec<u64> {
+    let mut counts = vec![0u64; k * size];
+    for (&v, &t) in column.iter().zip(strata) {
+        counts[t as usize * size + v as usize] += 1;
     }
     counts
 }
 
-/// The table of `a` (rows) by `b` (columns), row-major.
-fn pair_counts(a: &[u32], b: &[u32], size_b: usize, size_a: usize) -> Vec<u64> {
-    let mut table = vec![0u64; size_a * size_b];
-    for (&x, &y) in a.iter().zip(b) {
-        table[x as usize * size_b + y as usize] += 1;
-    }
-    table
-}
-
-/// Merges the values measured below 3σ into one bin (the last), whose
-/// measurement is their sum.
-fn compress(noisy: &[i128], sigma2: f64) -> (Compression, Measured) {
-    let threshold = 3.0 * sigma2.sqrt();
-    let mut code_of = vec![0u32; noisy.len()];
-    let mut members = Vec::new();
-    let mut values = Vec::new();
+/// Merges the values whose noisy count (summed over the `k` strata)
+/// lies below 3σ√k into one bin (the last); each stratum's measurement of
+/// it is the sum of theirs.
+fn compress(noisy: &[i128], size: usize, k: usize, sigma2: f64) -> (Compression, Vec<Measured>) {
+    let threshold = 3.0 * (sigma2 * k as f64).sqrt();
+    let mut code_of = vec![0u32; size];
+    let mut members: Vec<Vec<u32>> = Vec::new();
     let mut rare = Vec::new();
-    let mut rare_sum = 0.0;
-    for (v, &y) in noisy.iter().enumerate() {
-        let y = y as f64;
-        if y >= threshold {
+    for v in 0..size {
+        let sum: f64 = (0..k).map(|t| noisy[t * size + v] as f64).sum();
+        if sum >= threshold {
             code_of[v] = members.len() as u32;
             members.push(vec![v as u32]);
-            values.push(y);
         } else {
             rare.push(v as u32);
-            rare_sum += y;
         }
     }
-    let mut variance = vec![sigma2; values.len()];
     if !rare.is_empty() {
-        let code = members.len() as u32;
         for &v in &rare {
-            code_of[v as usize] = code;
+            code_of[v as usize] = members.len() as u32;
         }
-        variance.push(sigma2 * rare.len() as f64);
         members.push(rare);
-        values.push(rare_sum);
     }
-    (
-        Compression { code_of, members },
-        Measured { values, variance },
-    )
+    let measured = (0..k)
+        .map(|t| {
+            let stratum = &noisy[t * size..(t + 1) * size];
+            Measured {
+                values: members
+                    .iter()
+                    .map(|m| m.iter().map(|&v| stratum[v as usize] as f64).sum())
+                    .collect(),
+                variance: members.iter().map(|m| sigma2 * m.len() as f64).collect(),
+            }
+        })
+        .collect();
+    (Compression { code_of, members }, measured)
 }
 
 /// The inverse-variance weighted mean of estimates `(value, variance)`.
@@ -215,28 +266,44 @@ fn project_simplex(v: &[f64], total: f64) -> Vec<f64> {
     v.iter().map(|&x| (x - theta).max(0.0)).collect()
 }
 
+/// A stratum's number of records: the inverse-variance weighted mean of
+/// its measurements' sums.
+fn stratum_total<'a>(measured: impl Iterator<Item = &'a Measured>) -> f64 {
+    combine(measured.map(|m| {
+        (
+            m.values.iter().sum::<f64>(),
+            m.variance.iter().sum::<f64>(),
+        )
+    }))
+    .max(1.0)
+}
+
 /// The exponential mechanism's choice of r − 1 edges joining the r
 /// attributes into a tree (Kruskal's order, each round among the pairs
 /// that join two components), scoring a pair by the L1 distance between
-/// its true two-way marginal and the one the one-way measurements imply.
+/// its true two-way marginals (in every stratum) and those the one-way
+/// measurements imply.
 fn select<R: Rng + ?Sized>(
-    merged: &[Vec<u32>],
-    sizes: &[usize],
-    one_way: &[Measured],
+    data: &Stratified<'_>,
+    one_way: &[Vec<Measured>],
     rho: f64,
     budget: &mut ZcdpBudget,
     rng: &mut R,
 ) -> Result<Vec<(usize, usize)>> {
-    let d = merged.len();
-    let total = combine(
-        one_way
-            .iter()
-            .map(|m| (m.values.iter().sum::<f64>(), m.variance.iter().sum::<f64>())),
-    )
-    .max(1.0);
-    let independent: Vec<Vec<f64>> = one_way
+    let d = data.merged.len();
+    let sizes = data.sizes;
+    let totals: Vec<f64> = (0..data.k)
+        .map(|t| stratum_total(one_way.iter().map(|m| &m[t])))
+        .collect();
+    // independent[a][t]: attribute a's projected marginal in stratum t.
+    let independent: Vec<Vec<Vec<f64>>> = one_way
         .iter()
-        .map(|m| project_simplex(&m.values, total))
+        .map(|m| {
+            m.iter()
+                .zip(&totals)
+                .map(|(m, &total)| project_simplex(&m.values, total))
+                .collect()
+        })
         .collect();
     let pairs: Vec<(usize, usize)> = (0..d)
         .flat_map(|a| (a + 1..d).map(move |b| (a, b)))
@@ -244,11 +311,15 @@ fn select<R: Rng + ?Sized>(
     let scores: Vec<u128> = pairs
         .par_iter()
         .map(|&(a, b)| {
-            let table = pair_counts(&merged[a], &merged[b], sizes[b], sizes[a]);
+            let table = data.pair_counts(a, b);
+            let cells = sizes[a] * sizes[b];
             let mut l1 = 0.0;
-            for (i, &pa) in independent[a].iter().enumerate() {
-                for (j, &pb) in independent[b].iter().enumerate() {
-                    l1 += (table[i * sizes[b] + j] as f64 - pa * pb / total).abs();
+            for (t, &total) in totals.iter().enumerate() {
+                let stratum = &table[t * cells..(t + 1) * cells];
+                for (i, &pa) in independent[a][t].iter().enumerate() {
+                    for (j, &pb) in independent[b][t].iter().enumerate() {
+                        l1 += (stratum[i * sizes[b] + j] as f64 - pa * pb / total).abs();
+                    }
                 }
             }
             (l1 * SCORE_UNITS).floor() as u128
@@ -288,39 +359,30 @@ fn select<R: Rng + ?Sized>(
     Ok(chosen)
 }
 
-/// The model the measurements imply: one total, every attribute's marginal
-/// (its one-way measurement and the sums of its edges' tables, weighed by
-/// their variances, projected onto the simplex), and every edge's table as
-/// the nearest non-negative table with those marginals (Dykstra's
-/// alternating projections).
+/// The model one stratum's measurements imply: its total, every
+/// attribute's marginal (its one-way measurement and the sums of its
+/// edges' tables, weighed by their variances, projected onto the
+/// simplex), and every edge's table as the nearest non-negative table with
+/// those marginals (Dykstra's alternating projections).
 fn estimate(
-    compressions: Vec<Compression>,
-    one_way: Vec<Measured>,
-    two_way: Vec<(usize, usize, Measured)>,
+    one_way: &[&Measured],
+    edges: &[(usize, usize)],
+    two_way: &[&Measured],
     sizes: &[usize],
-    rho_split: [f64; 3],
-) -> Model {
-    let sums = one_way
-        .iter()
-        .map(|m| (m.values.iter().sum::<f64>(), m.variance.iter().sum::<f64>()))
-        .chain(
-            two_way
-                .iter()
-                .map(|(_, _, m)| (m.values.iter().sum::<f64>(), m.variance.iter().sum::<f64>())),
-        );
-    let total = combine(sums).max(1.0);
+) -> Stratum {
+    let total = stratum_total(one_way.iter().chain(two_way).copied());
     let marginals: Vec<Vec<f64>> = (0..one_way.len())
         .map(|i| {
             let cells = (0..sizes[i])
                 .map(|v| {
                     let own = (one_way[i].values[v], one_way[i].variance[v]);
-                    let from_edges = two_way.iter().filter_map(|(a, b, m)| {
-                        if *a == i {
-                            let row = &m.values[v * sizes[*b]..(v + 1) * sizes[*b]];
-                            Some((row.iter().sum::<f64>(), m.variance[0] * sizes[*b] as f64))
-                        } else if *b == i {
-                            let column = (0..sizes[*a]).map(|r| m.values[r * sizes[i] + v]);
-                            Some((column.sum::<f64>(), m.variance[0] * sizes[*a] as f64))
+                    let from_edges = edges.iter().zip(two_way).filter_map(|(&(a, b), m)| {
+                        if a == i {
+                            let row = &m.values[v * sizes[b]..(v + 1) * sizes[b]];
+                            Some((row.iter().sum::<f64>(), m.variance[0] * sizes[b] as f64))
+                        } else if b == i {
+                            let column = (0..sizes[a]).map(|r| m.values[r * sizes[i] + v]);
+                            Some((column.sum::<f64>(), m.variance[0] * sizes[a] as f64))
                         } else {
                             None
                         }
@@ -331,21 +393,15 @@ fn estimate(
             project_simplex(&cells, total)
         })
         .collect();
-    let edges = two_way
-        .into_par_iter()
-        .map(|(a, b, m)| Edge {
-            a,
-            b,
-            table: nearest_table(&m.values, &marginals[a], &marginals[b]),
-        })
+    let tables = edges
+        .iter()
+        .zip(two_way)
+        .map(|(&(a, b), m)| nearest_table(&m.values, &marginals[a], &marginals[b]))
         .collect();
-    Model {
-        compressions,
-        marginals,
-        edges,
+    Stratum {
         total,
-        rho_split,
-        measurements: Vec::new(),
+        marginals,
+        tables,
     }
 }
 
@@ -392,13 +448,55 @@ fn nearest_table(noisy: &[f64], rows: &[f64], columns: &[f64]) -> Vec<f64> {
 }
 
 impl Model {
-    /// `rows` records sampled from the tree: the root's values allotted in
-    /// proportion to its marginal, each further attribute's within every
-    /// group of records sharing its parent's value in proportion to the
-    /// edge's row (whole counts, remainders by weighted draws, shuffled),
-    /// then each merged bin expanded to one of its values uniformly.
-    /// Returns codes in the original domains, one column per attribute.
-    pub(crate) fn sample<R: Rng + ?Sized>(&self, rows: usize, rng: &mut R) -> Vec<Vec<u32>> {
+    /// `rows` records sampled from the model: their strata allotted in
+    /// proportion to the strata's totals, then within each stratum the
+    /// tree walked breadth first from attribute 0: the root's values
+    /// allotted in proportion to its marginal, each further attribute's
+    /// within every group of records sharing its parent's value in
+    /// proportion to the edge's row (whole counts, remainders by weighted
+    /// draws, shuffled); each merged bin expanded to one of its values
+    /// uniformly. Returns every record's stratum and the codes in the
+    /// original domains, one column per attribute.
+    pub(crate) fn sample<R: Rng + ?Sized>(
+        &self,
+        rows: usize,
+        rng: &mut R,
+    ) -> (Vec<u32>, Vec<Vec<u32>>) {
+        let totals: Vec<f64> = self.strata.iter().map(|s| s.total).collect();
+        let strata = allot(&totals, rows, rng);
+        let d = self.compressions.len();
+        let mut columns = vec![vec![0u32; rows]; d];
+        for (t, stratum) in self.strata.iter().enumerate() {
+            let members: Vec<usize> = (0..rows).filter(|&r| strata[r] as usize == t).collect();
+            if members.is_empty() {
+                continue;
+            }
+            let merged = stratum.sample(&self.edges, members.len(), rng);
+            for ((column, codes), compression) in
+                columns.iter_mut().zip(merged).zip(&self.compressions)
+            {
+                for (&row, c) in members.iter().zip(codes) {
+                    let values = &compression.members[c as usize];
+                    column[row] = if values.len() == 1 {
+                        values[0]
+                    } else {
+                        values[rng.random_range(0..values.len())]
+                    };
+                }
+            }
+        }
+        (strata, columns)
+    }
+}
+
+impl Stratum {
+    /// `rows` records of this stratum in the merged domains.
+    fn sample<R: Rng + ?Sized>(
+        &self,
+        edges: &[(usize, usize)],
+        rows: usize,
+        rng: &mut R,
+    ) -> Vec<Vec<u32>> {
         let d = self.marginals.len();
         let mut merged: Vec<Option<Vec<u32>>> = vec![None; d];
         // Breadth-first from attribute 0 over the tree (a forest when an
@@ -410,11 +508,11 @@ impl Model {
             merged[root] = Some(allot(&self.marginals[root], rows, rng));
             let mut queue = vec![root];
             while let Some(parent) = queue.pop() {
-                for edge in &self.edges {
-                    let (child, by_row) = if edge.a == parent {
-                        (edge.b, true)
-                    } else if edge.b == parent {
-                        (edge.a, false)
+                for (e, &(a, b)) in edges.iter().enumerate() {
+                    let (child, by_row) = if a == parent {
+                        (b, true)
+                    } else if b == parent {
+                        (a, false)
                     } else {
                         continue;
                     };
@@ -422,40 +520,29 @@ impl Model {
                         continue;
                     }
                     let parent_codes = merged[parent].as_ref().expect("sampled");
-                    merged[child] = Some(self.sample_child(edge, by_row, parent_codes, child, rng));
+                    let codes = self.sample_child(e, (a, b), by_row, parent_codes, child, rng);
+                    merged[child] = Some(codes);
                     queue.push(child);
                 }
             }
         }
         merged
             .into_iter()
-            .zip(&self.compressions)
-            .map(|(codes, compression)| {
-                codes
-                    .expect("every attribute sampled")
-                    .into_iter()
-                    .map(|c| {
-                        let members = &compression.members[c as usize];
-                        if members.len() == 1 {
-                            members[0]
-                        } else {
-                            members[rng.random_range(0..members.len())]
-                        }
-                    })
-                    .collect()
-            })
+            .map(|codes| codes.expect("every attribute sampled"))
             .collect()
     }
 
     fn sample_child<R: Rng + ?Sized>(
         &self,
-        edge: &Edge,
+        edge: usize,
+        (a, b): (usize, usize),
         by_row: bool,
         parent_codes: &[u32],
         child: usize,
         rng: &mut R,
     ) -> Vec<u32> {
-        let parent_size = self.marginals[if by_row { edge.a } else { edge.b }].len();
+        let table = &self.tables[edge];
+        let parent_size = self.marginals[if by_row { a } else { b }].len();
         let child_size = self.marginals[child].len();
         let mut groups: Vec<Vec<usize>> = vec![Vec::new(); parent_size];
         for (row, &v) in parent_codes.iter().enumerate() {
@@ -469,9 +556,9 @@ impl Model {
             let mut weights: Vec<f64> = (0..child_size)
                 .map(|c| {
                     if by_row {
-                        edge.table[v * child_size + c]
+                        table[v * child_size + c]
                     } else {
-                        edge.table[c * parent_size + v]
+                        table[c * parent_size + v]
                     }
                 })
                 .collect();
@@ -539,6 +626,23 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
+fn counts(column: &[u32], size: usize) -> Vec<u64> {
+    let mut counts = vec![0u64; size];
+    for &v in column {
+        counts[v as usize] += 1;
+    }
+    counts
+}
+
+/// The table of `a` (rows) by `b` (columns), row-major.
+fn pair_counts(a: &[u32], b: &[u32], size_b: usize, size_a: usize) -> Vec<u64> {
+    let mut table = vec![0u64; size_a * size_b];
+    for (&x, &y) in a.iter().zip(b) {
+        table[x as usize * size_b + y as usize] += 1;
+    }
+    table
+}
+
     #[test]
     fn the_measurements_have_the_calibrated_variance() {
         // Two attributes: 6,000 values (a fifth of them used, 50 records each)
@@ -552,7 +656,8 @@ mod tests {
         let b: Vec<u32> = (0..n).map(|i| (i % 3) as u32).collect();
         let rho = 0.06;
         let mut budget = ZcdpBudget::new(rho).unwrap();
-        let model = fit(&[a.clone(), b.clone()], &[6000, 3], &mut budget, &mut rng).unwrap();
+        let strata = vec![0u32; n];
+        let model = fit(&[a.clone(), b.clone()], &[6000, 3], &strata, 1, &mut budget, &mut rng).unwrap();
         assert_eq!(model.measurements.len(), 3);
         let (attrs, rho_a, noisy) = &model.measurements[0];
         assert_eq!(attrs, &[0]);
@@ -587,6 +692,45 @@ mod tests {
         // The whole budget is spent, never more.
         let spent: f64 = budget.spent().iter().sum();
         assert!(spent <= rho && spent > rho * (1.0 - 1e-9), "{spent}");
+    }
+
+    #[test]
+    fn strata_share_the_merged_domain_and_keep_their_own_measurements() {
+        // Two strata, σ² = 4: a value is rare when its two noisy counts sum
+        // below 3·√(4·2) ≈ 8.49.
+        let noisy = [5, 1, 0, 9, /* stratum 1 */ 6, 2, 3, -1];
+        let (c, m) = compress(&noisy, 4, 2, 4.0);
+        // Sums 11, 3, 3, 8: value 0 kept, 1–3 merged.
+        assert_eq!(c.code_of, [0, 1, 1, 1]);
+        assert_eq!(m[0].values, [5.0, 10.0]);
+        assert_eq!(m[1].values, [6.0, 4.0]);
+        assert_eq!(m[1].variance, [4.0, 12.0]);
+        // Stratified counts: one stratum after the other.
+        assert_eq!(stratified_counts(&[0, 1, 1, 0], 2, &[0, 0, 1, 1], 2), [1, 1, 1, 1]);
+        assert_eq!(stratified_counts(&[0, 1, 1, 0], 2, &[1, 1, 1, 1], 2), [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn a_strong_dependence_on_the_condition_is_kept() {
+        // b equals the stratum; a is independent. Conditioned, every
+        // sampled record keeps b = stratum (the model's b marginal within
+        // each stratum is measured, not inferred).
+        let mut rng = StdRng::seed_from_u64(8);
+        let n = 20_000;
+        let strata: Vec<u32> = (0..n).map(|i| (i % 2) as u32).collect();
+        let a: Vec<u32> = (0..n).map(|i| (i / 2 % 5) as u32).collect();
+        let b = strata.clone();
+        let mut budget = ZcdpBudget::new(1.0).unwrap();
+        let model = fit(&[a, b], &[5, 2], &strata, 2, &mut budget, &mut rng).unwrap();
+        let (sampled_strata, columns) = model.sample(5000, &mut rng);
+        let agree = sampled_strata
+            .iter()
+            .zip(&columns[1])
+            .filter(|(s, b)| s == b)
+            .count();
+        assert!(agree > 4950, "{agree}");
+        let ones = sampled_strata.iter().filter(|&&s| s == 1).count();
+        assert!((2400..=2600).contains(&ones), "{ones}");
     }
 
     #[test]
@@ -632,7 +776,8 @@ mod tests {
     #[test]
     fn compression_merges_values_below_three_sigma() {
         // σ² = 4: threshold 6.
-        let (c, m) = compress(&[100, 3, 7, -2], 4.0);
+        let (c, m) = compress(&[100, 3, 7, -2], 4, 1, 4.0);
+        let m = &m[0];
         assert_eq!(c.code_of, [0, 2, 1, 2]);
         assert_eq!(c.members, [vec![0], vec![2], vec![1, 3]]);
         assert_eq!(m.values, [100.0, 7.0, 1.0]);

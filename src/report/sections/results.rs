@@ -34,14 +34,17 @@ fn synthetic(s: &SynthesisSection) -> [Block; 3] {
         vec![
             "Method".to_owned(),
             format!(
-                "{} over {} attributes, tree {}",
+                "{} over {} attributes, tree {}{}",
                 m.method,
                 m.attributes.len(),
                 if tree.is_empty() {
                     dash()
                 } else {
                     tree.join(", ")
-                }
+                },
+                m.condition.as_ref().map_or_else(String::new, |c| format!(
+                    "; every marginal measured within each value of {c}"
+                ))
             ),
         ],
         vec![
