@@ -297,13 +297,24 @@ pub fn synthesize<R: Rng + ?Sized>(
         Some(c) => (std::mem::take(&mut columns[c]), sizes[c]),
         None => (vec![0u32; frame.height()], 1),
     };
-    let features: Vec<usize> = (0..columns.len()).filter(|&i| Some(i) != condition).collect();
-    let feature_columns: Vec<Vec<u32>> =
-        features.iter().map(|&i| std::mem::take(&mut columns[i])).collect();
+    let features: Vec<usize> = (0..columns.len())
+        .filter(|&i| Some(i) != condition)
+        .collect();
+    let feature_columns: Vec<Vec<u32>> = features
+        .iter()
+        .map(|&i| std::mem::take(&mut columns[i]))
+        .collect();
     let feature_sizes: Vec<usize> = features.iter().map(|&i| sizes[i]).collect();
     let rho = rho_for(config.epsilon, config.delta)?;
     let mut budget = ZcdpBudget::new(rho)?;
-    let model = mst::fit(&feature_columns, &feature_sizes, &strata, k, &mut budget, rng)?;
+    let model = mst::fit(
+        &feature_columns,
+        &feature_sizes,
+        &strata,
+        k,
+        &mut budget,
+        rng,
+    )?;
     let rows = config
         .rows
         .unwrap_or_else(|| model.total.round().max(1.0) as u64);

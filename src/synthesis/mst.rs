@@ -75,6 +75,8 @@ pub(crate) struct Model {
     /// Every noisy measurement as drawn, with the attributes it counts
     /// (one-way over the full domain, two-way over the merged ones, each
     /// stratum's table after the other's) and the ρ it spent.
+    /// (Read by the tests of the noise's variance.)
+    #[cfg_attr(not(test), allow(dead_code))]
     pub measurements: Vec<(Vec<usize>, f64, Vec<i128>)>,
 }
 
@@ -269,13 +271,8 @@ fn project_simplex(v: &[f64], total: f64) -> Vec<f64> {
 /// A stratum's number of records: the inverse-variance weighted mean of
 /// its measurements' sums.
 fn stratum_total<'a>(measured: impl Iterator<Item = &'a Measured>) -> f64 {
-    combine(measured.map(|m| {
-        (
-            m.values.iter().sum::<f64>(),
-            m.variance.iter().sum::<f64>(),
-        )
-    }))
-    .max(1.0)
+    combine(measured.map(|m| (m.values.iter().sum::<f64>(), m.variance.iter().sum::<f64>())))
+        .max(1.0)
 }
 
 /// The exponential mechanism's choice of r − 1 edges joining the r
@@ -626,22 +623,22 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-fn counts(column: &[u32], size: usize) -> Vec<u64> {
-    let mut counts = vec![0u64; size];
-    for &v in column {
-        counts[v as usize] += 1;
+    fn counts(column: &[u32], size: usize) -> Vec<u64> {
+        let mut counts = vec![0u64; size];
+        for &v in column {
+            counts[v as usize] += 1;
+        }
+        counts
     }
-    counts
-}
 
-/// The table of `a` (rows) by `b` (columns), row-major.
-fn pair_counts(a: &[u32], b: &[u32], size_b: usize, size_a: usize) -> Vec<u64> {
-    let mut table = vec![0u64; size_a * size_b];
-    for (&x, &y) in a.iter().zip(b) {
-        table[x as usize * size_b + y as usize] += 1;
+    /// The table of `a` (rows) by `b` (columns), row-major.
+    fn pair_counts(a: &[u32], b: &[u32], size_b: usize, size_a: usize) -> Vec<u64> {
+        let mut table = vec![0u64; size_a * size_b];
+        for (&x, &y) in a.iter().zip(b) {
+            table[x as usize * size_b + y as usize] += 1;
+        }
+        table
     }
-    table
-}
 
     #[test]
     fn the_measurements_have_the_calibrated_variance() {
@@ -657,7 +654,15 @@ fn pair_counts(a: &[u32], b: &[u32], size_b: usize, size_a: usize) -> Vec<u64> {
         let rho = 0.06;
         let mut budget = ZcdpBudget::new(rho).unwrap();
         let strata = vec![0u32; n];
-        let model = fit(&[a.clone(), b.clone()], &[6000, 3], &strata, 1, &mut budget, &mut rng).unwrap();
+        let model = fit(
+            &[a.clone(), b.clone()],
+            &[6000, 3],
+            &strata,
+            1,
+            &mut budget,
+            &mut rng,
+        )
+        .unwrap();
         assert_eq!(model.measurements.len(), 3);
         let (attrs, rho_a, noisy) = &model.measurements[0];
         assert_eq!(attrs, &[0]);
@@ -706,8 +711,14 @@ fn pair_counts(a: &[u32], b: &[u32], size_b: usize, size_a: usize) -> Vec<u64> {
         assert_eq!(m[1].values, [6.0, 4.0]);
         assert_eq!(m[1].variance, [4.0, 12.0]);
         // Stratified counts: one stratum after the other.
-        assert_eq!(stratified_counts(&[0, 1, 1, 0], 2, &[0, 0, 1, 1], 2), [1, 1, 1, 1]);
-        assert_eq!(stratified_counts(&[0, 1, 1, 0], 2, &[1, 1, 1, 1], 2), [0, 0, 2, 2]);
+        assert_eq!(
+            stratified_counts(&[0, 1, 1, 0], 2, &[0, 0, 1, 1], 2),
+            [1, 1, 1, 1]
+        );
+        assert_eq!(
+            stratified_counts(&[0, 1, 1, 0], 2, &[1, 1, 1, 1], 2),
+            [0, 0, 2, 2]
+        );
     }
 
     #[test]

@@ -165,21 +165,36 @@ fn conditioning_on_the_label_keeps_what_predicts_it() {
             // Eight features joined by seven edges; salary class is the
             // strata, not a node of the tree.
             assert_eq!(synthetic.summary.tree.len(), 7);
-            assert!(synthetic.summary.tree.iter().all(|(a, b)| a != "salary-class" && b != "salary-class"));
+            assert!(
+                synthetic
+                    .summary
+                    .tree
+                    .iter()
+                    .all(|(a, b)| a != "salary-class" && b != "salary-class")
+            );
             assert_eq!(synthetic.summary.condition.as_deref(), Some("salary-class"));
             assert!(synthetic.summary.epsilon_spent <= 1.0 + 1e-12);
-            assert!(utility.distances[1].mean < 0.12, "{:?}", utility.distances[1]);
+            assert!(
+                utility.distances[1].mean < 0.12,
+                "{:?}",
+                utility.distances[1]
+            );
         }
     }
     // Plain MST links salary class to one or two attributes: about the
     // majority class. Measured with every marginal, it is predicted nearly
     // as well as from real records (0.81 here against 0.81).
     let (plain, with) = (&accuracy[0], &accuracy[1]);
-    assert!(with.trained_on_synthetic > plain.trained_on_synthetic + 0.03, "{plain:?} {with:?}");
+    assert!(
+        with.trained_on_synthetic > plain.trained_on_synthetic + 0.03,
+        "{plain:?} {with:?}"
+    );
     assert!(with.trained_on_synthetic > with.majority + 0.03, "{with:?}");
     // A condition that is not synthesized is refused.
     let bad = config.clone().with_condition("income");
-    let e = synthesize(&data, &bad, &mut StdRng::seed_from_u64(1)).unwrap_err().to_string();
+    let e = synthesize(&data, &bad, &mut StdRng::seed_from_u64(1))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("condition") && e.contains("income"), "{e}");
 }
 
