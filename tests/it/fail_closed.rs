@@ -318,17 +318,17 @@ fn a_reference_date_before_the_data_is_refused() {
 
 #[test]
 fn every_program_exits_2_on_a_mistyped_flag() {
-    for program in [
-        "safe_harbor",
-        "expert_determination",
-        "anonymize",
-        "risk",
-        "measure",
-        "verify_report",
-        "generate_phi",
-        "generate_census",
-        "scale",
-    ] {
+    // Every program in examples/ (a new one is covered without listing it).
+    let mut programs: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    programs.sort();
+    assert!(programs.len() >= 13, "{programs:?}");
+    for program in &programs {
         let out = cargo_example(program, &["--no-such-flag"]);
         assert_eq!(out.status.code(), Some(2), "{program}: {}", stderr(&out));
     }
