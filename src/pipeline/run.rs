@@ -92,13 +92,18 @@ impl RunOptions {
 /// The name a not-releasable output is quarantined under:
 /// `adult-deidentified.csv` → `adult-deidentified.NOT-RELEASABLE.csv`.
 pub fn quarantine_name(output: &Path) -> PathBuf {
+    with_stem_suffix(output, "NOT-RELEASABLE")
+}
+
+/// `output` with `.suffix` between its stem and its extension.
+pub(super) fn with_stem_suffix(output: &Path, suffix: &str) -> PathBuf {
     let stem = output
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = match output.extension() {
-        Some(ext) => format!("{stem}.NOT-RELEASABLE.{}", ext.to_string_lossy()),
-        None => format!("{stem}.NOT-RELEASABLE"),
+        Some(ext) => format!("{stem}.{suffix}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{suffix}"),
     };
     output.with_file_name(name)
 }

@@ -889,11 +889,8 @@ pub(crate) fn synthesize(
 /// The name synthetic records are written under:
 /// `adult-deidentified.csv` → `adult-deidentified.synthetic.csv`.
 pub(crate) fn synthetic_name(output: &Path) -> PathBuf {
-    let stem = output
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    output.with_file_name(format!("{stem}.synthetic.csv"))
+    let csv = output.with_extension("csv");
+    super::run::with_stem_suffix(&csv, "synthetic")
 }
 
 /// `write` of the synthetic records: CSV beside the release, and only when
@@ -908,13 +905,9 @@ pub(crate) fn write_synthetic(
         return Ok(Staged::new(None, []));
     };
     if !passes {
-        let entry = Entry::new(
-            "write",
+        return Ok(nothing_written(
             "Wrote no synthetic data: the run is not releasable (see the failures)",
-            json!({ "file": null, "sha256": null }),
-            [("rows", 0)],
-        );
-        return Ok(Staged::new(None, [entry]));
+        ));
     }
     let name = synthetic_name(&settings.output);
     let path = options.out_dir.join(&name);
@@ -992,6 +985,17 @@ pub(crate) fn verdict(
     }
 }
 
+/// The `write` stage's output when it writes nothing, and why.
+fn nothing_written(why: &str) -> Staged<Option<(PathBuf, String)>> {
+    let entry = Entry::new(
+        "write",
+        why,
+        json!({ "file": null, "sha256": null }),
+        [("rows", 0)],
+    );
+    Staged::new(None, [entry])
+}
+
 /// `write`: the released data under its name when the verdict passes, under
 /// its quarantine name when it fails and quarantine was asked for, and
 /// nothing otherwise. Returns the file written with its SHA-256.
@@ -1002,22 +1006,14 @@ pub(crate) fn write_release(
     settings: &ExpertDeterminationRule,
 ) -> Result<Staged<Option<(PathBuf, String)>>> {
     let Some(frame) = frame else {
-        let entry = Entry::new(
-            "write",
+        return Ok(nothing_written(
             "Wrote no data: no transformation meets the models within the suppression limit",
-            json!({ "file": null, "sha256": null }),
-            [("rows", 0)],
-        );
-        return Ok(Staged::new(None, [entry]));
+        ));
     };
     if !passes && !options.quarantine {
-        let entry = Entry::new(
-            "write",
+        return Ok(nothing_written(
             "Wrote no data: the release is not releasable (see the failures)",
-            json!({ "file": null, "sha256": null }),
-            [("rows", 0)],
-        );
-        return Ok(Staged::new(None, [entry]));
+        ));
     }
     let name = if passes {
         settings.output.clone()
