@@ -10,18 +10,19 @@ use super::file::{HierarchyRule, Ruleset};
 use crate::data::attribute::{AttributeRole, AttributeType};
 use crate::error::{Error, Result};
 use crate::hierarchy::table::Hierarchy;
-use crate::synthesis::{Domain, SynthesisAttribute, SynthesisConfig};
+use crate::synthesis::{Domain, SynthesisAttribute, SynthesisConfig, SynthesisMethod};
 
 /// The `[synthesis]` table.
 ///
 /// ```toml
 /// [synthesis]
 /// epsilon = 1.0
+/// method = "mst"                  # the default; or "aim"
 /// delta = 1e-9
 /// rows = 30162                    # default: the model's noisy count
 /// seed = 7                        # for tests and reproductions only
 /// attributes = ["age", "sex"]     # default: every attribute but identifiers
-/// condition = "salary-class"      # every marginal measured per salary class
+/// condition = "salary-class"      # MST: every marginal measured per salary class
 /// target = "salary-class"         # a classifier in the utility report
 /// test = "adult-test.csv"         # held-out real records for it
 /// [synthesis.bins]
@@ -37,6 +38,9 @@ use crate::synthesis::{Domain, SynthesisAttribute, SynthesisConfig};
 pub struct SynthesisRule {
     /// ε.
     pub epsilon: f64,
+    /// The generator, `"mst"` (default) or `"aim"`.
+    #[serde(default)]
+    pub method: SynthesisMethod,
     /// δ (default 10⁻⁹).
     #[serde(default = "default_delta")]
     pub delta: f64,
@@ -157,7 +161,8 @@ impl Ruleset {
             };
             attributes.push(SynthesisAttribute::new(name.clone(), domain));
         }
-        let mut config = SynthesisConfig::new(rule.epsilon, rule.delta, attributes);
+        let mut config =
+            SynthesisConfig::new(rule.epsilon, rule.delta, attributes).with_method(rule.method);
         if let Some(rows) = rule.rows {
             config = config.with_rows(rows);
         }

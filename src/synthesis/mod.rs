@@ -41,7 +41,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod aim;
+mod allot;
 mod domain;
+mod factor;
+mod junction;
+mod mirror;
 mod mst;
 mod utility;
 
@@ -95,8 +100,51 @@ pub struct SynthesisConfig {
     /// An attribute every marginal is measured with (within each of its
     /// values), so that its dependence on every other attribute is kept:
     /// the label a model trained on the synthetic records will predict.
-    /// None: MST as published.
+    /// None: MST as published. MST only.
     pub condition: Option<String>,
+    /// The generator.
+    #[serde(default)]
+    pub method: SynthesisMethod,
+}
+
+/// Which marginal-based generator learns the model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum SynthesisMethod {
+    /// MST: one-way marginals and the two-way marginals of a spanning tree
+    /// chosen privately; fast, and keeps every pair on the tree.
+    #[default]
+    Mst,
+    /// AIM: marginals chosen round by round where the model is worst,
+    /// fitted as a graphical model by Private-PGM; slower, and keeps more
+    /// of the two- and three-way structure.
+    Aim,
+}
+
+impl SynthesisMethod {
+    /// The method's name as reports print it ("MST", "AIM").
+    pub fn name(self) -> &'static str {
+        match self {
+            SynthesisMethod::Mst => "MST",
+            SynthesisMethod::Aim => "AIM",
+        }
+    }
+}
+
+impl std::str::FromStr for SynthesisMethod {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<SynthesisMethod> {
+        match s.to_ascii_lowercase().as_str() {
+            "mst" => Ok(SynthesisMethod::Mst),
+            "aim" => Ok(SynthesisMethod::Aim),
+            _ => Err(Error::parameter(
+                "method",
+                format!("unknown synthesis method '{s}' (use mst or aim)"),
+            )),
+        }
+    }
 }
 
 impl SynthesisConfig {
@@ -108,7 +156,14 @@ impl SynthesisConfig {
             rows: None,
             attributes,
             condition: None,
+            method: SynthesisMethod::Mst,
         }
+    }
+
+    /// The configuration learning with `method`.
+    pub fn with_method(mut self, method: SynthesisMethod) -> SynthesisConfig {
+        self.method = method;
+        self
     }
 
     /// The configuration measuring every marginal within each value of
@@ -177,6 +232,12 @@ impl SynthesisConfig {
                     "conditioning needs at least one other attribute",
                 ));
             }
+            if self.method != SynthesisMethod::Mst {
+                return Err(Error::parameter(
+                    "condition",
+                    "conditioning is for MST; AIM chooses the label's marginals itself",
+                ));
+            }
         }
         Ok(())
     }
@@ -194,7 +255,7 @@ pub struct Synthesis {
 /// What a synthesis did, for its report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SynthesisSummary {
-    /// The method ("MST").
+    /// The method ("MST" or "AIM").
     pub method: String,
     /// The attribute every marginal was measured with, if any.
     #[serde(default)]
@@ -205,8 +266,9 @@ pub struct SynthesisSummary {
     pub delta: f64,
     /// ρ of zero-concentrated DP that (ε, δ) allows.
     pub rho: f64,
-    /// ρ spent on the one-way marginals, the choice of the tree, and the
-    /// two-way marginals.
+    /// ρ spent on the one-way marginals, the choices (MST: of the tree's
+    /// edges; AIM: of the marginals, round by round), and the further
+    /// marginals (MST: the tree's; AIM: those chosen).
     pub rho_split: [f64; 3],
     /// ε the ρ actually spent implies at δ (at most `epsilon`).
     pub epsilon_spent: f64,
@@ -220,7 +282,8 @@ pub struct SynthesisSummary {
     /// The attributes, with their domain's size before and after rare
     /// values were merged.
     pub attributes: Vec<SynthesizedAttribute>,
-    /// The tree's edges (pairs of attribute names).
+    /// The pairs measured beyond the one-way marginals, as attribute names
+    /// (MST: the tree's edges; AIM: the pairs it chose, in order).
     pub tree: Vec<(String, String)>,
     /// Time to fit and sample, in milliseconds (reading excluded).
     pub elapsed_ms: f64,
@@ -268,8 +331,114 @@ pub(crate) fn encode(
         .collect()
 }
 
-/// Learns an MST model of `config.attributes` of `frame` under
-/// (ε, δ)-differential privacy and samples synthetic records from it.
+/// What a fitted model produced: every attribute's sampled codes, and
+/// what the summary reports of the model.
+struct Sampled {
+    codes: Vec<Vec<u32>>,
+    rows: u64,
+    estimated_rows: f64,
+    rho_split: [f64; 3],
+    modelled_sizes: Vec<usize>,
+    pairs: Vec<(usize, usize)>,
+}
+
+/// The number of records to sample: as asked, or the model's estimate.
+fn rows_to_sample(config: &SynthesisConfig, estimate: f64) -> Result<(u64, usize)> {
+    let rows = config
+        .rows
+        .unwrap_or_else(|| estimate.round().max(1.0) as u64);
+    let rows_usize = usize::try_from(rows)
+        .map_err(|_| Error::parameter("rows", "too many rows for this machine"))?;
+    Ok((rows, rows_usize))
+}
+
+/// MST, its features being every attribute but the condition (each
+/// record's stratum its value of the condition).
+fn sample_mst<R: Rng + ?Sized>(
+    mut columns: Vec<Vec<u32>>,
+    sizes: &[usize],
+    config: &SynthesisConfig,
+    budget: &mut ZcdpBudget,
+    rng: &mut R,
+) -> Result<Sampled> {
+    let condition = config
+        .condition
+        .as_ref()
+        .and_then(|name| config.attributes.iter().position(|a| &a.name == name));
+    let height = columns.first().map_or(0, Vec::len);
+    let (strata, k) = match condition {
+        Some(c) => (std::mem::take(&mut columns[c]), sizes[c]),
+        None => (vec![0u32; height], 1),
+    };
+    let features: Vec<usize> = (0..columns.len())
+        .filter(|&i| Some(i) != condition)
+        .collect();
+    let feature_columns: Vec<Vec<u32>> = features
+        .iter()
+        .map(|&i| std::mem::take(&mut columns[i]))
+        .collect();
+    let feature_sizes: Vec<usize> = features.iter().map(|&i| sizes[i]).collect();
+    let model = mst::fit(&feature_columns, &feature_sizes, &strata, k, budget, rng)?;
+    let (rows, rows_usize) = rows_to_sample(config, model.total)?;
+    let (sampled_strata, sampled) = model.sample(rows_usize, rng);
+    let mut codes: Vec<Vec<u32>> = vec![Vec::new(); config.attributes.len()];
+    for (&i, column) in features.iter().zip(sampled) {
+        codes[i] = column;
+    }
+    if let Some(c) = condition {
+        codes[c] = sampled_strata;
+    }
+    let modelled_sizes = (0..sizes.len())
+        .map(|i| {
+            features
+                .iter()
+                .position(|&f| f == i)
+                .map_or(sizes[i], |f| model.compressions[f].members.len())
+        })
+        .collect();
+    Ok(Sampled {
+        codes,
+        rows,
+        estimated_rows: model.total,
+        rho_split: model.rho_split,
+        modelled_sizes,
+        pairs: model
+            .edges
+            .iter()
+            .map(|&(a, b)| (features[a], features[b]))
+            .collect(),
+    })
+}
+
+/// AIM over every attribute.
+fn sample_aim<R: Rng + ?Sized>(
+    columns: Vec<Vec<u32>>,
+    sizes: &[usize],
+    config: &SynthesisConfig,
+    budget: &mut ZcdpBudget,
+    rng: &mut R,
+) -> Result<Sampled> {
+    let model = aim::fit(&columns, sizes, &aim::AimOptions::default(), budget, rng)?;
+    let (rows, rows_usize) = rows_to_sample(config, model.fitted.total)?;
+    let codes = model.sample(rows_usize, rng);
+    Ok(Sampled {
+        codes,
+        rows,
+        estimated_rows: model.fitted.total,
+        rho_split: model.rho_split,
+        modelled_sizes: sizes.to_vec(),
+        pairs: model
+            .measured
+            .iter()
+            .filter(|m| m.len() == 2)
+            .map(|m| (m[0], m[1]))
+            .collect(),
+    })
+}
+
+/// Learns a model of `config.attributes` of `frame` under (ε, δ)-differential
+/// privacy with `config.method` (MST by default, or AIM) and samples
+/// synthetic records from it.
 ///
 /// # Errors
 ///
@@ -285,53 +454,19 @@ pub fn synthesize<R: Rng + ?Sized>(
 ) -> Result<Synthesis> {
     config.check()?;
     let start = Instant::now();
-    let mut columns = encode(frame, &config.attributes)?;
+    let columns = encode(frame, &config.attributes)?;
     let sizes: Vec<usize> = config.attributes.iter().map(|a| a.domain.size()).collect();
-    let condition = config
-        .condition
-        .as_ref()
-        .and_then(|name| config.attributes.iter().position(|a| &a.name == name));
-    // The modelled attributes, and each record's stratum (its value of the
-    // condition; one stratum without one).
-    let (strata, k) = match condition {
-        Some(c) => (std::mem::take(&mut columns[c]), sizes[c]),
-        None => (vec![0u32; frame.height()], 1),
-    };
-    let features: Vec<usize> = (0..columns.len())
-        .filter(|&i| Some(i) != condition)
-        .collect();
-    let feature_columns: Vec<Vec<u32>> = features
-        .iter()
-        .map(|&i| std::mem::take(&mut columns[i]))
-        .collect();
-    let feature_sizes: Vec<usize> = features.iter().map(|&i| sizes[i]).collect();
     let rho = rho_for(config.epsilon, config.delta)?;
     let mut budget = ZcdpBudget::new(rho)?;
-    let model = mst::fit(
-        &feature_columns,
-        &feature_sizes,
-        &strata,
-        k,
-        &mut budget,
-        rng,
-    )?;
-    let rows = config
-        .rows
-        .unwrap_or_else(|| model.total.round().max(1.0) as u64);
-    let rows_usize = usize::try_from(rows)
-        .map_err(|_| Error::parameter("rows", "too many rows for this machine"))?;
-    let (sampled_strata, sampled) = model.sample(rows_usize, rng);
-    let mut codes: Vec<Vec<u32>> = vec![Vec::new(); config.attributes.len()];
-    for (&i, column) in features.iter().zip(sampled) {
-        codes[i] = column;
-    }
-    if let Some(c) = condition {
-        codes[c] = sampled_strata;
-    }
+    let sampled = match config.method {
+        SynthesisMethod::Mst => sample_mst(columns, &sizes, config, &mut budget, rng)?,
+        SynthesisMethod::Aim => sample_aim(columns, &sizes, config, &mut budget, rng)?,
+    };
+    let rows_usize = sampled.codes.first().map_or(0, Vec::len);
     let series: Vec<Column> = config
         .attributes
         .iter()
-        .zip(&codes)
+        .zip(&sampled.codes)
         .map(|(a, codes)| {
             let values: Vec<String> = codes
                 .iter()
@@ -343,38 +478,32 @@ pub fn synthesize<R: Rng + ?Sized>(
     let frame_out = DataFrame::new(rows_usize, series)
         .map_err(|e| Error::parameter("synthesis", format!("cannot build the table: {e}")))?;
     let spent: f64 = budget.spent().iter().sum();
-    let names = |f: usize| config.attributes[features[f]].name.clone();
-    let modelled = |i: usize| {
-        features
-            .iter()
-            .position(|&f| f == i)
-            .map_or(sizes[i], |f| model.compressions[f].members.len())
-    };
+    let name = |i: usize| config.attributes[i].name.clone();
     let summary = SynthesisSummary {
-        method: "MST".into(),
+        method: config.method.name().into(),
         condition: config.condition.clone(),
         epsilon: config.epsilon,
         delta: config.delta,
         rho,
-        rho_split: model.rho_split,
+        rho_split: sampled.rho_split,
         epsilon_spent: crate::noise::epsilon_for(spent, config.delta)?,
         input_rows: frame.height() as u64,
-        estimated_rows: model.total,
-        rows,
+        estimated_rows: sampled.estimated_rows,
+        rows: sampled.rows,
         attributes: config
             .attributes
             .iter()
-            .enumerate()
-            .map(|(i, a)| SynthesizedAttribute {
+            .zip(&sampled.modelled_sizes)
+            .map(|(a, &modelled_size)| SynthesizedAttribute {
                 name: a.name.clone(),
                 domain_size: a.domain.size(),
-                modelled_size: modelled(i),
+                modelled_size,
             })
             .collect(),
-        tree: model
-            .edges
+        tree: sampled
+            .pairs
             .iter()
-            .map(|&(a, b)| (names(a), names(b)))
+            .map(|&(a, b)| (name(a), name(b)))
             .collect(),
         elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
     };

@@ -1,0 +1,147 @@
+//! Dense tables over sets of attributes (log-potentials, marginals) and
+//! the maps between a table and its projections: the arithmetic of the
+//! graphical model AIM fits ([`super::junction`], [`super::mirror`]).
+//!
+//! A table over attributes `a₁ < a₂ < … < a_k` (indices into the
+//! synthesized attributes) stores its cells row-major, the last attribute
+//! varying fastest. Projections go through a precomputed map from every
+//! cell of the larger table to the cell of the smaller one it falls in,
+//! so that summing out, log-sum-exp and broadcasting are single passes.
+
+/// The number of cells of a table over `attrs`.
+pub(crate) fn cells(attrs: &[usize], sizes: &[usize]) -> usize {
+    attrs
+        .iter()
+        .fold(1usize, |n, &a| n.saturating_mul(sizes[a]))
+}
+
+/// Whether every attribute of `small` is in `big` (both sorted).
+pub(crate) fn contains(big: &[usize], small: &[usize]) -> bool {
+    small.iter().all(|a| big.binary_search(a).is_ok())
+}
+
+/// For every cell of a table over `big`, the cell of its projection onto
+/// `small` (a subset of `big`; both sorted).
+pub(crate) fn projection_map(big: &[usize], small: &[usize], sizes: &[usize]) -> Vec<u32> {
+    debug_assert!(contains(big, small));
+    let k = big.len();
+    let dims: Vec<usize> = big.iter().map(|&a| sizes[a]).collect();
+    // The stride in the small table of every dimension of the big one.
+    let mut strides = vec![0usize; k];
+    let mut stride = 1usize;
+    for &a in small.iter().rev() {
+        let j = big.iter().position(|&b| b == a).expect("subset");
+        strides[j] = stride;
+        stride *= sizes[a];
+    }
+    let n: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut counter = vec![0usize; k];
+    let mut index = 0usize;
+    for _ in 0..n {
+        out.push(index as u32);
+        let mut j = k;
+        while j > 0 {
+            j -= 1;
+            counter[j] += 1;
+            index += strides[j];
+            if counter[j] < dims[j] {
+                break;
+            }
+            index -= strides[j] * dims[j];
+            counter[j] = 0;
+        }
+    }
+    out
+}
+
+/// `big[i] += small[map[i]]` for every cell (broadcasting a table over a
+/// subset onto the larger one).
+pub(crate) fn broadcast_add(big: &mut [f64], map: &[u32], small: &[f64]) {
+    for (b, &m) in big.iter_mut().zip(map) {
+        *b += small[m as usize];
+    }
+}
+
+/// The sums of `big` over the cells every cell of the projection gathers.
+pub(crate) fn project_sum(big: &[f64], map: &[u32], len: usize) -> Vec<f64> {
+    let mut out = vec![0.0; len];
+    for (&b, &m) in big.iter().zip(map) {
+        out[m as usize] += b;
+    }
+    out
+}
+
+/// log Σ exp over the cells every cell of the projection gathers (the
+/// projection of a log-table), computed stably (each cell's maximum
+/// factored out).
+pub(crate) fn project_logsumexp(big: &[f64], map: &[u32], len: usize) -> Vec<f64> {
+    let mut max = vec![f64::NEG_INFINITY; len];
+    for (&b, &m) in big.iter().zip(map) {
+        let slot = &mut max[m as usize];
+        if b > *slot {
+            *slot = b;
+        }
+    }
+    let mut sum = vec![0.0; len];
+    for (&b, &m) in big.iter().zip(map) {
+        let top = max[m as usize];
+        if top > f64::NEG_INFINITY {
+            sum[m as usize] += (b - top).exp();
+        }
+    }
+    max.iter()
+        .zip(&sum)
+        .map(|(&top, &s)| if s > 0.0 { top + s.ln() } else { top })
+        .collect()
+}
+
+/// log Σ exp of every cell.
+pub(crate) fn logsumexp(values: &[f64]) -> f64 {
+    let top = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if top == f64::NEG_INFINITY {
+        return top;
+    }
+    top + values.iter().map(|&v| (v - top).exp()).sum::<f64>().ln()
+}
+
+/// The union of two sorted attribute sets, sorted.
+pub(crate) fn union(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = a.iter().chain(b).copied().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_projection_map_follows_row_major_order() {
+        // Attributes 0 (2 values), 1 (3 values), 2 (2 values).
+        let sizes = [2, 3, 2];
+        let map = projection_map(&[0, 1, 2], &[0, 2], &sizes);
+        // Cell (i, j, k) at 6i + 2j + k goes to 2i + k.
+        for i in 0..2 {
+            for j in 0..3 {
+                for k in 0..2 {
+                    assert_eq!(map[6 * i + 2 * j + k] as usize, 2 * i + k);
+                }
+            }
+        }
+        let table: Vec<f64> = (0..12).map(f64::from).collect();
+        let summed = project_sum(&table, &map, 4);
+        // (0, ·, 0): 0 + 2 + 4.
+        assert_eq!(summed, vec![6.0, 9.0, 24.0, 27.0]);
+        let logs: Vec<f64> = table.iter().map(|v| v.ln()).collect();
+        let lse = project_logsumexp(&logs, &map, 4);
+        for (l, s) in lse.iter().zip(&summed) {
+            assert!((l.exp() - s).abs() < 1e-9);
+        }
+        let mut big = vec![0.0; 12];
+        broadcast_add(&mut big, &map, &[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(big[6 + 2 + 1], 4.0);
+        assert_eq!(projection_map(&[0, 1], &[], &sizes), vec![0; 6]);
+    }
+}
