@@ -16,4 +16,7 @@ pub use discrete::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace}
 pub use exponential::{bernoulli_one_minus_exp, exponential_mechanism};
 pub use mechanism::{PrivacyBudget, analytic_gaussian_sigma, gaussian_count, laplace_count};
 pub use sum::{BoundedSum, NoisyMean, NoisySum, SumNoise, bounded_mean};
-pub use zcdp::{ZcdpBudget, epsilon_for, gaussian_histogram, histogram_variance, rho_for};
+pub use zcdp::{
+    ZcdpBudget, epsilon_for, gaussian_histogram, histogram_variance, rho_for, tight_epsilon_for,
+    tight_rho_for,
+};

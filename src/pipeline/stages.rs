@@ -861,8 +861,8 @@ pub(crate) fn synthesize(
     let entry = Entry::new(
         "synthesis",
         format!(
-            "Sampled {} synthetic records from an MST model fitted under ({}, {})-differential privacy",
-            s.rows, s.epsilon, s.delta
+            "Sampled {} synthetic records from an {} model fitted under ({}, {})-differential privacy",
+            s.rows, s.method, s.epsilon, s.delta
         ),
         json!({
             "method": s.method,

@@ -58,7 +58,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::noise::{ZcdpBudget, rho_for};
+use crate::noise::{ZcdpBudget, tight_epsilon_for, tight_rho_for};
 
 pub use domain::Domain;
 pub use utility::{
@@ -456,7 +456,7 @@ pub fn synthesize<R: Rng + ?Sized>(
     let start = Instant::now();
     let columns = encode(frame, &config.attributes)?;
     let sizes: Vec<usize> = config.attributes.iter().map(|a| a.domain.size()).collect();
-    let rho = rho_for(config.epsilon, config.delta)?;
+    let rho = tight_rho_for(config.epsilon, config.delta)?;
     let mut budget = ZcdpBudget::new(rho)?;
     let sampled = match config.method {
         SynthesisMethod::Mst => sample_mst(columns, &sizes, config, &mut budget, rng)?,
@@ -486,7 +486,7 @@ pub fn synthesize<R: Rng + ?Sized>(
         delta: config.delta,
         rho,
         rho_split: sampled.rho_split,
-        epsilon_spent: crate::noise::epsilon_for(spent, config.delta)?,
+        epsilon_spent: tight_epsilon_for(spent, config.delta)?,
         input_rows: frame.height() as u64,
         estimated_rows: sampled.estimated_rows,
         rows: sampled.rows,

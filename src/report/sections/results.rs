@@ -34,9 +34,14 @@ fn synthetic(s: &SynthesisSection) -> [Block; 3] {
         vec![
             "Method".to_owned(),
             format!(
-                "{} over {} attributes, tree {}{}",
+                "{} over {} attributes, {} {}{}",
                 m.method,
                 m.attributes.len(),
+                if m.method == "MST" {
+                    "tree"
+                } else {
+                    "pairs measured"
+                },
                 if tree.is_empty() {
                     dash()
                 } else {
@@ -49,10 +54,17 @@ fn synthetic(s: &SynthesisSection) -> [Block; 3] {
         ],
         vec![
             "Guarantee".to_owned(),
-            format!(
-                "({}, {})-differential privacy: ρ = {:.6} (zCDP), one third each for one-way marginals, the tree and two-way marginals",
-                m.epsilon, m.delta, m.rho
-            ),
+            if m.method == "MST" {
+                format!(
+                    "({}, {})-differential privacy: ρ = {:.6} (zCDP), one third each for one-way marginals, the tree and two-way marginals",
+                    m.epsilon, m.delta, m.rho
+                )
+            } else {
+                format!(
+                    "({}, {})-differential privacy: ρ = {:.6} (zCDP): {:.6} for one-way marginals, {:.6} to choose marginals round by round, {:.6} to measure them",
+                    m.epsilon, m.delta, m.rho, m.rho_split[0], m.rho_split[1], m.rho_split[2]
+                )
+            },
         ],
         vec![
             "Records".to_owned(),
