@@ -71,7 +71,7 @@ fn the_same_seed_gives_the_same_table_and_values_stay_in_their_domains() {
     // `cdp_rho(1, 1e-9)`) to 10⁻⁴; spent in thirds, never beyond ε.
     let rho = s.rho;
     assert!(
-        rho >= 0.01497305767358852 && rho < 0.01497305767358852 * 1.0001,
+        (0.01497305767358852..0.01497305767358852 * 1.0001).contains(&rho),
         "{rho}"
     );
     assert!(s.rho_split.iter().all(|&r| (r - rho / 3.0).abs() < 1e-12));
