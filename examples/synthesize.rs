@@ -1,4 +1,5 @@
-//! Differentially private synthetic data (MST) from a ruleset's data, with
+//! Differentially private synthetic data (MST, or AIM with `--method aim`)
+//! from a ruleset's data, with
 //! its utility: total variation distance of every 1-, 2- and 3-way
 //! marginal, a classifier trained on synthetic and tested on real records,
 //! and the share of synthetic records copying a real one. `--evaluate`
@@ -6,6 +7,7 @@
 //!
 //! ```text
 //! cargo run --release --example synthesize -- --config datasets/adult/adult9-synth.toml --epsilon 1 --rows 30162 --output synth.csv
+//! cargo run --release --example synthesize -- --config datasets/adult/adult9-synth.toml --method aim --epsilon 1 --output synth.csv
 //! cargo run --release --example synthesize -- --config datasets/adult/adult9-synth.toml --evaluate other-tool.csv --json
 //! ```
 

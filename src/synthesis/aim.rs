@@ -241,7 +241,10 @@ pub(crate) fn fit<R: Rng + ?Sized>(
         let before = fitted.marginal(&chosen);
         measurements.push(measure(columns, sizes, &chosen, rho_measure, budget, rng)?);
         split[2] += rho_measure;
-        fitted = estimate(sizes, &measurements, Some(&fitted), ITERATIONS, TOLERANCE);
+        // From zero potentials, as the reference does: warm starts
+        // converge further but fit the noise more at small ε (on Adult at
+        // ε = 0.3 the two-way distance was 0.078 warm against 0.073 cold).
+        fitted = estimate(sizes, &measurements, None, ITERATIONS, TOLERANCE);
         let after = fitted.marginal(&chosen);
         let moved: f64 = before.iter().zip(&after).map(|(b, a)| (b - a).abs()).sum();
         if moved <= bias * before.len() as f64 {

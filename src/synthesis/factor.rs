@@ -55,6 +55,116 @@ pub(crate) fn projection_map(big: &[usize], small: &[usize], sizes: &[usize]) ->
     out
 }
 
+/// The projection of a table over `big` onto `small` ⊆ `big`, in runs:
+/// the trailing attributes of `big` that share the last one's membership
+/// of `small` make runs of cells that either all fall into one cell of
+/// the projection (not in `small`: summed first) or into consecutive ones
+/// (in `small`: added cell by cell). Only each run's first cell is
+/// mapped, so the map is shorter by the run's length and the inner loops
+/// are contiguous: the hot path of mirror descent.
+#[derive(Clone, Debug)]
+pub(crate) struct Projection {
+    run: usize,
+    contiguous: bool,
+    starts: Vec<u32>,
+    len: usize,
+}
+
+impl Projection {
+    pub(crate) fn new(big: &[usize], small: &[usize], sizes: &[usize]) -> Projection {
+        debug_assert!(contains(big, small));
+        let len = cells(small, sizes);
+        let Some(&last) = big.last() else {
+            return Projection {
+                run: 1,
+                contiguous: false,
+                starts: vec![0],
+                len,
+            };
+        };
+        let contiguous = small.contains(&last);
+        let k = big
+            .iter()
+            .rev()
+            .take_while(|a| small.contains(a) == contiguous)
+            .count();
+        let prefix = &big[..big.len() - k];
+        let run = cells(&big[big.len() - k..], sizes);
+        let (small_prefix, scale) = if contiguous {
+            (&small[..small.len() - k], run as u32)
+        } else {
+            (small, 1)
+        };
+        let starts = projection_map(prefix, small_prefix, sizes)
+            .into_iter()
+            .map(|s| s * scale)
+            .collect();
+        Projection {
+            run,
+            contiguous,
+            starts,
+            len,
+        }
+    }
+
+    /// The number of cells of the projection.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The sums of `big` over the cells every cell of the projection
+    /// gathers.
+    pub(crate) fn sum(&self, big: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.len];
+        for (chunk, &start) in big.chunks_exact(self.run).zip(&self.starts) {
+            let start = start as usize;
+            if self.contiguous {
+                for (o, &b) in out[start..start + self.run].iter_mut().zip(chunk) {
+                    *o += b;
+                }
+            } else {
+                out[start] += chunk.iter().sum::<f64>();
+            }
+        }
+        out
+    }
+
+    /// `big[i] += small[cell of i]` (broadcasting).
+    pub(crate) fn add(&self, big: &mut [f64], small: &[f64]) {
+        for (chunk, &start) in big.chunks_exact_mut(self.run).zip(&self.starts) {
+            let start = start as usize;
+            if self.contiguous {
+                for (b, &v) in chunk.iter_mut().zip(&small[start..start + self.run]) {
+                    *b += v;
+                }
+            } else {
+                let v = small[start];
+                for b in chunk {
+                    *b += v;
+                }
+            }
+        }
+    }
+
+    /// `big[i] *= small[cell of i]` (broadcasting).
+    pub(crate) fn mul(&self, big: &mut [f64], small: &[f64]) {
+        for (chunk, &start) in big.chunks_exact_mut(self.run).zip(&self.starts) {
+            let start = start as usize;
+            if self.contiguous {
+                for (b, &v) in chunk.iter_mut().zip(&small[start..start + self.run]) {
+                    *b *= v;
+                }
+            } else {
+                let v = small[start];
+                for b in chunk {
+                    *b *= v;
+                }
+            }
+        }
+    }
+}
+
 /// `big[i] += small[map[i]]` for every cell (broadcasting a table over a
 /// subset onto the larger one).
 pub(crate) fn broadcast_add(big: &mut [f64], map: &[u32], small: &[f64]) {
@@ -143,5 +253,43 @@ mod tests {
         broadcast_add(&mut big, &map, &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(big[6 + 2 + 1], 4.0);
         assert_eq!(projection_map(&[0, 1], &[], &sizes), vec![0; 6]);
+    }
+
+    #[test]
+    fn projections_in_runs_agree_with_the_cell_map() {
+        let sizes = [2, 3, 2, 4];
+        let all = [0, 1, 2, 3];
+        let table: Vec<f64> = (0..48).map(|v| f64::from(v) * 0.5 + 1.0).collect();
+        for small in [
+            vec![],
+            vec![0],
+            vec![3],
+            vec![0, 3],
+            vec![2, 3],
+            vec![1, 2],
+            vec![0, 1, 3],
+            vec![0, 1, 2, 3],
+        ] {
+            let map = projection_map(&all, &small, &sizes);
+            let len = cells(&small, &sizes);
+            let runs = Projection::new(&all, &small, &sizes);
+            assert_eq!(runs.len(), len);
+            assert_eq!(
+                runs.sum(&table),
+                project_sum(&table, &map, len),
+                "{small:?}"
+            );
+            let values: Vec<f64> = (0..len).map(|v| v as f64 + 2.0).collect();
+            let (mut a, mut b) = (table.clone(), table.clone());
+            broadcast_add(&mut a, &map, &values);
+            runs.add(&mut b, &values);
+            assert_eq!(a, b, "{small:?}");
+            runs.mul(&mut b, &values);
+            for ((x, y), &m) in b.iter().zip(&a).zip(&map) {
+                assert_eq!(*x, y * values[m as usize]);
+            }
+        }
+        let empty = Projection::new(&[], &[], &sizes);
+        assert_eq!(empty.sum(&[4.0]), vec![4.0]);
     }
 }

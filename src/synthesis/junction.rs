@@ -8,8 +8,8 @@
 //! calibrates every maximal clique's marginal.
 
 use super::factor::{
-    broadcast_add, cells, contains, logsumexp, project_logsumexp, project_sum, projection_map,
-    union,
+    Projection, broadcast_add, cells, contains, logsumexp, project_logsumexp, project_sum,
+    projection_map, union,
 };
 
 /// A junction tree: maximal cliques, each but the root with a parent
@@ -30,9 +30,9 @@ pub(crate) struct JunctionTree {
     /// Every clique's separator with its parent.
     separator: Vec<Vec<usize>>,
     /// Clique cells → separator cells.
-    to_separator: Vec<Vec<u32>>,
-    /// Parent's cells → separator cells.
-    parent_to_separator: Vec<Vec<u32>>,
+    to_separator: Vec<Projection>,
+    /// Parent's cells → separator cells (the root: its own, unused).
+    parent_to_separator: Vec<Projection>,
 }
 
 /// A greedy elimination order of the attributes of the hypergraph
@@ -165,12 +165,12 @@ impl JunctionTree {
             })
             .collect();
         let to_separator = (0..m)
-            .map(|i| projection_map(&maximal[i], &separator[i], sizes))
+            .map(|i| Projection::new(&maximal[i], &separator[i], sizes))
             .collect();
         let parent_to_separator = (0..m)
             .map(|i| match parent[i] {
-                Some(p) => projection_map(&maximal[p], &separator[i], sizes),
-                None => Vec::new(),
+                Some(p) => Projection::new(&maximal[p], &separator[i], sizes),
+                None => Projection::new(&[], &[], sizes),
             })
             .collect();
         JunctionTree {
@@ -185,23 +185,37 @@ impl JunctionTree {
         }
     }
 
-    /// The first maximal clique containing `attrs`, if any.
+    /// The smallest maximal clique (fewest cells) containing `attrs`, if
+    /// any: where a factor over them is cheapest to add and read.
     pub(crate) fn clique_containing(&self, attrs: &[usize]) -> Option<usize> {
-        self.cliques.iter().position(|c| contains(c, attrs))
+        (0..self.cliques.len())
+            .filter(|&c| contains(&self.cliques[c], attrs))
+            .min_by_key(|&c| (cells(&self.cliques[c], &self.sizes), c))
     }
 
     /// Every maximal clique's marginal, scaled to `total`, of the model
     /// with log-potentials `potentials` (one per maximal clique): sum-
-    /// product messages up the tree and back down, in log space.
+    /// product messages up the tree and back down. Each potential is
+    /// exponentiated once, less its largest cell, and the messages are
+    /// kept in linear space, every message and product rescaled so that
+    /// its largest cell is 1 (one exponential per cell instead of one per
+    /// cell and message).
     pub(crate) fn calibrate(&self, potentials: &[Vec<f64>], total: f64) -> Vec<Vec<f64>> {
         let m = self.cliques.len();
-        let mut partial: Vec<Vec<f64>> = potentials.to_vec();
+        let mut partial: Vec<Vec<f64>> = potentials
+            .iter()
+            .map(|p| {
+                let top = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                p.iter().map(|v| (v - top).exp()).collect()
+            })
+            .collect();
         let mut up: Vec<Vec<f64>> = vec![Vec::new(); m];
         for &i in self.order.iter().rev() {
+            rescale(&mut partial[i]);
             if let Some(p) = self.parent[i] {
-                let len = cells(&self.separator[i], &self.sizes);
-                let message = project_logsumexp(&partial[i], &self.to_separator[i], len);
-                broadcast_add(&mut partial[p], &self.parent_to_separator[i], &message);
+                let mut message = self.to_separator[i].sum(&partial[i]);
+                rescale(&mut message);
+                self.parent_to_separator[i].mul(&mut partial[p], &message);
                 up[i] = message;
             }
         }
@@ -209,21 +223,24 @@ impl JunctionTree {
         for &i in &self.order {
             let mut b = std::mem::take(&mut partial[i]);
             if let Some(p) = self.parent[i] {
-                let len = cells(&self.separator[i], &self.sizes);
-                let mut down = project_logsumexp(&belief[p], &self.parent_to_separator[i], len);
-                for (d, u) in down.iter_mut().zip(&up[i]) {
-                    *d -= u;
+                let mut down = self.parent_to_separator[i].sum(&belief[p]);
+                for (d, &u) in down.iter_mut().zip(&up[i]) {
+                    *d = if u > 0.0 { *d / u } else { 0.0 };
                 }
-                broadcast_add(&mut b, &self.to_separator[i], &down);
+                rescale(&mut down);
+                self.to_separator[i].mul(&mut b, &down);
+                rescale(&mut b);
             }
             belief[i] = b;
         }
-        let log_z = logsumexp(&belief[self.order[0]]);
-        let scale = total.ln() - log_z;
+        for b in &mut belief {
+            let sum: f64 = b.iter().sum();
+            let scale = if sum > 0.0 { total / sum } else { 0.0 };
+            for v in b.iter_mut() {
+                *v *= scale;
+            }
+        }
         belief
-            .into_iter()
-            .map(|b| b.into_iter().map(|v| (v + scale).exp()).collect())
-            .collect()
     }
 
     /// The marginal over `attrs` (sorted) of the calibrated `beliefs`: a
@@ -250,8 +267,7 @@ impl JunctionTree {
             ));
             if self.parent[i].is_some() && !self.separator[i].is_empty() {
                 let sep = &self.separator[i];
-                let projected =
-                    project_sum(&beliefs[i], &self.to_separator[i], cells(sep, &self.sizes));
+                let projected = self.to_separator[i].sum(&beliefs[i]);
                 factors.push((
                     sep.clone(),
                     projected
@@ -265,6 +281,17 @@ impl JunctionTree {
         let log_z = logsumexp(&result);
         let scale = total.ln() - log_z;
         result.into_iter().map(|v| (v + scale).exp()).collect()
+    }
+}
+
+/// Divides every cell by the largest (left alone when all are zero).
+fn rescale(values: &mut [f64]) {
+    let top = values.iter().copied().fold(0.0, f64::max);
+    if top > 0.0 && top != 1.0 {
+        let inverse = 1.0 / top;
+        for v in values.iter_mut() {
+            *v *= inverse;
+        }
     }
 }
 

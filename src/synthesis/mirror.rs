@@ -7,7 +7,7 @@
 //! ([`super::junction`]). It reads only the noisy measurements
 //! (post-processing).
 
-use super::factor::{broadcast_add, cells, contains, project_sum, projection_map};
+use super::factor::{Projection, broadcast_add, cells, contains, projection_map};
 use super::junction::JunctionTree;
 
 /// A noisy marginal: its attributes (sorted), the noisy counts of its
@@ -78,9 +78,9 @@ fn estimated_total(measurements: &[Measurement]) -> f64 {
 /// in the tree and which parameter clique each measurement reads.
 struct Layout {
     home: Vec<usize>,
-    home_maps: Vec<Vec<u32>>,
+    home_maps: Vec<Projection>,
     owner: Vec<usize>,
-    measurement_maps: Vec<Vec<u32>>,
+    measurement_maps: Vec<Projection>,
 }
 
 /// Mirror descent from `warm`'s potentials (zero without), at most
@@ -105,7 +105,7 @@ pub(crate) fn estimate(
     let home_maps = cliques
         .iter()
         .zip(&home)
-        .map(|(c, &h)| projection_map(&tree.cliques[h], c, sizes))
+        .map(|(c, &h)| Projection::new(&tree.cliques[h], c, sizes))
         .collect();
     let owner: Vec<usize> = measurements
         .iter()
@@ -119,7 +119,7 @@ pub(crate) fn estimate(
     let measurement_maps = measurements
         .iter()
         .zip(&owner)
-        .map(|(m, &o)| projection_map(&cliques[o], &m.attrs, sizes))
+        .map(|(m, &o)| Projection::new(&cliques[o], &m.attrs, sizes))
         .collect();
     let layout = Layout {
         home,
@@ -215,14 +215,14 @@ fn marginals(
         .map(|c| vec![0.0; cells(c, sizes)])
         .collect();
     for ((t, &h), map) in theta.iter().zip(&layout.home).zip(&layout.home_maps) {
-        broadcast_add(&mut potentials[h], map, t);
+        map.add(&mut potentials[h], t);
     }
     let beliefs = tree.calibrate(&potentials, total);
     let mu = cliques
         .iter()
         .zip(&layout.home)
         .zip(&layout.home_maps)
-        .map(|((c, &h), map)| project_sum(&beliefs[h], map, cells(c, sizes)))
+        .map(|((_, &h), map)| map.sum(&beliefs[h]))
         .collect();
     (beliefs, mu)
 }
@@ -243,7 +243,7 @@ fn loss_and_gradient(
         .zip(&layout.owner)
         .zip(&layout.measurement_maps)
     {
-        let x = project_sum(&mu[o], map, m.values.len());
+        let x = map.sum(&mu[o]);
         let scaled: Vec<f64> = x
             .iter()
             .zip(&m.values)
@@ -251,7 +251,7 @@ fn loss_and_gradient(
             .collect();
         loss += 0.5 * scaled.iter().map(|d| d * d).sum::<f64>();
         let g: Vec<f64> = scaled.iter().map(|d| d / m.sigma).collect();
-        broadcast_add(&mut grad[o], map, &g);
+        map.add(&mut grad[o], &g);
     }
     (loss, grad)
 }
@@ -259,6 +259,7 @@ fn loss_and_gradient(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::synthesis::factor::project_sum;
 
     #[test]
     fn exact_consistent_measurements_are_recovered() {

@@ -1,8 +1,10 @@
 //! Differentially private synthetic data: MST (McKenna, Miklau and Sheldon,
 //! "Winning the NIST Contest: A scalable and general approach to
-//! differentially private synthetic data", 2021), with exact discrete
-//! Gaussian measurements and an exact exponential mechanism, budgeted in
-//! zero-concentrated DP ([§8.5](crate::methods#85-differentially-private-synthetic-data-mst)).
+//! differentially private synthetic data", 2021) and AIM (McKenna, Mullins,
+//! Sheldon and Miklau, VLDB 2022), with exact discrete Gaussian
+//! measurements and an exact exponential mechanism, budgeted in
+//! zero-concentrated DP ([§8.5](crate::methods#85-differentially-private-synthetic-data-mst),
+//! [§8.6](crate::methods#86-differentially-private-synthetic-data-aim)).
 //!
 //! [`synthesize`] learns a model of the chosen attributes under (ε, δ)-DP
 //! and samples any number of synthetic records from it; [`evaluate`]
