@@ -10,6 +10,9 @@
 #
 #   benches/peers/smartnoise/compare.sh [OUT_DIR] [OUR_SEEDS] [PEER_RUNS]
 #
+# EPSILONS (default "0.3 1 3"), OURS (default "mst cond aim") and PEERS
+# (default "mst aim") narrow a run, e.g. EPSILONS=0.3 OURS=aim PEERS=aim.
+#
 # Needs `cargo build --release --example synthesize` and install.sh's venv.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,18 +40,24 @@ PY
 mkdir -p "$out/hierarchies" && cp "$repo"/datasets/adult/hierarchies/*.csv "$out/hierarchies/"
 rows=$(( $(wc -l < "$out/train.csv") - 1 ))
 echo "date $(date -u +%FT%TZ), build $(git -C "$repo" rev-parse --short HEAD), train $rows rows"
-for eps in 0.3 1 3; do
+epsilons=${EPSILONS:-0.3 1 3}
+ours=${OURS:-mst cond aim}
+peers=${PEERS:-mst aim}
+export EPSILONS="$epsilons" OURS="$ours" PEERS="$peers"
+for eps in $epsilons; do
   for seed in $(seq 1 "$our_seeds"); do
-    "$bin" --config "$out/train.toml" --epsilon "$eps" --rows "$rows" --seed "$seed" \
-      --test "$out/test.csv" --output "$out/ours-$eps-$seed.csv" --json > "$out/ours-$eps-$seed.json"
-    "$bin" --config "$out/train.toml" --epsilon "$eps" --rows "$rows" --seed "$seed" \
-      --condition salary-class --test "$out/test.csv" --output "$out/cond-$eps-$seed.csv" \
-      --json > "$out/cond-$eps-$seed.json"
-    "$bin" --config "$out/train.toml" --epsilon "$eps" --rows "$rows" --seed "$seed" \
-      --method aim --test "$out/test.csv" --output "$out/oaim-$eps-$seed.csv" \
-      --json > "$out/oaim-$eps-$seed.json"
+    for kind in $ours; do
+      case $kind in
+        mst) name=ours; extra=() ;;
+        cond) name=cond; extra=(--condition salary-class) ;;
+        aim) name=oaim; extra=(--method aim) ;;
+      esac
+      "$bin" --config "$out/train.toml" --epsilon "$eps" --rows "$rows" --seed "$seed" \
+        "${extra[@]}" --test "$out/test.csv" --output "$out/$name-$eps-$seed.csv" \
+        --json > "$out/$name-$eps-$seed.json"
+    done
   done
-  for synth in mst aim; do
+  for synth in $peers; do
     for run in $(seq 1 "$peer_runs"); do
       "$venv/bin/python" "$here/run.py" "$synth" "$eps" "$rows" "$run" "$out/train.csv" \
         "$out/$synth-$eps-$run.csv" --sampler "${SAMPLER:-iid}" > "$out/$synth-$eps-$run.run.json" 2> "$out/$synth-$eps-$run.log"
@@ -58,8 +67,9 @@ for eps in 0.3 1 3; do
   done
 done
 python3 - "$out" <<'PY'
-import glob, json, statistics, sys
+import glob, json, os, statistics, sys
 out = sys.argv[1]
+ours, peers = os.environ["OURS"].split(), os.environ["PEERS"].split()
 def row(name, eps, files, timing):
     us = [json.load(open(f))["utility"] for f in files]
     med = lambda xs: statistics.median(xs)
@@ -70,17 +80,16 @@ def row(name, eps, files, timing):
     print(f"| {name} | {eps} | {len(us)} | {tvd[0]:.4f} | {tvd[1]:.4f} | {tvd[2]:.4f} | {acc:.4f} (real {real:.4f}) | {cp:.3f} | {timing} |")
 print("| synthesizer | ε | runs | 1-way TVD | 2-way TVD | 3-way TVD | accuracy, trained on synthetic | exact copies | fit + sample |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-for eps in ["0.3", "1", "3"]:
-    ours = sorted(glob.glob(f"{out}/ours-{eps}-*.json"))
-    ms = statistics.median(json.load(open(f))["synthesis"]["elapsed_ms"] for f in ours)
-    row("deidentify MST", eps, ours, f"{ms:.0f} ms")
-    cond = sorted(glob.glob(f"{out}/cond-{eps}-*.json"))
-    ms = statistics.median(json.load(open(f))["synthesis"]["elapsed_ms"] for f in cond)
-    row("deidentify MST, conditioned on salary class", eps, cond, f"{ms:.0f} ms")
-    oaim = sorted(glob.glob(f"{out}/oaim-{eps}-*.json"))
-    secs = statistics.median(json.load(open(f))["synthesis"]["elapsed_ms"] for f in oaim) / 1e3
-    row("deidentify AIM", eps, oaim, f"{secs:.1f} s")
-    for synth in ["mst", "aim"]:
+names = {"mst": ("ours", "deidentify MST"),
+         "cond": ("cond", "deidentify MST, conditioned on salary class"),
+         "aim": ("oaim", "deidentify AIM")}
+for eps in os.environ["EPSILONS"].split():
+    for kind in ours:
+        prefix, label = names[kind]
+        files = sorted(glob.glob(f"{out}/{prefix}-{eps}-*.json"))
+        ms = statistics.median(json.load(open(f))["synthesis"]["elapsed_ms"] for f in files)
+        row(label, eps, files, f"{ms:.0f} ms" if ms < 1000 else f"{ms / 1e3:.1f} s")
+    for synth in peers:
         runs = sorted(glob.glob(f"{out}/{synth}-{eps}-*.run.json"))
         secs = statistics.median(json.load(open(f))["fit_s"] + json.load(open(f))["sample_s"] for f in runs)
         row(f"smartnoise {synth.upper()}", eps, [f.replace(".run.json", ".json") for f in runs], f"{secs:.1f} s")
