@@ -132,33 +132,26 @@ impl Projection {
 
     /// `big[i] += small[cell of i]` (broadcasting).
     pub(crate) fn add(&self, big: &mut [f64], small: &[f64]) {
-        for (chunk, &start) in big.chunks_exact_mut(self.run).zip(&self.starts) {
-            let start = start as usize;
-            if self.contiguous {
-                for (b, &v) in chunk.iter_mut().zip(&small[start..start + self.run]) {
-                    *b += v;
-                }
-            } else {
-                let v = small[start];
-                for b in chunk {
-                    *b += v;
-                }
-            }
-        }
+        self.broadcast(big, small, |b, v| *b += v);
     }
 
     /// `big[i] *= small[cell of i]` (broadcasting).
     pub(crate) fn mul(&self, big: &mut [f64], small: &[f64]) {
+        self.broadcast(big, small, |b, v| *b *= v);
+    }
+
+    /// `op(big[i], small[cell of i])` for every cell, run by run.
+    fn broadcast(&self, big: &mut [f64], small: &[f64], op: impl Fn(&mut f64, f64)) {
         for (chunk, &start) in big.chunks_exact_mut(self.run).zip(&self.starts) {
             let start = start as usize;
             if self.contiguous {
                 for (b, &v) in chunk.iter_mut().zip(&small[start..start + self.run]) {
-                    *b *= v;
+                    op(b, v);
                 }
             } else {
                 let v = small[start];
                 for b in chunk {
-                    *b *= v;
+                    op(b, v);
                 }
             }
         }
@@ -213,6 +206,23 @@ pub(crate) fn logsumexp(values: &[f64]) -> f64 {
         return top;
     }
     top + values.iter().map(|&v| (v - top).exp()).sum::<f64>().ln()
+}
+
+/// The sets no other set of `sets` contains, each once, in order of first
+/// appearance.
+pub(crate) fn maximal_sets<'a>(sets: impl Iterator<Item = &'a Vec<usize>>) -> Vec<Vec<usize>> {
+    let all: Vec<&Vec<usize>> = sets.collect();
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, s) in all.iter().enumerate() {
+        let covered = all
+            .iter()
+            .enumerate()
+            .any(|(j, t)| j != i && contains(t, s) && (t.len() > s.len() || j < i));
+        if !covered {
+            out.push((*s).clone());
+        }
+    }
+    out
 }
 
 /// The union of two sorted attribute sets, sorted.

@@ -8,8 +8,8 @@
 //! calibrates every maximal clique's marginal.
 
 use super::factor::{
-    Projection, broadcast_add, cells, contains, logsumexp, project_logsumexp, project_sum,
-    projection_map, union,
+    Projection, broadcast_add, cells, contains, logsumexp, maximal_sets, project_logsumexp,
+    project_sum, projection_map, union,
 };
 
 /// A junction tree: maximal cliques, each but the root with a parent
@@ -78,16 +78,7 @@ fn maximal_cliques(sizes: &[usize], cliques: &[Vec<usize>]) -> (Vec<usize>, Vec<
     let mut hyper: Vec<Vec<usize>> = cliques.to_vec();
     hyper.extend((0..sizes.len()).map(|a| vec![a]));
     let (elimination, formed) = greedy_order(sizes, &hyper);
-    let mut maximal: Vec<Vec<usize>> = Vec::new();
-    for (i, c) in formed.iter().enumerate() {
-        let inside = formed
-            .iter()
-            .enumerate()
-            .any(|(j, d)| j != i && contains(d, c) && (d.len() > c.len() || j < i));
-        if !inside {
-            maximal.push(c.clone());
-        }
-    }
+    let mut maximal = maximal_sets(formed.iter());
     maximal.sort();
     (elimination, maximal)
 }

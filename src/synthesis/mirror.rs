@@ -7,7 +7,7 @@
 //! ([`super::junction`]). It reads only the noisy measurements
 //! (post-processing).
 
-use super::factor::{Projection, broadcast_add, cells, contains, projection_map};
+use super::factor::{Projection, broadcast_add, cells, contains, maximal_sets, projection_map};
 use super::junction::JunctionTree;
 
 /// A noisy marginal: its attributes (sorted), the noisy counts of its
@@ -39,23 +39,6 @@ impl Fitted {
     pub(crate) fn marginal(&self, attrs: &[usize]) -> Vec<f64> {
         self.tree.marginal(&self.beliefs, attrs)
     }
-}
-
-/// The sets no other set of `sets` contains, each once, in order of first
-/// appearance.
-pub(crate) fn maximal_sets<'a>(sets: impl Iterator<Item = &'a Vec<usize>>) -> Vec<Vec<usize>> {
-    let all: Vec<&Vec<usize>> = sets.collect();
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for (i, s) in all.iter().enumerate() {
-        let covered = all
-            .iter()
-            .enumerate()
-            .any(|(j, t)| j != i && contains(t, s) && (t.len() > s.len() || j < i));
-        if !covered {
-            out.push((*s).clone());
-        }
-    }
-    out
 }
 
 /// The minimum-variance unbiased estimate of the number of records from
