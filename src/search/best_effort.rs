@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::frequency::node::Node;
+use crate::search::bound::{BoundLimit, Failures, Frontier, least_bound};
 use crate::search::evaluator::{Evaluator, NodeEvaluation};
 use crate::search::lattice::{Lattice, MAX_LATTICE_NODES};
 use crate::search::strategies::{Outcome, lower_bounds, ranking};
@@ -33,19 +34,32 @@ pub struct Progress {
 /// The budgets of a best-effort search.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Budget {
+    /// When the search for nodes stops.
     pub(crate) deadline: Option<Instant>,
+    /// When the lower bound's search stops (the end of the time limit).
+    pub(crate) bound_deadline: Option<Instant>,
     pub(crate) max_nodes: Option<u64>,
 }
 
+/// The share of a time limit left to the lower bound's search (1/32).
+const BOUND_SHARE: u32 = 32;
+
+/// The most branches the lower bound's search expands.
+const MAX_BOUND_EXPANSIONS: usize = 4096;
+
 impl Budget {
-    /// The budget of `time_limit_ms` from `started` and `max_nodes`.
+    /// The budget of `time_limit_ms` from `started` and `max_nodes`: the
+    /// search for nodes stops a 32nd of the time limit before its end, which
+    /// is left to the lower bound.
     pub(crate) fn new(
         started: Instant,
         time_limit_ms: Option<u64>,
         max_nodes: Option<u64>,
     ) -> Self {
+        let limit = time_limit_ms.map(Duration::from_millis);
         Budget {
-            deadline: time_limit_ms.map(|ms| started + Duration::from_millis(ms)),
+            deadline: limit.map(|l| started + l - l / BOUND_SHARE),
+            bound_deadline: limit.map(|l| started + l),
             max_nodes,
         }
     }
@@ -117,6 +131,11 @@ struct Search<'s, 'e> {
     best_index: u64,
     /// Set once a budget is spent.
     stopped: bool,
+    /// Whether an infeasible node's specializations are all infeasible.
+    monotone_privacy: bool,
+    /// The nodes known to fail a monotone predicate (see
+    /// [`Evaluator::evaluate`]).
+    failures: Failures,
 }
 
 impl Search<'_, '_> {
@@ -153,13 +172,19 @@ impl Search<'_, '_> {
                 break;
             }
             let (evaluator, lattice) = (self.evaluator, self.lattice);
-            let results: Vec<(u64, NodeEvaluation)> = chunk
+            let results: Vec<(u64, bool, NodeEvaluation)> = chunk
                 .par_iter()
-                .map(|&i| (i, evaluator.evaluate(&lattice.node(i)).1))
+                .map(|&i| {
+                    let (fits, e) = evaluator.evaluate(&lattice.node(i));
+                    (i, fits, e)
+                })
                 .collect();
             self.checked += results.len() as u64;
             let mut improved = false;
-            for (i, e) in results {
+            for (i, fits, e) in results {
+                if !fits || (!e.feasible && self.monotone_privacy) {
+                    self.failures.push(e.node.levels());
+                }
                 let score = e.score.as_ref().filter(|_| e.feasible).map(|s| s.score);
                 self.seen
                     .insert(i, score.map_or(Seen::Infeasible, Seen::Feasible));
@@ -377,6 +402,15 @@ impl Search<'_, '_> {
         false
     }
 
+    /// The index of a node given by byte levels.
+    fn index_of(&self, levels: &[u8]) -> u64 {
+        levels
+            .iter()
+            .zip(self.lattice.strides())
+            .map(|(&l, &s)| u64::from(l) * s)
+            .sum()
+    }
+
     /// On a lattice of at most [`MAX_LATTICE_NODES`] nodes: evaluates the
     /// nodes in increasing order of their lower bound until the next bound
     /// exceeds the best score (the best is then optimal). Returns whether it
@@ -440,19 +474,46 @@ pub(crate) fn best_effort(
         best: None,
         best_index: 0,
         stopped: false,
+        monotone_privacy: evaluator.monotone_privacy(),
+        failures: Failures::new(lattice.heights().len()),
     };
     search.local_search();
     let completion = search.complete();
     let best_score = search.best_score();
     let (proven_optimal, lower_bound) = match completion {
         Some((true, _)) => (true, best_score),
-        Some((false, bound)) => (
-            false,
+        incomplete => {
             // (Unchecked nodes score at least their bound, checked ones at
             // least the best score.)
-            bound.map(|b| best_score.map_or(b, |s| b.min(s))),
-        ),
-        None => (false, None),
+            let left = incomplete
+                .and_then(|(_, bound)| bound)
+                .map(|b| best_score.map_or(b, |s| b.min(s)));
+            // (The nodes below none found failing.)
+            let frontier = Frontier::for_metric(&evaluator.utility, lattice.heights())
+                .map(|mut frontier| {
+                    let checked =
+                        |levels: &[u8]| search.seen.contains_key(&search.index_of(levels));
+                    least_bound(
+                        &mut frontier,
+                        &search.failures,
+                        &checked,
+                        best_score,
+                        BoundLimit {
+                            deadline: budget.bound_deadline,
+                            max_expansions: MAX_BOUND_EXPANSIONS,
+                        },
+                    )
+                })
+                .filter(|b| b.is_finite());
+            // (Both bound the optimum: the larger is the better. The
+            // frontier's reaches the best score only when no node left can
+            // score lower: the best score is then optimal.)
+            let bound = match (left, frontier) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            (best_score.is_some() && frontier == best_score, bound)
+        }
     };
     BestEffortOutcome {
         outcome: Outcome {
@@ -516,6 +577,8 @@ mod tests {
                     best: None,
                     best_index: 0,
                     stopped: false,
+                    monotone_privacy: evaluator.monotone_privacy(),
+                    failures: Failures::new(lattice.heights().len()),
                 };
                 let completed = search.complete().expect("a lattice it can hold");
                 (completed, search.best, search.checked)

@@ -281,6 +281,21 @@ impl<'a> Evaluator<'a> {
         true
     }
 
+    /// Whether failing is monotone for the models as configured: every
+    /// specialization of an infeasible node is infeasible too (each model
+    /// monotone under generalization without suppression, under suppression
+    /// with a limit; [§3.10](crate::methods#310-monotonicity-and-suppression)).
+    pub(crate) fn monotone_privacy(&self) -> bool {
+        self.models.iter().all(|m| {
+            let flags = m.monotonicity();
+            if self.max_suppressed == 0 {
+                flags.generalization
+            } else {
+                flags.suppression
+            }
+        })
+    }
+
     /// Evaluates `node` against every model. The first value says whether
     /// the records in classes smaller than the minimal class size fit in the
     /// budget: a weaker condition than feasibility, but monotone under

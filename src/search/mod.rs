@@ -2,6 +2,7 @@
 //! ([§6](crate::methods#6-lattice-search)).
 
 mod best_effort;
+mod bound;
 mod cache;
 mod config;
 mod crew;
@@ -44,13 +45,16 @@ pub struct SearchResult {
     /// The strategy used.
     pub strategy: Strategy,
     /// Whether the result is proven optimal (optimal and exhaustive
-    /// strategies; the best-effort search when it completed).
+    /// strategies; the best-effort search when it completed, or when its
+    /// lower bound reached the best score).
     pub proven_optimal: bool,
     /// A lower bound on the optimum's score, when known: the optimum's own
     /// score when proven optimal; for a best-effort search stopped by its
-    /// budget on a lattice it could complete, the lowest lower bound of the
-    /// nodes it had not checked (or the best score, if lower). How far the
-    /// best node found can be from the optimum.
+    /// budget, the least lower bound of the nodes below no node it found
+    /// failing, or on a lattice it could complete, of the nodes it had not
+    /// checked, whichever is larger (the best score if that is lower;
+    /// [§6.5](crate::methods#65-best-effort-search)). How far the best node
+    /// found can be from the optimum.
     #[serde(default)]
     pub lower_bound: Option<f64>,
     /// Wall time of the search, in milliseconds.

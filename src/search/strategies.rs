@@ -135,14 +135,7 @@ pub(crate) fn optimal<'env>(
     crew: &Crew<'_, 'env>,
 ) -> Outcome {
     let no_suppression = evaluator.max_suppressed == 0;
-    let monotone_privacy = evaluator.models.iter().all(|m| {
-        let flags = m.monotonicity();
-        if no_suppression {
-            flags.generalization
-        } else {
-            flags.suppression
-        }
-    });
+    let monotone_privacy = evaluator.monotone_privacy();
     let metric = evaluator.utility.spec().kind;
     let monotone_metric = no_suppression || metric.is_monotone_with_suppression();
 

@@ -1539,11 +1539,13 @@ proptest! {
         prop_assert!(best_effort.proven_optimal);
         let optimum_score = reference.optimum.as_ref().and_then(|o| o.score.as_ref()).map(|s| s.score);
         prop_assert_eq!(best_effort.lower_bound, optimum_score);
-        let budget = SearchStrategy::BestEffort { time_limit_ms: None, max_nodes: Some(3) };
-        let cut = search(&dataset, &hierarchies, &optimal.clone().with_strategy(budget), &orders).unwrap();
-        prop_assert!(cut.nodes_checked <= 3);
-        if let (Some(bound), Some(score)) = (cut.lower_bound, optimum_score) {
-            prop_assert!(bound <= score, "bound {} above the optimum {}", bound, score);
+        for max_nodes in [3, 12] {
+            let budget = SearchStrategy::BestEffort { time_limit_ms: None, max_nodes: Some(max_nodes) };
+            let cut = search(&dataset, &hierarchies, &optimal.clone().with_strategy(budget), &orders).unwrap();
+            prop_assert!(cut.nodes_checked <= max_nodes);
+            if let (Some(bound), Some(score)) = (cut.lower_bound, optimum_score) {
+                prop_assert!(bound <= score, "bound {} above the optimum {} ({} nodes)", bound, score, max_nodes);
+            }
         }
 
         let heuristic = optimal.clone().with_strategy(SearchStrategy::Heuristic { max_nodes: 5 });
