@@ -12,6 +12,8 @@ pub(crate) mod mechanism;
 mod sum;
 mod zcdp;
 
+pub(crate) use zcdp::epsilon_within;
+
 pub use discrete::{Rational, bernoulli_exp, discrete_gaussian, discrete_laplace};
 pub use exponential::{bernoulli_one_minus_exp, exponential_mechanism};
 pub use mechanism::{PrivacyBudget, analytic_gaussian_sigma, gaussian_count, laplace_count};

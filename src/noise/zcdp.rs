@@ -139,6 +139,17 @@ pub fn tight_rho_for(epsilon: f64, delta: f64) -> Result<f64> {
     Ok(lo)
 }
 
+/// The largest ε whose pure ε-DP, as ε²/8-zCDP (Bun & Steinke 2016,
+/// Prop. 1.4), fits within `rho`: the exponential mechanisms' share of a
+/// zCDP budget.
+pub(crate) fn epsilon_within(rho: f64) -> f64 {
+    let mut epsilon = (8.0 * rho).sqrt();
+    while epsilon * epsilon / 8.0 > rho {
+        epsilon = epsilon.next_down();
+    }
+    epsilon
+}
+
 /// σ² = Δ²/(2ρ) of the discrete Gaussian that is ρ-zCDP at L2 sensitivity
 /// Δ (Canonne, Kamath and Steinke 2020), rounded up to a multiple of 2⁻²⁰
 /// (more noise, still ρ-zCDP).
@@ -280,6 +291,19 @@ mod tests {
     use crate::noise::fit::Reference;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
+
+    /// The exponential mechanisms' ε: within ρ as ε²/8, and the next float
+    /// up is not (ρ = 1/8 gives exactly 1).
+    #[test]
+    fn epsilon_within_is_the_largest_that_fits() {
+        assert_eq!(epsilon_within(0.125), 1.0);
+        for rho in [1e-9, 3e-5, 0.0014767453611007342, 0.01, 0.3, 2.0, 17.0] {
+            let epsilon = epsilon_within(rho);
+            assert!(epsilon * epsilon / 8.0 <= rho, "{rho}");
+            let up = epsilon.next_up();
+            assert!(up * up / 8.0 > rho, "{rho}");
+        }
+    }
 
     #[test]
     fn conversions_invert_each_other() {

@@ -30,7 +30,9 @@ use super::junction::model_cells;
 use super::mirror::{Fitted, Measurement, estimate};
 use crate::error::{Error, Result};
 use crate::noise::mechanism::exact_rational;
-use crate::noise::{ZcdpBudget, exponential_mechanism, gaussian_histogram, histogram_variance};
+use crate::noise::{
+    ZcdpBudget, epsilon_within, exponential_mechanism, gaussian_histogram, histogram_variance,
+};
 
 /// Fixed-point units per count of the selection score.
 const SCORE_UNITS: f64 = 1024.0;
@@ -136,15 +138,6 @@ fn candidates(sizes: &[usize], max_cells: usize) -> Vec<(Vec<usize>, u64)> {
             (c, weight)
         })
         .collect()
-}
-
-/// The largest ε with ε²/8 ≤ `rho`.
-fn epsilon_within(rho: f64) -> f64 {
-    let mut epsilon = (8.0 * rho).sqrt();
-    while epsilon * epsilon / 8.0 > rho {
-        epsilon = epsilon.next_down();
-    }
-    epsilon
 }
 
 /// Fits AIM to `columns` (codes into domains of `sizes`), spending all of

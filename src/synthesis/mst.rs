@@ -23,7 +23,9 @@ use rayon::prelude::*;
 use super::allot::allot;
 use crate::error::{Error, Result};
 use crate::noise::mechanism::exact_rational;
-use crate::noise::{ZcdpBudget, exponential_mechanism, gaussian_histogram, histogram_variance};
+use crate::noise::{
+    ZcdpBudget, epsilon_within, exponential_mechanism, gaussian_histogram, histogram_variance,
+};
 
 /// Fixed-point units per count of the selection score (its sensitivity is
 /// one count, so `SCORE_UNITS` units).
@@ -325,10 +327,7 @@ fn select<R: Rng + ?Sized>(
     let rounds = d - 1;
     let rho_round = share(rho, rounds);
     // ε-DP is ε²/8-zCDP: the largest ε whose ε²/8 fits the round's share.
-    let mut epsilon = (8.0 * rho_round).sqrt();
-    while epsilon * epsilon / 8.0 > rho_round {
-        epsilon = epsilon.next_down();
-    }
+    let epsilon = epsilon_within(rho_round);
     // Probability ∝ exp(ε·score/(2Δ)), Δ = SCORE_UNITS units.
     let per_unit = exact_rational(epsilon / (2.0 * SCORE_UNITS))?;
     let mut parent: Vec<usize> = (0..d).collect();
