@@ -3,13 +3,13 @@
 //! the nodes that are not below a node known to fail, found by a best-first
 //! branch and bound over the levels each attribute must exceed.
 
-use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use rustc_hash::FxHashSet;
 
 use crate::metric::UtilityModel;
+use crate::search::lowest::LowestFirst;
 
 /// Nodes known to fail a predicate that is monotone under generalization:
 /// every node below one of them fails too. Their levels are kept in one flat
@@ -61,36 +61,9 @@ pub(crate) struct BoundLimit {
     pub(crate) max_expansions: usize,
 }
 
-/// A branch: every node at or above `levels`, none of whose lower bounds is
-/// below `cost`.
-struct Branch {
-    cost: f64,
-    levels: Vec<u8>,
-}
-
-impl PartialEq for Branch {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Branch {}
-
-impl PartialOrd for Branch {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Branch {
-    /// Reversed, so that the heap pops the lowest cost first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .cost
-            .total_cmp(&self.cost)
-            .then_with(|| other.levels.cmp(&self.levels))
-    }
-}
+/// A branch: every node at or above the levels (`item`), none of whose
+/// lower bounds is below the cost (`key`).
+type Branch = LowestFirst<Vec<u8>>;
 
 /// The failing nodes above a branch looked at when choosing where to split
 /// it (the first that dominate it, in the order found).
@@ -128,8 +101,8 @@ impl<'c> Frontier<'c> {
         let start = vec![0u8; heights.len()];
         let mut heap = BinaryHeap::new();
         heap.push(Branch {
-            cost: cost(&start),
-            levels: start.clone(),
+            key: cost(&start),
+            item: start.clone(),
         });
         let mut queued = FxHashSet::default();
         queued.insert(start);
@@ -192,7 +165,7 @@ impl<'c> Frontier<'c> {
     ) -> Step {
         let mut expansions = 0usize;
         while let Some(branch) = self.heap.pop() {
-            if branch.cost >= incumbent {
+            if branch.key >= incumbent {
                 // (The incumbent never rises: nothing left can beat it.)
                 self.heap.clear();
                 return Step::Closed;
@@ -201,7 +174,7 @@ impl<'c> Frontier<'c> {
                 || (expansions.is_multiple_of(16)
                     && limit.deadline.is_some_and(|d| Instant::now() >= d))
             {
-                let cost = branch.cost;
+                let cost = branch.key;
                 self.heap.push(branch);
                 return Step::Stopped(cost);
             }
@@ -210,11 +183,11 @@ impl<'c> Frontier<'c> {
             // What each attribute raised to each level would cost.
             let raised: Vec<Vec<f64>> = (0..heights.len())
                 .map(|j| {
-                    let mut levels = branch.levels.clone();
+                    let mut levels = branch.item.clone();
                     (0..=heights[j] as usize)
                         .map(|l| {
-                            if l <= branch.levels[j] as usize {
-                                return branch.cost;
+                            if l <= branch.item[j] as usize {
+                                return branch.key;
                             }
                             levels[j] = l as u8;
                             (self.cost)(&levels)
@@ -231,7 +204,7 @@ impl<'c> Frontier<'c> {
             let mut split: Option<(usize, &[u8])> = None;
             for above in failures
                 .iter()
-                .filter(|f| below(&branch.levels, f))
+                .filter(|f| below(&branch.item, f))
                 .take(SPLIT_CANDIDATES)
             {
                 let n = (0..heights.len()).filter(|&j| child(above, j)).count();
@@ -244,9 +217,9 @@ impl<'c> Frontier<'c> {
             }
             let above = match split {
                 Some((_, above)) => above,
-                None if checked(&branch.levels) => &branch.levels,
+                None if checked(&branch.item) => &branch.item,
                 None => {
-                    let (levels, cost) = (branch.levels.clone(), branch.cost);
+                    let (levels, cost) = (branch.item.clone(), branch.key);
                     self.heap.push(branch);
                     return Step::Open { levels, cost };
                 }
@@ -254,16 +227,16 @@ impl<'c> Frontier<'c> {
             let new: Vec<Branch> = (0..heights.len())
                 .filter(|&j| child(above, j))
                 .map(|j| {
-                    let mut levels = branch.levels.clone();
+                    let mut levels = branch.item.clone();
                     levels[j] = above[j] + 1;
                     Branch {
-                        cost: raised[j][levels[j] as usize],
-                        levels,
+                        key: raised[j][levels[j] as usize],
+                        item: levels,
                     }
                 })
                 .collect();
             for child in new {
-                if self.queued.insert(child.levels.clone()) {
+                if self.queued.insert(child.item.clone()) {
                     self.heap.push(child);
                 }
             }

@@ -8,6 +8,7 @@ mod config;
 mod crew;
 mod evaluator;
 mod lattice;
+mod lowest;
 mod strategies;
 
 use std::collections::BTreeMap;

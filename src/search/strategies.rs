@@ -10,6 +10,7 @@ use crate::metric::UtilityModel;
 use crate::search::crew::Crew;
 use crate::search::evaluator::{Evaluator, NodeEvaluation};
 use crate::search::lattice::Lattice;
+use crate::search::lowest::LowestFirst;
 
 /// The documented tie-breaking rule: lower score, then lower level sum, then
 /// the lexicographically smaller level vector. Infeasible or unscored nodes
@@ -655,33 +656,6 @@ fn best_by_bound<'env>(
     best
 }
 
-/// An infeasible node waiting in the heuristic's queue, best score first.
-struct Queued {
-    score: f64,
-    index: u64,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // BinaryHeap is a max-heap: invert so the lowest score pops first.
-        other
-            .score
-            .total_cmp(&self.score)
-            .then(other.index.cmp(&self.index))
-    }
-}
-
 /// Best-first search bounded by `max_nodes` evaluations (after ARX's
 /// Lightning): first a greedy descent from the bottom, each step to the
 /// successor with the lowest score, until a feasible node is found; then
@@ -742,11 +716,9 @@ pub(crate) fn heuristic(evaluator: &Evaluator<'_>, lattice: &Lattice, max_nodes:
     }
     // Best-first expansion.
     let mut queue = BinaryHeap::new();
-    queue.push(Queued {
-        score: 0.0,
-        index: 0,
-    });
-    while let Some(Queued { index, .. }) = queue.pop() {
+    // (Infeasible nodes, best score first.)
+    queue.push(LowestFirst { key: 0.0, item: 0 });
+    while let Some(LowestFirst { item: index, .. }) = queue.pop() {
         if checked >= max_nodes {
             break;
         }
@@ -763,7 +735,10 @@ pub(crate) fn heuristic(evaluator: &Evaluator<'_>, lattice: &Lattice, max_nodes:
                 .and_then(|b| b.score.as_ref())
                 .is_none_or(|b| score < b.score);
             if !f && promising {
-                queue.push(Queued { score, index: s });
+                queue.push(LowestFirst {
+                    key: score,
+                    item: s,
+                });
             }
         }
     }
