@@ -10,6 +10,14 @@
 //! sizes or offsets are inconsistent, so that polars only ever sees files
 //! whose headers are sane.
 //!
+//! polars' footer decoder also sizes every list from the count its header
+//! claims before reading an element, so a footer claiming a billion
+//! key-value pairs asks for gigabytes (found by the fuzz target too). The
+//! footer is therefore first decoded by the generated Thrift reader, whose
+//! allocations are bounded by a budget proportional to the footer's length:
+//! when that succeeds, every list's count is the number of elements really
+//! there, and polars' decoder can be trusted with the same bytes.
+//!
 //! Where a page header carries a CRC-32 (the format makes it optional;
 //! Apache Arrow and Spark can write it, polars does not), the page's bytes
 //! are checked against it, so a flipped byte in such a page is an error.
@@ -20,7 +28,7 @@ use std::path::Path;
 use polars_parquet::parquet::metadata::FileMetadata;
 use polars_parquet::parquet::read::read_metadata;
 use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
-use polars_parquet_format::{PageHeader, PageType};
+use polars_parquet_format::{FileMetaData, PageHeader, PageType};
 
 use crate::error::{ErrorKind, Result};
 
@@ -63,6 +71,10 @@ fn walk<R: Read + Seek>(reader: &mut R) -> std::result::Result<(), String> {
     reader
         .seek(SeekFrom::Start(0))
         .map_err(|e| format!("cannot read the file: {e}"))?;
+    check_footer(reader, length)?;
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| format!("cannot read the file: {e}"))?;
     let metadata =
         read_metadata(reader).map_err(|e| format!("the Parquet footer is invalid: {e}"))?;
     check_metadata(reader, &metadata, length)?;
@@ -70,6 +82,40 @@ fn walk<R: Read + Seek>(reader: &mut R) -> std::result::Result<(), String> {
         .seek(SeekFrom::Start(0))
         .map_err(|e| format!("cannot read the file: {e}"))?;
     Ok(())
+}
+
+/// The footer's size and magic bytes, and its Thrift decoded by the
+/// generated reader under an allocation budget of 8 bytes (one list
+/// element's charge) per footer byte plus a little: every element of a
+/// list takes at least one byte, so a sound footer never exceeds it, and an
+/// inflated count is refused before anything is allocated for it.
+fn check_footer<R: Read + Seek>(reader: &mut R, length: u64) -> std::result::Result<(), String> {
+    // "PAR1", the footer, its 4-byte length and "PAR1".
+    if length < 12 {
+        return Err("the file is too short to be Parquet".to_owned());
+    }
+    let mut tail = [0u8; 8];
+    reader
+        .seek(SeekFrom::Start(length - 8))
+        .and_then(|_| reader.read_exact(&mut tail))
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    if &tail[4..] != b"PAR1" {
+        return Err("the file does not end with Parquet's magic bytes".to_owned());
+    }
+    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer_len + 12 > length {
+        return Err("the footer's length exceeds the file".to_owned());
+    }
+    let mut footer = vec![0u8; footer_len as usize];
+    reader
+        .seek(SeekFrom::Start(length - 8 - footer_len))
+        .and_then(|_| reader.read_exact(&mut footer))
+        .map_err(|e| format!("cannot read the file: {e}"))?;
+    let budget = (footer.len() + 64).saturating_mul(8);
+    let mut protocol = TCompactInputProtocol::new(&footer[..], budget);
+    FileMetaData::read_from_in_protocol(&mut protocol)
+        .map(drop)
+        .map_err(|e| format!("the Parquet footer is invalid: {e}"))
 }
 
 /// Checks every row group's column chunks against the file's length and
@@ -264,5 +310,37 @@ mod tests {
         let bytes = written();
         assert!(check_parquet(&mut Cursor::new(&bytes[..bytes.len() / 2])).is_err());
         assert!(check_parquet(&mut Cursor::new(b"PAR1 not parquet PAR1".to_vec())).is_err());
+    }
+
+    /// A footer whose key-value list claims 2^28 entries (polars' decoder
+    /// would ask for 12 GiB before reading the first) is refused by the
+    /// budgeted decoder, and the same footer with its true count passes.
+    #[test]
+    fn a_footer_list_count_beyond_its_bytes_is_refused() {
+        // FileMetaData { 1: version = 1, 2: schema = [{4: name = "s"}],
+        // 3: num_rows = 0, 4: row_groups = [], 5: key_value_metadata =
+        // [{1: key = "k"}] } in Thrift's compact protocol.
+        let footer = |count: &[u8]| {
+            let mut f = vec![0x15, 0x02]; // field 1, i32, zigzag 1
+            f.extend([0x19, 0x1c, 0x48, 0x01, b's', 0x00]); // field 2, list of 1 struct
+            f.extend([0x16, 0x00]); // field 3, i64 0
+            f.extend([0x19, 0x0c]); // field 4, empty list of structs
+            f.push(0x19); // field 5, list ...
+            f.extend(count); // ... of structs, with its count
+            f.extend([0x18, 0x01, b'k', 0x00]); // {1: key = "k"}
+            f.push(0x00); // stop
+            let mut file = b"PAR1".to_vec();
+            file.extend(&f);
+            file.extend((f.len() as u32).to_le_bytes());
+            file.extend(b"PAR1");
+            file
+        };
+        let honest = footer(&[0x1c]);
+        check_footer(&mut Cursor::new(&honest), honest.len() as u64).unwrap();
+        // Count 2^28 written separately: header 0xfc, then the varint.
+        let inflated = footer(&[0xfc, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        let error = check_footer(&mut Cursor::new(&inflated), inflated.len() as u64).unwrap_err();
+        assert!(error.contains("footer is invalid"), "{error}");
+        assert!(check_parquet(&mut Cursor::new(inflated)).is_err());
     }
 }
