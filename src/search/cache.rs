@@ -2,10 +2,100 @@
 //! roll-up of nodes above them, smallest first.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use crate::frequency::node::Node;
 use crate::frequency::table::FrequencyTable;
+
+/// A cached table, whose histograms may still be owed.
+///
+/// A node that fails on class sizes alone needs no histograms, but its
+/// table is a good source for the counts of the nodes above it (most of
+/// them fail too). Its table is cached with its classes and counts, and
+/// with what completes it: the table it was rolled up from and the
+/// source-to-target class assignment. The histograms are gathered the first
+/// time a node rolled up from it needs them (on adult8 with 0.2-closeness
+/// and 2 % suppression, the source classes read fall from 4.97 to 2.71
+/// million, the histogram rows gathered from 2.34 to 1.71 million).
+pub(crate) struct Cached {
+    /// Classes and counts; its histograms too when `complete` was set at
+    /// construction.
+    counts: Arc<FrequencyTable>,
+    /// The table with its histograms.
+    complete: OnceLock<Arc<FrequencyTable>>,
+    /// What gathers the owed histograms; taken when gathered.
+    owed: Mutex<Option<Owed>>,
+    /// The size charged against the cache's limit (classes, and the
+    /// assignment's entries while owed).
+    size: usize,
+}
+
+/// What gathers a [`Cached`] table's owed histograms.
+struct Owed {
+    /// The table it was rolled up from (`None`: the bottom table).
+    source: Option<Arc<Cached>>,
+    /// Each source class's class in the table.
+    assignment: Vec<u32>,
+}
+
+impl Cached {
+    /// A table with its histograms (or one without sensitive attributes).
+    pub(crate) fn complete(table: Arc<FrequencyTable>) -> Arc<Cached> {
+        Arc::new(Cached {
+            size: table.classes(),
+            complete: OnceLock::from(Arc::clone(&table)),
+            counts: table,
+            owed: Mutex::new(None),
+        })
+    }
+
+    /// A table whose histograms are owed: those of `source` (`None`: the
+    /// bottom table) gathered by `assignment` (each source class's class
+    /// in `table`).
+    pub(crate) fn owing(
+        table: FrequencyTable,
+        source: Option<Arc<Cached>>,
+        assignment: Vec<u32>,
+    ) -> Arc<Cached> {
+        Arc::new(Cached {
+            size: table.classes() + assignment.len(),
+            counts: Arc::new(table),
+            complete: OnceLock::new(),
+            owed: Mutex::new(Some(Owed { source, assignment })),
+        })
+    }
+
+    /// The table's classes and counts (its histograms may be empty: see
+    /// [`Cached::with_histograms`]).
+    pub(crate) fn counts(&self) -> &FrequencyTable {
+        &self.counts
+    }
+
+    /// Whether the histograms are still owed.
+    #[cfg(test)]
+    pub(crate) fn owes(&self) -> bool {
+        self.complete.get().is_none()
+    }
+
+    /// The table with its histograms, gathered now if owed (and those of
+    /// its sources first); `bottom` is the table at the bottom of the chain.
+    pub(crate) fn with_histograms<'s>(&'s self, bottom: &'s FrequencyTable) -> &'s FrequencyTable {
+        self.complete.get_or_init(|| {
+            let Owed { source, assignment } = self
+                .owed
+                .lock()
+                .expect("cache entry lock")
+                .take()
+                .expect("a table without histograms owes them");
+            let from = source
+                .as_deref()
+                .map_or(bottom, |s| s.with_histograms(bottom));
+            let mut table = FrequencyTable::clone(&self.counts);
+            table.gather_histograms(from, &assignment);
+            Arc::new(table)
+        })
+    }
+}
 
 /// How the nodes of a lattice of some width pack into a `u128`, one level
 /// per lane, so that "is below" is one subtraction: with `high` the high
@@ -82,7 +172,7 @@ struct Bucket {
     floors: Vec<u128>,
     nodes: Vec<Node>,
     classes: Vec<usize>,
-    tables: Vec<Arc<FrequencyTable>>,
+    tables: Vec<Arc<Cached>>,
 }
 
 /// No packed node has every byte above 127.
@@ -109,7 +199,7 @@ impl RollUpCache {
 
     /// The smallest cached table of a node below (or at) `node`; of equally
     /// small ones, the first cached.
-    pub(crate) fn smallest_below(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
+    pub(crate) fn smallest_below(&self, node: &Node) -> Option<Arc<Cached>> {
         let buckets = self.buckets.read().expect("cache lock");
         let lanes = Lanes::of(node.levels().len());
         let query = pack(node);
@@ -158,12 +248,12 @@ impl RollUpCache {
     }
 
     /// Keeps `table` (of `node`) while the cache has room.
-    pub(crate) fn insert(&self, node: &Node, table: &Arc<FrequencyTable>) {
-        let size = table.classes();
-        if self.classes.load(Ordering::Relaxed) + size > self.limit {
+    pub(crate) fn insert(&self, node: &Node, table: &Arc<Cached>) {
+        if self.classes.load(Ordering::Relaxed) + table.size > self.limit {
             return;
         }
-        self.classes.fetch_add(size, Ordering::Relaxed);
+        self.classes.fetch_add(table.size, Ordering::Relaxed);
+        let size = table.counts.classes();
         let mut buckets = self.buckets.write().expect("cache lock");
         let bucket = &mut buckets[(usize::BITS - size.leading_zeros()) as usize];
         let packed = pack(node).unwrap_or(UNPACKED);
@@ -186,14 +276,14 @@ mod tests {
     use super::*;
 
     /// A table at `node` with `classes` classes (one attribute).
-    fn table(node: &Node, classes: usize) -> Arc<FrequencyTable> {
+    fn table(node: &Node, classes: usize) -> Arc<Cached> {
         let width = node.levels().len();
         let keys: Vec<u32> = (0..classes as u32)
             .flat_map(|c| (0..width as u32).map(move |j| if j == 0 { c } else { 0 }))
             .collect();
         let mut cardinalities = vec![1; width];
         cardinalities[0] = classes as u32;
-        Arc::new(
+        Cached::complete(Arc::new(
             FrequencyTable::from_parts(
                 node.clone(),
                 cardinalities,
@@ -203,7 +293,7 @@ mod tests {
                 Vec::new(),
             )
             .expect("valid parts"),
-        )
+        ))
     }
 
     #[test]
@@ -212,7 +302,7 @@ mod tests {
         // too wide to pack (33).
         for width in [3usize, 17, 33] {
             let cache = RollUpCache::new(usize::MAX);
-            let mut cached: Vec<(Node, Arc<FrequencyTable>)> = Vec::new();
+            let mut cached: Vec<(Node, Arc<Cached>)> = Vec::new();
             let mut state = 12345u64;
             let mut next = |m: u64| {
                 state = state
@@ -230,7 +320,7 @@ mod tests {
                 let expected = cached
                     .iter()
                     .filter(|(n, _)| n.is_below(&query))
-                    .min_by_key(|(_, t)| t.classes())
+                    .min_by_key(|(_, t)| t.counts().classes())
                     .map(|(_, t)| Arc::as_ptr(t));
                 let found = cache.smallest_below(&query).map(|t| Arc::as_ptr(&t));
                 assert_eq!(found, expected, "{query}");
@@ -244,7 +334,10 @@ mod tests {
         let node = Node::new(vec![0, 0]);
         cache.insert(&node, &table(&node, 8));
         cache.insert(&node, &table(&node, 3));
-        assert_eq!(cache.smallest_below(&node).map(|t| t.classes()), Some(8));
+        assert_eq!(
+            cache.smallest_below(&node).map(|t| t.counts().classes()),
+            Some(8)
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 use crate::metric::{NodeScore, UtilityModel};
 use crate::model::{PrivacyModel, Release};
-use crate::search::cache::RollUpCache;
+use crate::search::cache::{Cached, RollUpCache};
 use crate::search::config::{AnonymizationConfig, Strategy};
 use crate::search::lattice::MAX_LATTICE_NODES;
 use crate::search::strategies::{by_bound, lower_bounds};
@@ -62,7 +62,7 @@ pub(crate) struct Evaluator<'a> {
     /// and the classes of those tables (see [`Evaluator::source`]).
     capped: [AtomicU64; 2],
     /// The capped tables counted or being counted, by node.
-    caps: Mutex<FxHashMap<Node, Arc<OnceLock<Arc<FrequencyTable>>>>>,
+    caps: Mutex<FxHashMap<Node, Arc<OnceLock<Arc<Cached>>>>>,
     /// Every node's lower bound and the nodes in bound-first order,
     /// computed beside the count of the bottom table (see [`bounds_ahead`]).
     ahead: Mutex<Option<(Vec<f64>, Vec<u64>)>>,
@@ -202,15 +202,15 @@ impl<'a> Evaluator<'a> {
 
     /// The frequency table at `node`, rolled up from the smallest cached
     /// table of a node below it, or from the bottom table.
-    pub(crate) fn table(&self, node: &Node) -> Arc<FrequencyTable> {
+    pub(crate) fn table(&self, node: &Node) -> Arc<Cached> {
         let source = self.source(node);
-        let table = Arc::new(
-            source
-                .as_deref()
-                .unwrap_or(&self.bottom)
-                .roll_up(&self.hierarchies, node)
+        let from = source
+            .as_deref()
+            .map_or(&self.bottom, |s| s.with_histograms(&self.bottom));
+        let table = Cached::complete(Arc::new(
+            from.roll_up(&self.hierarchies, node)
                 .expect("nodes of the lattice are above the bottom"),
-        );
+        ));
         self.cache.insert(node, &table);
         table
     }
@@ -218,7 +218,7 @@ impl<'a> Evaluator<'a> {
     /// The best table to roll `node` up from: the smallest cached table of a
     /// node below it, else the table at `node` capped at level 1 (computed
     /// and cached) while such tables pay, else none (the bottom table).
-    fn source(&self, node: &Node) -> Option<Arc<FrequencyTable>> {
+    fn source(&self, node: &Node) -> Option<Arc<Cached>> {
         let source = self.cache.smallest_below(node);
         // Capped tables are not worth their pass when those so far kept
         // nine tenths of the bottom's classes (on data of nearly unique
@@ -254,7 +254,7 @@ impl<'a> Evaluator<'a> {
             Arc::clone(cell.get_or_init(|| {
                 let table = self.table(&capped);
                 self.capped[0].fetch_add(self.bottom.classes() as u64, Ordering::Relaxed);
-                self.capped[1].fetch_add(table.classes() as u64, Ordering::Relaxed);
+                self.capped[1].fetch_add(table.counts().classes() as u64, Ordering::Relaxed);
                 table
             }))
         })
@@ -309,7 +309,7 @@ impl<'a> Evaluator<'a> {
         // Class sizes first: a node whose small classes exceed the budget
         // fails whatever the models say, and needs no histograms.
         let source = self.source(node);
-        let from = source.as_deref().unwrap_or(&self.bottom);
+        let from = source.as_deref().map_or(&self.bottom, Cached::counts);
         // More classes than the records allow when the small classes fit
         // (at most rows / minimal size large ones, and one per record
         // suppressed): the grouping stops there.
@@ -322,12 +322,20 @@ impl<'a> Evaluator<'a> {
         };
         if let Some(assignment) = assignment {
             if !self.small_classes_fit(&table) {
+                // Cached owing its histograms: a source for the counts of
+                // the nodes above (see [`Cached`]).
+                self.cache
+                    .insert(node, &Cached::owing(table, source, assignment));
                 return (false, self.infeasible(node));
             }
+            let from = source
+                .as_deref()
+                .map_or(&self.bottom, |s| s.with_histograms(&self.bottom));
             table.gather_histograms(from, &assignment);
         }
         let table = Arc::new(table);
-        self.cache.insert(node, &table);
+        self.cache
+            .insert(node, &Cached::complete(Arc::clone(&table)));
         let (minimal, evaluation, _) = self.judge(&table);
         (minimal, evaluation)
     }
@@ -444,7 +452,81 @@ impl<'a> Evaluator<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::kept_by_size;
+    use super::*;
+    use crate::model::ModelSpec;
+    use crate::ruleset::Ruleset;
+    use crate::search::lattice::Lattice;
+
+    /// Nodes evaluated in a scrambled order, so that many roll up from
+    /// tables cached owing their histograms (and those from others that
+    /// owe theirs): every evaluation equals the judgement of the node's
+    /// table rolled up directly from the bottom, and every cached table's
+    /// histograms, once gathered, equal that table's.
+    #[test]
+    fn tables_owing_histograms_complete_to_the_direct_roll_ups() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let data = Ruleset::from_file(&root.join("datasets/adult/adult.toml"))
+            .and_then(|r| r.load())
+            .expect("adult loads");
+        let config = AnonymizationConfig::new(
+            vec![
+                ModelSpec::KAnonymity { k: 5 },
+                ModelSpec::DistinctLDiversity {
+                    attribute: "occupation".into(),
+                    l: 3.0,
+                },
+            ],
+            0.02,
+        );
+        let evaluator = Evaluator::new(&data.dataset, &data.hierarchies, &config, &BTreeMap::new())
+            .expect("evaluator");
+        let heights: Vec<u32> = evaluator
+            .hierarchies
+            .iter()
+            .map(|h| h.height() as u32)
+            .collect();
+        let lattice = Lattice::new(heights).expect("lattice");
+        // Every 7th node of a scrambled order (a multiplicative step).
+        let size = lattice.size();
+        let order: Vec<u64> = (0..size)
+            .map(|i| (i * 2_654_435_761) % size)
+            .step_by(7)
+            .collect();
+        let (mut owing, mut from_owing) = (0usize, 0usize);
+        let mut cached = Vec::new();
+        for &index in &order {
+            let node = lattice.node(index);
+            let source = evaluator.cache.smallest_below(&node);
+            from_owing += usize::from(source.as_deref().is_some_and(Cached::owes));
+            let (_, evaluation) = evaluator.evaluate(&node);
+            let direct = evaluator
+                .bottom
+                .roll_up(&evaluator.hierarchies, &node)
+                .expect("rolls up");
+            let (_, expected, _) = evaluator.judge(&direct);
+            assert_eq!(format!("{evaluation:?}"), format!("{expected:?}"), "{node}");
+            if let Some(entry) = evaluator.cache.smallest_below(&node)
+                && entry.counts().node() == &node
+            {
+                owing += usize::from(entry.owes());
+                cached.push((entry, direct));
+            }
+        }
+        // Completed last (in evaluation order), so that the search above
+        // met them owing.
+        for (entry, direct) in cached {
+            let complete = entry.with_histograms(&evaluator.bottom);
+            assert_eq!(
+                complete.canonical(),
+                direct.canonical(),
+                "{}",
+                direct.node()
+            );
+        }
+        // The case is not vacuous: tables were cached owing, and nodes
+        // rolled up from them.
+        assert!(owing > 50 && from_owing > 50, "{owing} {from_owing}");
+    }
 
     /// The counting sort and the stable sort give a stable sort's order.
     #[test]

@@ -303,7 +303,10 @@ fn malformed_parquet_page_headers_are_errors() {
         // polars-parquet's metadata reader ask for 8 GB before reading the
         // first, an out-of-memory abort under the fuzzer's limit. The footer
         // is now decoded first under an allocation budget.
-        ("footer-list-count-beyond-its-bytes.parquet", "footer is invalid"),
+        (
+            "footer-list-count-beyond-its-bytes.parquet",
+            "footer is invalid",
+        ),
     ] {
         let path = root().join("fuzz/regressions/table_parquet").join(name);
         let errors = [
