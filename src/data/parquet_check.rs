@@ -68,9 +68,6 @@ fn walk<R: Read + Seek>(reader: &mut R) -> std::result::Result<(), String> {
     let length = reader
         .seek(SeekFrom::End(0))
         .map_err(|e| format!("cannot read the file: {e}"))?;
-    reader
-        .seek(SeekFrom::Start(0))
-        .map_err(|e| format!("cannot read the file: {e}"))?;
     check_footer(reader, length)?;
     reader
         .seek(SeekFrom::Start(0))
