@@ -1,7 +1,7 @@
 //! Evaluating one node: classes, outliers, feasibility and score.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustc_hash::FxHashMap;
@@ -61,6 +61,10 @@ pub(crate) struct Evaluator<'a> {
     /// The bottom table's classes once per table capped at level 1 so far,
     /// and the classes of those tables (see [`Evaluator::source`]).
     capped: [AtomicU64; 2],
+    /// Whether nodes without a cached source go through capped tables (see
+    /// [`Evaluator::source`]; the optimal search turns them off on data
+    /// of nearly unique records).
+    capping: AtomicBool,
     /// The capped tables counted or being counted, by node.
     caps: Mutex<FxHashMap<Node, Arc<OnceLock<Arc<Cached>>>>>,
     /// Every node's lower bound and the nodes in bound-first order,
@@ -204,6 +208,7 @@ impl<'a> Evaluator<'a> {
             utility,
             cache: RollUpCache::new(CACHE_CLASSES),
             capped: [AtomicU64::new(0), AtomicU64::new(0)],
+            capping: AtomicBool::new(true),
             caps: Mutex::new(FxHashMap::default()),
             ahead: Mutex::new(None),
             rows,
@@ -235,7 +240,11 @@ impl<'a> Evaluator<'a> {
         // rows such as cup, they keep all but a few: stopping them takes
         // cup's k = 5 search without suppression from 15 ms to 9).
         let [from, kept] = self.capped.each_ref().map(|c| c.load(Ordering::Relaxed));
-        if source.is_some() || 10 * kept > 9 * from || self.key_space(node) <= TINY_SPACE {
+        if source.is_some()
+            || 10 * kept > 9 * from
+            || self.key_space(node) <= TINY_SPACE
+            || !self.capping.load(Ordering::Relaxed)
+        {
             return source;
         }
         // Without a cached source, go through the node capped at level 1 in
@@ -268,6 +277,12 @@ impl<'a> Evaluator<'a> {
                 table
             }))
         })
+    }
+
+    /// Stops making capped tables (see [`Evaluator::source`]): nodes
+    /// without a cached table below them roll up from the bottom table.
+    pub(crate) fn stop_capping(&self) {
+        self.capping.store(false, Ordering::Relaxed);
     }
 
     /// The number of distinct keys `node` can have (saturating).
