@@ -237,8 +237,9 @@ impl<'a> Evaluator<'a> {
         let source = self.cache.smallest_below(node);
         // Capped tables are not worth their pass when those so far kept
         // nine tenths of the bottom's classes (on data of nearly unique
-        // rows such as cup, they keep all but a few: stopping them takes
-        // cup's k = 5 search without suppression from 15 ms to 9).
+        // rows they keep all but a few), nor once a search has stopped
+        // them (the optimal search on such data, before its first table:
+        // see `strategies::optimal`).
         let [from, kept] = self.capped.each_ref().map(|c| c.load(Ordering::Relaxed));
         if source.is_some()
             || 10 * kept > 9 * from
