@@ -122,6 +122,10 @@ const DENSE_GATHER_DOMAIN: usize = 256;
 /// The most cells (target classes × sensitive codes) of that matrix (2 MiB).
 const DENSE_GATHER_CELLS: usize = 1 << 18;
 
+/// Keys from which [`FrequencyTable::with_stepped_keys`] lifts the two
+/// halves on two threads.
+const PARALLEL_STEPPED_KEYS: usize = 1 << 13;
+
 /// The largest dense key space.
 const DENSE_SLOTS: u64 = 1 << 22;
 
@@ -1761,7 +1765,19 @@ impl FrequencyTable {
             })
             .collect();
         let mut stepped = Vec::with_capacity(keys.len());
-        layout.lift_keys(keys, &up, &mut stepped);
+        if keys.len() >= PARALLEL_STEPPED_KEYS && rayon::current_num_threads() > 1 {
+            // Two halves at once: made right after the search's bottom
+            // table is counted, while the other thread has nothing to do.
+            let (first, second) = keys.split_at(keys.len() / 2);
+            let mut rest = Vec::with_capacity(second.len());
+            rayon::join(
+                || layout.lift_keys(first, &up, &mut stepped),
+                || layout.lift_keys(second, &up, &mut rest),
+            );
+            stepped.extend_from_slice(&rest);
+        } else {
+            layout.lift_keys(keys, &up, &mut stepped);
+        }
         self.stepped = stepped;
         self
     }
@@ -2355,6 +2371,49 @@ mod tests {
                 assert!(b.stepped.is_empty());
             }
         }
+    }
+
+    /// Stepped keys lifted in two halves on two threads (tables of at least
+    /// [`PARALLEL_STEPPED_KEYS`] classes) equal those lifted on one.
+    #[test]
+    fn stepped_keys_alike_on_one_thread_and_two() {
+        let rows = 3 * PARALLEL_STEPPED_KEYS as u64;
+        let (dataset, hierarchies) =
+            data_values(rows, &[97, 89, 50], &[], |r, j| r * (j as u64 + 3) + r / 7);
+        let compiled = hierarchies.quasi_identifiers(&dataset);
+        let stepped_on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| {
+                FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(3))
+                    .expect("counts")
+                    .packed(&compiled)
+                    .with_stepped_keys(&compiled)
+            })
+        };
+        let (one, two) = (stepped_on(1), stepped_on(2));
+        assert!(one.classes() >= PARALLEL_STEPPED_KEYS, "{}", one.classes());
+        assert_eq!(one.stepped.len(), one.classes());
+        assert_eq!(one.stepped, two.stepped);
+        // Each stepped key is its class's key one level up in every
+        // attribute: in order of first appearance, they are the keys of the
+        // roll-up to level 1.
+        let up = one
+            .roll_up(&compiled, &Node::new(vec![1, 1, 1]))
+            .expect("rolls up");
+        let Keys::Packed { keys, .. } = &up.keys else {
+            panic!("roll-ups keep packed keys");
+        };
+        let mut seen = std::collections::HashSet::new();
+        let firsts: Vec<u64> = two
+            .stepped
+            .iter()
+            .copied()
+            .filter(|&k| seen.insert(k))
+            .collect();
+        assert_eq!(&firsts, keys);
     }
 
     /// Roll-ups by direct index (with one or several lookups per key) give

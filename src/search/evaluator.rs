@@ -215,17 +215,22 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The frequency table at `node`, rolled up from the smallest cached
-    /// table of a node below it, or from the bottom table.
-    pub(crate) fn table(&self, node: &Node) -> Arc<Cached> {
-        let source = self.source(node);
-        let from = source
-            .as_deref()
-            .map_or(&self.bottom, |s| s.with_histograms(&self.bottom));
-        let table = Cached::complete(Arc::new(
-            from.roll_up(&self.hierarchies, node)
-                .expect("nodes of the lattice are above the bottom"),
-        ));
+    /// The table at `node` rolled up from the bottom table, cached with
+    /// its histograms owed (see [`Cached`]): a table capped at level 1 is a
+    /// source for the counts of many nodes, some of which fail on class
+    /// sizes alone, and the nodes that need histograms gather them through
+    /// it then (adult8 with 0.2-closeness and 2 % suppression makes about
+    /// 50 capped tables of 12,458 bottom classes each: 42.2–43.1 -> 39.4–41.6
+    /// ms on one thread, five interleaved rounds; distinct-2 9.1–9.8 -> 8.2–8.9).
+    fn counted(&self, node: &Node) -> Arc<Cached> {
+        let (table, assignment) = self
+            .bottom
+            .roll_up_counts(&self.hierarchies, node)
+            .expect("nodes of the lattice are above the bottom");
+        let table = match assignment {
+            Some(assignment) => Cached::owing(table, None, assignment),
+            None => Cached::complete(Arc::new(table)),
+        };
         self.cache.insert(node, &table);
         table
     }
@@ -272,7 +277,7 @@ impl<'a> Evaluator<'a> {
                     .or_default(),
             );
             Arc::clone(cell.get_or_init(|| {
-                let table = self.table(&capped);
+                let table = self.counted(&capped);
                 self.capped[0].fetch_add(self.bottom.classes() as u64, Ordering::Relaxed);
                 self.capped[1].fetch_add(table.counts().classes() as u64, Ordering::Relaxed);
                 table
@@ -302,15 +307,20 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Whether the records in classes smaller than the minimal class size
-    /// fit in the suppression limit (stopping at the first class past it).
+    /// fit in the suppression limit (stopping at the first block of classes
+    /// past it). Summed without a branch per class, whose outcome follows
+    /// the data (adult8 with 0.2-closeness and 2 % suppression spent 3.5 %
+    /// of its search in the branching loop).
     fn small_classes_fit(&self, table: &FrequencyTable) -> bool {
+        let (k, limit) = (self.min_class_size, self.max_suppressed);
         let mut small = 0u64;
-        for &size in table.counts() {
-            if size < self.min_class_size {
-                small += size;
-                if small > self.max_suppressed {
-                    return false;
-                }
+        for block in table.counts().chunks(1024) {
+            small += block
+                .iter()
+                .map(|&size| if size < k { size } else { 0 })
+                .sum::<u64>();
+            if small > limit {
+                return false;
             }
         }
         true
