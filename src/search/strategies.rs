@@ -253,6 +253,9 @@ fn predictive_tagging<'env>(
         );
         let mut midpoints = bisection_midpoints(&mut active, &tags, pruning);
         active.retain(|a| a.lo < a.hi);
+        if bound_first && !midpoints.is_empty() && midpoints.len() < crew.threads() {
+            guess_next(&active, &tags, pruning, crew.threads(), &mut midpoints);
+        }
         if midpoints.is_empty() {
             if active.is_empty() && cursor >= order.len() {
                 break;
@@ -408,6 +411,18 @@ struct Bisection {
     top_first: bool,
 }
 
+impl Bisection {
+    /// The index on the path of the node checked next: the top while it is
+    /// checked first, else the middle of what is left.
+    fn mid(&self) -> usize {
+        if self.top_first {
+            self.hi - 1
+        } else {
+            (self.lo + self.hi) / 2
+        }
+    }
+}
+
 /// How many ranges of bounds [`by_bound`] sorts nodes into.
 const BOUND_BUCKETS: usize = 1024;
 
@@ -522,11 +537,7 @@ fn bisection_midpoints(active: &mut [Bisection], tags: &[u8], pruning: &Pruning)
     let mut midpoints: Vec<u64> = Vec::with_capacity(active.len());
     for b in active.iter_mut() {
         while b.lo < b.hi {
-            let mid = if b.top_first {
-                b.hi - 1
-            } else {
-                (b.lo + b.hi) / 2
-            };
+            let mid = b.mid();
             let node = b.path[mid];
             let tag = if pruning.pruned(node) {
                 YES
@@ -547,6 +558,40 @@ fn bisection_midpoints(active: &mut [Bisection], tags: &[u8], pruning: &Pruning)
         }
     }
     midpoints
+}
+
+/// Adds to a round of fewer `midpoints` than `threads` the midpoint each
+/// bisection in `active` checks next should its current one satisfy (a
+/// path's top, which the bound-first tagging checks first, mostly does),
+/// while there are threads left over: a thread that would wait for the
+/// round's only node checks that one now rather than in a round of its
+/// own. Every check tags soundly, so the optimum is the same; the search
+/// checks a few more nodes in fewer rounds (on two threads FARS, k = 5
+/// without suppression, 81 -> 82 nodes, 3.51–3.83 -> 3.40–3.92 ms, four of
+/// five interleaved rounds faster; adult9 102 -> 104 nodes, 1.39–1.43 ->
+/// 1.37–1.39 ms). Not in the bottom-up tagging, whose midpoints satisfy or
+/// fail alike: on cup, 48 -> 51 nodes and slower.
+/// On one thread a round never has fewer nodes than threads.
+fn guess_next(
+    active: &[Bisection],
+    tags: &[u8],
+    pruning: &Pruning,
+    threads: usize,
+    midpoints: &mut Vec<u64>,
+) {
+    for b in active {
+        if midpoints.len() >= threads {
+            return;
+        }
+        let mid = b.mid();
+        if b.lo < mid {
+            let node = b.path[(b.lo + mid) / 2];
+            if tags[node as usize] == UNKNOWN && !pruning.pruned(node) && !midpoints.contains(&node)
+            {
+                midpoints.push(node);
+            }
+        }
+    }
 }
 
 /// The evaluations of the nodes `indices`, in order: those in `evaluated`
