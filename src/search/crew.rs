@@ -18,6 +18,9 @@ use std::thread;
 /// One round's work: called with each item index.
 type Job<'env> = Arc<dyn Fn(usize) + Send + Sync + 'env>;
 
+/// Work a helper may do once a round has no items left for it.
+type Spare<'env> = Arc<dyn Fn() + Send + Sync + 'env>;
+
 /// Spins between checks before a helper yields its core.
 const SPINS: u32 = 64;
 
@@ -41,6 +44,7 @@ struct Shared<'env> {
     epoch: AtomicU64,
     stop: AtomicBool,
     job: Mutex<Option<Job<'env>>>,
+    spare: Mutex<Option<Spare<'env>>>,
     items: AtomicUsize,
     next: AtomicUsize,
     done: AtomicUsize,
@@ -77,10 +81,20 @@ impl<'env> Shared<'env> {
             }
             self.busy.fetch_add(1, Ordering::SeqCst);
             let job = self.job.lock().expect("crew lock").clone();
+            let mut spare = None;
             if let Some(job) = job {
                 self.work(&job);
+                if self.done.load(Ordering::SeqCst) < self.items.load(Ordering::SeqCst) {
+                    spare = self.spare.lock().expect("crew lock").clone();
+                }
             }
             self.busy.fetch_sub(1, Ordering::SeqCst);
+            // (After letting go of the round: the caller does not wait for it.)
+            if let Some(spare) = spare
+                && let Err(panic) = catch_unwind(AssertUnwindSafe(|| spare()))
+            {
+                self.panic.lock().expect("crew lock").get_or_insert(panic);
+            }
         }
     }
 }
@@ -104,7 +118,27 @@ impl<'env> Crew<'_, 'env> {
         T: Clone + Send + Sync + 'env,
         U: Send + 'env,
     {
-        if self.helpers == 0 || items.len() < 2 {
+        self.map_with_spare(items, f, None)
+    }
+
+    /// [`Crew::map`], with `spare` work for a helper that finds no item
+    /// left while others are still at theirs (it may still be at it when
+    /// the next round starts: the caller does not wait for it).
+    pub(crate) fn map_with_spare<T, U>(
+        &self,
+        items: &[T],
+        f: impl Fn(&T) -> U + Send + Sync + 'env,
+        spare: Option<Spare<'env>>,
+    ) -> Vec<U>
+    where
+        T: Clone + Send + Sync + 'env,
+        U: Send + 'env,
+    {
+        // (A round of one item goes through the helpers when there is
+        // spare work for them.)
+        let alone = if spare.is_some() { 1 } else { 2 };
+        *self.shared.spare.lock().expect("crew lock") = spare;
+        if self.helpers == 0 || items.len() < alone {
             return items.iter().map(f).collect();
         }
         let results: Arc<Vec<Mutex<Option<U>>>> =
@@ -151,6 +185,7 @@ pub(crate) fn with_crew<'env, R>(threads: usize, f: impl FnOnce(&Crew<'_, 'env>)
         epoch: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         job: Mutex::new(None),
+        spare: Mutex::new(None),
         items: AtomicUsize::new(0),
         next: AtomicUsize::new(0),
         done: AtomicUsize::new(0),
@@ -199,6 +234,59 @@ mod tests {
                 }
             });
         }
+    }
+
+    /// A helper without an item does the round's spare work while the
+    /// caller is still at its item (which waits to see it done), and the
+    /// results stay in item order; a crew of one never does spare work.
+    #[test]
+    fn spare_work_runs_on_a_free_helper_during_the_round() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        pool.install(|| {
+            let spared = Arc::new(AtomicUsize::new(0));
+            with_crew(2, |crew| {
+                for round in 0..20usize {
+                    let before = spared.load(Ordering::SeqCst);
+                    let seen = Arc::clone(&spared);
+                    let spare: Spare<'_> = {
+                        let spared = Arc::clone(&spared);
+                        Arc::new(move || {
+                            spared.fetch_add(1, Ordering::SeqCst);
+                        })
+                    };
+                    let got = crew.map_with_spare(
+                        &[round],
+                        move |&x: &usize| {
+                            let start = std::time::Instant::now();
+                            while seen.load(Ordering::SeqCst) == before
+                                && start.elapsed() < std::time::Duration::from_secs(10)
+                            {
+                                thread::yield_now();
+                            }
+                            x * 3
+                        },
+                        Some(spare),
+                    );
+                    assert_eq!(got, vec![round * 3]);
+                    assert!(spared.load(Ordering::SeqCst) > before, "round {round}");
+                }
+            });
+            let alone = Arc::new(AtomicUsize::new(0));
+            with_crew(1, |crew| {
+                let counter = Arc::clone(&alone);
+                let spare: Spare<'_> = Arc::new(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                });
+                assert_eq!(
+                    crew.map_with_spare(&[1, 2, 3], |&x| x + 1, Some(spare)),
+                    vec![2, 3, 4]
+                );
+            });
+            assert_eq!(alone.load(Ordering::SeqCst), 0);
+        });
     }
 
     #[test]

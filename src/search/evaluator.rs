@@ -245,12 +245,7 @@ impl<'a> Evaluator<'a> {
         // rows they keep all but a few), nor once a search has stopped
         // them (the optimal search on such data, before its first table:
         // see `strategies::optimal`).
-        let [from, kept] = self.capped.each_ref().map(|c| c.load(Ordering::Relaxed));
-        if source.is_some()
-            || 10 * kept > 9 * from
-            || self.key_space(node) <= TINY_SPACE
-            || !self.capping.load(Ordering::Relaxed)
-        {
+        if source.is_some() || self.key_space(node) <= TINY_SPACE || !self.capping_pays() {
             return source;
         }
         // Without a cached source, go through the node capped at level 1 in
@@ -283,6 +278,27 @@ impl<'a> Evaluator<'a> {
                 table
             }))
         })
+    }
+
+    /// Makes the table capped at level 1 that `node` would roll up from
+    /// when it has no cached table below it (see [`Evaluator::source`]),
+    /// ahead of its check; whether a table was counted.
+    pub(crate) fn prefetch(&self, node: &Node) -> bool {
+        if !self.capping_pays() {
+            return false;
+        }
+        if !self.bottom.node().is_below(node) {
+            return false;
+        }
+        let before = self.capped[0].load(Ordering::Relaxed);
+        drop(self.source(node));
+        self.capped[0].load(Ordering::Relaxed) != before
+    }
+
+    /// Whether capped tables are still made (see [`Evaluator::source`]).
+    pub(crate) fn capping_pays(&self) -> bool {
+        let [from, kept] = self.capped.each_ref().map(|c| c.load(Ordering::Relaxed));
+        10 * kept <= 9 * from && self.capping.load(Ordering::Relaxed)
     }
 
     /// Stops making capped tables (see [`Evaluator::source`]): nodes

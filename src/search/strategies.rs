@@ -267,10 +267,33 @@ fn predictive_tagging<'env>(
         // those of nodes with fewer, which can then roll up from them. (The
         // tags do not depend on the order of a round's results.)
         midpoints.sort_by_key(|&i| Reverse(lattice.zero_levels(i)));
-        let results: Vec<(u64, bool, NodeEvaluation)> = crew.map(&midpoints, |&index| {
-            let (minimal, e) = evaluator.evaluate(&lattice.node(index));
-            (index, minimal, e)
+        // A helper left without a node prepares the capped table of a node
+        // the paths may check next (FARS, k = 5 without suppression, on two
+        // threads, three batches of interleaved rounds: 6.38–6.83 ->
+        // 5.99–6.38 ms, mean 6.97 -> 6.89, mean 7.79 -> 7.53; adult9 within
+        // 2.5 % either way, cup untouched as it makes no capped tables).
+        let ahead = (crew.threads() > 1 && evaluator.capping_pays())
+            .then(|| next_midpoints(&active, &tags, pruning, &midpoints))
+            .filter(|ahead| !ahead.is_empty());
+        let spare = ahead.map(|ahead| {
+            let spare: std::sync::Arc<dyn Fn() + Send + Sync + 'env> =
+                std::sync::Arc::new(move || {
+                    for &index in &ahead {
+                        if evaluator.prefetch(&lattice.node(index)) {
+                            return;
+                        }
+                    }
+                });
+            spare
         });
+        let results: Vec<(u64, bool, NodeEvaluation)> = crew.map_with_spare(
+            &midpoints,
+            |&index| {
+                let (minimal, e) = evaluator.evaluate(&lattice.node(index));
+                (index, minimal, e)
+            },
+            spare,
+        );
         *checked += results.len() as u64;
         for (index, minimal, e) in results {
             let feasible = if monotone_privacy {
@@ -592,6 +615,34 @@ fn guess_next(
             }
         }
     }
+}
+
+/// The nodes each bisection in `active` checks after its current midpoint,
+/// whether that satisfies or not, in order of the bisections; without the
+/// round's `midpoints` and nodes already tagged or pruned.
+fn next_midpoints(
+    active: &[Bisection],
+    tags: &[u8],
+    pruning: &Pruning,
+    midpoints: &[u64],
+) -> Vec<u64> {
+    let mut next = Vec::with_capacity(2 * active.len());
+    for b in active {
+        let mid = b.mid();
+        let satisfies = (b.lo < mid).then(|| (b.lo + mid) / 2);
+        let fails = (!b.top_first && mid + 1 < b.hi).then(|| (mid + 1 + b.hi) / 2);
+        for at in satisfies.into_iter().chain(fails) {
+            let node = b.path[at];
+            if tags[node as usize] == UNKNOWN
+                && !pruning.pruned(node)
+                && !midpoints.contains(&node)
+                && !next.contains(&node)
+            {
+                next.push(node);
+            }
+        }
+    }
+    next
 }
 
 /// The evaluations of the nodes `indices`, in order: those in `evaluated`
