@@ -19,7 +19,7 @@ use std::thread;
 type Job<'env> = Arc<dyn Fn(usize) + Send + Sync + 'env>;
 
 /// Work a helper may do once a round has no items left for it.
-type Spare<'env> = Arc<dyn Fn() + Send + Sync + 'env>;
+pub(crate) type Spare<'env> = Arc<dyn Fn() + Send + Sync + 'env>;
 
 /// Spins between checks before a helper yields its core.
 const SPINS: u32 = 64;

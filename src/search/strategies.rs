@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::metric::UtilityModel;
-use crate::search::crew::Crew;
+use crate::search::crew::{Crew, Spare};
 use crate::search::evaluator::{Evaluator, NodeEvaluation};
 use crate::search::lattice::Lattice;
 use crate::search::lowest::LowestFirst;
@@ -275,16 +275,14 @@ fn predictive_tagging<'env>(
         let ahead = (crew.threads() > 1 && evaluator.capping_pays())
             .then(|| next_midpoints(&active, &tags, pruning, &midpoints))
             .filter(|ahead| !ahead.is_empty());
-        let spare = ahead.map(|ahead| {
-            let spare: std::sync::Arc<dyn Fn() + Send + Sync + 'env> =
-                std::sync::Arc::new(move || {
-                    for &index in &ahead {
-                        if evaluator.prefetch(&lattice.node(index)) {
-                            return;
-                        }
+        let spare = ahead.map(|ahead| -> Spare<'env> {
+            std::sync::Arc::new(move || {
+                for &index in &ahead {
+                    if evaluator.prefetch(&lattice.node(index)) {
+                        return;
                     }
-                });
-            spare
+                }
+            })
         });
         let results: Vec<(u64, bool, NodeEvaluation)> = crew.map_with_spare(
             &midpoints,
