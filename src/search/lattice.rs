@@ -24,6 +24,8 @@ pub struct Lattice {
     /// The attributes with a height above 0 (the only ones that move; at
     /// most 63, or the lattice would have more than 2^64 nodes).
     dims: Vec<usize>,
+    /// The stride of each of `dims`.
+    steps: Vec<u64>,
     /// For lattices of at most [`MOVES_NODES`] nodes over at most 16 such
     /// attributes, each node's moves: bit b of the low half set when
     /// `dims[b]` can go up, of the high half when it can go down. Empty
@@ -63,11 +65,13 @@ impl Lattice {
                 .ok_or_else(|| Error::parameter("lattice", "more than 2^64 nodes"))?;
         }
         let dims: Vec<usize> = (0..heights.len()).filter(|&j| heights[j] > 0).collect();
+        let steps = dims.iter().map(|&j| strides[j]).collect();
         let mut lattice = Lattice {
             heights,
             strides,
             size,
             dims,
+            steps,
             moves: Vec::new(),
         };
         if size <= MOVES_NODES && lattice.dims.len() <= 16 {
@@ -92,9 +96,10 @@ impl Lattice {
         Ok(lattice)
     }
 
-    /// The moving attributes (bits over `dims`) that can go up (or down)
-    /// from the node with index `index`.
-    fn movable(&self, index: u64, up: bool) -> u64 {
+    /// The moving attributes (bit b for the attribute of stride
+    /// `steps()[b]`) that can go up (or down) from the node with index
+    /// `index`.
+    pub(crate) fn movable(&self, index: u64, up: bool) -> u64 {
         if let Some(&m) = self.moves.get(index as usize) {
             return u64::from(if up { m & 0xFFFF } else { m >> 16 });
         }
@@ -106,6 +111,12 @@ impl Lattice {
                 if up { l < self.heights[j] } else { l > 0 }
             })
             .fold(0u64, |mask, (b, _)| mask | (1 << b))
+    }
+
+    /// The index strides of the attributes that move (those of a height
+    /// above 0), in attribute order: the bits of [`Lattice::movable`].
+    pub(crate) fn steps(&self) -> &[u64] {
+        &self.steps
     }
 
     /// Number of nodes.
@@ -155,7 +166,7 @@ impl Lattice {
     /// Indices of the direct generalizations (one level up in one attribute),
     /// in attribute order.
     pub fn successors(&self, index: u64) -> impl Iterator<Item = u64> + '_ {
-        Bits(self.movable(index, true)).map(move |b| index + self.strides[self.dims[b]])
+        Bits(self.movable(index, true)).map(move |b| index + self.steps[b])
     }
 
     /// Attribute `j`'s level in the node with index `index`.
@@ -165,7 +176,7 @@ impl Lattice {
 
     /// Indices of the direct specializations, in attribute order.
     pub fn predecessors(&self, index: u64) -> impl Iterator<Item = u64> + '_ {
-        Bits(self.movable(index, false)).map(move |b| index - self.strides[self.dims[b]])
+        Bits(self.movable(index, false)).map(move |b| index - self.steps[b])
     }
 
     /// The number of attributes at level 0 in the node with index `index`
