@@ -116,15 +116,28 @@ enum KeyIndex {
     Wide(FxHashMap<Box<[u32]>, u32>),
 }
 
+/// Lifts a table's packed keys one level up in every attribute that has a
+/// level above (see [`FrequencyTable::stepper`]).
+pub(crate) struct Stepper<'t> {
+    layout: &'t Layout,
+    keys: &'t [u64],
+    /// Each lifted attribute and its lift table (see [`Layout::shifted`]).
+    up: Vec<(usize, Vec<u64>)>,
+}
+
+impl Stepper<'_> {
+    /// Appends the lifted keys of the classes `classes` to `stepped`.
+    pub(crate) fn lift(&self, classes: std::ops::Range<usize>, stepped: &mut Vec<u64>) {
+        self.layout
+            .lift_keys(&self.keys[classes], &self.up, stepped);
+    }
+}
+
 /// The largest sensitive domain gathered through a dense matrix.
 const DENSE_GATHER_DOMAIN: usize = 256;
 
 /// The most cells (target classes × sensitive codes) of that matrix (2 MiB).
 const DENSE_GATHER_CELLS: usize = 1 << 18;
-
-/// Keys from which [`FrequencyTable::with_stepped_keys`] lifts the two
-/// halves on two threads.
-const PARALLEL_STEPPED_KEYS: usize = 1 << 13;
 
 /// The largest dense key space.
 const DENSE_SLOTS: u64 = 1 << 22;
@@ -1742,17 +1755,26 @@ impl FrequencyTable {
     /// one level (such as the search's, from its bottom table to nodes
     /// capped at level 1) merge two keys instead of reading a table per
     /// attribute. Unchanged when the keys are not packed.
-    pub(crate) fn with_stepped_keys(
-        mut self,
-        hierarchies: &[&CompiledHierarchy],
-    ) -> FrequencyTable {
-        let Keys::Packed { layout, keys, .. } = &self.keys else {
+    pub(crate) fn with_stepped_keys(self, hierarchies: &[&CompiledHierarchy]) -> FrequencyTable {
+        let Some(stepper) = self.stepper(hierarchies) else {
             return self;
         };
+        let mut stepped = Vec::with_capacity(self.classes());
+        stepper.lift(0..self.classes(), &mut stepped);
+        self.with_stepped(stepped)
+    }
+
+    /// What lifts this table's keys one level up in every attribute (see
+    /// [`FrequencyTable::with_stepped_keys`]), for lifting them a part at
+    /// a time; `None` when the keys are not packed.
+    pub(crate) fn stepper(&self, hierarchies: &[&CompiledHierarchy]) -> Option<Stepper<'_>> {
+        let Keys::Packed { layout, keys, .. } = &self.keys else {
+            return None;
+        };
         if hierarchies.len() != self.node.levels().len() {
-            return self;
+            return None;
         }
-        let up: Vec<(usize, Vec<u64>)> = hierarchies
+        let up = hierarchies
             .iter()
             .zip(self.node.levels())
             .enumerate()
@@ -1764,20 +1786,20 @@ impl FrequencyTable {
                 )
             })
             .collect();
-        let mut stepped = Vec::with_capacity(keys.len());
-        if keys.len() >= PARALLEL_STEPPED_KEYS && rayon::current_num_threads() > 1 {
-            // Two halves at once: made right after the search's bottom
-            // table is counted, while the other thread has nothing to do.
-            let (first, second) = keys.split_at(keys.len() / 2);
-            let mut rest = Vec::with_capacity(second.len());
-            rayon::join(
-                || layout.lift_keys(first, &up, &mut stepped),
-                || layout.lift_keys(second, &up, &mut rest),
-            );
-            stepped.extend_from_slice(&rest);
-        } else {
-            layout.lift_keys(keys, &up, &mut stepped);
-        }
+        Some(Stepper { layout, keys, up })
+    }
+
+    /// The stepped keys (see [`FrequencyTable::with_stepped_keys`]); empty
+    /// when the table has none.
+    #[cfg(test)]
+    pub(crate) fn stepped_keys(&self) -> &[u64] {
+        &self.stepped
+    }
+
+    /// This table with `stepped` (every class's key lifted by its
+    /// [`FrequencyTable::stepper`], in class order) stored beside its keys.
+    pub(crate) fn with_stepped(mut self, stepped: Vec<u64>) -> FrequencyTable {
+        debug_assert_eq!(stepped.len(), self.classes());
         self.stepped = stepped;
         self
     }
@@ -2373,28 +2395,25 @@ mod tests {
         }
     }
 
-    /// Stepped keys lifted in two halves on two threads (tables of at least
-    /// [`PARALLEL_STEPPED_KEYS`] classes) equal those lifted on one.
+    /// Stepped keys lifted a part at a time equal those lifted at once, and
+    /// each is its class's key one level up in every attribute.
     #[test]
-    fn stepped_keys_alike_on_one_thread_and_two() {
-        let rows = 3 * PARALLEL_STEPPED_KEYS as u64;
+    fn stepped_keys_alike_in_parts_and_at_once() {
         let (dataset, hierarchies) =
-            data_values(rows, &[97, 89, 50], &[], |r, j| r * (j as u64 + 3) + r / 7);
+            data_values(3_000, &[97, 89, 50], &[], |r, j| r * (j as u64 + 3) + r / 7);
         let compiled = hierarchies.quasi_identifiers(&dataset);
-        let stepped_on = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("pool");
-            pool.install(|| {
-                FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(3))
-                    .expect("counts")
-                    .packed(&compiled)
-                    .with_stepped_keys(&compiled)
-            })
-        };
-        let (one, two) = (stepped_on(1), stepped_on(2));
-        assert!(one.classes() >= PARALLEL_STEPPED_KEYS, "{}", one.classes());
+        let bottom = FrequencyTable::from_dataset(&dataset, &hierarchies, &Node::bottom(3))
+            .expect("counts")
+            .packed(&compiled);
+        let n = bottom.classes();
+        let mut parts = Vec::new();
+        let stepper = bottom.stepper(&compiled).expect("packed keys");
+        for range in [0..n / 3, n / 3..n / 2, n / 2..n] {
+            stepper.lift(range, &mut parts);
+        }
+        let one = bottom.clone().with_stepped_keys(&compiled);
+        let two = bottom.clone().with_stepped(parts);
+        assert!(one.classes() > 1_000, "{}", one.classes());
         assert_eq!(one.stepped.len(), one.classes());
         assert_eq!(one.stepped, two.stepped);
         // Each stepped key is its class's key one level up in every

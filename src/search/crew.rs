@@ -25,7 +25,7 @@ pub(crate) type Spare<'env> = Arc<dyn Fn() + Send + Sync + 'env>;
 const SPINS: u32 = 64;
 
 /// Spins (yielding now and then) until `ready`.
-fn wait(ready: impl Fn() -> bool) {
+pub(crate) fn wait(ready: impl Fn() -> bool) {
     let mut spins = 0u32;
     while !ready() {
         spins += 1;
