@@ -61,14 +61,20 @@ pub(crate) fn exhaustive(evaluator: &Evaluator<'_>, lattice: &Lattice) -> Outcom
 /// is monotone and the tagging goes bottom-up (each extra path costs checks
 /// the pruned search would not make: on cup, k = 5 without suppression, 42
 /// nodes with one path against 92 with twelve, 14 ms against 32 ms on one
-/// thread); three when it goes bound first (on two threads, adult9 k = 5
-/// without suppression 3.1 -> 2.6 ms against one, FARS 12.2 -> 9.0 ms; on
-/// one thread the same); six when the search prunes by the metric's lower
+/// thread); four when it goes bound first (on two threads, adult9 k = 5
+/// without suppression 3.1 -> 2.6 ms with three against one, FARS 12.2 ->
+/// 9.0 ms; on one thread the same; then, on two threads, FARS 5.73 -> 5.03
+/// ms with four against three, adult9 2.25 -> 2.28 ms, one thread within
+/// 1.5 % either way: means of four medians of a few hundred searches each.
+/// Rounds of more nodes leave the other thread less idle while one counts
+/// a table capped at level 1; but which tables get counted, and so the
+/// time, moves unevenly with the number of paths: seven in all took adult9
+/// to 2.02 ms and FARS to 6.26); six when the search prunes by the metric's lower
 /// bound (each round then has more work to share, and the number of checks
 /// hardly depends on the paths: on FARS, k = 5 with 2 %, 105 ms with twelve
 /// paths against 133 ms with two, on two threads). The optimum does not
 /// depend on it; the number of nodes checked does.
-const PATHS_PER_THREAD: [usize; 3] = [1, 3, 6];
+const PATHS_PER_THREAD: [usize; 3] = [1, 4, 6];
 
 const UNKNOWN: u8 = 0;
 const YES: u8 = 1;
@@ -139,8 +145,8 @@ fn tag_closure<const UP: bool>(
 /// successor of lowest bound while it is not pruned, and each path's top is
 /// checked before it is bisected (a failing top fails the whole path). The
 /// first feasible nodes found are then nearly optimal and prune the rest:
-/// on adult9, k = 5 without suppression, 99 checks against 214, on FARS 82
-/// against 152 (three paths on one thread). Not on data of nearly unique records (cup), where the
+/// on adult9, k = 5 without suppression, 100 checks against 214, on FARS 82
+/// against 152 (four paths on one thread). Not on data of nearly unique records (cup), where the
 /// checks high in the lattice this makes each cost nearly a pass over the
 /// bottom table, while the checks low in the lattice that bottom-up
 /// tagging makes first become the small sources of the later ones.
