@@ -544,8 +544,9 @@ const SPLIT_STEPPED_KEYS: usize = 1 << 13;
 /// without suppression) take 127 µs against 67 µs on one thread (medians
 /// of a few hundred searches).
 ///
-/// Aligned to cache lines of its own: the thread beside polls it while the
-/// count's frames lie next to it on the stack.
+/// Aligned to cache lines of its own, as a precaution (not measured): the
+/// thread beside polls it while the count's frames lie next to it on the
+/// stack.
 #[derive(Default)]
 #[repr(align(128))]
 struct Beside {
@@ -554,8 +555,9 @@ struct Beside {
     table: OnceLock<Option<FrequencyTable>>,
     /// Whether a thread has taken the second half.
     taken: AtomicBool,
-    /// The second half, lifted beside the count.
-    half: OnceLock<Vec<u64>>,
+    /// The second half, lifted beside the count (`None` when the thread
+    /// that took it panicked: the count lifts it then).
+    half: OnceLock<Option<Vec<u64>>>,
 }
 
 /// What [`Beside::count`] returns.
@@ -601,11 +603,13 @@ impl Beside {
         let middle = classes / 2;
         let mut stepped = Vec::with_capacity(classes);
         stepper.lift(0..middle, &mut stepped);
-        if self.taken.swap(true, Ordering::SeqCst) {
+        let lifted = self.taken.swap(true, Ordering::SeqCst).then(|| {
             crew::wait(|| self.half.get().is_some());
-            stepped.extend_from_slice(self.half.get().expect("the half is lifted"));
-        } else {
-            stepper.lift(middle..classes, &mut stepped);
+            self.half.get().and_then(Option::as_ref)
+        });
+        match lifted.flatten() {
+            Some(half) => stepped.extend_from_slice(half),
+            None => stepper.lift(middle..classes, &mut stepped),
         }
         Ok(Counted::Split(stepped))
     }
@@ -620,11 +624,19 @@ impl Beside {
         if self.taken.swap(true, Ordering::SeqCst) {
             return;
         }
+        // However this ends, the count stops waiting for the half.
+        struct Hand<'a>(&'a Beside);
+        impl Drop for Hand<'_> {
+            fn drop(&mut self) {
+                let _ = self.0.half.set(None);
+            }
+        }
+        let _hand = Hand(self);
         let stepper = table.stepper(compiled).expect("packed keys");
         let classes = table.classes();
         let mut half = Vec::with_capacity(classes - classes / 2);
         stepper.lift(classes / 2..classes, &mut half);
-        let _ = self.half.set(half);
+        let _ = self.half.set(Some(half));
     }
 
     /// The bottom table with its stepped keys, from what [`Beside::count`]
