@@ -661,6 +661,14 @@ mod tests {
     use crate::ruleset::Ruleset;
     use crate::search::lattice::Lattice;
 
+    /// The bundled adult data with its ruleset's roles and hierarchies.
+    fn adult() -> crate::ruleset::LoadedRuleset {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Ruleset::from_file(&root.join("datasets/adult/adult.toml"))
+            .and_then(|r| r.load())
+            .expect("adult loads")
+    }
+
     /// Nodes evaluated in a scrambled order, so that many roll up from
     /// tables cached owing their histograms (and those from others that
     /// owe theirs): every evaluation equals the judgement of the node's
@@ -668,10 +676,7 @@ mod tests {
     /// histograms, once gathered, equal that table's.
     #[test]
     fn tables_owing_histograms_complete_to_the_direct_roll_ups() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let data = Ruleset::from_file(&root.join("datasets/adult/adult.toml"))
-            .and_then(|r| r.load())
-            .expect("adult loads");
+        let data = adult();
         let config = AnonymizationConfig::new(
             vec![
                 ModelSpec::KAnonymity { k: 5 },
@@ -732,15 +737,11 @@ mod tests {
         assert!(owing > 50 && from_owing > 50, "{owing} {from_owing}");
     }
 
-    /// The counting sort and the stable sort give a stable sort's order.
     /// On two threads the bottom table's stepped keys, their second half
     /// lifted by whichever thread takes it, equal those lifted on one.
     #[test]
     fn stepped_keys_of_the_bottom_alike_on_one_thread_and_two() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let data = Ruleset::from_file(&root.join("datasets/adult/adult.toml"))
-            .and_then(|r| r.load())
-            .expect("adult loads");
+        let data = adult();
         let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.0);
         let bottom_on = |threads: usize| {
             rayon::ThreadPoolBuilder::new()
@@ -763,6 +764,7 @@ mod tests {
         }
     }
 
+    /// The counting sort and the stable sort give a stable sort's order.
     #[test]
     fn kept_classes_sort_by_size_then_index() {
         let mut state = 7u64;
