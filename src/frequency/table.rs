@@ -146,13 +146,17 @@ const DENSE_SLOTS: u64 = 1 << 22;
 /// array (256 KiB: it stays in cache).
 const DENSE_FAST_SLOTS: u64 = 1 << 16;
 
+/// The grouping's slots, target keys, and classes' keys and counts (see
+/// `PACKED_SCRATCH`).
+type PackedScratch = (Vec<u32>, Vec<u64>, Vec<[u64; 2]>);
+
 thread_local! {
     /// Reused slot arrays of dense roll-ups (all entries `u32::MAX` between uses).
     static DENSE_SCRATCH: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     /// Reused open-addressing slots of packed roll-ups (all [`FREE`]
     /// between uses), the source classes' target keys, and the classes'
     /// keys and counts while grouping.
-    static PACKED_SCRATCH: RefCell<(Vec<u32>, Vec<u64>, Vec<[u64; 2]>)> =
+    static PACKED_SCRATCH: RefCell<PackedScratch> =
         const { RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
     /// Reused group offsets and source lists of the histogram gathering.
     static GATHER_SCRATCH: RefCell<(Vec<u32>, Vec<u32>)> =
