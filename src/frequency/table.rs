@@ -563,21 +563,22 @@ fn group_packed(
 
 /// The fewest slots per class of the grouping's open-addressing table
 /// (it is kept at most a quarter full). Probes then rarely pass another
-/// key, each of which costs a mispredicted branch: with at most half full,
-/// one thread, two interleaved criterion rounds, adult9 k = 5 without
-/// suppression 2.62–2.76 -> 2.43–2.53 ms, with 2 % 34.6–34.8 -> 28.5–29.9,
-/// FARS k = 5 without 7.06–7.19 -> 6.28–6.50; a table of nearly unique
-/// keys grows at most to what its limit on classes needs (cup k = 5 with
-/// 2 % otherwise took 80 -> 91 ms).
+/// key, each of which costs a mispredicted branch. Against a table at most
+/// half full with the keys and counts in arrays apart (one thread, two
+/// interleaved criterion rounds): adult9 k = 5 without suppression
+/// 2.62–2.76 -> 2.43–2.53 ms, with 2 % 34.6–34.8 -> 28.5–29.9, FARS k = 5
+/// without 7.06–7.19 -> 6.28–6.50. A table of nearly unique keys grows at
+/// most to what its limit on classes needs (cup k = 5 with 2 % otherwise
+/// took 80 -> 91 ms).
 const SPARSITY: usize = 4;
 
 /// A free slot of the grouping's open-addressing table.
 const FREE: u32 = u32::MAX;
 
 /// The grouping loop of [`group_packed`] over an open-addressing table of
-/// class numbers (`slots`, all [`FREE`] between uses), kept at most
-/// [`SPARSITY`]-th full: starting small and doubling keeps the slots of a table with few
-/// classes in cache. `keys` and `counts` start empty; they are filled at
+/// class numbers (`slots`, all [`FREE`] between uses), with at least
+/// [`SPARSITY`] slots per class: starting small and doubling keeps the
+/// slots of a table with few classes in cache. `keys` and `counts` start empty; they are filled at
 /// the end from `pairs`, which holds each class's key beside its count
 /// while grouping, so that finding a known key and counting it read one
 /// cache line, not two.
