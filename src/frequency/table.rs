@@ -578,10 +578,10 @@ const FREE: u32 = u32::MAX;
 /// The grouping loop of [`group_packed`] over an open-addressing table of
 /// class numbers (`slots`, all [`FREE`] between uses), with at least
 /// [`SPARSITY`] slots per class: starting small and doubling keeps the
-/// slots of a table with few classes in cache. `keys` and `counts` start empty; they are filled at
-/// the end from `pairs`, which holds each class's key beside its count
-/// while grouping, so that finding a known key and counting it read one
-/// cache line, not two.
+/// slots of a table with few classes in cache. `keys` and `counts` start
+/// empty; they are filled at the end from `pairs` (reused scratch), which
+/// holds each class's key beside its count while grouping, so that finding
+/// a known key and counting it read one cache line, not two.
 ///
 /// The loop has almost no branches to mispredict: the key is first written
 /// where a new class would go, and a free slot reads as that class, so one
@@ -605,10 +605,10 @@ fn group<const TRACK: bool>(
     let mut shift = 64 - capacity.trailing_zeros();
     let mut mask = capacity - 1;
     // Room for the classes so far and the next one (the sentinel).
-    let mut room = pairs.len().max(expected.clamp(1, 1 << 8) + 1);
-    if pairs.len() < room {
-        pairs.resize(room, [0, 0]);
+    if pairs.len() <= expected.clamp(1, 1 << 8) {
+        pairs.resize(expected.clamp(1, 1 << 8) + 1, [0, 0]);
     }
+    let mut room = pairs.len();
     // The class count at which the arrays or the slots must grow, or the
     // grouping stop.
     let stop = max_classes.saturating_add(1);
