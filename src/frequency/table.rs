@@ -330,11 +330,12 @@ impl Layout {
     /// `lift` with each result shifted into quasi-identifier `j`'s bits,
     /// padded to the field's size (so every masked code indexes it).
     fn shifted(&self, j: usize, lift: &[u32]) -> Vec<u64> {
-        let mut shifted: Vec<u64> = lift
-            .iter()
-            .map(|&c| u64::from(c) << self.shifts[j])
-            .collect();
-        shifted.resize((self.masks[j] as usize + 1).max(lift.len()), 0);
+        // (Allocated at its final length: a `realloc` takes the allocator's
+        // lock, which the other thread of a search holds when it frees
+        // tables this one made.)
+        let mut shifted = Vec::with_capacity((self.masks[j] as usize + 1).max(lift.len()));
+        shifted.extend(lift.iter().map(|&c| u64::from(c) << self.shifts[j]));
+        shifted.resize(shifted.capacity(), 0);
         shifted
     }
 
@@ -432,10 +433,11 @@ impl Layout {
             changed[*j] = Some(lift);
         }
         let width = |j: usize| u64::BITS - self.masks[j].leading_zeros();
-        let mut fields: Vec<usize> = (0..self.shifts.len()).filter(|&j| width(j) > 0).collect();
+        let mut fields: Vec<usize> = Vec::with_capacity(self.shifts.len());
+        fields.extend((0..self.shifts.len()).filter(|&j| width(j) > 0));
         fields.sort_by_key(|&j| self.shifts[j]);
         // Runs of consecutive fields of at most CHUNK_BITS bits in all.
-        let mut runs: Vec<Vec<usize>> = Vec::new();
+        let mut runs: Vec<Vec<usize>> = Vec::with_capacity(fields.len());
         let mut bits = 0;
         for &j in &fields {
             if width(j) > CHUNK_BITS {
@@ -450,7 +452,9 @@ impl Layout {
             match runs.last_mut() {
                 Some(run) if bits + width(j) <= CHUNK_BITS => run.push(j),
                 _ => {
-                    runs.push(vec![j]);
+                    let mut run = Vec::with_capacity(fields.len());
+                    run.push(j);
+                    runs.push(run);
                     bits = 0;
                 }
             }
@@ -1400,14 +1404,15 @@ impl FrequencyTable {
                 format!("cannot roll {} up to {}", self.node, target),
             ));
         }
-        hierarchies
+        let mut lifts = Vec::with_capacity(hierarchies.len());
+        for (h, (&from, &to)) in hierarchies
             .iter()
             .zip(self.node.levels().iter().zip(target.levels()))
-            .map(|(h, (&from, &to))| {
-                h.level(to as usize)?;
-                Ok(h.lift(from as usize, to as usize))
-            })
-            .collect::<Result<_>>()
+        {
+            h.level(to as usize)?;
+            lifts.push(h.lift(from as usize, to as usize));
+        }
+        Ok(lifts)
     }
 
     /// Roll-up with the target keys packed into one `u64` each by `layout`;
@@ -1498,10 +1503,13 @@ impl FrequencyTable {
         lifts: &[&[u32]],
         layout: &Layout,
     ) -> Vec<(usize, Vec<u64>)> {
-        (0..lifts.len())
-            .filter(|&j| self.node.levels()[j] != target.levels()[j])
-            .map(|j| (j, layout.shifted(j, lifts[j])))
-            .collect()
+        let mut changed = Vec::with_capacity(lifts.len());
+        changed.extend(
+            (0..lifts.len())
+                .filter(|&j| self.node.levels()[j] != target.levels()[j])
+                .map(|j| (j, layout.shifted(j, lifts[j]))),
+        );
+        changed
     }
 
     /// How each source class's packed target key is computed: from the

@@ -175,6 +175,20 @@ struct Bucket {
     tables: Vec<Arc<Cached>>,
 }
 
+impl Bucket {
+    /// Room for `more` tables without reallocating.
+    fn reserve(&mut self, more: usize) {
+        self.packed.reserve(more);
+        self.floors.reserve(more.div_ceil(BLOCK));
+        self.nodes.reserve(more);
+        self.classes.reserve(more);
+        self.tables.reserve(more);
+    }
+}
+
+/// The tables a bucket has room for when it takes its first.
+const FIRST_ROOM: usize = 64;
+
 /// No packed node has every byte above 127.
 const UNPACKED: u128 = u128::MAX;
 
@@ -257,6 +271,11 @@ impl RollUpCache {
         let mut buckets = self.buckets.write().expect("cache lock");
         let bucket = &mut buckets[(usize::BITS - size.leading_zeros()) as usize];
         let packed = pack(node).unwrap_or(UNPACKED);
+        if bucket.packed.is_empty() {
+            // (Room for the first tables at once: each reallocation takes
+            // the allocator's lock, which the other thread may hold.)
+            bucket.reserve(FIRST_ROOM);
+        }
         if bucket.packed.len().is_multiple_of(BLOCK) {
             bucket.floors.push(packed);
         } else if let (Some(floor), Some(lanes)) =

@@ -81,8 +81,8 @@ impl<'l> DirectPlan<'l> {
         targets: &[u32],
         budget: usize,
     ) -> Option<DirectPlan<'l>> {
-        let mut chunks: Vec<Chunk> = Vec::new();
-        let mut parts: Vec<Vec<(u32, &[u32], u32)>> = Vec::new();
+        let mut chunks: Vec<Chunk> = Vec::with_capacity(MAX_CHUNKS);
+        let mut parts: Vec<Vec<(u32, &[u32], u32)>> = Vec::with_capacity(MAX_CHUNKS);
         let mut stride = 1u64;
         // Table entries the source codes reach: in all, and in the last
         // chunk's table.
@@ -110,7 +110,7 @@ impl<'l> DirectPlan<'l> {
                         mask,
                         offset: 0,
                     });
-                    parts.push(Vec::new());
+                    parts.push(Vec::with_capacity(lifts.len() - j));
                     entries += codes;
                     reached = codes;
                 }
@@ -158,7 +158,18 @@ impl<'l> DirectPlan<'l> {
         if tables.len() < size {
             tables.resize(size, 0);
         }
-        let mut reached: Vec<(usize, u32)> = Vec::new();
+        let most = self
+            .parts
+            .iter()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .map(|&(_, lift, _)| lift.len().max(1))
+                    .product()
+            })
+            .max()
+            .unwrap_or(1);
+        let mut reached: Vec<(usize, u32)> = Vec::with_capacity(most);
         for (chunk, parts) in self.chunks.iter().zip(&self.parts) {
             reached.clear();
             reached.push((0, 0));
