@@ -296,6 +296,8 @@ fn predictive_tagging<'env>(
         // those of nodes with fewer, which can then roll up from them. (The
         // tags do not depend on the order of a round's results.)
         midpoints.sort_by_key(|&i| Reverse(lattice.zero_levels(i)));
+        let nodes: Vec<_> = midpoints.iter().map(|&i| lattice.node(i)).collect();
+        evaluator.prepare_round(&nodes, crew.threads());
         // A helper left without a node prepares the capped table of a node
         // the paths may check next (FARS, k = 5 without suppression, on two
         // threads, three batches of interleaved rounds: 6.38–6.83 ->
@@ -500,10 +502,9 @@ pub(crate) fn by_bound(heights: &[u32], bounds: &[f64]) -> Vec<u64> {
     // prefix of the attributes, each extended by the next one's levels.
     let mut sums: Vec<u32> = vec![0];
     for &top in heights {
-        sums = sums
-            .iter()
-            .flat_map(|&h| (0..=top).map(move |l| h + l))
-            .collect();
+        let mut next = Vec::with_capacity(sums.len() * (top as usize + 1));
+        next.extend(sums.iter().flat_map(|&h| (0..=top).map(move |l| h + l)));
+        sums = next;
     }
     let tiers = sums.iter().max().map_or(1, |&h| h as usize + 1);
     // The sort key: the range of the bound (in range for every finite
@@ -552,7 +553,10 @@ fn start_paths(
             break;
         };
         *cursor += 1;
-        let mut path = vec![start];
+        // (At its longest from the start: growing it reallocates, which
+        // takes the allocator's lock the other thread may hold.)
+        let mut path = Vec::with_capacity(lattice.max_height() as usize + 1);
+        path.push(start);
         let mut current = start;
         loop {
             let mut open = lattice
