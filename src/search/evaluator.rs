@@ -315,35 +315,28 @@ impl<'a> Evaluator<'a> {
         }))
     }
 
-    /// Before a round checks `nodes`: when more of them than there are
-    /// `threads` would each need a capped table of their own (see
-    /// [`Evaluator::source`]), counts the table at the meet of those capped
-    /// nodes once, and the nodes roll up from it instead. On adult9, k = 5
-    /// without suppression, one round needs six capped tables, each a pass
-    /// over the 19,502 bottom classes; their meet keeps 7,399. On one
-    /// thread (interleaved criterion rounds): adult9 2.66–2.72 -> 2.36–2.45
-    /// ms, FARS 7.0–8.2 -> 6.5–6.7 ms. On two, where the capped tables are
-    /// counted side by side and the meet alone, within the noise. Only when
-    /// the models are decided by class sizes: with histograms, every table
-    /// rolled up from the meet owes them through it, and 0.2-closeness got
-    /// slower (54.1–55.9 -> 57.7–59.8 ms on one thread).
-    pub(crate) fn prepare_round(&self, nodes: &[Node], threads: usize) {
+    /// The node whose capped table a round checking `nodes` counts first:
+    /// when more of them than there are `threads` would each need a capped
+    /// table of their own (see [`Evaluator::source`]), the meet of those
+    /// capped nodes, counted once (see [`Evaluator::count_capped`]); the
+    /// nodes then roll up from it. On adult9, k = 5 without suppression,
+    /// one round needs six capped tables, each a pass over the 19,502
+    /// bottom classes; their meet keeps 7,399. On one thread (interleaved
+    /// criterion rounds): adult9 2.66–2.72 -> 2.36–2.45 ms, FARS 7.0–8.2 ->
+    /// 6.5–6.7 ms (on two, see `strategies::predictive_tagging`). Only
+    /// when the models are decided by class sizes: with histograms, every
+    /// table rolled up from the meet owes them through it, and
+    /// 0.2-closeness got slower (54.1–55.9 -> 57.7–59.8 ms on one thread).
+    pub(crate) fn round_meet(&self, nodes: &[Node], threads: usize) -> Option<Node> {
         if !self.capping_pays() || !self.sizes_decide {
-            return;
+            return None;
         }
         let mut meet: Option<Vec<u32>> = None;
         let mut needing = 0;
         for node in nodes {
-            if !self.bottom.node().is_below(node)
-                || self.key_space(node) <= TINY_SPACE
-                || self.cache.smallest_below(node).is_some()
-            {
+            let Some(capped) = self.needs_cap(node) else {
                 continue;
-            }
-            let capped = self.capped_node(node);
-            if &capped == node {
-                continue;
-            }
+            };
             needing += 1;
             meet = Some(match meet {
                 None => capped.levels().to_vec(),
@@ -354,11 +347,28 @@ impl<'a> Evaluator<'a> {
                     .collect(),
             });
         }
-        if let Some(meet) = meet.filter(|_| needing > threads).map(Node::new)
-            && &meet != self.bottom.node()
+        meet.filter(|_| needing > threads)
+            .map(Node::new)
+            .filter(|meet| meet != self.bottom.node())
+    }
+
+    /// The capped node `node` would need a table of (see
+    /// [`Evaluator::source`]), when it has no cached table below it.
+    pub(crate) fn needs_cap(&self, node: &Node) -> Option<Node> {
+        if !self.bottom.node().is_below(node)
+            || self.key_space(node) <= TINY_SPACE
+            || self.cache.smallest_below(node).is_some()
         {
-            drop(self.cap(&meet));
+            return None;
         }
+        let capped = self.capped_node(node);
+        (&capped != node && &capped != self.bottom.node()).then_some(capped)
+    }
+
+    /// Counts (once) the capped table at `capped`, a node capped at level
+    /// 1 such as a round's meet (see [`Evaluator::round_meet`]).
+    pub(crate) fn count_capped(&self, capped: &Node) {
+        drop(self.cap(capped));
     }
 
     /// Makes the table capped at level 1 that `node` would roll up from
@@ -842,7 +852,9 @@ mod tests {
                 .collect(),
         );
         let caps = |e: &Evaluator<'_>| e.caps.lock().expect("caps lock").len();
-        evaluator.prepare_round(&nodes, 1);
+        let counted = evaluator.round_meet(&nodes, 1).expect("a meet");
+        assert_eq!(counted, meet);
+        evaluator.count_capped(&meet);
         assert_eq!(caps(&evaluator), 1);
         let counted = evaluator.cache.smallest_below(&meet).expect("the meet");
         assert_eq!(counted.counts().node(), &meet);
@@ -867,8 +879,7 @@ mod tests {
         assert_eq!(caps(&evaluator), 1);
 
         let evaluator = evaluator_of(vec![k5.clone()]);
-        evaluator.prepare_round(&nodes, 3);
-        assert_eq!(caps(&evaluator), 0);
+        assert_eq!(evaluator.round_meet(&nodes, 3), None);
         let evaluator = evaluator_of(vec![
             k5,
             ModelSpec::DistinctLDiversity {
@@ -876,8 +887,7 @@ mod tests {
                 l: 2.0,
             },
         ]);
-        evaluator.prepare_round(&nodes, 1);
-        assert_eq!(caps(&evaluator), 0);
+        assert_eq!(evaluator.round_meet(&nodes, 1), None);
     }
 
     /// On two threads the bottom table's stepped keys, their second half
