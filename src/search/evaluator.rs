@@ -266,27 +266,30 @@ impl<'a> Evaluator<'a> {
         // rows they keep all but a few), nor once a search has stopped
         // them (the optimal search on such data, before its first table:
         // see `strategies::optimal`).
-        if source.is_some() || self.key_space(node) <= TINY_SPACE || !self.capping_pays() {
+        if source.is_some() || !self.capping_pays() {
             return source;
         }
         // Without a cached source, go through the node capped at level 1 in
         // every attribute: far smaller than the bottom and below many nodes.
-        // (Never below the bottom table's node, which a table counted at
-        // minimum levels sits above the lattice's bottom.)
-        let capped = self.capped_node(node);
-        (&capped != node && &capped != self.bottom.node()).then(|| self.cap(&capped))
+        self.capped_node(node).map(|capped| self.cap(&capped))
     }
 
-    /// `node` capped at level 1 in every attribute (never below the bottom
-    /// table's node).
-    fn capped_node(&self, node: &Node) -> Node {
-        Node::new(
+    /// `node` capped at level 1 in every attribute, when a table there is
+    /// worth counting for it: not `node` itself, nor the bottom table's node
+    /// (never below it: a table counted at minimum levels sits above the
+    /// lattice's bottom), nor for a node of at most [`TINY_SPACE`] keys.
+    fn capped_node(&self, node: &Node) -> Option<Node> {
+        if self.key_space(node) <= TINY_SPACE {
+            return None;
+        }
+        let capped = Node::new(
             node.levels()
                 .iter()
                 .zip(self.bottom.node().levels())
                 .map(|(&l, &m)| l.min(1).max(m))
                 .collect(),
-        )
+        );
+        (&capped != node && &capped != self.bottom.node()).then_some(capped)
     }
 
     /// The capped table at `capped`, counted once from the smallest cached
@@ -327,14 +330,18 @@ impl<'a> Evaluator<'a> {
     /// when the models are decided by class sizes: with histograms, every
     /// table rolled up from the meet owes them through it, and
     /// 0.2-closeness got slower (54.1–55.9 -> 57.7–59.8 ms on one thread).
-    pub(crate) fn round_meet(&self, nodes: &[Node], threads: usize) -> Option<Node> {
+    pub(crate) fn round_meet(
+        &self,
+        nodes: impl IntoIterator<Item = Node>,
+        threads: usize,
+    ) -> Option<Node> {
         if !self.capping_pays() || !self.sizes_decide {
             return None;
         }
         let mut meet: Option<Vec<u32>> = None;
         let mut needing = 0;
         for node in nodes {
-            let Some(capped) = self.needs_cap(node) else {
+            let Some(capped) = self.needs_cap(&node) else {
                 continue;
             };
             needing += 1;
@@ -354,15 +361,11 @@ impl<'a> Evaluator<'a> {
 
     /// The capped node `node` would need a table of (see
     /// [`Evaluator::source`]), when it has no cached table below it.
-    pub(crate) fn needs_cap(&self, node: &Node) -> Option<Node> {
-        if !self.bottom.node().is_below(node)
-            || self.key_space(node) <= TINY_SPACE
-            || self.cache.smallest_below(node).is_some()
-        {
+    fn needs_cap(&self, node: &Node) -> Option<Node> {
+        if !self.bottom.node().is_below(node) || self.cache.smallest_below(node).is_some() {
             return None;
         }
-        let capped = self.capped_node(node);
-        (&capped != node && &capped != self.bottom.node()).then_some(capped)
+        self.capped_node(node)
     }
 
     /// Counts (once) the capped table at `capped`, a node capped at level
@@ -852,7 +855,7 @@ mod tests {
                 .collect(),
         );
         let caps = |e: &Evaluator<'_>| e.caps.lock().expect("caps lock").len();
-        let counted = evaluator.round_meet(&nodes, 1).expect("a meet");
+        let counted = evaluator.round_meet(nodes.clone(), 1).expect("a meet");
         assert_eq!(counted, meet);
         evaluator.count_capped(&meet);
         assert_eq!(caps(&evaluator), 1);
@@ -879,7 +882,7 @@ mod tests {
         assert_eq!(caps(&evaluator), 1);
 
         let evaluator = evaluator_of(vec![k5.clone()]);
-        assert_eq!(evaluator.round_meet(&nodes, 3), None);
+        assert_eq!(evaluator.round_meet(nodes.clone(), 3), None);
         let evaluator = evaluator_of(vec![
             k5,
             ModelSpec::DistinctLDiversity {
@@ -887,7 +890,7 @@ mod tests {
                 l: 2.0,
             },
         ]);
-        assert_eq!(evaluator.round_meet(&nodes, 1), None);
+        assert_eq!(evaluator.round_meet(nodes, 1), None);
     }
 
     /// On two threads the bottom table's stepped keys, their second half

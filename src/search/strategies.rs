@@ -320,8 +320,8 @@ fn predictive_tagging<'env>(
         // helper idle; FARS 4.26–4.41 -> 4.51–4.57 ms (its capped tables
         // are three times adult9's, and a spare one the search does not
         // need costs more); the other benchmarks within the noise.
-        let nodes: Vec<_> = midpoints.iter().map(|&i| lattice.node(i)).collect();
-        if let Some(meet) = evaluator.round_meet(&nodes, crew.threads()) {
+        let nodes = midpoints.iter().map(|&i| lattice.node(i));
+        if let Some(meet) = evaluator.round_meet(nodes, crew.threads()) {
             crew.map_with_spare(&[meet], |meet| evaluator.count_capped(meet), spare.clone());
         }
         let results: Vec<(u64, bool, NodeEvaluation)> = crew.map_with_spare(
