@@ -16,6 +16,7 @@ use crate::hierarchy::set::Hierarchies;
 
 mod direct;
 mod parts;
+mod project;
 
 use direct::DirectPlan;
 

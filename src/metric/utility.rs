@@ -448,6 +448,72 @@ impl UtilityModel {
             .collect()
     }
 
+    /// Whether lower bounds of the scores of a node's projections onto the
+    /// groups of a partition of the quasi-identifiers make a lower bound of
+    /// its score ([`UtilityModel::projected`],
+    /// [`UtilityModel::combine_projections`]): each attribute's value must
+    /// depend on its own level and on which records are suppressed alone,
+    /// and never fall when more records are suppressed. So it is for Loss
+    /// (a suppressed record costs at least what it costs kept), for height
+    /// and monotone entropy (levels alone), and for precision when a
+    /// suppressed record costs at least a kept one at the top (gs ≥ 0.5).
+    pub(crate) fn projects(&self) -> bool {
+        let (g, s) = self.factors();
+        match self.spec.kind {
+            MetricKind::Loss | MetricKind::Height | MetricKind::Entropy => true,
+            MetricKind::Precision => s >= g,
+            MetricKind::EntropyNm
+            | MetricKind::Discernibility
+            | MetricKind::DiscernibilityNm
+            | MetricKind::Aecs => false,
+        }
+    }
+
+    /// The metric on the quasi-identifiers `columns` alone (in that order),
+    /// each with its weight here, for the projected tables of the same
+    /// records.
+    pub(crate) fn projected(&self, columns: &[usize]) -> UtilityModel {
+        fn pick<T: Clone>(values: &[T], columns: &[usize]) -> Vec<T> {
+            columns.iter().map(|&j| values[j].clone()).collect()
+        }
+        UtilityModel {
+            spec: self.spec.clone(),
+            weights: pick(&self.weights, columns),
+            rows: self.rows,
+            heights: pick(&self.heights, columns),
+            entropy_raw: pick(&self.entropy_raw, columns),
+            shares: pick(&self.shares, columns),
+            loss_kept: pick(&self.loss_kept, columns),
+            domains: pick(&self.domains, columns),
+            bound_terms: self.bound_terms.as_ref().map(|t| pick(t, columns)),
+        }
+    }
+
+    /// A lower bound of a node's score from lower bounds of the scores of
+    /// its projections ([`UtilityModel::projected`]) onto the groups of a
+    /// partition of the quasi-identifiers: `parts` holds each group's
+    /// number of quasi-identifiers and bound. With d quasi-identifiers in
+    /// all, a sum adds the groups' sums, a maximum takes the largest, an
+    /// arithmetic mean weighs each group's mean by its size over d, and a
+    /// geometric mean multiplies (1 + the group's mean) to the power of its
+    /// size over d. Each is increasing in every group's score, so bounds of
+    /// the groups bound the whole.
+    pub(crate) fn combine_projections(&self, parts: &[(usize, f64)]) -> f64 {
+        let d = self.weights.len() as f64;
+        match self.spec.aggregate() {
+            Aggregate::Sum => parts.iter().map(|&(_, b)| b).sum(),
+            Aggregate::Max => parts.iter().map(|&(_, b)| b).fold(0.0, f64::max),
+            Aggregate::ArithmeticMean => parts.iter().map(|&(n, b)| b * n as f64 / d).sum(),
+            Aggregate::GeometricMean => {
+                parts
+                    .iter()
+                    .map(|&(n, b)| (b + 1.0).powf(n as f64 / d))
+                    .product::<f64>()
+                    - 1.0
+            }
+        }
+    }
+
     /// The start of the aggregation's left fold (see [`UtilityModel::aggregate`]).
     pub(crate) fn fold_start(&self) -> f64 {
         match self.spec.aggregate() {

@@ -256,6 +256,14 @@ impl<'a> Evaluator<'a> {
         table
     }
 
+    /// Whether every model is decided by class sizes alone and none judges
+    /// the release as a whole: a class then satisfies the models exactly
+    /// when it has at least `min_class_size` records, and so
+    /// does any union of classes with one such class among them.
+    pub(crate) fn classes_decide_alone(&self) -> bool {
+        self.sizes_decide && self.release_models.is_empty()
+    }
+
     /// The best table to roll `node` up from: the smallest cached table of a
     /// node below it, else the table at `node` capped at level 1 (computed
     /// and cached) while such tables pay, else none (the bottom table).

@@ -9,6 +9,7 @@ mod crew;
 mod evaluator;
 mod lattice;
 mod lowest;
+mod projection;
 mod strategies;
 
 use std::collections::BTreeMap;
@@ -52,8 +53,10 @@ pub struct SearchResult {
     /// A lower bound on the optimum's score, when known: the optimum's own
     /// score when proven optimal; for a best-effort search stopped by its
     /// budget, the least lower bound of the nodes below no node it found
-    /// failing, or on a lattice it could complete, of the nodes it had not
-    /// checked, whichever is larger (the best score if that is lower;
+    /// failing; on a lattice it could complete, of the nodes it had not
+    /// checked; on one it could not, from searches of the table projected
+    /// onto groups of the quasi-identifiers, where those bound it; whichever
+    /// is largest (the best score if that is lower;
     /// [§6.5](crate::methods#65-best-effort-search)). How far the best node
     /// found can be from the optimum.
     #[serde(default)]
@@ -222,7 +225,8 @@ pub(crate) fn search_with(
     let (outcome, proven_optimal, lower_bound) = match config.strategy {
         Strategy::Optimal => (
             crew::with_crew(rayon::current_num_threads(), |crew| {
-                strategies::optimal(evaluator, &lattice, crew)
+                strategies::optimal(evaluator, &lattice, crew, None)
+                    .expect("no deadline stops the search")
             }),
             true,
             None,
@@ -237,8 +241,21 @@ pub(crate) fn search_with(
             time_limit_ms,
             max_nodes,
         } => {
-            let budget = best_effort::Budget::new(started, time_limit_ms, max_nodes);
-            let found = best_effort::best_effort(evaluator, &lattice, budget, started, progress);
+            // (On a lattice the search cannot complete, projections may
+            // bound its optimum.)
+            let projections = (lattice.size() > MAX_LATTICE_NODES)
+                .then(|| projection::Projections::new(evaluator, config, projection::GROUP_NODES))
+                .flatten();
+            let budget =
+                best_effort::Budget::new(started, time_limit_ms, max_nodes, projections.is_some());
+            let found = best_effort::best_effort(
+                evaluator,
+                &lattice,
+                budget,
+                started,
+                progress,
+                projections.as_ref(),
+            );
             (found.outcome, found.proven_optimal, found.lower_bound)
         }
     };

@@ -2,6 +2,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -158,11 +159,15 @@ fn tag_closure<const UP: bool>(
 /// metric without suppression), level by level, skipping every
 /// generalization of a node found feasible; or, for metrics without a
 /// bound, all of them.
+///
+/// With a `deadline`, the search gives up when it passes it (read once per
+/// round of nodes): `Err(Stopped)`.
 pub(crate) fn optimal<'env>(
     evaluator: &'env Evaluator<'_>,
     lattice: &'env Lattice,
     crew: &Crew<'_, 'env>,
-) -> Outcome {
+    deadline: Option<Instant>,
+) -> Result<Outcome, Stopped> {
     let no_suppression = evaluator.max_suppressed == 0;
     let monotone_privacy = evaluator.monotone_privacy();
     let metric = evaluator.utility.spec().kind;
@@ -220,8 +225,8 @@ pub(crate) fn optimal<'env>(
         (&order, paths, bound_first),
         monotone_privacy,
         &mut pruning,
-        &mut checked,
-    );
+        (&mut checked, deadline),
+    )?;
 
     // Phase 2: utility.
     let best = if monotone_metric && !pruning.enabled() {
@@ -232,8 +237,8 @@ pub(crate) fn optimal<'env>(
             heights,
             &candidates,
             &evaluated,
-            &mut checked,
-        )
+            (&mut checked, deadline),
+        )?
     } else {
         best_by_bound(
             evaluator,
@@ -242,12 +247,24 @@ pub(crate) fn optimal<'env>(
             candidates,
             &evaluated,
             pruning,
-            &mut checked,
-        )
+            (&mut checked, deadline),
+        )?
     };
-    Outcome {
+    Ok(Outcome {
         best,
         nodes_checked: checked,
+    })
+}
+
+/// A search given up at its deadline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stopped;
+
+/// `Err(Stopped)` once `deadline` has passed.
+fn before(deadline: Option<Instant>) -> Result<(), Stopped> {
+    match deadline {
+        Some(d) if Instant::now() >= d => Err(Stopped),
+        _ => Ok(()),
     }
 }
 
@@ -263,8 +280,8 @@ fn predictive_tagging<'env>(
     (order, paths, bound_first): (&[u64], usize, bool),
     monotone_privacy: bool,
     pruning: &mut Pruning,
-    checked: &mut u64,
-) -> (Vec<u64>, FxHashMap<u64, NodeEvaluation>) {
+    (checked, deadline): (&mut u64, Option<Instant>),
+) -> Result<(Vec<u64>, FxHashMap<u64, NodeEvaluation>), Stopped> {
     let mut tags = vec![UNKNOWN; lattice.size() as usize];
     let mut stack = Vec::new();
     let mut evaluated: FxHashMap<u64, NodeEvaluation> = FxHashMap::default();
@@ -272,6 +289,7 @@ fn predictive_tagging<'env>(
     // Active bisections, each looking for the first satisfying node of its path.
     let mut active: Vec<Bisection> = Vec::new();
     loop {
+        before(deadline)?;
         start_paths(
             lattice,
             (order, paths, bound_first),
@@ -355,7 +373,7 @@ fn predictive_tagging<'env>(
     let candidates: Vec<u64> = (0..lattice.size())
         .filter(|&i| tags[i as usize] == YES)
         .collect();
-    (candidates, evaluated)
+    Ok((candidates, evaluated))
 }
 
 /// The lower bound above which a node cannot rank before `best`: its score
@@ -723,8 +741,8 @@ fn best_by_level<'env>(
     heights: usize,
     candidates: &[u64],
     evaluated: &FxHashMap<u64, NodeEvaluation>,
-    checked: &mut u64,
-) -> Option<NodeEvaluation> {
+    (checked, deadline): (&mut u64, Option<Instant>),
+) -> Result<Option<NodeEvaluation>, Stopped> {
     let mut best: Option<NodeEvaluation> = None;
     let mut dominated = vec![false; lattice.size() as usize];
     let mut by_level: Vec<Vec<u64>> = vec![Vec::new(); heights];
@@ -732,6 +750,7 @@ fn best_by_level<'env>(
         by_level[lattice.height_of(i) as usize].push(i);
     }
     for group in by_level {
+        before(deadline)?;
         let open: Vec<u64> = group
             .into_iter()
             .filter(|&i| !dominated[i as usize])
@@ -751,7 +770,7 @@ fn best_by_level<'env>(
             }
         }
     }
-    best
+    Ok(best)
 }
 
 /// Phase 2 of [`optimal`] otherwise: the `candidates` scored in order of
@@ -765,8 +784,8 @@ fn best_by_bound<'env>(
     mut candidates: Vec<u64>,
     evaluated: &FxHashMap<u64, NodeEvaluation>,
     pruning: Pruning,
-    checked: &mut u64,
-) -> Option<NodeEvaluation> {
+    (checked, deadline): (&mut u64, Option<Instant>),
+) -> Result<Option<NodeEvaluation>, Stopped> {
     // The best node phase 1 found (pruning's, when it pruned).
     let mut best = pruning.best;
     let bounds: Vec<Option<f64>> = candidates
@@ -786,6 +805,7 @@ fn best_by_bound<'env>(
     let sorted_bounds: Vec<Option<f64>> = order.iter().map(|&k| bounds[k]).collect();
     let mut start = 0;
     while start < candidates.len() {
+        before(deadline)?;
         let end = (start + batch).min(candidates.len());
         let limit = best.as_ref().and_then(prune_limit);
         let open: Vec<u64> = (start..end)
@@ -806,7 +826,7 @@ fn best_by_bound<'env>(
         }
         start = end;
     }
-    best
+    Ok(best)
 }
 
 /// Best-first search bounded by `max_nodes` evaluations (after ARX's
