@@ -37,7 +37,8 @@ pub struct Progress {
 pub(crate) struct Budget {
     /// When the search for nodes stops.
     pub(crate) deadline: Option<Instant>,
-    /// When the searches of projections stop (see [`Projections`]).
+    /// When the searches of projections, which run first, stop (see
+    /// [`Projections`]).
     pub(crate) projection_deadline: Option<Instant>,
     /// When the lower bound's search stops (the end of the time limit).
     pub(crate) bound_deadline: Option<Instant>,
@@ -47,16 +48,11 @@ pub(crate) struct Budget {
 /// The share of a time limit left to the lower bound's search (1/32).
 const BOUND_SHARE: u32 = 32;
 
-/// The share of a time limit left to the searches of projections and the
-/// lower bound's search after them, when projections bound the optimum
-/// (1/6: on creditcard, k = 5 and 2 %, the three projections of at most
-/// 2^16 nodes take about 0.47 s on two threads).
-const PROJECTION_SHARE: u32 = 6;
-
-/// The share of a time limit left to the lower bound's search after the
-/// searches of projections (1/16: a projection's search reads the clock
-/// once per round, so it may overrun; the frontier's search does not).
-const BOUND_SHARE_AFTER_PROJECTIONS: u32 = 16;
+/// The most of a time limit the searches of projections take, first
+/// (a quarter; on creditcard, k = 5 and 2 %, the three projections of at
+/// most 2^16 nodes take about 0.5 s on two threads, and the search for
+/// nodes has the rest).
+const PROJECTION_SHARE: u32 = 4;
 
 /// The most branches the lower bound's search expands.
 const MAX_BOUND_EXPANSIONS: usize = 4096;
@@ -64,24 +60,18 @@ const MAX_BOUND_EXPANSIONS: usize = 4096;
 impl Budget {
     /// The budget of `time_limit_ms` from `started` and `max_nodes`: the
     /// search for nodes stops a 32nd of the time limit before its end, which
-    /// is left to the lower bound; with `projections`, a sixth before it,
-    /// the searches of projections taking the time until a 16th before it.
+    /// is left to the lower bound. Searches of projections, which run
+    /// first, stop at a quarter of it.
     pub(crate) fn new(
         started: Instant,
         time_limit_ms: Option<u64>,
         max_nodes: Option<u64>,
-        projections: bool,
     ) -> Self {
         let limit = time_limit_ms.map(Duration::from_millis);
         let before_end = |share: u32| limit.map(|l| started + l - l / share);
-        let (share, bound_share) = if projections {
-            (PROJECTION_SHARE, BOUND_SHARE_AFTER_PROJECTIONS)
-        } else {
-            (BOUND_SHARE, BOUND_SHARE)
-        };
         Budget {
-            deadline: before_end(share),
-            projection_deadline: before_end(bound_share),
+            deadline: before_end(BOUND_SHARE),
+            projection_deadline: limit.map(|l| started + l / PROJECTION_SHARE),
             bound_deadline: limit.map(|l| started + l),
             max_nodes,
         }
@@ -478,8 +468,8 @@ impl Search<'_, '_> {
 }
 
 /// The best-effort search over `lattice` within `budget`; `progress` is
-/// called after every batch of evaluations. On a lattice it cannot
-/// complete, `projections` (when given) are searched for a lower bound.
+/// called after every batch of evaluations. `projections` (given on
+/// lattices it cannot complete) are searched first, for a lower bound.
 pub(crate) fn best_effort(
     evaluator: &Evaluator<'_>,
     lattice: &Lattice,
@@ -502,6 +492,8 @@ pub(crate) fn best_effort(
         monotone_privacy: evaluator.monotone_privacy(),
         failures: Failures::new(lattice.heights().len()),
     };
+    // (Searched first: the search for nodes has whatever time they leave.)
+    let projected = projections.and_then(|p| p.bound(&p.optima(budget.projection_deadline)));
     search.local_search();
     let completion = search.complete();
     let best_score = search.best_score();
@@ -513,12 +505,8 @@ pub(crate) fn best_effort(
             let left = incomplete
                 .and_then(|(_, bound)| bound)
                 .map(|b| best_score.map_or(b, |s| b.min(s)));
-            // (The projections' bound, searched until a 16th of the time
-            // limit before its end, which is left to the frontier's.)
-            let projected = projections
-                .filter(|_| incomplete.is_none())
-                .and_then(|p| p.bound(&p.optima(budget.projection_deadline)))
-                .map(|b| best_score.map_or(b, |s| b.min(s)));
+            // (The projections' bound.)
+            let projected = projected.map(|b| best_score.map_or(b, |s| b.min(s)));
             // (The nodes below none found failing.)
             let frontier = Frontier::for_metric(&evaluator.utility, lattice.heights())
                 .map(|mut frontier| {
@@ -600,7 +588,7 @@ mod tests {
                 let mut search = Search {
                     evaluator: &evaluator,
                     lattice: &lattice,
-                    budget: Budget::new(started, None, max_nodes, false),
+                    budget: Budget::new(started, None, max_nodes),
                     started,
                     progress: &|_| {},
                     seen: FxHashMap::default(),

@@ -246,8 +246,7 @@ pub(crate) fn search_with(
             let projections = (lattice.size() > MAX_LATTICE_NODES)
                 .then(|| projection::Projections::new(evaluator, config, projection::GROUP_NODES))
                 .flatten();
-            let budget =
-                best_effort::Budget::new(started, time_limit_ms, max_nodes, projections.is_some());
+            let budget = best_effort::Budget::new(started, time_limit_ms, max_nodes);
             let found = best_effort::best_effort(
                 evaluator,
                 &lattice,
