@@ -15,6 +15,7 @@ use crate::hierarchy::compiled::CompiledHierarchy;
 use crate::hierarchy::set::Hierarchies;
 
 mod direct;
+mod held;
 mod parts;
 mod project;
 

@@ -132,6 +132,34 @@ impl CompiledHierarchy {
         )
     }
 
+    /// The hierarchy of height 0 over this one's labels at `level`: the
+    /// column as generalized to `level` and held there (its label codes are
+    /// the level's, its domain size this one's). A value's place in the
+    /// file is its first leaf's.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `level` is above the height.
+    pub(crate) fn fixed_at(&self, level: usize) -> CompiledHierarchy {
+        let labels = &self.levels[level];
+        let n = labels.cardinality();
+        let mut file_order = vec![usize::MAX; n];
+        for (code, &label) in labels.map.iter().enumerate() {
+            let first = &mut file_order[label as usize];
+            *first = (*first).min(self.file_order[code]);
+        }
+        CompiledHierarchy::with_lifts(
+            self.column.clone(),
+            vec![Level {
+                map: (0..n as u32).collect(),
+                labels: labels.labels.clone(),
+                leaves: labels.leaves.clone(),
+            }],
+            self.domain_size,
+            file_order,
+        )
+    }
+
     /// Assembles a compiled hierarchy and precomputes its lifts.
     fn with_lifts(
         column: String,
@@ -251,6 +279,22 @@ mod tests {
         assert_eq!(h.lift(0, 2), &[0, 0, 0]);
         assert_eq!(h.lift(1, 1), &[0, 1]);
         assert!(h.level(3).is_err());
+    }
+
+    #[test]
+    fn a_hierarchy_fixed_at_a_level_holds_that_levels_labels() {
+        let column = EncodedColumn::from_values("age", ["7", "1", "7", "2"]);
+        let h = CompiledHierarchy::new(&age(), &column).unwrap();
+        let fixed = h.fixed_at(1);
+        assert_eq!(fixed.height(), 0);
+        assert_eq!(fixed.column(), "age");
+        assert_eq!(fixed.levels()[0].labels(), &["5-9", "0-4"]);
+        assert_eq!(fixed.levels()[0].map(), &[0, 1]);
+        assert_eq!(fixed.levels()[0].leaves(), &[2, 2]);
+        assert_eq!(fixed.domain_size(), 4);
+        // "5-9" first listed at row 2 (7), "0-4" at row 0 (1).
+        assert_eq!(fixed.file_order(), &[2, 0]);
+        assert_eq!(h.fixed_at(2).levels()[0].labels(), &["*"]);
     }
 
     #[test]

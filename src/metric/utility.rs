@@ -489,6 +489,53 @@ impl UtilityModel {
         }
     }
 
+    /// Whether [`UtilityModel::conditioned`] scores as this model does:
+    /// every metric whose values depend on a level only through the
+    /// level's labels (all but height and precision, which count levels).
+    pub(crate) fn conditions(&self) -> bool {
+        !matches!(self.spec.kind, MetricKind::Height | MetricKind::Precision)
+    }
+
+    /// The metric for tables whose quasi-identifier `j` is held at level
+    /// `l` where `fixed[j]` is `Some(l)` (a hierarchy of height 0 over that
+    /// level's labels, [`CompiledHierarchy::fixed_at`]), the others as
+    /// here: a node of its lattice scores as the node of this one with the
+    /// held levels put in, when [`UtilityModel::conditions`].
+    ///
+    /// # Panics
+    ///
+    /// Panics if `fixed` does not have one entry per quasi-identifier or a
+    /// level is above its height.
+    pub(crate) fn conditioned(&self, fixed: &[Option<u32>]) -> UtilityModel {
+        assert_eq!(fixed.len(), self.heights.len(), "one entry per attribute");
+        fn hold<T: Clone>(values: &[Vec<T>], fixed: &[Option<u32>]) -> Vec<Vec<T>> {
+            values
+                .iter()
+                .zip(fixed)
+                .map(|(levels, f)| match f {
+                    Some(l) => vec![levels[*l as usize].clone()],
+                    None => levels.clone(),
+                })
+                .collect()
+        }
+        UtilityModel {
+            spec: self.spec.clone(),
+            weights: self.weights.clone(),
+            rows: self.rows,
+            heights: self
+                .heights
+                .iter()
+                .zip(fixed)
+                .map(|(&h, f)| if f.is_some() { 0 } else { h })
+                .collect(),
+            entropy_raw: hold(&self.entropy_raw, fixed),
+            shares: hold(&self.shares, fixed),
+            loss_kept: hold(&self.loss_kept, fixed),
+            domains: self.domains.clone(),
+            bound_terms: self.bound_terms.as_ref().map(|t| hold(t, fixed)),
+        }
+    }
+
     /// A lower bound of a node's score from lower bounds of the scores of
     /// its projections ([`UtilityModel::projected`]) onto the groups of a
     /// partition of the quasi-identifiers: `parts` holds each group's

@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -14,8 +15,9 @@ use crate::frequency::node::Node;
 use crate::search::bound::{BoundLimit, Failures, Frontier, least_bound};
 use crate::search::evaluator::{Evaluator, NodeEvaluation};
 use crate::search::lattice::{Lattice, MAX_LATTICE_NODES};
-use crate::search::projection::Projections;
-use crate::search::strategies::{Outcome, lower_bounds, ranking};
+use crate::search::projection::{GROUP_NODES, Projections};
+use crate::search::strategies::{Outcome, Stopped, lower_bounds, ranking};
+use crate::search::subproblem::Subproblems;
 
 /// Where a best-effort search stands, as passed to the progress callback
 /// of [`crate::search::search_with_progress`] after each batch of nodes.
@@ -128,6 +130,9 @@ const KICK_SEED: u64 = 0x5eed;
 /// (otherwise kicks go on until the budget is spent).
 const MAX_STALE_KICKS: usize = 200;
 
+/// Subproblems in a row that find nothing better before the kicks take over.
+const MAX_STALE_SUBPROBLEMS: usize = 8;
+
 /// Nodes evaluated in one parallel batch (the clock is read between batches).
 const BATCH: usize = 64;
 
@@ -149,6 +154,8 @@ struct Search<'s, 'e> {
     /// The nodes known to fail a monotone predicate (see
     /// [`Evaluator::evaluate`]).
     failures: Failures,
+    /// The large neighbourhood, where the search has one.
+    subproblems: Option<&'s Subproblems<'s, 'e>>,
 }
 
 impl Search<'_, '_> {
@@ -299,13 +306,16 @@ impl Search<'_, '_> {
         Some(nodes)
     }
 
-    /// The local search: a descent from the top, then variable
-    /// neighbourhoods around the best node (see [`Search::neighbourhoods`]),
-    /// and when they are exhausted, random kicks of the best node, each
-    /// followed by a descent and the first two tiers of exchanges, until one
-    /// finds a better node (and the neighbourhoods start again around it),
-    /// the budget is spent on a lattice too large to complete, or else
-    /// [`MAX_STALE_KICKS`] in a row find nothing (iterated local search).
+    /// The local search: a descent from the top, then rounds of three
+    /// moves around the best node: subproblems (where the search has them:
+    /// the best node over a random group of attributes, the others held;
+    /// see [`Search::subproblem_moves`]), variable neighbourhoods (see
+    /// [`Search::neighbourhoods`]), and when neither finds a better node,
+    /// random kicks of the best node, each followed by a descent and the
+    /// first two tiers of exchanges, until one finds a better node (and the
+    /// rounds start again around it), the budget is spent on a lattice too
+    /// large to complete, or else [`MAX_STALE_KICKS`] in a row find nothing
+    /// (iterated local search).
     fn local_search(&mut self) {
         let top = self.lattice.size() - 1;
         let Some(Seen::Feasible(score)) = self.evaluate(&[top])[0] else {
@@ -315,10 +325,14 @@ impl Search<'_, '_> {
         // (A fixed seed: the same budget of nodes gives the same result.)
         let mut rng = StdRng::seed_from_u64(KICK_SEED);
         while !self.stopped {
+            let improved = self.subproblem_moves(&mut rng);
             let Some(best) = self.best_score() else {
                 return;
             };
             self.neighbourhoods(self.best_index, best, LAST_TIER);
+            if self.best_score().is_some_and(|b| b < best) || improved {
+                continue;
+            }
             if !self.kicks(&mut rng) {
                 return;
             }
@@ -363,6 +377,67 @@ impl Search<'_, '_> {
             tier = if improved { 0 } else { tier + 1 };
         }
         (center, center_score)
+    }
+
+    /// Subproblems around the best node ([`Subproblems`]), each over a
+    /// random group of quasi-identifiers whose lattice has at most
+    /// [`GROUP_NODES`] nodes, until [`MAX_STALE_SUBPROBLEMS`] in a row find
+    /// nothing better or the budget is spent (each subproblem's nodes count
+    /// against it). Returns whether one found a better node.
+    fn subproblem_moves(&mut self, rng: &mut StdRng) -> bool {
+        let Some(subproblems) = self.subproblems else {
+            return false;
+        };
+        let (mut improved, mut stale) = (false, 0);
+        while stale < MAX_STALE_SUBPROBLEMS {
+            let Some(best) = self.best_score() else {
+                return improved;
+            };
+            let room = self.budget.max_nodes.map(|m| m.saturating_sub(self.checked));
+            if self.stopped || room.is_some_and(|r| r < GROUP_NODES) {
+                return improved;
+            }
+            let columns = self.random_group(rng);
+            let center = self.lattice.levels(self.best_index);
+            match subproblems.solve(&center, &columns, self.budget.deadline) {
+                Err(Stopped) => {
+                    self.stopped = true;
+                    return improved;
+                }
+                Ok(solved) => {
+                    self.checked += solved.nodes_checked;
+                    if let Some(levels) = solved.levels {
+                        self.evaluate(&[self.lattice.index(&levels)]);
+                    }
+                }
+            }
+            if self.best_score().is_some_and(|b| b < best) {
+                (improved, stale) = (true, 0);
+            } else {
+                stale += 1;
+            }
+        }
+        improved
+    }
+
+    /// A random group of quasi-identifiers (in column order) whose lattice
+    /// has at most [`GROUP_NODES`] nodes: in a random order, each that
+    /// still fits.
+    fn random_group(&self, rng: &mut StdRng) -> Vec<usize> {
+        let heights = self.lattice.heights();
+        let mut order: Vec<usize> = (0..heights.len()).collect();
+        order.shuffle(rng);
+        let mut nodes = 1u64;
+        let mut group: Vec<usize> = Vec::new();
+        for j in order {
+            let grown = nodes.saturating_mul(u64::from(heights[j]) + 1);
+            if grown <= GROUP_NODES {
+                nodes = grown;
+                group.push(j);
+            }
+        }
+        group.sort_unstable();
+        group
     }
 
     /// Random kicks of the best node, each followed by a descent and the
@@ -476,7 +551,7 @@ pub(crate) fn best_effort(
     budget: Budget,
     started: Instant,
     progress: &(dyn Fn(&Progress) + Sync),
-    projections: Option<&Projections<'_, '_>>,
+    (projections, subproblems): (Option<&Projections<'_, '_>>, Option<&Subproblems<'_, '_>>),
 ) -> BestEffortOutcome {
     let mut search = Search {
         evaluator,
@@ -491,6 +566,7 @@ pub(crate) fn best_effort(
         stopped: false,
         monotone_privacy: evaluator.monotone_privacy(),
         failures: Failures::new(lattice.heights().len()),
+        subproblems,
     };
     // (Searched first: the search for nodes has whatever time they leave.)
     let projected = projections.and_then(|p| p.bound(&p.optima(budget.projection_deadline)));
@@ -598,6 +674,7 @@ mod tests {
                     stopped: false,
                     monotone_privacy: evaluator.monotone_privacy(),
                     failures: Failures::new(lattice.heights().len()),
+                    subproblems: None,
                 };
                 let completed = search.complete().expect("a lattice it can hold");
                 (completed, search.best, search.checked)

@@ -11,6 +11,7 @@ mod lattice;
 mod lowest;
 mod projection;
 mod strategies;
+mod subproblem;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -246,6 +247,10 @@ pub(crate) fn search_with(
             let projections = (lattice.size() > MAX_LATTICE_NODES)
                 .then(|| projection::Projections::new(evaluator, config, projection::GROUP_NODES))
                 .flatten();
+            // (And the local search there has a large neighbourhood.)
+            let subproblems = (lattice.size() > MAX_LATTICE_NODES)
+                .then(|| subproblem::Subproblems::new(evaluator, config))
+                .flatten();
             let budget = best_effort::Budget::new(started, time_limit_ms, max_nodes);
             let found = best_effort::best_effort(
                 evaluator,
@@ -253,7 +258,7 @@ pub(crate) fn search_with(
                 budget,
                 started,
                 progress,
-                projections.as_ref(),
+                (projections.as_ref(), subproblems.as_ref()),
             );
             (found.outcome, found.proven_optimal, found.lower_bound)
         }
