@@ -393,7 +393,10 @@ impl Search<'_, '_> {
             let Some(best) = self.best_score() else {
                 return improved;
             };
-            let room = self.budget.max_nodes.map(|m| m.saturating_sub(self.checked));
+            let room = self
+                .budget
+                .max_nodes
+                .map(|m| m.saturating_sub(self.checked));
             if self.stopped || room.is_some_and(|r| r < GROUP_NODES) {
                 return improved;
             }

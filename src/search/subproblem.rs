@@ -20,6 +20,8 @@ use crate::model::{KAnonymity, PrivacyModel};
 use crate::search::config::AnonymizationConfig;
 use crate::search::crew::with_crew;
 use crate::search::evaluator::Evaluator;
+#[cfg(test)]
+use crate::search::evaluator::NodeEvaluation;
 use crate::search::lattice::Lattice;
 use crate::search::strategies::{Stopped, optimal};
 
@@ -68,6 +70,29 @@ impl<'s, 'a> Subproblems<'s, 'a> {
         columns: &[usize],
         deadline: Option<Instant>,
     ) -> Result<Solved, Stopped> {
+        self.with_subproblem(center, columns, |evaluator, lattice| {
+            let outcome = with_crew(rayon::current_num_threads(), |crew| {
+                optimal(evaluator, lattice, crew, deadline)
+            })?;
+            let levels = outcome
+                .best
+                .map(|best| put_in(center, columns, best.node.levels()));
+            Ok(Solved {
+                levels,
+                nodes_checked: outcome.nodes_checked,
+            })
+        })
+    }
+
+    /// Calls `f` with the evaluator and the lattice of the subproblem of
+    /// `columns` around `center` (see the module's documentation): a node
+    /// of it has every quasi-identifier's level, those held at 0.
+    fn with_subproblem<R>(
+        &self,
+        center: &[u32],
+        columns: &[usize],
+        f: impl FnOnce(&Evaluator<'_>, &Lattice) -> R,
+    ) -> R {
         let whole = self.evaluator;
         let width = center.len();
         let mut free = vec![false; width];
@@ -95,21 +120,208 @@ impl<'s, 'a> Subproblems<'s, 'a> {
             KAnonymity::new(whole.min_class_size).expect("a minimal class size is at least 1"),
         );
         let utility = whole.utility.conditioned(&fixed);
-        let evaluator =
-            Evaluator::from_parts(counted.held(), hierarchies, vec![model], utility, self.config);
+        let evaluator = Evaluator::from_parts(
+            counted.held(),
+            hierarchies,
+            vec![model],
+            utility,
+            self.config,
+        );
         let lattice = Lattice::new(heights).expect("a group's lattice");
-        let outcome = with_crew(rayon::current_num_threads(), |crew| {
-            optimal(&evaluator, &lattice, crew, deadline)
-        })?;
-        let levels = outcome.best.map(|best| {
-            let found = best.node.levels();
-            (0..width)
-                .map(|j| if free[j] { found[j] } else { center[j] })
-                .collect()
-        });
-        Ok(Solved {
-            levels,
-            nodes_checked: outcome.nodes_checked,
-        })
+        f(&evaluator, &lattice)
+    }
+}
+
+/// The whole's levels of a subproblem's node: `found` at `columns`,
+/// `center` elsewhere.
+fn put_in(center: &[u32], columns: &[usize], found: &[u32]) -> Vec<u32> {
+    let mut levels = center.to_vec();
+    for &j in columns {
+        levels[j] = found[j];
+    }
+    levels
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::metric::{MetricKind, MetricSpec};
+    use crate::model::ModelSpec;
+    use crate::ruleset::{LoadedRuleset, Ruleset};
+    use crate::search::strategies::ranking;
+
+    /// A bundled ruleset of the adult data, loaded.
+    fn adult(ruleset: &str) -> LoadedRuleset {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        Ruleset::from_file(&root.join("datasets/adult").join(ruleset))
+            .and_then(|r| r.load())
+            .expect("the ruleset loads")
+    }
+
+    /// The metrics whose subproblems score as the whole.
+    fn metrics() -> Vec<MetricSpec> {
+        let mut weighted = MetricSpec::new(MetricKind::Loss);
+        weighted.weights = [("age".to_string(), 1.0), ("sex".to_string(), 0.1)]
+            .into_iter()
+            .collect();
+        weighted.gs_factor = 0.3;
+        let mut metrics = vec![weighted];
+        for kind in [
+            MetricKind::Loss,
+            MetricKind::Entropy,
+            MetricKind::EntropyNm,
+            MetricKind::DiscernibilityNm,
+            MetricKind::Aecs,
+        ] {
+            metrics.push(MetricSpec::new(kind));
+        }
+        metrics
+    }
+
+    /// Centers and groups of adult9's nine quasi-identifiers (of heights
+    /// 1, 4, 1, 2, 3, 2, 2, 2, 1).
+    const AROUND: [(&[u32], &[usize]); 4] = [
+        (&[1, 2, 1, 1, 2, 1, 1, 1, 0], &[0, 2, 5]),
+        (&[1, 3, 1, 2, 2, 1, 2, 2, 1], &[1, 3, 4, 8]),
+        (&[0, 0, 0, 0, 0, 0, 0, 0, 0], &[6, 7]),
+        (&[1, 4, 1, 2, 3, 2, 2, 2, 1], &[1, 4, 6, 7]),
+    ];
+
+    /// Every node of a subproblem evaluates as the whole's node with the
+    /// held levels put in: the same feasibility, suppressed records,
+    /// classes and score (each attribute's value), for the metrics that
+    /// condition, k-anonymity with and without suppression.
+    #[test]
+    fn a_subproblem_evaluates_as_the_whole_with_the_others_held() {
+        let data = adult("adult9.toml");
+        let orders = BTreeMap::new();
+        for metric in metrics() {
+            for (k, limit) in [(5, 0.02), (10, 0.0), (3, 0.1)] {
+                let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k }], limit)
+                    .with_metric(metric.clone());
+                let whole =
+                    Evaluator::new(&data.dataset, &data.hierarchies, &config, &orders).unwrap();
+                let subproblems = Subproblems::new(&whole, &config).expect("conditions");
+                for (center, columns) in AROUND {
+                    subproblems.with_subproblem(center, columns, |part, lattice| {
+                        for i in 0..lattice.size() {
+                            let node = lattice.node(i);
+                            let levels = put_in(center, columns, node.levels());
+                            let (fits, e) = part.evaluate(&node);
+                            let (whole_fits, w) = whole.evaluate(&Node::new(levels));
+                            let case = format!("{metric:?} k {k} limit {limit} {node}");
+                            assert_eq!(fits, whole_fits, "{case}");
+                            assert_eq!(e.feasible, w.feasible, "{case}");
+                            if e.feasible {
+                                assert_eq!(
+                                    (e.suppressed, e.classes, e.suppressed_classes),
+                                    (w.suppressed, w.classes, w.suppressed_classes),
+                                    "{case}"
+                                );
+                                assert_eq!(e.score, w.score, "{case}");
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// A subproblem's search finds the best node of its neighbourhood, as
+    /// checking each of them on the whole does (the least by the search's
+    /// ranking, ties as it breaks them), and reports the nodes it checked.
+    #[test]
+    fn a_subproblem_finds_the_best_node_of_its_neighbourhood() {
+        let data = adult("adult9.toml");
+        let orders = BTreeMap::new();
+        for metric in metrics() {
+            for (k, limit) in [(5, 0.02), (10, 0.0)] {
+                let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k }], limit)
+                    .with_metric(metric.clone());
+                let whole =
+                    Evaluator::new(&data.dataset, &data.hierarchies, &config, &orders).unwrap();
+                let subproblems = Subproblems::new(&whole, &config).expect("conditions");
+                let mut found = 0;
+                let heights: Vec<u32> = whole
+                    .hierarchies
+                    .iter()
+                    .map(|h| h.height() as u32)
+                    .collect();
+                for (center, columns) in AROUND {
+                    let case = format!("{metric:?} k {k} limit {limit} {columns:?}");
+                    let group: Vec<u32> = columns.iter().map(|&j| heights[j]).collect();
+                    let neighbourhood = Lattice::new(group).unwrap();
+                    let mut best: Option<NodeEvaluation> = None;
+                    for i in 0..neighbourhood.size() {
+                        let mut levels = center.to_vec();
+                        for (&j, &l) in columns.iter().zip(&neighbourhood.levels(i)) {
+                            levels[j] = l;
+                        }
+                        let (_, e) = whole.evaluate(&Node::new(levels));
+                        if e.feasible
+                            && best
+                                .as_ref()
+                                .is_none_or(|b| ranking(&e, b) == Ordering::Less)
+                        {
+                            best = Some(e);
+                        }
+                    }
+                    let solved = subproblems.solve(center, columns, None).unwrap();
+                    assert!(solved.nodes_checked > 0, "{case}");
+                    let expected = best.map(|b| b.node.levels().to_vec());
+                    assert_eq!(solved.levels, expected, "{case}");
+                    found += usize::from(expected.is_some());
+                }
+                assert!(found >= 2, "{metric:?} k {k} limit {limit}: {found}");
+            }
+        }
+    }
+
+    /// Past its deadline a subproblem's search gives up.
+    #[test]
+    fn a_passed_deadline_stops_a_subproblem() {
+        let data = adult("adult9.toml");
+        let orders = BTreeMap::new();
+        let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.02);
+        let whole = Evaluator::new(&data.dataset, &data.hierarchies, &config, &orders).unwrap();
+        let subproblems = Subproblems::new(&whole, &config).expect("conditions");
+        let (center, columns) = AROUND[0];
+        let solved = subproblems.solve(center, columns, Some(Instant::now()));
+        assert_eq!(solved, Err(Stopped));
+    }
+
+    /// Models that class sizes do not decide, and metrics that count
+    /// levels, make no subproblems.
+    #[test]
+    fn only_models_of_class_sizes_and_metrics_of_labels() {
+        let data = adult("adult.toml");
+        let orders = BTreeMap::new();
+        let diverse = ModelSpec::DistinctLDiversity {
+            attribute: "occupation".to_string(),
+            l: 2.0,
+        };
+        let k5 = || vec![ModelSpec::KAnonymity { k: 5 }];
+        for (models, kind, conditions) in [
+            (k5(), MetricKind::Loss, true),
+            (k5(), MetricKind::Discernibility, true),
+            (
+                vec![ModelSpec::KAnonymity { k: 5 }, diverse],
+                MetricKind::Loss,
+                false,
+            ),
+            (k5(), MetricKind::Height, false),
+            (k5(), MetricKind::Precision, false),
+        ] {
+            let config = AnonymizationConfig::new(models, 0.02).with_metric(MetricSpec::new(kind));
+            let whole = Evaluator::new(&data.dataset, &data.hierarchies, &config, &orders).unwrap();
+            assert_eq!(
+                Subproblems::new(&whole, &config).is_some(),
+                conditions,
+                "{kind:?}"
+            );
+        }
     }
 }
