@@ -1,6 +1,6 @@
 //! A lower bound on the optimum of a lattice too large to complete, from
 //! searches of its projections
-//! ([§6.5](crate::methods#65-best-effort-search), step 6).
+//! ([§6.5](crate::methods#65-best-effort-search), step 7).
 //!
 //! Split the quasi-identifiers into groups. A node that satisfies the
 //! models within the suppression limit on the whole table does so on the
