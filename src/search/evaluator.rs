@@ -740,16 +740,8 @@ impl Beside {
 mod tests {
     use super::*;
     use crate::model::ModelSpec;
-    use crate::ruleset::Ruleset;
+    use crate::ruleset::bundled_adult;
     use crate::search::lattice::Lattice;
-
-    /// The bundled adult data with its ruleset's roles and hierarchies.
-    fn adult() -> crate::ruleset::LoadedRuleset {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        Ruleset::from_file(&root.join("datasets/adult/adult.toml"))
-            .and_then(|r| r.load())
-            .expect("adult loads")
-    }
 
     /// Nodes evaluated in a scrambled order, so that many roll up from
     /// tables cached owing their histograms (and those from others that
@@ -758,7 +750,7 @@ mod tests {
     /// histograms, once gathered, equal that table's.
     #[test]
     fn tables_owing_histograms_complete_to_the_direct_roll_ups() {
-        let data = adult();
+        let data = bundled_adult("adult.toml");
         let config = AnonymizationConfig::new(
             vec![
                 ModelSpec::KAnonymity { k: 5 },
@@ -826,7 +818,7 @@ mod tests {
     /// counts nothing ahead.
     #[test]
     fn a_round_needing_capped_tables_counts_their_meet_once() {
-        let data = adult();
+        let data = bundled_adult("adult.toml");
         let k5 = ModelSpec::KAnonymity { k: 5 };
         let evaluator_of = |models: Vec<ModelSpec>| {
             let config = AnonymizationConfig::new(models, 0.0);
@@ -905,7 +897,7 @@ mod tests {
     /// lifted by whichever thread takes it, equal those lifted on one.
     #[test]
     fn stepped_keys_of_the_bottom_alike_on_one_thread_and_two() {
-        let data = adult();
+        let data = bundled_adult("adult.toml");
         let config = AnonymizationConfig::new(vec![ModelSpec::KAnonymity { k: 5 }], 0.0);
         let bottom_on = |threads: usize| {
             rayon::ThreadPoolBuilder::new()

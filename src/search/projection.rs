@@ -161,16 +161,8 @@ mod tests {
     use crate::frequency::node::Node;
     use crate::metric::{Aggregate, MetricKind, MetricSpec};
     use crate::model::ModelSpec;
-    use crate::ruleset::{LoadedRuleset, Ruleset};
+    use crate::ruleset::bundled_adult as adult;
     use crate::search::search;
-
-    /// A bundled ruleset of the adult data, loaded.
-    fn adult(ruleset: &str) -> LoadedRuleset {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        Ruleset::from_file(&root.join("datasets/adult").join(ruleset))
-            .and_then(|r| r.load())
-            .expect("the ruleset loads")
-    }
 
     #[test]
     fn groups_are_consecutive_and_within_the_limit() {

@@ -150,16 +150,8 @@ mod tests {
     use super::*;
     use crate::metric::{MetricKind, MetricSpec};
     use crate::model::ModelSpec;
-    use crate::ruleset::{LoadedRuleset, Ruleset};
+    use crate::ruleset::bundled_adult as adult;
     use crate::search::strategies::ranking;
-
-    /// A bundled ruleset of the adult data, loaded.
-    fn adult(ruleset: &str) -> LoadedRuleset {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        Ruleset::from_file(&root.join("datasets/adult").join(ruleset))
-            .and_then(|r| r.load())
-            .expect("the ruleset loads")
-    }
 
     /// The metrics whose subproblems score as the whole.
     fn metrics() -> Vec<MetricSpec> {
