@@ -330,7 +330,10 @@ impl Search<'_, '_> {
                 return;
             };
             self.neighbourhoods(self.best_index, best, LAST_TIER);
-            if self.best_score().is_some_and(|b| b < best) || improved {
+            // (Without subproblems, straight to the kicks as before: the
+            // exchanges ended where a whole tier found nothing better.)
+            let exchanged = self.best_score().is_some_and(|b| b < best);
+            if improved || (exchanged && self.subproblems.is_some()) {
                 continue;
             }
             if !self.kicks(&mut rng) {
@@ -383,7 +386,9 @@ impl Search<'_, '_> {
     /// random group of quasi-identifiers whose lattice has at most
     /// [`GROUP_NODES`] nodes, until [`MAX_STALE_SUBPROBLEMS`] in a row find
     /// nothing better or the budget is spent (each subproblem's nodes count
-    /// against it). Returns whether one found a better node.
+    /// against it: one starts only while the node budget has room for all
+    /// its nodes and the check of the node it finds). Returns whether one
+    /// found a better node.
     fn subproblem_moves(&mut self, rng: &mut StdRng) -> bool {
         let Some(subproblems) = self.subproblems else {
             return false;
@@ -397,7 +402,7 @@ impl Search<'_, '_> {
                 .budget
                 .max_nodes
                 .map(|m| m.saturating_sub(self.checked));
-            if self.stopped || room.is_some_and(|r| r < GROUP_NODES) {
+            if self.stopped || room.is_some_and(|r| r <= GROUP_NODES) {
                 return improved;
             }
             let columns = self.random_group(rng);
@@ -545,17 +550,32 @@ impl Search<'_, '_> {
     }
 }
 
+/// What the best-effort search has on a lattice too large to complete,
+/// where the models and the metric allow them.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct LargeLattice<'p, 's, 'a> {
+    /// Searched first, for a lower bound.
+    pub(crate) projections: Option<&'p Projections<'s, 'a>>,
+    /// The local search's large neighbourhood.
+    pub(crate) subproblems: Option<&'p Subproblems<'s, 'a>>,
+}
+
 /// The best-effort search over `lattice` within `budget`; `progress` is
-/// called after every batch of evaluations. `projections` (given on
-/// lattices it cannot complete) are searched first, for a lower bound.
+/// called after every batch of evaluations. On a lattice it cannot
+/// complete, `large` has the projections (searched first, for a lower
+/// bound) and the subproblems (a move of the local search).
 pub(crate) fn best_effort(
     evaluator: &Evaluator<'_>,
     lattice: &Lattice,
     budget: Budget,
     started: Instant,
     progress: &(dyn Fn(&Progress) + Sync),
-    (projections, subproblems): (Option<&Projections<'_, '_>>, Option<&Subproblems<'_, '_>>),
+    large: LargeLattice<'_, '_, '_>,
 ) -> BestEffortOutcome {
+    let LargeLattice {
+        projections,
+        subproblems,
+    } = large;
     let mut search = Search {
         evaluator,
         lattice,

@@ -29,7 +29,8 @@ pub enum Strategy {
     /// ([§6.5](crate::methods#65-best-effort-search)): a local search from
     /// the top (greedy descents, the best node over random groups of
     /// attributes with the others held, exchanges of levels between
-    /// attributes, random kicks) finds good transformations early; on lattices of at most
+    /// attributes, random kicks) finds good transformations early; on
+    /// lattices of at most
     /// [`MAX_LATTICE_NODES`](crate::search::MAX_LATTICE_NODES) nodes it then
     /// checks the nodes in order of their lower bound until the best found
     /// is proven optimal. It stops when either budget is spent and returns

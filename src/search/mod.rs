@@ -258,7 +258,10 @@ pub(crate) fn search_with(
                 budget,
                 started,
                 progress,
-                (projections.as_ref(), subproblems.as_ref()),
+                best_effort::LargeLattice {
+                    projections: projections.as_ref(),
+                    subproblems: subproblems.as_ref(),
+                },
             );
             (found.outcome, found.proven_optimal, found.lower_bound)
         }

@@ -43,12 +43,16 @@ pub(crate) struct Solved {
 
 impl<'s, 'a> Subproblems<'s, 'a> {
     /// The subproblems of `evaluator`'s search, when they score as the
-    /// whole does (see the module's documentation).
+    /// whole does (see the module's documentation), and its bottom table
+    /// was counted at the bottom node (a streamed table counted at minimum
+    /// levels above 0 has no subproblems: their free attributes start at
+    /// level 0).
     pub(crate) fn new(
         evaluator: &'s Evaluator<'a>,
         config: &'s AnonymizationConfig,
     ) -> Option<Subproblems<'s, 'a>> {
-        (evaluator.classes_decide_alone() && evaluator.utility.conditions())
+        let at_bottom = evaluator.bottom.node().levels().iter().all(|&l| l == 0);
+        (at_bottom && evaluator.classes_decide_alone() && evaluator.utility.conditions())
             .then_some(Subproblems { evaluator, config })
     }
 
@@ -165,6 +169,7 @@ mod tests {
             MetricKind::Loss,
             MetricKind::Entropy,
             MetricKind::EntropyNm,
+            MetricKind::Discernibility,
             MetricKind::DiscernibilityNm,
             MetricKind::Aecs,
         ] {
@@ -297,8 +302,10 @@ mod tests {
         assert_eq!(solved, Err(Stopped));
     }
 
-    /// Models that class sizes do not decide, and metrics that count
-    /// levels, make no subproblems.
+    /// Models that class sizes do not decide or that judge the release as
+    /// a whole, metrics that count levels, and a bottom table counted
+    /// above the bottom node make no subproblems; k-anonymity and k-map
+    /// with the label metrics do.
     #[test]
     fn only_models_of_class_sizes_and_metrics_of_labels() {
         let data = adult("adult.toml");
@@ -308,11 +315,32 @@ mod tests {
             l: 2.0,
         };
         let k5 = || vec![ModelSpec::KAnonymity { k: 5 }];
+        let kmap = ModelSpec::KMap {
+            k: 3,
+            population: 100_000,
+            significance: 0.05,
+            estimator: Default::default(),
+        };
+        let risk = ModelSpec::AverageRisk {
+            threshold: 0.05,
+            highest_risk: None,
+            records_at_risk: None,
+        };
         for (models, kind, conditions) in [
             (k5(), MetricKind::Loss, true),
             (k5(), MetricKind::Discernibility, true),
             (
+                vec![ModelSpec::KAnonymity { k: 5 }, kmap],
+                MetricKind::Loss,
+                true,
+            ),
+            (
                 vec![ModelSpec::KAnonymity { k: 5 }, diverse],
+                MetricKind::Loss,
+                false,
+            ),
+            (
+                vec![ModelSpec::KAnonymity { k: 5 }, risk],
                 MetricKind::Loss,
                 false,
             ),
@@ -327,5 +355,25 @@ mod tests {
                 "{kind:?}"
             );
         }
+        // A bottom table counted above the bottom node (as a streamed
+        // table at minimum levels): none either.
+        let config = AnonymizationConfig::new(k5(), 0.02);
+        let whole = Evaluator::new(&data.dataset, &data.hierarchies, &config, &orders).unwrap();
+        let mut levels = vec![0; whole.hierarchies.len()];
+        levels[1] = 1;
+        let (counted, _) = whole
+            .bottom
+            .roll_up_counts(&whole.hierarchies, &Node::new(levels))
+            .unwrap();
+        let model: Box<dyn PrivacyModel> = Box::new(KAnonymity::new(5).unwrap());
+        let raised = Evaluator::from_parts(
+            counted,
+            whole.hierarchies.clone(),
+            vec![model],
+            whole.utility.clone(),
+            &config,
+        );
+        assert!(Subproblems::new(&raised, &config).is_none());
+        assert!(Subproblems::new(&whole, &config).is_some());
     }
 }

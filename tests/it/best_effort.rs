@@ -117,23 +117,28 @@ fn best_effort_honours_its_time_limit_on_a_large_lattice() {
     assert!(refused.to_string().contains("best-effort"), "{refused}");
 }
 
-/// A node budget is exact, and the same budget gives the same result.
+/// A node budget is exact, and the same budget gives the same result:
+/// one too small for subproblems (2^16 nodes each at most), and one
+/// large enough for them.
 #[test]
 fn best_effort_node_budget_is_exact_and_deterministic() {
     let (dataset, hierarchies) = wide();
     let orders = BTreeMap::new();
-    let run = || {
-        search(
-            &dataset,
-            &hierarchies,
-            &best_effort(None, Some(300)),
-            &orders,
-        )
-        .unwrap()
-    };
-    let (a, b) = (run(), run());
-    assert_eq!(a.nodes_checked, 300);
-    assert_eq!(a.optimum, b.optimum);
+    for budget in [300, 70_000] {
+        let run = || {
+            search(
+                &dataset,
+                &hierarchies,
+                &best_effort(None, Some(budget)),
+                &orders,
+            )
+            .unwrap()
+        };
+        let (a, b) = (run(), run());
+        assert_eq!(a.nodes_checked, budget);
+        assert_eq!(b.nodes_checked, budget);
+        assert_eq!(a.optimum, b.optimum);
+    }
 }
 
 /// Budgets of 0 nodes or 0 ms, a time limit for another strategy and a
