@@ -1,44 +1,58 @@
-// An exact branch and bound over creditcard's generalization lattice (k-anonymity with
-// suppression, ARX's Loss), written beside the crate to settle whether any node reaches
-// Loss 0.70 (issue 17). It shares no code with the crate. See README.md beside this file.
+//! An exact branch and bound over a generalization lattice (k-anonymity with at most 2 % of the
+//! records suppressed, ARX's Loss), written beside the crate to settle whether any node of
+//! creditcard's lattice reaches Loss 0.70 (issue 17). It shares no code with the crate. See
+//! README.md beside this file.
 use rustc_hash::FxHashMap;
 use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
 use std::time::Instant;
 
+const USAGE: &str = "usage:
+  creditcard-optimum search K FROZEN CAP
+      the least Loss below CAP, with the FROZEN widest attributes at their tops
+  creditcard-optimum proof K INCUMBENT CAP
+      every setting of the twelve widest attributes, by layers, against INCUMBENT
+      (the optimum of `search K 12`); each exact search is capped at CAP
+environment:
+  DEIDENTIFY_CREDITCARD  the folder of the data and its hierarchies (required)
+  DEIDENTIFY_DATASET     the data's base name (default creditcard_int)
+  BB_STATE               proof: a file of exact values, appended to and reused";
+
+/// The share of the records that may be suppressed.
+const SUPPRESSION: f64 = 0.02;
+
+/// The attributes the proof sets first: the widest twelve (creditcard's amounts).
+const AMOUNTS: usize = 12;
+
+/// One quasi-identifier with its hierarchy, as codes per level.
 struct Attr {
     name: String,
-    // code[l][r]
+    /// `code[l][r]`: record r's value at level l.
     code: Vec<Vec<u32>>,
+    /// `card[l]`: the number of values at level l.
     card: Vec<usize>,
-    // u[l][code]
+    /// `u[l][v]`: ARX's Loss of value v at level l: (leaves under it − 1) / (leaves − 1).
     u: Vec<Vec<f64>>,
-    // mean cost without suppression
+    /// `c[l]`: the mean Loss of the attribute at level l, without suppression.
     c: Vec<f64>,
     top: usize,
 }
 
 fn load(dir: &str, base: &str) -> (usize, Vec<Attr>) {
-    let text = std::fs::read_to_string(format!("{dir}/{base}.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap()
-        .split(';')
-        .map(|s| s.to_string())
-        .collect();
-    let rows: Vec<Vec<String>> = lines
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split(';').map(|s| s.to_string()).collect())
-        .collect();
+    let split = |text: &str| -> Vec<Vec<String>> {
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(';').map(str::to_string).collect())
+            .collect()
+    };
+    let mut rows = split(&std::fs::read_to_string(format!("{dir}/{base}.csv")).unwrap());
+    let header = rows.remove(0);
     let n = rows.len();
     let mut attrs = Vec::new();
     for (j, name) in header.iter().enumerate() {
-        let h = std::fs::read_to_string(format!("{dir}/{base}_hierarchy_{name}.csv")).unwrap();
-        let hrows: Vec<Vec<String>> = h
-            .lines()
-            .filter(|l| !l.is_empty())
-            .map(|l| l.split(';').map(|s| s.to_string()).collect())
-            .collect();
+        let hierarchy = std::fs::read_to_string(format!("{dir}/{base}_hierarchy_{name}.csv"));
+        let hrows = split(&hierarchy.unwrap());
         let height = hrows[0].len() - 1;
         let domain = hrows.len();
         let leaf_index: HashMap<&str, usize> = hrows
@@ -46,10 +60,7 @@ fn load(dir: &str, base: &str) -> (usize, Vec<Attr>) {
             .enumerate()
             .map(|(i, r)| (r[0].as_str(), i))
             .collect();
-        let mut code = Vec::new();
-        let mut card = Vec::new();
-        let mut u = Vec::new();
-        let mut c = Vec::new();
+        let (mut code, mut card, mut u, mut c) = (vec![], vec![], vec![], vec![]);
         for l in 0..=height {
             let mut ids: HashMap<&str, u32> = HashMap::new();
             let mut leaves: Vec<usize> = Vec::new();
@@ -63,21 +74,21 @@ fn load(dir: &str, base: &str) -> (usize, Vec<Attr>) {
                 leaves[id as usize] += 1;
                 of_leaf[i] = id;
             }
-            let uu: Vec<f64> = leaves
+            let loss: Vec<f64> = leaves
                 .iter()
                 .map(|&k| (k as f64 - 1.0) / (domain as f64 - 1.0))
                 .collect();
-            let col: Vec<u32> = rows
+            let column: Vec<u32> = rows
                 .iter()
                 .map(|r| of_leaf[leaf_index[r[j].as_str()]])
                 .collect();
-            let mean = col.iter().map(|&x| uu[x as usize]).sum::<f64>() / n as f64;
-            code.push(col);
+            let mean = column.iter().map(|&x| loss[x as usize]).sum::<f64>() / n as f64;
+            code.push(column);
             card.push(ids.len());
-            u.push(uu);
+            u.push(loss);
             c.push(mean);
         }
-        assert_eq!(card[height], 1, "{name} top not single");
+        assert_eq!(card[height], 1, "{name}: the top has more than one value");
         attrs.push(Attr {
             name: name.clone(),
             code,
@@ -90,30 +101,7 @@ fn load(dir: &str, base: &str) -> (usize, Vec<Attr>) {
     (n, attrs)
 }
 
-struct Ctx<'a> {
-    n: usize,
-    k: u32,
-    max_sup: usize,
-    attrs: &'a [Attr],
-    order: Vec<usize>,
-    threshold: f64,
-    best: f64,
-    best_levels: Vec<usize>,
-    visited: u64,
-    checks: u64,
-    start: Instant,
-    last: Instant,
-    map: Refiner,
-    group: usize,
-    group_checks: u64,
-    union: bool,
-    union_prunes: u64,
-    by_depth: Vec<u64>,
-    max_dev: usize,
-    tail: usize,
-    first: Vec<usize>,
-}
-
+/// A generation-stamped table from (class, code) to a new class id.
 #[derive(Default)]
 struct Refiner {
     map: FxHashMap<u64, u32>,
@@ -122,864 +110,514 @@ struct Refiner {
     generation: u32,
 }
 
-/// Refines `classes` by `codes`: new class ids and sizes.
-fn refine(r: &mut Refiner, classes: &[u32], codes: &[u32], card: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut out = Vec::with_capacity(classes.len());
-    let mut sizes: Vec<u32> = Vec::new();
-    let nc = classes.iter().copied().max().unwrap_or(0) as usize + 1;
-    let range = nc * card;
-    if range <= 1 << 23 {
-        if r.stamp.len() < range {
-            r.stamp.resize(range, 0);
-            r.id.resize(range, 0);
+/// The largest (class, code) range the dense table serves; past it, a hash map.
+const DENSE: usize = 1 << 23;
+
+impl Refiner {
+    /// Makes the dense table cover `range` keys and starts a new generation.
+    fn dense(&mut self, range: usize) -> u32 {
+        if self.stamp.len() < range {
+            self.stamp.resize(range, 0);
+            self.id.resize(range, 0);
         }
-        r.generation += 1;
-        let g = r.generation;
+        self.generation += 1;
+        self.generation
+    }
+
+    /// Refines `classes` by `codes`: the new class ids and sizes.
+    fn refine(&mut self, classes: &[u32], codes: &[u32], card: usize) -> (Vec<u32>, Vec<u32>) {
+        let mut out = Vec::with_capacity(classes.len());
+        let mut sizes: Vec<u32> = Vec::new();
+        let range = class_count(classes) * card;
+        if range <= DENSE {
+            let g = self.dense(range);
+            for (&c, &x) in classes.iter().zip(codes) {
+                let key = c as usize * card + x as usize;
+                if self.stamp[key] != g {
+                    self.stamp[key] = g;
+                    self.id[key] = sizes.len() as u32;
+                    sizes.push(0);
+                }
+                let id = self.id[key];
+                sizes[id as usize] += 1;
+                out.push(id);
+            }
+            return (out, sizes);
+        }
+        self.map.clear();
         for (&c, &x) in classes.iter().zip(codes) {
-            let key = c as usize * card + x as usize;
-            let id = if r.stamp[key] == g {
-                r.id[key]
-            } else {
-                r.stamp[key] = g;
-                let id = sizes.len() as u32;
-                r.id[key] = id;
+            let key = c as u64 * card as u64 + x as u64;
+            let next = sizes.len() as u32;
+            let id = *self.map.entry(key).or_insert(next);
+            if id == next {
                 sizes.push(0);
-                id
-            };
+            }
             sizes[id as usize] += 1;
             out.push(id);
         }
-        return (out, sizes);
+        (out, sizes)
     }
-    let map = &mut r.map;
-    map.clear();
-    for (&c, &x) in classes.iter().zip(codes) {
-        let key = c as u64 * card as u64 + x as u64;
-        let next = sizes.len() as u32;
-        let id = *map.entry(key).or_insert(next);
-        if id == next {
-            sizes.push(0);
+
+    /// The records in classes below k once `classes` is refined by `codes`.
+    fn small_after(&mut self, classes: &[u32], codes: &[u32], card: usize, k: u32) -> usize {
+        let range = class_count(classes) * card;
+        if range > DENSE {
+            let (_, sizes) = self.refine(classes, codes, card);
+            return small_count(&sizes, k);
         }
-        sizes[id as usize] += 1;
-        out.push(id);
+        let g = self.dense(range);
+        // (`id` holds the counts here.)
+        for (&c, &x) in classes.iter().zip(codes) {
+            let key = c as usize * card + x as usize;
+            if self.stamp[key] == g {
+                self.id[key] += 1;
+            } else {
+                self.stamp[key] = g;
+                self.id[key] = 1;
+            }
+        }
+        classes
+            .iter()
+            .zip(codes)
+            .filter(|&(&c, &x)| self.id[c as usize * card + x as usize] < k)
+            .count()
     }
-    (out, sizes)
+}
+
+fn class_count(classes: &[u32]) -> usize {
+    classes.iter().copied().max().unwrap_or(0) as usize + 1
 }
 
 fn small_count(sizes: &[u32], k: u32) -> usize {
     sizes.iter().filter(|&&s| s < k).map(|&s| s as usize).sum()
 }
 
-fn feasible_with(ctx: &mut Ctx, classes: &[u32], a: usize, l: usize) -> bool {
-    ctx.checks += 1;
-    let at = &ctx.attrs[a];
-    let (codes, card) = (&at.code[l], at.card[l]);
-    let r = &mut ctx.map;
-    let nc = classes.iter().copied().max().unwrap_or(0) as usize + 1;
-    let range = nc * card;
-    if range > 1 << 23 {
-        let (_, sizes) = refine(r, classes, codes, card);
-        return small_count(&sizes, ctx.k) <= ctx.max_sup;
-    }
-    if r.stamp.len() < range {
-        r.stamp.resize(range, 0);
-        r.id.resize(range, 0);
-    }
-    r.generation += 1;
-    let g = r.generation;
-    // id holds the count here
-    for (&c, &x) in classes.iter().zip(codes) {
-        let key = c as usize * card + x as usize;
-        if r.stamp[key] == g {
-            r.id[key] += 1;
-        } else {
-            r.stamp[key] = g;
-            r.id[key] = 1;
-        }
-    }
-    let k = ctx.k;
-    let mut small = 0usize;
-    for (&c, &x) in classes.iter().zip(codes) {
-        let key = c as usize * card + x as usize;
-        if r.id[key] < k {
-            small += 1;
-        }
-    }
-    small <= ctx.max_sup
-}
-
-/// Suppression part of the cost for assigned attributes.
-fn sup_term(ctx: &Ctx, classes: &[u32], sizes: &[u32], levels: &[usize], depth: usize) -> f64 {
-    let mut t = 0.0;
-    for (r, &c) in classes.iter().enumerate() {
-        if sizes[c as usize] < ctx.k {
-            for &a in &ctx.order[..depth] {
-                let at = &ctx.attrs[a];
-                let l = levels[a];
-                t += 1.0 - at.u[l][at.code[l][r] as usize];
-            }
-        }
-    }
-    t / ctx.n as f64
-}
-
-fn dfs(
-    ctx: &mut Ctx,
-    depth: usize,
-    classes: &[u32],
-    sizes: &[u32],
-    levels: &mut Vec<usize>,
-    assigned: f64,
-    mins: &[usize],
-) {
-    ctx.visited += 1;
-    ctx.by_depth[depth] += 1;
-    if ctx.last.elapsed().as_secs() >= 10 {
-        ctx.last = Instant::now();
-        eprintln!(
-            "{:.0}s visited {} checks {} group {} union prunes {} best {:.6} levels so far {:?}",
-            ctx.start.elapsed().as_secs_f64(),
-            ctx.visited,
-            ctx.checks,
-            ctx.group_checks,
-            ctx.union_prunes,
-            ctx.best / 24.0,
-            &ctx.order[..depth]
-                .iter()
-                .map(|&a| levels[a])
-                .collect::<Vec<_>>()
-        );
-        eprintln!("by depth {:?}", ctx.by_depth);
-    }
-    let d = ctx.order.len();
-    let sup = sup_term(ctx, classes, sizes, levels, depth);
-    if depth == d {
-        let total = assigned + sup;
-        if total < ctx.best {
-            ctx.best = total;
-            ctx.best_levels = levels.clone();
-            if ctx.threshold.is_finite() {
-                eprintln!("new best {:.9} {:?}", total / 24.0, levels);
-            }
-        }
-        return;
-    }
-    // Bound with the mins, refined lazily.
-    let mut mins = mins.to_vec();
-    let rest = |mins: &[usize], ctx: &Ctx| -> f64 {
-        ctx.order[depth..]
-            .iter()
-            .map(|&a| ctx.attrs[a].c[mins[a]])
-            .sum::<f64>()
-    };
-    let limit = ctx.threshold.min(ctx.best) - 1e-9;
-    if assigned + sup + rest(&mins, ctx) > limit {
-        return;
-    }
-    // Refine each unassigned min (largest potential first: all of them in order).
-    for idx in depth..d {
-        let a = ctx.order[idx];
-        let top = ctx.attrs[a].top;
-        while mins[a] < top && !feasible_with(ctx, classes, a, mins[a]) {
-            mins[a] += 1;
-        }
-        if assigned + sup + rest(&mins, ctx) > limit {
-            return;
-        }
-    }
-    if ctx.group >= 2 {
-        let indiv = rest(&mins, ctx);
-        let mut extra = 0.0;
-        let unassigned: Vec<usize> = ctx.order[depth..].to_vec();
-        for g in unassigned.chunks(ctx.group) {
-            if g.len() < 2 {
-                continue;
-            }
-            let gmin = group_min(ctx, classes, g, &mins);
-            let gind: f64 = g.iter().map(|&a| ctx.attrs[a].c[mins[a]]).sum();
-            extra += gmin - gind;
-            if assigned + sup + indiv + extra > limit {
-                return;
-            }
-        }
-    }
-    if ctx.union {
-        let budget = limit - assigned - sup;
-        if !union_fits(ctx, classes, sizes, depth, &mins, budget) {
-            ctx.union_prunes += 1;
-            return;
-        }
-    }
-    let a = ctx.order[depth];
-    let top = ctx.attrs[a].top;
-    // Children from top down (cheap to check); stop when infeasible.
-    let devs = if depth <= ctx.tail {
-        ctx.order[..depth]
-            .iter()
-            .filter(|&&b| levels[b] != ctx.attrs[b].top)
-            .count()
-    } else {
-        0
-    };
-    for l in (mins[a]..=top).rev() {
-        if depth < ctx.tail && l != top && devs >= ctx.max_dev {
-            break;
-        }
-        if depth < ctx.tail && l != top && devs == 0 && !ctx.first.contains(&depth) {
-            break;
-        }
-        let cost = ctx.attrs[a].c[l];
-        let mut child_mins = mins.clone();
-        child_mins[a] = l;
-        let base = assigned + cost;
-        let rest_child: f64 = ctx.order[depth + 1..]
-            .iter()
-            .map(|&b| ctx.attrs[b].c[mins[b]])
-            .sum();
-        if base + sup + rest_child > limit {
-            continue; // lower levels are cheaper: keep going
-        }
-        levels[a] = l;
-        if l == top {
-            dfs(ctx, depth + 1, classes, sizes, levels, base, &child_mins);
-        } else {
-            let at = &ctx.attrs[a];
-            let (cl, sz) = refine(&mut ctx.map, classes, &at.code[l], at.card[l]);
-            ctx.checks += 1;
-            if small_count(&sz, ctx.k) > ctx.max_sup {
-                levels[a] = top;
-                break;
-            }
-            dfs(ctx, depth + 1, &cl, &sz, levels, base, &child_mins);
-        }
-        levels[a] = top;
-    }
-}
-
-/// The least cost of `g`'s levels (each at least its min) feasible with the state.
-fn group_min(ctx: &mut Ctx, classes: &[u32], g: &[usize], mins: &[usize]) -> f64 {
-    // All combos, sorted by cost.
-    let mut combos: Vec<(f64, Vec<usize>)> = vec![(0.0, vec![])];
-    for &a in g {
-        let at = &ctx.attrs[a];
-        let mut next = Vec::new();
-        for (c, ls) in &combos {
-            for l in mins[a]..=at.top {
-                let mut ls = ls.clone();
-                ls.push(l);
-                next.push((c + at.c[l], ls));
-            }
-        }
-        combos = next;
-    }
-    combos.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap());
-    let mut failed: Vec<Vec<usize>> = Vec::new();
-    for (c, ls) in combos {
-        // Below (or at) a failed combo: fails too.
-        if failed.iter().any(|f| ls.iter().zip(f).all(|(x, y)| x <= y)) {
-            continue;
-        }
-        if ls.iter().zip(g).all(|(&l, &a)| l == ctx.attrs[a].top) {
-            return c;
-        }
-        ctx.group_checks += 1;
-        ctx.checks += 1;
-        let mut cl: Vec<u32> = classes.to_vec();
-        let mut sizes: Vec<u32> = vec![];
-        for (&l, &a) in ls.iter().zip(g) {
-            let at = &ctx.attrs[a];
-            if l < at.top {
-                let (c2, s2) = refine(&mut ctx.map, &cl, &at.code[l], at.card[l]);
-                cl = c2;
-                sizes = s2;
-            }
-        }
-        if sizes.is_empty() || small_count(&sizes, ctx.k) <= ctx.max_sup {
-            return c;
-        }
-        failed.push(ls);
-    }
-    unreachable!("the top is feasible")
-}
-
-type Bits = Vec<u64>;
-
-fn small_bits(classes: &[u32], sizes: &[u32], k: u32) -> Bits {
-    let mut b = vec![0u64; classes.len().div_ceil(64)];
-    for (r, &c) in classes.iter().enumerate() {
-        if sizes[c as usize] < k {
-            b[r / 64] |= 1 << (r % 64);
-        }
-    }
-    b
-}
-
-/// Whether some levels of the unassigned attributes (each at least its
-/// min) cost at most `budget` with the union of their small records within
-/// the limit (a relaxation of feasibility).
-fn union_fits(
-    ctx: &mut Ctx,
-    classes: &[u32],
-    sizes: &[u32],
-    depth: usize,
-    mins: &[usize],
-    budget: f64,
-) -> bool {
-    let base = small_bits(classes, sizes, ctx.k);
-    // options[u] = (cost, bits) sorted by cost
-    let mut options: Vec<Vec<(f64, Bits)>> = Vec::new();
-    for &a in &ctx.order[depth..].to_vec() {
-        let at = &ctx.attrs[a];
-        let mut opts = vec![(1.0, base.clone())];
-        for l in mins[a]..at.top {
-            ctx.checks += 1;
-            let (cl, sz) = refine(&mut ctx.map, classes, &at.code[l], at.card[l]);
-            let b = small_bits(&cl, &sz, ctx.k);
-            let count: u32 = b.iter().map(|w| w.count_ones()).sum();
-            if count as usize <= ctx.max_sup {
-                opts.push((at.c[l], b));
-            }
-        }
-        opts.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap());
-        options.push(opts);
-    }
-    // Most spread first.
-    options.sort_by(|x, y| {
-        let sx = x.last().unwrap().0 - x[0].0;
-        let sy = y.last().unwrap().0 - y[0].0;
-        sy.partial_cmp(&sx).unwrap()
-    });
-    let mut rest_min = vec![0.0; options.len() + 1];
-    for i in (0..options.len()).rev() {
-        rest_min[i] = rest_min[i + 1] + options[i][0].0;
-    }
-    if rest_min[0] > budget {
-        return false;
-    }
-    let mut steps = 0u64;
-    fn go(
-        i: usize,
-        cost: f64,
-        acc: &Bits,
-        options: &[Vec<(f64, Bits)>],
-        rest_min: &[f64],
-        budget: f64,
-        max: usize,
-        steps: &mut u64,
-    ) -> bool {
-        *steps += 1;
-        if *steps > 200_000 {
-            return true; // give up: cannot prune
-        }
-        if i == options.len() {
-            return true;
-        }
-        for (c, b) in &options[i] {
-            if cost + c + rest_min[i + 1] > budget {
-                break;
-            }
-            let mut next = acc.clone();
-            let mut count = 0usize;
-            for (w, x) in next.iter_mut().zip(b) {
-                *w |= x;
-                count += w.count_ones() as usize;
-            }
-            if count > max {
-                continue;
-            }
-            if go(
-                i + 1,
-                cost + c,
-                &next,
-                options,
-                rest_min,
-                budget,
-                max,
-                steps,
-            ) {
-                return true;
-            }
-        }
-        false
-    }
-    go(
-        0,
-        0.0,
-        &base,
-        &options,
-        &rest_min,
-        budget,
-        ctx.max_sup,
-        &mut steps,
-    )
-}
-
-fn new_ctx<'a>(
+/// The problem: the records, k, the suppression limit, the attributes and the order in which
+/// the search assigns them.
+struct Problem<'a> {
     n: usize,
     k: u32,
     max_sup: usize,
     attrs: &'a [Attr],
-    order: &[usize],
-    threshold: f64,
-) -> Ctx<'a> {
-    Ctx {
-        n,
-        k,
-        max_sup,
-        attrs,
-        order: order.to_vec(),
-        threshold,
-        best: f64::INFINITY,
-        best_levels: vec![],
-        visited: 0,
-        checks: 0,
-        start: Instant::now(),
-        last: Instant::now(),
-        map: Refiner::default(),
-        group: 0,
-        group_checks: 0,
-        union: false,
-        union_prunes: 0,
-        by_depth: vec![0; 25],
-        max_dev: 99,
-        tail: 0,
-        first: vec![],
+    order: Vec<usize>,
+}
+
+/// One depth-first search's state.
+struct Search<'a> {
+    p: &'a Problem<'a>,
+    /// Branches whose bound exceeds this (a sum over the attributes) are cut.
+    cap: f64,
+    /// The first `frozen` attributes of the order stay at their tops.
+    frozen: usize,
+    best: f64,
+    best_levels: Vec<usize>,
+    visited: u64,
+    checks: u64,
+    start: Instant,
+    last: Instant,
+    refiner: Refiner,
+}
+
+impl<'a> Search<'a> {
+    fn new(p: &'a Problem<'a>, cap: f64, frozen: usize) -> Self {
+        Search {
+            p,
+            cap,
+            frozen,
+            best: f64::INFINITY,
+            best_levels: vec![],
+            visited: 0,
+            checks: 0,
+            start: Instant::now(),
+            last: Instant::now(),
+            refiner: Refiner::default(),
+        }
+    }
+
+    /// Whether attribute `a` at level `l` keeps the records in small classes within the limit.
+    fn feasible_with(&mut self, classes: &[u32], a: usize, l: usize) -> bool {
+        self.checks += 1;
+        let at = &self.p.attrs[a];
+        let small = self
+            .refiner
+            .small_after(classes, &at.code[l], at.card[l], self.p.k);
+        small <= self.p.max_sup
+    }
+
+    /// The suppression cost on the first `depth` attributes of the order: each record in a
+    /// class below k costs 1 − its Loss on each of them (it costs 1 in all, with its Loss
+    /// counted in the attributes' means).
+    fn suppression(&self, classes: &[u32], sizes: &[u32], levels: &[usize], depth: usize) -> f64 {
+        let mut t = 0.0;
+        for (r, &c) in classes.iter().enumerate() {
+            if sizes[c as usize] < self.p.k {
+                for &a in &self.p.order[..depth] {
+                    let (at, l) = (&self.p.attrs[a], levels[a]);
+                    t += 1.0 - at.u[l][at.code[l][r] as usize];
+                }
+            }
+        }
+        t / self.p.n as f64
+    }
+
+    /// The open attributes' least Loss, each at its lowest level in `mins`.
+    fn rest(&self, mins: &[usize], from: usize) -> f64 {
+        self.p.order[from..]
+            .iter()
+            .map(|&a| self.p.attrs[a].c[mins[a]])
+            .sum()
+    }
+
+    fn progress(&mut self, levels: &[usize], depth: usize) {
+        if self.last.elapsed().as_secs() < 10 {
+            return;
+        }
+        self.last = Instant::now();
+        let assigned: Vec<usize> = self.p.order[..depth].iter().map(|&a| levels[a]).collect();
+        eprintln!(
+            "{:.0}s visited {} checks {} best {:.6} at {:?}",
+            self.start.elapsed().as_secs_f64(),
+            self.visited,
+            self.checks,
+            self.best / self.p.attrs.len() as f64,
+            assigned
+        );
+    }
+
+    /// Assigns the attribute at `depth` of the order and searches on. `classes` and `sizes`
+    /// are the records' classes under the levels assigned so far, `assigned` their Loss without
+    /// suppression, `mins` the lowest levels the open attributes can take.
+    fn dfs(
+        &mut self,
+        depth: usize,
+        (classes, sizes): (&[u32], &[u32]),
+        levels: &mut Vec<usize>,
+        assigned: f64,
+        mins: &[usize],
+    ) {
+        self.visited += 1;
+        self.progress(levels, depth);
+        let d = self.p.order.len();
+        let sup = self.suppression(classes, sizes, levels, depth);
+        if depth == d {
+            if assigned + sup < self.best {
+                self.best = assigned + sup;
+                self.best_levels = levels.clone();
+            }
+            return;
+        }
+        let limit = self.cap.min(self.best) - 1e-9;
+        // The bound, with each open attribute's lowest level refined lazily: it is feasible with
+        // the assigned levels and the other open attributes at their tops.
+        let mut mins = mins.to_vec();
+        if assigned + sup + self.rest(&mins, depth) > limit {
+            return;
+        }
+        for idx in depth..d {
+            let a = self.p.order[idx];
+            let top = self.p.attrs[a].top;
+            while mins[a] < top && !self.feasible_with(classes, a, mins[a]) {
+                mins[a] += 1;
+            }
+            if assigned + sup + self.rest(&mins, depth) > limit {
+                return;
+            }
+        }
+        let a = self.p.order[depth];
+        let top = self.p.attrs[a].top;
+        let lowest = if depth < self.frozen { top } else { mins[a] };
+        let rest_after = self.rest(&mins, depth + 1);
+        // Levels from the top down; the first infeasible one ends the loop (lower ones fail too).
+        for l in (lowest..=top).rev() {
+            let cost = self.p.attrs[a].c[l];
+            if assigned + cost + sup + rest_after > limit {
+                continue; // lower levels cost less: go on
+            }
+            let mut child_mins = mins.clone();
+            child_mins[a] = l;
+            levels[a] = l;
+            if l == top {
+                self.dfs(
+                    depth + 1,
+                    (classes, sizes),
+                    levels,
+                    assigned + cost,
+                    &child_mins,
+                );
+            } else {
+                let at = &self.p.attrs[a];
+                let (refined, refined_sizes) =
+                    self.refiner.refine(classes, &at.code[l], at.card[l]);
+                self.checks += 1;
+                if small_count(&refined_sizes, self.p.k) > self.p.max_sup {
+                    levels[a] = top;
+                    break;
+                }
+                let state = (&refined[..], &refined_sizes[..]);
+                self.dfs(depth + 1, state, levels, assigned + cost, &child_mins);
+            }
+            levels[a] = top;
+        }
     }
 }
 
-/// Exact total (below `cap`) with the tail at `tail_levels`; None when the tail alone is infeasible; Some(cap) when at least cap.
-fn exact_total(
-    n: usize,
-    k: u32,
-    max_sup: usize,
-    attrs: &[Attr],
-    order: &[usize],
-    tail_levels: &[usize],
-    cap: f64,
-) -> Option<f64> {
-    let mut ctx = new_ctx(n, k, max_sup, attrs, order, cap + 1e-9);
-    let mut levels: Vec<usize> = attrs.iter().map(|a| a.top).collect();
-    let mut classes = vec![0u32; n];
-    let mut sizes = vec![n as u32];
+/// The least total Loss (a sum) below `cap` with the first twelve attributes of the order at
+/// `amount_levels`: None when they alone are infeasible, `cap` when nothing is below it.
+fn exact_total(p: &Problem, amount_levels: &[usize], cap: f64) -> Option<f64> {
+    let mut search = Search::new(p, cap + 1e-9, 0);
+    let mut levels: Vec<usize> = p.attrs.iter().map(|a| a.top).collect();
+    let mut classes = vec![0u32; p.n];
+    let mut sizes = vec![p.n as u32];
     let mut assigned = 0.0;
-    for (i, &a) in order[..12].iter().enumerate() {
-        let l = tail_levels[i];
+    for (&a, &l) in p.order[..AMOUNTS].iter().zip(amount_levels) {
+        let at = &p.attrs[a];
         levels[a] = l;
-        assigned += attrs[a].c[l];
-        if l != attrs[a].top {
-            let (c2, s2) = refine(&mut ctx.map, &classes, &attrs[a].code[l], attrs[a].card[l]);
-            classes = c2;
-            sizes = s2;
-            if small_count(&sizes, k) > max_sup {
+        assigned += at.c[l];
+        if l != at.top {
+            (classes, sizes) = search.refiner.refine(&classes, &at.code[l], at.card[l]);
+            if small_count(&sizes, p.k) > p.max_sup {
                 return None;
             }
         }
     }
-    let mins = vec![0usize; attrs.len()];
-    dfs(&mut ctx, 12, &classes, &sizes, &mut levels, assigned, &mins);
-    Some(if ctx.best.is_finite() {
-        ctx.best.min(cap)
-    } else {
-        cap
-    })
+    let mins = vec![0usize; p.attrs.len()];
+    search.dfs(AMOUNTS, (&classes, &sizes), &mut levels, assigned, &mins);
+    Some(search.best.min(cap))
 }
 
-fn proof(n: usize, k: u32, max_sup: usize, attrs: &[Attr], order: &[usize], b: f64, cap: f64) {
-    let tail: Vec<usize> = order[..12].to_vec();
-    let tops: Vec<usize> = tail.iter().map(|&a| attrs[a].top).collect();
-    // Level 0 of each tail attribute alone.
-    {
-        let mut ctx = new_ctx(n, k, max_sup, attrs, order, 0.0);
-        let classes = vec![0u32; n];
-        for &a in &tail {
-            let ok = feasible_with(&mut ctx, &classes, a, 0);
-            eprintln!("{} at level 0 alone feasible: {}", attrs[a].name, ok);
-            assert!(
-                !ok,
-                "level 0 of a tail attribute is feasible: extend the proof"
-            );
+/// The settings of the twelve with exactly `m` of them below their tops (at level 1 or 2;
+/// 3 stands for the top).
+fn layer(m: usize) -> Vec<[usize; AMOUNTS]> {
+    fn go(i: usize, left: usize, at: &mut [usize; AMOUNTS], out: &mut Vec<[usize; AMOUNTS]>) {
+        if left == 0 {
+            out.push(*at);
+            return;
+        }
+        if i == AMOUNTS {
+            return;
+        }
+        go(i + 1, left, at, out);
+        for l in 1..=2 {
+            at[i] = l;
+            go(i + 1, left - 1, at, out);
+            at[i] = 3;
         }
     }
-    let key = |levels: &[usize]| -> u64 { levels.iter().fold(0u64, |acc, &l| acc * 4 + l as u64) };
-    // LB of the total for each tail prefix; f64::INFINITY: infeasible.
+    let mut out = Vec::new();
+    go(0, m, &mut [3; AMOUNTS], &mut out);
+    out
+}
+
+fn key(levels: &[usize; AMOUNTS]) -> u64 {
+    levels.iter().fold(0u64, |acc, &l| acc * 4 + l as u64)
+}
+
+/// Exact values from `BB_STATE` (lines "key value"; "inf" when the twelve alone fail).
+fn load_state(path: &str) -> FxHashMap<u64, f64> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let values: FxHashMap<u64, f64> = text
+        .lines()
+        .filter_map(|line| {
+            let (k, v) = line.split_once(' ')?;
+            let v = if v == "inf" {
+                f64::INFINITY
+            } else {
+                v.parse().unwrap()
+            };
+            Some((k.parse().unwrap(), v))
+        })
+        .collect();
+    eprintln!("{} exact values loaded from {path}", values.len());
+    values
+}
+
+/// Every setting of the twelve widest attributes, layer by layer, against the incumbent `b`
+/// (the optimum with all twelve at their tops; sums over the attributes, as is `cap`).
+fn proof(p: &Problem, b: f64, cap: f64) {
+    let amounts = &p.order[..AMOUNTS];
+    for &a in amounts {
+        let at = &p.attrs[a];
+        assert_eq!(at.top, 3, "{}: the proof's layers need height 3", at.name);
+        let mut search = Search::new(p, 0.0, 0);
+        let feasible = search.feasible_with(&vec![0u32; p.n], a, 0);
+        eprintln!("{} at level 0 alone feasible: {feasible}", at.name);
+        assert!(
+            !feasible,
+            "level 0 of {} is feasible: extend the proof",
+            at.name
+        );
+    }
+    let c = |i: usize, l: usize| p.attrs[amounts[i]].c[l];
+    // Lower bounds of the total for each setting; infinite: infeasible.
     let mut lb: FxHashMap<u64, f64> = FxHashMap::default();
-    lb.insert(key(&tops), b); // the top prefix: its optimum is the incumbent (layer 0)
-    let c = |i: usize, l: usize| attrs[tail[i]].c[l];
-    let mut exact_runs = 0usize;
-    // Exact values computed before (BB_STATE: lines "key value", value "inf" when the tail alone fails).
+    lb.insert(key(&[3; AMOUNTS]), b);
     let state = std::env::var("BB_STATE").ok();
-    let mut cache: FxHashMap<u64, f64> = FxHashMap::default();
-    if let Some(path) = &state {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            for line in text.lines() {
-                let mut it = line.split_whitespace();
-                if let (Some(k), Some(v)) = (it.next(), it.next()) {
-                    cache.insert(
-                        k.parse().unwrap(),
-                        if v == "inf" {
-                            f64::INFINITY
-                        } else {
-                            v.parse().unwrap()
-                        },
-                    );
-                }
-            }
-        }
-        eprintln!("{} exact values loaded from {path}", cache.len());
-    }
-    let sink = std::sync::Mutex::new(state.as_ref().map(|p| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(p)
-            .unwrap()
+    let known = state.as_deref().map(load_state).unwrap_or_default();
+    let sink = Mutex::new(state.as_ref().map(|path| {
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true).open(path).unwrap()
     }));
     let started = Instant::now();
-    for m in 1..=12 {
-        // Prefixes with m deviations, levels 1 or 2, in layer order.
-        let mut layer: Vec<Vec<usize>> = Vec::new();
-        let mut combo = vec![3usize; 12];
-        fn gen(i: usize, left: usize, combo: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
-            if left == 0 {
-                out.push(combo.clone());
-                return;
-            }
-            if i == 12 {
-                return;
-            }
-            if 12 - i > left - 0 {
-                gen(i + 1, left, combo, out);
-            }
-            for l in 1..=2 {
-                combo[i] = l;
-                gen(i + 1, left - 1, combo, out);
-                combo[i] = 3;
-            }
-        }
-        gen(0, m, &mut combo, &mut layer);
-        let mut need: Vec<(Vec<usize>, f64)> = Vec::new();
-        let mut infeasible = 0;
-        let mut derived = 0;
-        for p in &layer {
-            let mut best_lb = f64::NEG_INFINITY;
-            for i in 0..12 {
-                if p[i] == 3 {
-                    continue;
-                }
-                let mut q = p.clone();
-                let cands: Vec<(usize, f64)> = if p[i] == 1 {
-                    vec![(2, c(i, 2) - c(i, 1)), (3, 1.0 - c(i, 1))]
+    let mut exact_runs = 0usize;
+    for m in 1..=AMOUNTS {
+        let settings = layer(m);
+        let (mut need, mut infeasible, mut derived) = (Vec::new(), 0, 0);
+        for s in &settings {
+            // T(s) ≥ T(s′) − (the Loss s′ costs more than s), for s′ one step coarser.
+            let mut bound = f64::NEG_INFINITY;
+            for i in (0..AMOUNTS).filter(|&i| s[i] != 3) {
+                let coarser: &[(usize, f64)] = if s[i] == 1 {
+                    &[(2, c(i, 2) - c(i, 1)), (3, 1.0 - c(i, 1))]
                 } else {
-                    vec![(3, 1.0 - c(i, 2))]
+                    &[(3, 1.0 - c(i, 2))]
                 };
-                for (up, drop) in cands {
+                for &(up, more) in coarser {
+                    let mut q = *s;
                     q[i] = up;
                     if let Some(&v) = lb.get(&key(&q)) {
-                        best_lb = best_lb.max(v - drop);
+                        bound = bound.max(v - more);
                     }
                 }
             }
+            // (Layer 2 is searched whole: its exact values tighten layer 3's bounds.)
             let margin = if m == 2 { 100.0 } else { 0.0 };
-            if best_lb >= b + margin {
-                lb.insert(key(p), best_lb);
-                if best_lb.is_infinite() {
+            if bound >= b + margin {
+                lb.insert(key(s), bound);
+                if bound.is_infinite() {
                     infeasible += 1;
                 } else {
                     derived += 1;
                 }
-            } else if let Some(&v) = cache.get(&key(p)) {
-                lb.insert(key(p), v);
-                if v < b - 1e-9 {
-                    println!("BETTER {:?} {:.9}", p, v / 24.0);
-                }
+            } else if let Some(&v) = known.get(&key(s)) {
+                report_better(s, v, b, p);
+                lb.insert(key(s), v);
             } else {
-                need.push((p.clone(), best_lb));
+                need.push(*s);
             }
         }
-        eprintln!("layer {m}: {} prefixes, {} infeasible by subsets, {} bounded by subsets, {} to search ({:.0}s)", layer.len(), infeasible, derived, need.len(), started.elapsed().as_secs_f64());
-        // Exact runs in 2 threads.
-        let results: Vec<(Vec<usize>, Option<f64>)> = std::thread::scope(|s| {
-            let hs: Vec<_> = (0..2)
+        eprintln!(
+            "layer {m}: {} settings, {infeasible} infeasible by coarser ones, {derived} bounded by coarser ones, {} to search ({:.0}s)",
+            settings.len(),
+            need.len(),
+            started.elapsed().as_secs_f64()
+        );
+        let results: Vec<([usize; AMOUNTS], f64)> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..2)
                 .map(|t| {
-                    let need = &need;
-                    let tops = &tops;
-                    let sink = &sink;
-                    let key = &key;
-                    s.spawn(move || {
+                    let (need, sink) = (&need, &sink);
+                    scope.spawn(move || {
                         let mut out = Vec::new();
-                        for (j, (p, _)) in need.iter().enumerate() {
-                            if j % 2 != t {
-                                continue;
-                            }
-                            let tlev: Vec<usize> = p
+                        for s in need.iter().skip(t).step_by(2) {
+                            let levels: Vec<usize> = s
                                 .iter()
-                                .enumerate()
-                                .map(|(i, &l)| if l == 3 { tops[i] } else { l })
+                                .zip(amounts)
+                                .map(|(&l, &a)| if l == 3 { p.attrs[a].top } else { l })
                                 .collect();
-                            let v = exact_total(n, k, max_sup, attrs, order, &tlev, cap);
-                            let shown = v.map_or("inf".to_string(), |x| format!("{x:.12}"));
-                            eprintln!("EXACT {:?} {}", p, shown);
-                            if v.is_some_and(|x| x < b - 1e-9) {
-                                println!("BETTER {:?} {}", p, shown);
-                            }
+                            let v = exact_total(p, &levels, cap).unwrap_or(f64::INFINITY);
+                            let shown = if v.is_finite() {
+                                format!("{v:.12}")
+                            } else {
+                                "inf".into()
+                            };
+                            eprintln!("EXACT {s:?} {shown}");
                             if let Some(f) = sink.lock().unwrap().as_mut() {
-                                use std::io::Write;
-                                writeln!(f, "{} {}", key(p), shown).unwrap();
+                                writeln!(f, "{} {shown}", key(s)).unwrap();
                             }
-                            out.push((p.clone(), v));
+                            out.push((*s, v));
                         }
                         out
                     })
                 })
                 .collect();
-            hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+            threads
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
         });
         exact_runs += results.len();
-        for (p, v) in results {
-            let v = v.unwrap_or(f64::INFINITY);
-            if v < b - 1e-9 {
-                println!("BETTER {:?} {:.9}", p, v / 24.0);
-            }
-            lb.insert(key(&p), v);
+        for (s, v) in results {
+            report_better(&s, v, b, p);
+            lb.insert(key(&s), v);
         }
-        let finite: Vec<f64> = lb.values().copied().filter(|v| v.is_finite()).collect();
+        let least = lb
+            .values()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(f64::INFINITY, f64::min);
         eprintln!(
-            "layer {m} done: exact runs so far {exact_runs}, min lb {:.6} ({:.0}s)",
-            finite.iter().copied().fold(f64::INFINITY, f64::min) / 24.0,
+            "layer {m} done: exact runs so far {exact_runs}, least bound {:.6} ({:.0}s)",
+            least / p.attrs.len() as f64,
             started.elapsed().as_secs_f64()
         );
     }
     eprintln!("proof done in {:.0}s", started.elapsed().as_secs_f64());
 }
 
+/// Prints a setting whose exact total is below the incumbent's (the proof run printed none).
+fn report_better(s: &[usize; AMOUNTS], v: f64, b: f64, p: &Problem) {
+    if v < b - 1e-9 {
+        println!("BETTER {s:?} {:.9}", v / p.attrs.len() as f64);
+    }
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let threshold: f64 = args
-        .get(1)
-        .map(|s| s.parse().unwrap())
-        .unwrap_or(0.702473456775)
-        * 24.0;
-    let order_kind = args.get(2).cloned().unwrap_or("wide".into());
-    let k: u32 = args.get(3).map(|s| s.parse().unwrap()).unwrap_or(5);
-    let base = std::env::var("BB_BASE").unwrap_or("creditcard_int".into());
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize| -> f64 {
+        let arg = args.get(i).unwrap_or_else(|| panic!("{USAGE}"));
+        arg.parse()
+            .unwrap_or_else(|_| panic!("{arg}: not a number\n{USAGE}"))
+    };
+    let mode = args.first().map(String::as_str);
+    if !matches!(mode, Some("search" | "proof")) {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    }
+    let k = number(1) as u32;
     let dir = std::env::var("DEIDENTIFY_CREDITCARD")
-        .expect("DEIDENTIFY_CREDITCARD names the folder of creditcard_int.csv and its hierarchies");
+        .expect("DEIDENTIFY_CREDITCARD names the folder of the data and its hierarchies");
+    let base = std::env::var("DEIDENTIFY_DATASET").unwrap_or("creditcard_int".into());
     let (n, attrs) = load(&dir, &base);
-    for a in &attrs {
+    let d = attrs.len() as f64;
+    // The widest attributes first (creditcard's twelve amounts).
+    let mut order: Vec<usize> = (0..attrs.len()).collect();
+    order.sort_by_key(|&a| std::cmp::Reverse(attrs[a].card[0]));
+    for &a in &order {
+        let means: Vec<f64> = attrs[a].c.iter().map(|x| (x * 1e3).round() / 1e3).collect();
         eprintln!(
-            "{:12} card {:?} c {:?}",
-            a.name,
-            a.card,
-            a.c.iter()
-                .map(|x| (x * 1000.0).round() / 1000.0)
-                .collect::<Vec<_>>()
+            "{:28} values {:?} mean Loss {:?}",
+            attrs[a].name, attrs[a].card, means
         );
     }
-    let d = attrs.len();
-    let mut order: Vec<usize> = (0..d).collect();
-    if order_kind == "wide" || order_kind.starts_with("prefixes") || order_kind.starts_with("proof")
-    {
-        order.sort_by_key(|&a| std::cmp::Reverse(attrs[a].card[0]));
-    } else if order_kind == "narrow" {
-        order.sort_by_key(|&a| attrs[a].card[0]);
-    }
-    eprintln!(
-        "order {:?}",
-        order.iter().map(|&a| &attrs[a].name).collect::<Vec<_>>()
-    );
-    let max_sup = (0.02 * n as f64).floor() as usize;
-    let mut ctx = Ctx {
+    let max_sup = (SUPPRESSION * n as f64).floor() as usize;
+    let problem = Problem {
         n,
         k,
         max_sup,
         attrs: &attrs,
-        order: order.clone(),
-        threshold: threshold + 1e-9,
-        best: f64::INFINITY,
-        best_levels: vec![],
-        visited: 0,
-        checks: 0,
-        start: Instant::now(),
-        last: Instant::now(),
-        map: Refiner::default(),
-        group: args.get(4).map(|s| s.parse().unwrap()).unwrap_or(0),
-        group_checks: 0,
-        union: args.get(5).map(|s| s == "union").unwrap_or(false),
-        union_prunes: 0,
-        by_depth: vec![0; 25],
-        max_dev: args.get(6).map(|s| s.parse().unwrap()).unwrap_or(99),
-        tail: 12,
-        first: args
-            .get(7)
-            .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
-            .unwrap_or((0..24).collect()),
+        order,
     };
-    if let Some(capm) = order_kind.strip_prefix("proof:") {
-        proof(
-            n,
-            k,
-            max_sup,
-            &attrs,
-            &order,
-            threshold,
-            capm.parse::<f64>().unwrap() * 24.0,
-        );
+    if mode == Some("proof") {
+        proof(&problem, number(2) * d, number(3) * d);
         return;
     }
-    if let Some(m) = order_kind.strip_prefix("prefixes:") {
-        // Exact totals T(P) (below the cap) for every tail prefix with m deviations.
-        let m: usize = m.parse().unwrap();
-        let tail: Vec<usize> = order[..12].to_vec();
-        let mut prefixes: Vec<Vec<(usize, usize)>> = vec![vec![]];
-        for _ in 0..m {
-            let mut next = Vec::new();
-            for p in &prefixes {
-                let start = p.last().map_or(0, |&(i, _)| i + 1);
-                for i in start..12 {
-                    for l in 1..=2 {
-                        let mut q = p.clone();
-                        q.push((i, l));
-                        next.push(q);
-                    }
-                }
-            }
-            prefixes = next;
-        }
-        let cap = threshold;
-        let threads = 2;
-        let results: Vec<(Vec<(usize, usize)>, Option<f64>, bool)> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let prefixes = &prefixes;
-                    let attrs = &attrs;
-                    let order = order.clone();
-                    let tail = tail.clone();
-                    s.spawn(move || {
-                        let mut out = Vec::new();
-                        for (pi, p) in prefixes.iter().enumerate() {
-                            if pi % threads != t {
-                                continue;
-                            }
-                            let mut ctx = Ctx {
-                                n,
-                                k,
-                                max_sup,
-                                attrs,
-                                order: order.clone(),
-                                threshold: cap + 1e-9,
-                                best: f64::INFINITY,
-                                best_levels: vec![],
-                                visited: 0,
-                                checks: 0,
-                                start: Instant::now(),
-                                last: Instant::now(),
-                                map: Refiner::default(),
-                                group: 0,
-                                group_checks: 0,
-                                union: false,
-                                union_prunes: 0,
-                                by_depth: vec![0; 25],
-                                max_dev: 99,
-                                tail: 0,
-                                first: vec![],
-                            };
-                            let mut levels: Vec<usize> = attrs.iter().map(|a| a.top).collect();
-                            let mut classes = vec![0u32; n];
-                            let mut sizes = vec![n as u32];
-                            let mut assigned = 0.0;
-                            for &a in &tail {
-                                assigned += attrs[a].c[attrs[a].top];
-                            }
-                            for &(i, l) in p {
-                                let a = tail[i];
-                                levels[a] = l;
-                                assigned += attrs[a].c[l] - 1.0;
-                                let (c2, s2) = refine(
-                                    &mut ctx.map,
-                                    &classes,
-                                    &attrs[a].code[l],
-                                    attrs[a].card[l],
-                                );
-                                classes = c2;
-                                sizes = s2;
-                            }
-                            if small_count(&sizes, k) > max_sup {
-                                out.push((p.clone(), None, true));
-                                continue;
-                            }
-                            let mins = vec![0usize; attrs.len()];
-                            dfs(&mut ctx, 12, &classes, &sizes, &mut levels, assigned, &mins);
-                            let t = ctx.best.is_finite().then_some(ctx.best);
-                            eprintln!(
-                                "P {:?} T {:?} in {:.1}s",
-                                p,
-                                t.map(|x| x / 24.0),
-                                ctx.start.elapsed().as_secs_f64()
-                            );
-                            out.push((p.clone(), t, false));
-                        }
-                        out
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap())
-                .collect()
-        });
-        for (p, t, inf) in results {
-            let ps: Vec<String> = p.iter().map(|(i, l)| format!("{i}:{l}")).collect();
-            println!(
-                "{} {}",
-                ps.join(","),
-                if inf {
-                    "infeasible".to_string()
-                } else {
-                    t.map_or("cap".to_string(), |x| format!("{:.9}", x))
-                }
-            );
-        }
-        return;
-    }
-    if let Some(spec) = order_kind.strip_prefix("proj:") {
-        let mut total = 0.0;
-        for g in spec.split('|') {
-            let group: Vec<usize> = g.split(',').map(|x| x.parse().unwrap()).collect();
-            ctx.order = group.clone();
-            ctx.best = f64::INFINITY;
-            ctx.threshold = f64::INFINITY;
-            let classes = vec![0u32; n];
-            let sizes = vec![n as u32];
-            let mut levels: Vec<usize> = attrs.iter().map(|a| a.top).collect();
-            let mins = vec![0usize; d];
-            let t = Instant::now();
-            dfs(&mut ctx, 0, &classes, &sizes, &mut levels, 0.0, &mins);
-            eprintln!(
-                "group {:?} opt {:.6} levels {:?} in {:.2}s",
-                group,
-                ctx.best,
-                group
-                    .iter()
-                    .map(|&a| ctx.best_levels[a])
-                    .collect::<Vec<_>>(),
-                t.elapsed().as_secs_f64()
-            );
-            total += ctx.best;
-        }
-        println!("bound {:.6} (mean {:.6})", total, total / 24.0);
-        return;
-    }
-    let classes = vec![0u32; n];
-    let sizes = vec![n as u32];
+    let frozen = number(2) as usize;
+    let mut search = Search::new(&problem, number(3) * d + 1e-9, frozen);
     let mut levels: Vec<usize> = attrs.iter().map(|a| a.top).collect();
-    let mins = vec![0usize; d];
-    dfs(&mut ctx, 0, &classes, &sizes, &mut levels, 0.0, &mins);
+    let mins = vec![0usize; attrs.len()];
+    let (classes, sizes) = (vec![0u32; n], vec![n as u32]);
+    search.dfs(0, (&classes, &sizes), &mut levels, 0.0, &mins);
+    let elapsed = search.start.elapsed().as_secs_f64();
     eprintln!(
-        "done in {:.1}s visited {} checks {} best {:.9} {:?}",
-        ctx.start.elapsed().as_secs_f64(),
-        ctx.visited,
-        ctx.checks,
-        ctx.best / 24.0,
-        ctx.best_levels
+        "done in {elapsed:.1}s: {} branches, {} checks",
+        search.visited, search.checks
     );
+    if search.best.is_finite() {
+        println!(
+            "best {:.9} levels {:?}",
+            search.best / d,
+            search.best_levels
+        );
+    } else {
+        println!("none below {}", number(3));
+    }
 }
