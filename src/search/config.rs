@@ -38,6 +38,13 @@ pub enum Strategy {
     /// complete, the local search goes on until a budget is spent. With
     /// neither budget it runs until the local search stalls (and, on a
     /// lattice it can complete, until the optimum is proven).
+    ///
+    /// The time limit is wall time, and the search's parallel work runs on
+    /// rayon's current pool (the global one, unless the search is called
+    /// inside [`rayon::ThreadPool::install`]). Work of others holding that
+    /// pool's threads, such as a second search running at the same time,
+    /// delays its batches and can make it stop late: give concurrent
+    /// searches pools of their own.
     BestEffort {
         /// Wall-time budget in milliseconds.
         time_limit_ms: Option<u64>,
